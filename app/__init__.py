@@ -1,0 +1,1 @@
+"""idgraph application layer: HTTP API, CLI, jobs."""

@@ -1,0 +1,78 @@
+"""The HTTP API: an app factory, one blueprint per resource."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from typing import Any
+
+from flask import Flask, current_app
+from flask_smorest import Api
+
+from app.api.errors import register_error_handlers
+from app.config import Config
+from app.resources import Resources, connect
+
+__all__ = ["create_app", "resources"]
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "v1"
+
+
+def create_app(
+    config: Config | None = None,
+    *,
+    resources: Resources | None = None,
+    test_config: dict[str, Any] | None = None,
+) -> Flask:
+    """Build the Flask app.
+
+    ``resources`` are the process's open store and Redis (the CLI's ``serve``
+    hands them over). Without them the app connects at creation time to the
+    configured servers; the embedded store must then already run
+    (``idgraph store start``).
+    """
+    config = config or Config.load()
+    app = Flask("idgraph")
+    app.config.update(
+        API_TITLE="idgraph",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(test_config or {})
+    if resources is None:
+        resources = connect(config)
+        atexit.register(resources.close)
+    app.extensions["idgraph"] = resources
+
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Identity resolution: events in, one profile per customer out. "
+                "Every error has the shape {code, status, message, errors?}."
+            }
+        },
+    )
+    register_error_handlers(app, api)
+
+    from app.api import events, health, identifiers, profiles
+
+    api.register_blueprint(health.blp)
+    api.register_blueprint(events.blp, url_prefix=f"/{API_VERSION}/events")
+    api.register_blueprint(identifiers.blp, url_prefix=f"/{API_VERSION}/identifiers")
+    api.register_blueprint(profiles.blp, url_prefix=f"/{API_VERSION}/profiles")
+    return app
+
+
+def resources() -> Resources:
+    """The open store, Redis and registry of this process (inside a request)."""
+    res: Resources = current_app.extensions["idgraph"]
+    return res

@@ -1,0 +1,348 @@
+"""The ``idgraph`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
+
+import click
+
+from app.config import Config
+from app.profiles import lookup_identifier
+from app.resources import open_resources
+from graph.embedded import EmbeddedServer
+from graph.errors import IdgraphError, InputError, NotFound
+from graph.ingest import IngestReport, RejectFile
+from graph.readers import FORMATS, detect_format, read_records
+from graph.resolution import resolve as resolve_profiles
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: exit codes
+EXIT_ERROR = 1
+EXIT_NOT_FOUND = 3
+EXIT_UNAVAILABLE = 4
+#: the demo writes to a graph of its own, so it never clears a user's data
+DEMO_GRAPH = "idgraph_demo"
+
+
+def main() -> None:
+    """Console-script entry point."""
+
+    def _terminate(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)  # run `finally` blocks: stop the embedded store
+
+    signal.signal(signal.SIGTERM, _terminate)
+    cli(prog_name="idgraph")
+
+
+def _config(ctx: click.Context) -> Config:
+    config = ctx.find_object(Config)
+    assert config is not None
+    return config
+
+
+def _errors(func: F) -> F:
+    """Turn idgraph errors into one clear line on stderr and an exit code."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NotFound as e:
+            click.echo(f"not found: {e}", err=True)
+            sys.exit(EXIT_NOT_FOUND)
+        except IdgraphError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(EXIT_UNAVAILABLE if e.retryable else EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config file.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Overrides IDGRAPH_DATA_DIR.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, data_dir: str | None, verbose: int) -> None:
+    """idgraph: events in, one profile per customer out."""
+    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
+    try:
+        config = Config.load(config_path, overrides=overrides)
+    except IdgraphError as e:
+        raise click.UsageError(str(e)) from e
+    level = [config.log_level, "INFO", "DEBUG"][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = config
+
+
+# -- store -------------------------------------------------------------------
+@cli.group()
+def store() -> None:
+    """Run the embedded FalkorDB server (also the Redis for jobs)."""
+
+
+@store.command("start")
+@click.pass_context
+@_errors
+def store_start(ctx: click.Context) -> None:
+    """Start the embedded store in the data dir and leave it running."""
+    config = _config(ctx)
+    if not config.uses_embedded_store:
+        raise InputError("graph_url and redis_url point at external servers; nothing to start")
+    status = EmbeddedServer(config.data_dir).start()
+    click.echo(f"embedded store running, pid {status.pid}, at {status.address.describe()}")
+
+
+@store.command("stop")
+@click.pass_context
+@_errors
+def store_stop(ctx: click.Context) -> None:
+    """Stop the embedded store (data stays on disk)."""
+    stopped = EmbeddedServer(_config(ctx).data_dir).stop()
+    click.echo("stopped" if stopped else "not running")
+
+
+@store.command("status")
+@click.pass_context
+@_errors
+def store_status(ctx: click.Context) -> None:
+    """Say whether the embedded store runs; exit 3 when it does not."""
+    config = _config(ctx)
+    status = EmbeddedServer(config.data_dir).status()
+    if status is None:
+        click.echo(f"not running (data dir {config.data_dir.resolve()})")
+        sys.exit(EXIT_NOT_FOUND)
+    click.echo(f"running, pid {status.pid}, at {status.address.describe()}")
+
+
+@store.command("init")
+@click.pass_context
+@_errors
+def store_init(ctx: click.Context) -> None:
+    """Create constraints and indexes (idempotent; also done on every start)."""
+    with open_resources(_config(ctx)) as res:
+        click.echo(f"schema ready on {res.store.describe()}")
+
+
+@store.command("stats")
+@click.pass_context
+@_errors
+def store_stats(ctx: click.Context) -> None:
+    """Node and relationship counts."""
+    with open_resources(_config(ctx)) as res:
+        click.echo(json.dumps(res.store.stats(), indent=2))
+
+
+# -- ingest / resolve --------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the extension.")
+@click.option("--progress/--no-progress", default=None, help="Default: on when stderr is a tty.")
+@click.pass_context
+@_errors
+def ingest(
+    ctx: click.Context, paths: tuple[Path, ...], fmt: str | None, progress: bool | None
+) -> None:
+    """Ingest JSON Lines or CSV event files.
+
+    Prints accepted / rejected / duplicate counts and where the rejects were
+    written. Exit 0 when every file was processed (even with rejects),
+    non-zero when a file could not be read.
+    """
+    config = _config(ctx)
+    formats = {path: detect_format(path, fmt) for path in paths}
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"cannot read {path}: no such file")
+    show = sys.stderr.isatty() if progress is None else progress
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    with open_resources(config) as res:
+        ingester = res.ingester()
+        for path in paths:
+            rejects = RejectFile(
+                config.data_dir / "rejects" / f"{path.name}.{stamp}.jsonl", source=str(path)
+            )
+            report = _ingest_file(ingester, path, formats[path], rejects, show)
+            _print_report(path, report)
+
+
+def _ingest_file(
+    ingester: Any, path: Path, fmt: str, rejects: RejectFile, show: bool
+) -> IngestReport:
+    from tqdm import tqdm
+
+    with tqdm(
+        total=path.stat().st_size,
+        unit="B",
+        unit_scale=True,
+        desc=path.name,
+        disable=not show,
+        leave=False,
+    ) as bar:
+        records = read_records(path, fmt, on_progress=bar.update)
+        report: IngestReport = ingester.ingest_records(records, rejects=rejects)
+    return report
+
+
+def _print_report(path: Path, report: IngestReport) -> None:
+    rate = report.records / report.seconds if report.seconds else 0.0
+    click.echo(
+        f"{path}: {report.records} records, {report.accepted} accepted, "
+        f"{report.duplicates} duplicates, {report.rejected} rejected, "
+        f"{report.rejected_parts} rejected identifiers/fields in accepted events "
+        f"({report.seconds:.1f}s, {rate:,.0f} records/s)"
+    )
+    if report.rejects_path:
+        click.echo(f"rejects written to {report.rejects_path}")
+
+
+@cli.command()
+@click.pass_context
+@_errors
+def resolve(ctx: click.Context) -> None:
+    """Rebuild profiles from deterministic links between strong identifiers."""
+    with open_resources(_config(ctx)) as res:
+        report = resolve_profiles(res.store, res.registry)
+    click.echo(
+        f"{report.profiles} profiles from {report.identifiers} identifiers, {report.links} links "
+        f"(largest {report.largest_profile}, {report.moved} identifiers moved, "
+        f"{report.profiles_deleted} profiles removed) in {report.seconds:.1f}s"
+    )
+
+
+@cli.command()
+@click.argument("type_name", metavar="TYPE")
+@click.argument("value")
+@click.pass_context
+@_errors
+def lookup(ctx: click.Context, type_name: str, value: str) -> None:
+    """The profile of one identifier, as JSON (exit 3 when not found)."""
+    with open_resources(_config(ctx)) as res:
+        result = lookup_identifier(res.store, res.registry, type_name, value)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+# -- export ------------------------------------------------------------------
+@cli.group()
+def export() -> None:
+    """Write profiles or audiences to files."""
+
+
+@export.command("profiles")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@_errors
+def export_profiles(ctx: click.Context, output: Path) -> None:
+    """JSON Lines, one profile a line; every strong identifier in exactly one line."""
+    from app.exports import write_profiles
+
+    with open_resources(_config(ctx)) as res:
+        count = write_profiles(res.store, res.registry, output)
+    click.echo(f"{count} profiles written to {output}")
+
+
+# -- data --------------------------------------------------------------------
+@cli.command()
+@click.option("--persons", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--days", type=click.IntRange(min=14), default=90, show_default=True)
+def generate(persons: int, output: Path, seed: int, days: int) -> None:
+    """Synthetic events (events.jsonl) with ground truth (truth.csv) and expected counts."""
+    from ml.synthetic import generate as generate_data
+
+    data = generate_data(output, persons=persons, seed=seed, days=days)
+    expected = data.manifest["expected"]
+    click.echo(
+        f"{expected['lines']} lines for {persons} persons in {data.events_path} "
+        f"(expect {expected['accepted']} accepted, {expected['duplicates']} duplicates, "
+        f"{expected['rejected']} rejected); truth in {data.truth_path}"
+    )
+
+
+# -- serving -----------------------------------------------------------------
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--threads", default=8, type=int, show_default=True)
+@click.pass_context
+@_errors
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the HTTP API with a production WSGI server (waitress)."""
+    _serve(_config(ctx), host, port, threads)
+
+
+def _serve(config: Config, host: str, port: int, threads: int) -> None:
+    with open_resources(config) as res:
+        _serve_with(res, host, port, threads)
+
+
+def _serve_with(res: Any, host: str, port: int, threads: int, banner: str = "") -> None:
+    from waitress import serve as waitress_serve
+
+    from app.api import create_app
+
+    app = create_app(res.config, resources=res)
+    click.echo(f"{banner}idgraph API on http://{host}:{port}/  (docs: http://{host}:{port}/docs)")
+    click.echo("press Ctrl-C to stop")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="idgraph")
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+
+
+@cli.command()
+@click.option("--persons", type=click.IntRange(min=10), default=2000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Stop after resolving (for scripts).")
+@click.pass_context
+@_errors
+def demo(ctx: click.Context, persons: int, host: str, port: int, no_serve: bool) -> None:
+    """Generate data, ingest it, resolve profiles and serve the API."""
+    from ml.synthetic import generate as generate_data
+
+    config = _config(ctx)
+    config = config.replace(graph_name=DEMO_GRAPH)
+    out = config.data_dir / "demo"
+    click.echo(f"generating events for {persons} persons in {out} …")
+    data = generate_data(out, persons=persons)
+    with open_resources(config) as res:
+        res.store.delete_all()
+        started = time.perf_counter()
+        report = res.ingester().ingest_records(
+            read_records(data.events_path, "jsonl"),
+            rejects=RejectFile(out / "rejects.jsonl", source=str(data.events_path)),
+        )
+        _print_report(data.events_path, report)
+        result = resolve_profiles(res.store, res.registry)
+        click.echo(
+            f"resolved {result.profiles} profiles (largest {result.largest_profile}) "
+            f"in {time.perf_counter() - started:.1f}s total"
+        )
+        hints = []
+        for type_name in ("email", "phone", "user_id"):
+            for value in res.store.sample_identifiers(type_name, 1):
+                hints.append(f"  <api>/v1/identifiers/{type_name}/{value}/profile")
+                hints.append(
+                    f"  IDGRAPH_GRAPH_NAME={DEMO_GRAPH} idgraph lookup {type_name} '{value}'"
+                )
+        banner = "try:\n" + "\n".join(hints) + "\n"
+        if no_serve:
+            click.echo(banner)
+            return
+        _serve_with(res, host, port, 8, banner=banner.replace("<api>", f"http://{host}:{port}"))

@@ -1,0 +1,145 @@
+"""One configuration object, filled in a fixed order.
+
+Defaults, then a TOML config file (``IDGRAPH_CONFIG`` or an explicit path),
+then ``IDGRAPH_*`` environment variables, then an explicit mapping (tests and
+the CLI's own options). Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.errors import ConfigError
+
+__all__ = ["Config"]
+
+ENV_PREFIX = "IDGRAPH_"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting idgraph reads. Build it with :meth:`Config.load`."""
+
+    data_dir: Path = Path(".idgraph")
+    #: unset: embedded FalkorDB; ``falkordb://host:port`` or ``unix:///path.sock``;
+    #: ``neo4j://`` / ``bolt://`` for Neo4j
+    graph_url: str | None = None
+    #: unset: the embedded server
+    redis_url: str | None = None
+    graph_name: str = "idgraph"
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    neo4j_database: str = "neo4j"
+    #: events per store write; identifiers and edges of a batch go in one query
+    batch_size: int = 2000
+    #: region for phone numbers written without a country code
+    default_region: str = "US"
+    #: an event carrying more identifiers than this is rejected (it is not one person)
+    max_identifiers_per_event: int = 20
+    #: extra or overridden identifier types: {name: {"strength": "strong"|"weak",
+    #: "normalizer": "trim"|"email"|"phone"|"device_id"|"ip"}}
+    identifier_types: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the largest request body ``POST /v1/events`` takes
+    max_events_per_request: int = 10_000
+    log_level: str = "WARNING"
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Config:
+        """Defaults < config file < ``IDGRAPH_*`` environment < ``overrides``."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        file_path = path or env.get(ENV_PREFIX + "CONFIG")
+        if file_path:
+            values.update(_read_file(Path(file_path)))
+        for f in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and f.name != "identifier_types":
+                values[f.name] = raw
+        values.update(overrides or {})
+        return cls._coerce(values)
+
+    @classmethod
+    def _coerce(cls, values: Mapping[str, Any]) -> Config:
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        kwargs: dict[str, Any] = {}
+        for name, value in values.items():
+            default = known[name].default
+            try:
+                if name == "data_dir":
+                    kwargs[name] = Path(value).expanduser()
+                elif isinstance(default, bool):
+                    kwargs[name] = str(value).lower() in {"1", "true", "yes", "on"}
+                elif isinstance(default, int):
+                    kwargs[name] = int(value)
+                elif name == "identifier_types":
+                    kwargs[name] = {k: dict(v) for k, v in dict(value).items()}
+                else:
+                    kwargs[name] = None if value in (None, "") else str(value)
+            except (TypeError, ValueError) as e:
+                raise ConfigError(f"setting {name}={value!r}: {e}") from e
+        config = cls(**kwargs)
+        config._validate()
+        return config
+
+    def _validate(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError("batch_size must be at least 1")
+        if self.max_identifiers_per_event < 2:
+            raise ConfigError("max_identifiers_per_event must be at least 2")
+        if self.graph_url and self.graph_url.split("://")[0] not in {
+            "falkordb",
+            "redis",
+            "unix",
+            "neo4j",
+            "neo4j+s",
+            "neo4j+ssc",
+            "bolt",
+            "bolt+s",
+            "bolt+ssc",
+        }:
+            raise ConfigError(
+                f"graph_url {self.graph_url!r}: use falkordb://host:port, neo4j://… or bolt://…"
+            )
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some settings changed (validated like the original)."""
+        return self._coerce({**dataclasses.asdict(self), **changes})
+
+    @property
+    def uses_embedded_store(self) -> bool:
+        """True when idgraph runs its own FalkorDB/Redis server in ``data_dir``."""
+        return self.graph_url is None or self.redis_url is None
+
+    @property
+    def backend(self) -> str:
+        """``falkordb`` or ``neo4j``."""
+        if self.graph_url and not self.graph_url.startswith(("falkordb", "redis", "unix")):
+            return "neo4j"
+        return "falkordb"
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError as e:
+        raise ConfigError(f"config file {path} does not exist") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from e
+    # accept both a flat file and one with an [idgraph] table
+    return dict(data.get("idgraph", data))

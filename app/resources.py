@@ -1,0 +1,114 @@
+"""Opening what a process needs once (store, Redis, identifier registry) and closing it.
+
+The CLI, the API and rq jobs all go through :func:`open_resources`; views and
+jobs never open their own connections.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import redis
+
+from app.config import Config
+from graph.address import ServerAddress
+from graph.embedded import EmbeddedServer, running_server
+from graph.errors import ConfigError, StoreUnavailable
+from graph.identifiers import Registry, default_registry
+from graph.ingest import Ingester
+from graph.store import GraphStore
+
+__all__ = ["Resources", "connect", "make_registry", "make_store", "open_resources"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Resources:
+    """The long-lived objects of one process, handed to whoever needs them."""
+
+    config: Config
+    store: GraphStore
+    redis: redis.Redis
+    registry: Registry = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.registry = make_registry(self.config)
+
+    def ingester(self) -> Ingester:
+        return Ingester(
+            self.store,
+            self.registry,
+            batch_size=self.config.batch_size,
+            max_identifiers=self.config.max_identifiers_per_event,
+        )
+
+    def close(self) -> None:
+        self.store.close()
+        self.redis.close()
+
+
+def make_registry(config: Config) -> Registry:
+    return default_registry(region=config.default_region, extra=config.identifier_types)
+
+
+def make_store(config: Config, embedded: ServerAddress | None = None) -> GraphStore:
+    """The store ``config.graph_url`` names (the embedded server when unset)."""
+    if config.backend == "neo4j":
+        raise ConfigError(
+            "graph_url points at Neo4j, but this build has no Neo4j adapter yet (issue #3)"
+        )
+    from graph.falkordb_store import FalkorDBStore
+
+    if config.graph_url:
+        address = ServerAddress.from_url(config.graph_url)
+    elif embedded is not None:
+        address = embedded
+    else:
+        raise ConfigError("no graph_url and no embedded server address")
+    return FalkorDBStore(address, config.graph_name)
+
+
+def connect(config: Config, embedded: ServerAddress | None = None) -> Resources:
+    """Connect to already running servers (the embedded one must be up)."""
+    if config.uses_embedded_store and embedded is None:
+        status = EmbeddedServer(config.data_dir).status()
+        if status is None:
+            raise StoreUnavailable(
+                f"the embedded store in {config.data_dir} is not running; "
+                "start it with `idgraph store start` (or use `idgraph serve`)"
+            )
+        embedded = status.address
+    if config.redis_url:
+        redis_client = redis.Redis.from_url(config.redis_url)
+    else:
+        assert embedded is not None
+        redis_client = redis.Redis(**embedded.redis_kwargs())
+    store = make_store(config, embedded)
+    try:
+        store.ping()
+        store.ensure_schema()
+    except Exception:
+        store.close()
+        redis_client.close()
+        raise
+    return Resources(config, store, redis_client)
+
+
+@contextlib.contextmanager
+def open_resources(config: Config) -> Iterator[Resources]:
+    """Resources for a ``with`` block, starting the embedded server if needed.
+
+    A server started here is stopped at the end of the block, so a command that
+    needed the store leaves no process behind; a running one is left running.
+    """
+    with contextlib.ExitStack() as stack:
+        embedded = None
+        if config.uses_embedded_store:
+            embedded = stack.enter_context(running_server(config.data_dir))
+        resources = connect(config, embedded)
+        stack.callback(resources.close)
+        yield resources

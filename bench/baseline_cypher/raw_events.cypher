@@ -1,0 +1,3 @@
+// Baseline: the same event nodes.
+UNWIND $rows AS r
+MERGE (:Event {event_id: r.event_id})

@@ -1,0 +1,1 @@
+"""Cypher query files, loaded by name through :mod:`graph.queries`."""

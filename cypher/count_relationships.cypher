@@ -1,0 +1,3 @@
+// Relationship counts by type.
+MATCH ()-[r]->()
+RETURN type(r), count(r)

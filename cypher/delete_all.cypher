@@ -1,0 +1,3 @@
+// Remove everything (tests and demo reset).
+MATCH (n)
+DETACH DELETE n

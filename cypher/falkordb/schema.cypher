@@ -1,0 +1,5 @@
+// Indexes FalkorDB needs (one statement a line; existing ones are skipped).
+// Unique constraints are created through GRAPH.CONSTRAINT by the adapter, on these indexes.
+CREATE INDEX FOR (i:Identifier) ON (i.type, i.value)
+CREATE INDEX FOR (e:Event) ON (e.event_id)
+CREATE INDEX FOR (p:Profile) ON (p.profile_id)

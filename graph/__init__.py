@@ -1,0 +1,1 @@
+"""Identity graph: identifiers, the store contract and its adapters, resolution."""

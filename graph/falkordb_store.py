@@ -1,0 +1,101 @@
+"""FalkorDB adapter of the store contract, over the Redis protocol."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import redis
+from falkordb import FalkorDB
+
+from graph.address import ServerAddress
+from graph.errors import QueryError, StoreUnavailable
+from graph.store import GraphStore, Row
+
+__all__ = ["FalkorDBStore"]
+
+logger = logging.getLogger(__name__)
+
+#: (label, properties) of every unique constraint; labels from the fixed allow-list
+UNIQUE_CONSTRAINTS = (
+    ("Identifier", ("type", "value")),
+    ("Event", ("event_id",)),
+    ("Profile", ("profile_id",)),
+)
+
+
+class FalkorDBStore(GraphStore):
+    """A graph named ``graph_name`` on a FalkorDB server (embedded or external)."""
+
+    backend = "falkordb"
+
+    def __init__(self, address: ServerAddress, graph_name: str) -> None:
+        super().__init__()
+        self.address = address
+        self.graph_name = graph_name
+        self._db = FalkorDB(**address.redis_kwargs())
+        self._graph = self._db.select_graph(graph_name)
+
+    def _run(self, name: str, params: Mapping[str, Any] | None, *, read_only: bool) -> list[Row]:
+        text = self.queries[name]
+        run = self._graph.ro_query if read_only else self._graph.query
+        try:
+            return list(run(text, dict(params or {})).result_set)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:
+            raise StoreUnavailable(
+                f"FalkorDB at {self.address.describe()} is unreachable: {e}", query=name
+            ) from e
+        except redis.exceptions.ResponseError as e:
+            raise QueryError(f"FalkorDB rejected the query: {e}", query=name) from e
+
+    def _read(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return self._run(name, params, read_only=True)
+
+    def _write(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return self._run(name, params, read_only=False)
+
+    def ensure_schema(self) -> None:
+        for statement in self.queries["schema"].splitlines():
+            try:
+                self._graph.query(statement)
+            except redis.exceptions.ResponseError as e:
+                if "already indexed" not in str(e):
+                    raise QueryError(f"schema statement failed: {e}", query="schema") from e
+            except redis.exceptions.ConnectionError as e:
+                raise StoreUnavailable(f"FalkorDB is unreachable: {e}", query="schema") from e
+        existing = {
+            (row[1], tuple(row[2]))
+            for row in self._graph.ro_query("CALL db.constraints()").result_set
+        }
+        for label, properties in UNIQUE_CONSTRAINTS:
+            if (label, properties) in existing:
+                continue
+            try:
+                self._db.connection.execute_command(
+                    "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label,
+                    "PROPERTIES", str(len(properties)), *properties,
+                )  # fmt: skip
+            except redis.exceptions.ResponseError as e:
+                if "already exists" not in str(e).lower():
+                    raise QueryError(f"constraint on {label} failed: {e}") from e
+
+    def ping(self) -> None:
+        try:
+            self._db.connection.ping()
+        except (redis.exceptions.RedisError, OSError) as e:
+            raise StoreUnavailable(f"FalkorDB at {self.address.describe()}: {e}") from e
+
+    def close(self) -> None:
+        self._db.connection.close()
+
+    def describe(self) -> str:
+        return f"falkordb {self.address.describe()} graph={self.graph_name}"
+
+    def drop(self) -> None:
+        """Delete the whole graph key, schema included (tests)."""
+        try:
+            self._graph.delete()
+        except redis.exceptions.ResponseError as e:
+            if "empty key" not in str(e).lower() and "invalid graph" not in str(e).lower():
+                raise

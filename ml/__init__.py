@@ -1,0 +1,1 @@
+"""Synthetic data, features, link model and evaluation."""
