@@ -43,5 +43,7 @@ def record(section: str, body: str) -> None:
     block = f"## {section}\n\n_Measured {stamp} on {machine()}._\n\n{body.strip()}\n"
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
     pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    text = (
+        pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    )
     RESULTS.write_text(text)

@@ -18,15 +18,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import record  # noqa: E402
+from common import record
 
-from graph.embedded import EmbeddedServer  # noqa: E402
-from graph.events import Event, parse_event  # noqa: E402
-from graph.falkordb_store import FalkorDBStore  # noqa: E402
-from graph.identifiers import default_registry  # noqa: E402
-from graph.ingest import Ingester, build_batch  # noqa: E402
-from graph.readers import read_records  # noqa: E402
-from ml.synthetic import generate  # noqa: E402
+from graph.embedded import EmbeddedServer
+from graph.events import Event, parse_event
+from graph.falkordb_store import FalkorDBStore
+from graph.identifiers import default_registry
+from graph.ingest import Ingester, build_batch
+from graph.readers import read_records
+from ml.synthetic import generate
 
 RAW = {
     name: (Path(__file__).parent / "baseline_cypher" / f"raw_{name}.cypher").read_text()
@@ -49,7 +49,9 @@ def main() -> None:
         if result and result.event:
             events.append(result.event)
     unique = list({e.event_id: e for e in events}.values())
-    batches = [build_batch(unique[i : i + args.batch_size]) for i in range(0, len(unique), args.batch_size)]
+    batches = [
+        build_batch(unique[i : i + args.batch_size]) for i in range(0, len(unique), args.batch_size)
+    ]
     server = EmbeddedServer(work / "store-data")
     status = server.start()
     try:
@@ -80,7 +82,8 @@ def main() -> None:
     raw_eps = len(unique) / raw_seconds
     ingest_eps = report.records / report.seconds
     lines = [
-        f"Command: `python bench/ingest.py --persons {args.persons} --batch-size {args.batch_size}`",
+        "Command: `python bench/ingest.py "
+        f"--persons {args.persons} --batch-size {args.batch_size}`",
         "",
         f"Data: {report.records:,} lines, {len(unique):,} distinct valid events, "
         f"{writes:,} node/relationship writes per run "

@@ -52,27 +52,30 @@ _UUID_SHAPE = re.compile(
 Normalizer = Callable[[object], str]
 
 
-def is_placeholder(text: str) -> bool:
+def is_placeholder(text: str, *, repeated: bool = True) -> bool:
     """True for the values people and systems type when they have no real one.
 
     Empty or a known filler word (``null``, ``n/a``, ``unknown``…), or a string
     of two or more letters or digits, all one repeated character (``0000``,
-    ``xxxxx``, ``00000000-0000-0000-0000-000000000000``).
+    ``xxxxx``, ``00000000-0000-0000-0000-000000000000``); ``repeated=False``
+    skips that last rule (IP addresses such as ``8.8.8.8`` are real).
     """
     folded = text.strip().casefold()
     if folded in PLACEHOLDERS:
         return True
+    if not repeated:
+        return False
     alnum = [c for c in folded if c.isalnum()]
     separators_only = len(alnum) == len(folded.replace("-", "").replace(".", "").replace(" ", ""))
     return len(alnum) >= 2 and len(set(alnum)) == 1 and separators_only
 
 
-def _text(value: object) -> str:
+def _text(value: object, *, repeated: bool = True) -> str:
     """The trimmed text of a raw value; rejects non-scalars, placeholders, huge values."""
     if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
         raise IdentifierRejected(f"expected a string, got {type(value).__name__}", value=value)
     text = str(value).strip()
-    if is_placeholder(text):
+    if is_placeholder(text, repeated=repeated):
         raise IdentifierRejected("placeholder value", value=value)
     if len(text) > MAX_VALUE_LENGTH:
         raise IdentifierRejected(f"longer than {MAX_VALUE_LENGTH} characters", value=value)
@@ -126,7 +129,7 @@ def normalize_device_id(value: object) -> str:
 
 def normalize_ip(value: object) -> str:
     """Canonical text form of an IPv4 or IPv6 address; unspecified/loopback rejected."""
-    text = _text(value)
+    text = _text(value, repeated=False)
     try:
         address = ipaddress.ip_address(text)
     except ValueError as e:

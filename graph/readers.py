@@ -8,12 +8,13 @@ cannot be opened raises (:class:`InputError`).
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from graph.errors import InputError
 
@@ -38,7 +39,7 @@ def detect_format(path: Path, explicit: str | None = None) -> str:
         if explicit not in FORMATS:
             raise InputError(f"unknown format {explicit!r}; use one of {', '.join(FORMATS)}")
         return explicit
-    suffixes = [s.lower() for s in path.suffixes]
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     if ".csv" in suffixes:
         return "csv"
     if {".jsonl", ".ndjson", ".json"} & set(suffixes):
@@ -51,25 +52,45 @@ def read_records(
 ) -> Iterator[RawRecord]:
     """Yield one :class:`RawRecord` per non-blank line (CSV: per data row).
 
-    ``on_progress`` is called with the number of bytes read since its last call.
+    Files ending in ``.gz`` are decompressed on the fly. ``on_progress`` is
+    called with the number of bytes of the file (compressed, if it is) read
+    since its last call.
     """
     try:
-        handle = path.open("rb")
+        raw = path.open("rb")
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from e
-    with handle:
-        if fmt == "csv":
-            yield from _read_csv(handle, on_progress)
-        else:
-            yield from _read_jsonl(handle, on_progress)
+    with raw:
+        handle = cast(IO[bytes], gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw)
+        progress = _Progress(raw, on_progress) if on_progress else None
+        try:
+            if fmt == "csv":
+                yield from _read_csv(handle, progress)
+            else:
+                yield from _read_jsonl(handle, progress)
+        except (OSError, EOFError) as e:  # corrupt gzip, disk errors mid-file
+            raise InputError(f"cannot read {path}: {e}") from e
 
 
-def _read_jsonl(
-    handle: io.BufferedReader, on_progress: Callable[[int], object] | None
-) -> Iterator[RawRecord]:
+class _Progress:
+    """Reports how far into the underlying file reading has got."""
+
+    def __init__(self, raw: IO[bytes], callback: Callable[[int], object]) -> None:
+        self.raw = raw
+        self.callback = callback
+        self.last = 0
+
+    def __call__(self) -> None:
+        position = self.raw.tell()
+        if position != self.last:
+            self.callback(position - self.last)
+            self.last = position
+
+
+def _read_jsonl(handle: IO[bytes], progress: _Progress | None) -> Iterator[RawRecord]:
     for number, data in enumerate(handle, start=1):
-        if on_progress:
-            on_progress(len(data))
+        if progress and number % 256 == 0:
+            progress()
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -81,28 +102,27 @@ def _read_jsonl(
             yield RawRecord(number, raw=json.loads(text))
         except json.JSONDecodeError as e:
             yield RawRecord(number, error=f"not valid JSON: {e.msg} at column {e.colno}")
+    if progress:
+        progress()
 
 
-def _read_csv(
-    handle: io.BufferedReader, on_progress: Callable[[int], object] | None
-) -> Iterator[RawRecord]:
+def _read_csv(handle: IO[bytes], progress: _Progress | None) -> Iterator[RawRecord]:
     text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
     reader = csv.DictReader(text)
     columns = reader.fieldnames or []
     missing = [c for c in _CSV_BASE if c not in columns]
     if missing:
         raise InputError(f"CSV header lacks column(s): {', '.join(missing)}")
-    last = 0
     for row in reader:
-        if on_progress:
-            position = handle.tell()
-            on_progress(position - last)
-            last = position
+        if progress and reader.line_num % 256 == 0:
+            progress()
         line = reader.line_num
         if None in row:
             yield RawRecord(line, error="more cells than header columns")
             continue
         yield RawRecord(line, raw=csv_row_to_event(row))
+    if progress:
+        progress()
 
 
 def csv_row_to_event(row: dict[str, str]) -> dict[str, Any]:

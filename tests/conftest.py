@@ -1,0 +1,109 @@
+"""Shared fixtures: one real embedded FalkorDB for the session, a fresh graph per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.config import Config
+from app.resources import Resources, connect
+from graph.address import ServerAddress
+from graph.embedded import EmbeddedServer
+from graph.falkordb_store import FalkorDBStore
+from graph.identifiers import Registry, default_registry
+from ml.synthetic import GeneratedData, generate
+
+IDGRAPH = shutil.which("idgraph", path=str(Path(sys.executable).parent)) or "idgraph"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerAddress]:
+    """A real embedded FalkorDB (also the tests' Redis), stopped at the end."""
+    embedded = EmbeddedServer(tmp_path_factory.mktemp("server"))
+    status = embedded.start()
+    yield status.address
+    embedded.stop()
+
+
+@pytest.fixture
+def config(server: ServerAddress, tmp_path: Path) -> Config:
+    """Settings pointing at the session server, with a graph of this test's own."""
+    url = (
+        f"unix://{server.unix_socket}" if server.unix_socket else f"redis://127.0.0.1:{server.port}"
+    )
+    return Config.load(
+        env={},
+        overrides={
+            "data_dir": tmp_path / "data",
+            "graph_url": url,
+            "redis_url": url,
+            "graph_name": "test_" + uuid.uuid4().hex[:12],
+            "batch_size": 500,
+        },
+    )
+
+
+@pytest.fixture
+def resources(config: Config) -> Iterator[Resources]:
+    res = connect(config)
+    yield res
+    assert isinstance(res.store, FalkorDBStore)
+    res.store.drop()
+    res.close()
+
+
+@pytest.fixture
+def store(resources: Resources) -> FalkorDBStore:
+    assert isinstance(resources.store, FalkorDBStore)
+    return resources.store
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return default_registry()
+
+
+@pytest.fixture
+def app(config: Config, resources: Resources):  # type: ignore[no-untyped-def]
+    from app.api import create_app
+
+    return create_app(config, resources=resources, test_config={"TESTING": True})
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> GeneratedData:
+    """Generated events for 300 persons (about 9k lines), shared read-only."""
+    return generate(tmp_path_factory.mktemp("small"), persons=300, seed=11)
+
+
+def run_cli(
+    *args: str,
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    input_text: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``idgraph`` console script with its own data dir."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
+    full_env.update({"IDGRAPH_DATA_DIR": str(data_dir), **(env or {})})
+    return subprocess.run(
+        [IDGRAPH, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        input=input_text,
+        check=False,
+    )

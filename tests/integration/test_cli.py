@@ -1,0 +1,183 @@
+"""The ``idgraph`` console script, run as a user runs it (subprocesses, real files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IDGRAPH, run_cli
+
+
+def store_processes(data_dir: Path) -> list[int]:
+    """PIDs of live redis-server processes serving ``data_dir``."""
+    pids = []
+    needle = str(data_dir.resolve()).encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        if b"redis-server" in cmdline and needle in cmdline and "zombie" not in status:
+            pids.append(int(proc.name))
+    return pids
+
+
+def test_generate_ingest_resolve_lookup_export(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    gen = run_cli(
+        "generate", "--persons", "120", "--output", str(tmp_path / "gen"), data_dir=data_dir
+    )
+    assert gen.returncode == 0, gen.stderr
+    manifest = json.loads((tmp_path / "gen" / "manifest.json").read_text())["expected"]
+
+    ingest = run_cli("ingest", str(tmp_path / "gen" / "events.jsonl"), data_dir=data_dir)
+    assert ingest.returncode == 0, ingest.stderr
+    assert f"{manifest['accepted']} accepted" in ingest.stdout
+    assert f"{manifest['duplicates']} duplicates" in ingest.stdout
+    assert f"{manifest['rejected']} rejected" in ingest.stdout
+    assert "rejects written to" in ingest.stdout
+    assert store_processes(data_dir) == [], "ingest left the embedded store running"
+
+    pending = run_cli(
+        "export", "profiles", "--output", str(tmp_path / "p.jsonl"), data_dir=data_dir
+    )
+    assert pending.returncode == 1 and "run `idgraph resolve` first" in pending.stderr
+
+    resolved = run_cli("resolve", data_dir=data_dir)
+    assert resolved.returncode == 0, resolved.stderr
+    assert "profiles from" in resolved.stdout
+
+    export = run_cli("export", "profiles", "--output", str(tmp_path / "p.jsonl"), data_dir=data_dir)
+    assert export.returncode == 0, export.stderr
+    lines = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    email = next(i["value"] for line in lines for i in line["identifiers"] if i["type"] == "email")
+
+    lookup = run_cli("lookup", "email", f"  {email.upper()} ", data_dir=data_dir)
+    assert lookup.returncode == 0, lookup.stderr
+    profile = json.loads(lookup.stdout)["profile"]
+    expected_line = next(
+        line for line in lines if {"type": "email", "value": email} in line["identifiers"]
+    )
+    assert profile["profile_id"] == expected_line["profile_id"]
+
+    missing = run_cli("lookup", "email", "nobody@nowhere.org", data_dir=data_dir)
+    assert missing.returncode == 3 and "not found" in missing.stderr
+    invalid = run_cli("lookup", "phone", "12", data_dir=data_dir)
+    assert (
+        invalid.returncode == 1 and "error:" in invalid.stderr and "Traceback" not in invalid.stderr
+    )
+
+    replay = run_cli("ingest", str(tmp_path / "gen" / "events.jsonl"), data_dir=data_dir)
+    assert " 0 accepted" in replay.stdout
+    assert store_processes(data_dir) == []
+
+
+def test_csv_ingest_and_unreadable_files(tmp_path: Path) -> None:
+    csv_path = tmp_path / "events.csv"
+    csv_path.write_text(
+        "event_id,timestamp,source,type,email,phone\n"
+        "e1,2026-01-01T00:00:00Z,pos,purchase,a@x.com,(415) 555-0123\n"
+        "e2,2026-01-01T00:00:00Z,pos,purchase,n/a,\n"
+    )
+    ok = run_cli("ingest", str(csv_path), data_dir=tmp_path / "d")
+    assert ok.returncode == 0, ok.stderr
+    assert "1 accepted" in ok.stdout and "1 rejected" in ok.stdout
+    missing = run_cli("ingest", str(tmp_path / "nope.jsonl"), data_dir=tmp_path / "d")
+    assert missing.returncode != 0 and "cannot read" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    unknown = run_cli("ingest", str(tmp_path / "x.txt"), data_dir=tmp_path / "d")
+    assert unknown.returncode != 0 and "--format" in unknown.stderr
+
+
+def test_store_start_status_stop(tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    assert run_cli("store", "status", data_dir=data_dir).returncode == 3
+    started = run_cli("store", "start", data_dir=data_dir)
+    assert started.returncode == 0 and "running" in started.stdout
+    try:
+        assert run_cli("store", "status", data_dir=data_dir).returncode == 0
+        pid = store_processes(data_dir)
+        assert len(pid) == 1
+        # commands use the running store and leave it running
+        assert run_cli("store", "init", data_dir=data_dir).returncode == 0
+        assert store_processes(data_dir) == pid
+    finally:
+        stopped = run_cli("store", "stop", data_dir=data_dir)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert store_processes(data_dir) == []
+
+
+def test_bad_configuration_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli("resolve", data_dir=tmp_path, env={"IDGRAPH_BATCH_SIZE": "lots"})
+    assert result.returncode == 2 and "batch_size" in result.stderr
+
+
+def test_neo4j_url_without_adapter_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli(
+        "resolve", data_dir=tmp_path, env={"IDGRAPH_GRAPH_URL": "neo4j://localhost:7687"}
+    )
+    assert result.returncode == 1 and "Neo4j" in result.stderr and "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30) -> bytes:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.communicate()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read()  # type: ignore[no-any-return]
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+@pytest.mark.parametrize("command", [["serve"], ["demo", "--persons", "60"]])
+def test_serve_answers_over_http_and_stops_cleanly(tmp_path: Path, command: list[str]) -> None:
+    data_dir = tmp_path / "d"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
+    env["IDGRAPH_DATA_DIR"] = str(data_dir)
+    process = subprocess.Popen(
+        [IDGRAPH, *command, "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = json.loads(_wait_for(f"http://127.0.0.1:{port}/health", process, timeout=120))
+        assert health["status"] == "ok"
+        spec = json.loads(_wait_for(f"http://127.0.0.1:{port}/openapi.json", process))
+        assert "/v1/events" in spec["paths"]
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/profiles/none")
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(request, timeout=5)
+        assert info.value.code == 404
+        assert json.loads(info.value.read())["code"] == 404
+        assert len(store_processes(data_dir)) == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _err = process.communicate(timeout=60)
+    assert store_processes(data_dir) == [], "serve left the embedded store running"
+    assert f"http://127.0.0.1:{port}/" in out
+    if command[0] == "demo":
+        assert "accepted" in out and "try:" in out and "/v1/identifiers/email/" in out

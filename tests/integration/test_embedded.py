@@ -1,0 +1,111 @@
+"""The embedded FalkorDB server: start, persistence, stop, stale state."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedServer, running_server
+from graph.events import Event, Identifier
+from graph.falkordb_store import FalkorDBStore
+from graph.ingest import build_batch
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return (
+        Path(f"/proc/{pid}").exists()
+        and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    )
+
+
+def test_data_survives_a_restart(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path)
+    status = server.start()
+    assert status.address.unix_socket and status.address.unix_socket.startswith(
+        str(tmp_path.resolve())
+    )
+    store = FalkorDBStore(status.address, "g")
+    store.ensure_schema()
+    event = Event(
+        "e1", 1000, "web", "view", (Identifier("email", "a@x.com"), Identifier("ip", "1.2.3.4"))
+    )
+    store.write_observations(build_batch([event]))
+    store.close()
+    assert server.stop()
+    assert not _alive(status.pid)
+    assert (tmp_path / "store" / "appendonlydir").is_dir()
+
+    again = server.start()
+    assert again.pid != status.pid
+    store = FalkorDBStore(again.address, "g")
+    assert store.stats()["Event"] == 1
+    assert store.existing_event_ids(["e1", "e2"]) == {"e1"}
+    store.close()
+    server.stop()
+
+
+def test_start_is_idempotent_and_status_reports(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path)
+    assert server.status() is None
+    first = server.start()
+    assert server.start().pid == first.pid
+    assert server.status() is not None
+    assert server.stop() is True
+    assert server.stop() is False
+    assert server.status() is None
+
+
+def test_stale_state_file_is_ignored(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path)
+    server.dir.mkdir(parents=True)
+    server.state_file.write_text(
+        json.dumps({"pid": 999999, "unix_socket": "/nope", "started_at": 0})
+    )
+    assert server.status() is None
+    assert not server.state_file.exists()
+    status = server.start()
+    assert status.pid != 999999
+    server.stop()
+
+
+def test_running_server_stops_only_what_it_started(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path)
+    with running_server(tmp_path) as address:
+        pid = server.status().pid  # type: ignore[union-attr]
+        assert address.unix_socket
+    assert not _alive(pid)
+    kept = server.start()
+    with running_server(tmp_path):
+        pass
+    assert server.status() is not None and server.status().pid == kept.pid  # type: ignore[union-attr]
+    server.stop()
+
+
+def test_long_paths_fall_back_to_loopback_tcp(tmp_path: Path) -> None:
+    deep = tmp_path / ("x" * 60) / ("y" * 60)
+    server = EmbeddedServer(deep)
+    status = server.start()
+    try:
+        assert status.address.unix_socket is None
+        assert status.address.host == "127.0.0.1" and status.address.port > 0
+        assert server.status() is not None
+    finally:
+        server.stop()
+
+
+def test_a_server_that_cannot_start_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph.errors import StoreUnavailable
+
+    server = EmbeddedServer(tmp_path)
+    monkeypatch.setattr(server, "_command", lambda address: ["false"])
+    with pytest.raises(StoreUnavailable, match="exited at start"):
+        server.start()

@@ -1,0 +1,160 @@
+"""Deterministic resolution and the profile export against the real store."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from app.exports import write_profiles
+from app.resources import Resources
+from graph.errors import InputError
+from graph.events import parse_event
+from graph.identifiers import Registry
+from graph.readers import read_records
+from graph.resolution import resolve
+from ml.synthetic import GeneratedData
+
+
+def independent_components(path: Path, registry: Registry) -> set[frozenset[tuple[str, str]]]:
+    """Connected components of strong-identifier co-occurrence, straight from the file.
+
+    Shares only parsing/normalization with idgraph (unit-tested on their own);
+    no store, no idgraph clustering: networkx on the raw events.
+    """
+    graph = nx.Graph()
+    strong = set(registry.strong_types)
+    for record in read_records(path, "jsonl"):
+        if record.raw is None:
+            continue
+        event = parse_event(record.raw, registry).event
+        if event is None:
+            continue
+        ids = [(i.type, i.value) for i in event.identifiers if i.type in strong]
+        graph.add_nodes_from(ids)
+        graph.add_edges_from(itertools.pairwise(ids))
+    return {frozenset(c) for c in nx.connected_components(graph)}
+
+
+def read_export(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_export_equals_connected_components(
+    resources: Resources, small_data: GeneratedData, tmp_path: Path
+) -> None:
+    resources.ingester().ingest_records(read_records(small_data.events_path, "jsonl"))
+    report = resolve(resources.store, resources.registry)
+    output = tmp_path / "profiles.jsonl"
+    count = write_profiles(resources.store, resources.registry, output, page_size=97)
+    lines = read_export(output)
+    assert count == len(lines) == report.profiles
+    exported = [frozenset((i["type"], i["value"]) for i in line["identifiers"]) for line in lines]  # type: ignore[union-attr]
+    members = [m for group in exported for m in group]
+    assert len(members) == len(set(members)), "an identifier appears in more than one line"
+    assert not any(t == "ip" for t, _ in members), "weak identifiers are not profile members"
+    assert set(exported) == independent_components(small_data.events_path, resources.registry)
+    assert len({line["profile_id"] for line in lines}) == len(lines)
+    assert not output.with_name(output.name + ".partial").exists()
+
+
+def test_profile_ids_are_stable_across_resolves(
+    resources: Resources, small_data: GeneratedData
+) -> None:
+    resources.ingester().ingest_records(read_records(small_data.events_path, "jsonl"))
+    resolve(resources.store, resources.registry)
+    first = resources.store.assignments()
+    second_report = resolve(resources.store, resources.registry)
+    assert resources.store.assignments() == first
+    assert second_report.moved == 0
+
+
+def test_merge_keeps_the_larger_profiles_id(resources: Resources) -> None:
+    ingest = resources.ingester().ingest_objects
+    ts = "2026-01-01T00:00:00Z"
+    ingest(
+        [
+            {
+                "event_id": "a1",
+                "timestamp": ts,
+                "source": "web",
+                "type": "login",
+                "identifiers": {"email": "a@x.com", "user_id": "u1", "cookie_id": "c1"},
+            },
+            {
+                "event_id": "b1",
+                "timestamp": ts,
+                "source": "pos",
+                "type": "purchase",
+                "identifiers": {"loyalty_id": "L1"},
+            },
+        ]
+    )
+    resolve(resources.store, resources.registry)
+    before = resources.store.assignments()
+    big, small = before[("email", "a@x.com")], before[("loyalty_id", "L1")]  # type: ignore[index]
+    assert big != small
+    ingest(
+        [
+            {
+                "event_id": "m1",
+                "timestamp": ts,
+                "source": "pos",
+                "type": "purchase",
+                "identifiers": {"loyalty_id": "L1", "email": "A@X.com"},
+            }
+        ]
+    )
+    report = resolve(resources.store, resources.registry)
+    after = resources.store.assignments()
+    assert set(after.values()) == {big}
+    assert report.profiles_deleted == 1
+    assert resources.store.profile(small) is None
+
+
+def test_ip_never_links(resources: Resources) -> None:
+    ts = "2026-01-01T00:00:00Z"
+    resources.ingester().ingest_objects(
+        [
+            {
+                "event_id": "1",
+                "timestamp": ts,
+                "source": "web",
+                "type": "v",
+                "identifiers": {"cookie_id": "c1", "ip": "8.8.8.8"},
+            },
+            {
+                "event_id": "2",
+                "timestamp": ts,
+                "source": "web",
+                "type": "v",
+                "identifiers": {"cookie_id": "c2", "ip": "8.8.8.8"},
+            },
+        ]
+    )
+    report = resolve(resources.store, resources.registry)
+    assert report.profiles == 2 and report.links == 0
+
+
+def test_export_refuses_while_identifiers_wait_for_resolve(
+    resources: Resources, tmp_path: Path
+) -> None:
+    resources.ingester().ingest_objects(
+        [
+            {
+                "event_id": "1",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "source": "web",
+                "type": "v",
+                "identifiers": {"email": "a@x.com"},
+            },
+        ]
+    )
+    with pytest.raises(InputError, match="1 strong identifiers"):
+        write_profiles(resources.store, resources.registry, tmp_path / "p.jsonl")
+    assert not (tmp_path / "p.jsonl").exists()
+    resolve(resources.store, resources.registry)
+    assert write_profiles(resources.store, resources.registry, tmp_path / "p.jsonl") == 1

@@ -1,0 +1,164 @@
+"""The store contract, run against every backend available here.
+
+FalkorDB (embedded) always runs. The Neo4j adapter arrives with issue #3; its
+cases are listed here so they run once it exists and IDGRAPH_TEST_NEO4J_URI is set.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from graph.address import ServerAddress
+from graph.errors import QueryError, UnknownQuery
+from graph.events import Event, Identifier
+from graph.falkordb_store import FalkorDBStore
+from graph.ingest import build_batch
+from graph.queries import QueryLibrary
+from graph.store import GraphStore
+
+BACKENDS = ["falkordb", "neo4j"]
+
+
+@pytest.fixture(params=BACKENDS)
+def any_store(request: pytest.FixtureRequest, server: ServerAddress) -> Iterator[GraphStore]:
+    if request.param == "neo4j":
+        if not os.environ.get("IDGRAPH_TEST_NEO4J_URI"):
+            pytest.skip("Neo4j store tests need IDGRAPH_TEST_NEO4J_URI (no Neo4j on this machine)")
+        pytest.skip("the Neo4j adapter is issue #3; not built yet")
+    store = FalkorDBStore(server, "contract_" + uuid.uuid4().hex[:10])
+    store.ensure_schema()
+    yield store
+    store.drop()
+    store.close()
+
+
+def ev(event_id: str, ts: int, *ids: tuple[str, str], source: str = "web", **kw: object) -> Event:
+    return Event(event_id, ts, source, "view", tuple(sorted(Identifier(*i) for i in ids)), **kw)  # type: ignore[arg-type]
+
+
+def test_schema_is_idempotent(any_store: GraphStore) -> None:
+    any_store.ensure_schema()
+    any_store.ensure_schema()
+    any_store.write_observations(build_batch([ev("e1", 1, ("email", "a@x.com"))]))
+    with pytest.raises(QueryError, match="constraint"):
+        any_store.write_observations(build_batch([ev("e1", 1, ("email", "a@x.com"))]))
+
+
+def test_observations_accumulate_on_edges(any_store: GraphStore) -> None:
+    any_store.write_observations(
+        build_batch([ev("e1", 1000, ("email", "a@x.com"), ("cookie_id", "c1"))])
+    )
+    any_store.write_observations(
+        build_batch([ev("e2", 500, ("email", "a@x.com"), ("cookie_id", "c1"), source="app")])
+    )
+    links = any_store.links_between_types(["email", "cookie_id"])
+    assert links == [(Identifier("cookie_id", "c1"), Identifier("email", "a@x.com"))]
+    record = any_store.identifier(Identifier("email", "a@x.com"))
+    assert record is not None
+    assert (record.first_seen, record.last_seen, record.event_count, record.profile_id) == (
+        500,
+        1000,
+        2,
+        None,
+    )
+    stats = any_store.stats()
+    assert (stats["Identifier"], stats["Event"], stats["OBSERVED_WITH"], stats["SEEN_IN"]) == (
+        2,
+        2,
+        1,
+        4,
+    )
+
+
+def test_failed_batch_writes_nothing(any_store: GraphStore) -> None:
+    any_store.write_observations(
+        build_batch([ev("e1", 1, ("email", "a@x.com"), ("cookie_id", "c1"))])
+    )
+    before = any_store.stats()
+    with pytest.raises(QueryError):
+        any_store.write_observations(
+            build_batch(
+                [
+                    ev("e2", 2, ("email", "a@x.com"), ("cookie_id", "c2")),
+                    ev("e1", 1, ("email", "a@x.com")),
+                ]
+            )
+        )
+    assert any_store.stats() == before
+
+
+def test_assignments_profiles_and_paging(any_store: GraphStore) -> None:
+    any_store.write_observations(
+        build_batch(
+            [
+                ev(
+                    "e1",
+                    1000,
+                    ("email", "a@x.com"),
+                    ("cookie_id", "c1"),
+                    ("ip", "1.1.1.1"),
+                    traits={"city": "Boston"},
+                    traits_json='{"city": "Boston"}',
+                ),
+                ev(
+                    "e2",
+                    2000,
+                    ("email", "b@x.com"),
+                    ("ip", "1.1.1.1"),
+                    traits={"city": "Austin"},
+                    traits_json='{"city": "Austin"}',
+                ),
+            ]
+        )
+    )
+    a, c, b = (
+        Identifier("email", "a@x.com"),
+        Identifier("cookie_id", "c1"),
+        Identifier("email", "b@x.com"),
+    )
+    deleted = any_store.apply_assignments({a: "p1", c: "p1", b: "p2"}, [], now=5)
+    assert deleted == 0
+    assert any_store.assignments() == {a: "p1", c: "p1", b: "p2"}
+    profile = any_store.profile("p1", weak_types=["ip"])
+    assert profile is not None
+    assert [(i["type"], i["value"]) for i in profile.identifiers] == [
+        ("cookie_id", "c1"),
+        ("email", "a@x.com"),
+    ]
+    assert profile.evidence == [
+        {"type": "ip", "value": "1.1.1.1", "count": 2, "first_seen": 1000, "last_seen": 1000}
+    ]
+    assert (profile.event_count, profile.sources, profile.traits) == (
+        1,
+        ["web"],
+        {"city": "Boston"},
+    )
+    assert any_store.profile("nope") is None
+    # move b into p1: p2 loses its only member and is deleted
+    assert any_store.apply_assignments({b: "p1"}, [], now=6) == 1
+    pages = list(any_store.iter_profiles(page_size=1))
+    assert pages == [("p1", sorted([a, b, c]))]
+    assert any_store.count_unresolved(["email", "cookie_id"]) == 0
+    assert any_store.apply_assignments({}, [c], now=7) == 0
+    assert any_store.count_unresolved(["email", "cookie_id"]) == 1
+
+
+def test_unknown_query_names_raise() -> None:
+    library = QueryLibrary("falkordb")
+    with pytest.raises(UnknownQuery):
+        library["no_such_query"]
+    assert "write_observations" in library.names()
+    assert "schema" in library.names()
+
+
+def test_values_are_never_formatted_into_queries(any_store: GraphStore) -> None:
+    hostile = "x'}) DETACH DELETE n //"
+    any_store.write_observations(
+        build_batch([ev("e1", 1, ("user_id", hostile), ("email", "a@x.com"))])
+    )
+    assert any_store.identifier(Identifier("user_id", hostile)) is not None
+    assert any_store.stats()["Identifier"] == 2
