@@ -12,12 +12,11 @@ UNWIND $events AS r
 CREATE (e:Event {event_id: r.event_id, ts: r.ts, source: r.source, type: r.type})
 SET e.user_agent = r.user_agent, e.amount = r.amount, e.currency = r.currency,
     e.traits = r.traits, e.properties = r.properties
-WITH identifiers, count(*) AS events
-UNWIND $seen AS r
-MATCH (i:Identifier {type: r.type, value: r.value})
-MATCH (e:Event {event_id: r.event_id})
+WITH identifiers, e, r
+UNWIND r.seen AS k
+MATCH (i:Identifier {type: k[0], value: k[1]})
 CREATE (i)-[:SEEN_IN]->(e)
-WITH identifiers, events, count(*) AS seen
+WITH identifiers, count(DISTINCT e) AS events, count(*) AS seen
 UNWIND $edges AS r
 MATCH (a:Identifier {type: r.a_type, value: r.a_value})
 MATCH (b:Identifier {type: r.b_type, value: r.b_value})

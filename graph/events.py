@@ -164,9 +164,10 @@ def parse_event(
             event_id=eid,
         )
 
-    context = _object(raw, "context", rejects, line, eid)
+    context = _object(raw, "context", rejects, line, eid)  # only user_agent is kept
     traits = _object(raw, "traits", rejects, line, eid)
-    properties = dict(_object(raw, "properties", rejects, line, eid))
+    traits_json = _stored_json(traits, "traits", rejects, line, eid)
+    properties = _object(raw, "properties", rejects, line, eid)
     user_agent = context.get("user_agent")
     if user_agent is not None and not isinstance(user_agent, str):
         rejects.append(Reject("must be a string", "context.user_agent", user_agent, line, eid))
@@ -181,6 +182,7 @@ def parse_event(
     if currency is not None and not isinstance(currency, str):
         rejects.append(Reject("must be a string", "properties.currency", currency, line, eid))
         currency = None
+    properties_json = _stored_json(properties, "properties", rejects, line, eid)
     event = Event(
         event_id=eid,
         ts=ts,
@@ -188,12 +190,12 @@ def parse_event(
         type=raw["type"].strip(),
         identifiers=tuple(sorted(identifiers)),
         user_agent=user_agent.strip()[:512] if user_agent else None,
-        traits=traits,
-        properties=properties,
+        traits=traits if traits_json else {},
+        properties=properties if properties_json else {},
         amount=float(amount) if amount is not None else None,
         currency=currency.strip().upper() if currency else None,
-        traits_json=_json(traits),
-        properties_json=_json(properties),
+        traits_json=traits_json,
+        properties_json=properties_json,
     )
     return ParseResult(event, tuple(rejects))
 
@@ -273,16 +275,22 @@ def _object(
     if not isinstance(value, Mapping):
         rejects.append(Reject("must be an object", name, _short_json(value), line, eid))
         return {}
-    if len(json.dumps(value, default=str)) > MAX_JSON_LENGTH:
-        rejects.append(
-            Reject(f"larger than {MAX_JSON_LENGTH} bytes as JSON", name, None, line, eid)
-        )
-        return {}
     return dict(value)
 
 
-def _json(value: Mapping[str, Any]) -> str | None:
-    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False) if value else None
+def _stored_json(
+    value: Mapping[str, Any], name: str, rejects: list[Reject], line: int | None, eid: str
+) -> str | None:
+    """The JSON text stored for ``traits``/``properties``; too large: rejected."""
+    if not value:
+        return None
+    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    if len(text) > MAX_JSON_LENGTH:
+        rejects.append(
+            Reject(f"larger than {MAX_JSON_LENGTH} bytes as JSON", name, None, line, eid)
+        )
+        return None
+    return text
 
 
 def _short_json(value: object, limit: int = 200) -> str:

@@ -16,7 +16,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -163,7 +163,9 @@ class Registry:
 
     def __init__(self, types: Iterable[IdentifierType], *, cache_size: int = 200_000) -> None:
         self._types = {t.name: t for t in types}
-        self._cached = lru_cache(maxsize=cache_size)(self._normalize_uncached)
+        self._cache_size = cache_size
+        #: (type, kind, value) -> (normalized, None) or ("", reason); cleared when full
+        self._memo: dict[tuple[object, str, object], tuple[str, str | None]] = {}
 
     def __contains__(self, name: object) -> bool:
         return name in self._types
@@ -185,23 +187,28 @@ class Registry:
 
     def normalize(self, type_name: object, value: object) -> str:
         """The canonical value, or :class:`IdentifierRejected` with the reason."""
-        if not isinstance(type_name, str) or type_name not in self._types:
-            raise IdentifierRejected(
-                f"unknown identifier type {type_name!r}; known: {', '.join(self.names)}",
-                field="type",
-                value=type_name,
-            )
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            return self._types[type_name].normalize(value)  # rejected; not hashable-safe
-        # the kind keeps 1 (int) and "1" (str) apart: only a str is trimmed text
-        normalized, reason = self._cached(type_name, type(value).__name__, value)
+        # the kind keeps 1 (int) and "1" (str) apart
+        key = (type_name, type(value).__name__, value)
+        try:
+            hit = self._memo.get(key)
+        except TypeError:  # unhashable (a list, a dict): always rejected, never cached
+            hit = None
+            key = None  # type: ignore[assignment]
+        if hit is None:
+            hit = self._normalize_uncached(type_name, value)
+            if key is not None:
+                if len(self._memo) >= self._cache_size:
+                    self._memo.clear()
+                self._memo[key] = hit
+        normalized, reason = hit
         if reason is not None:
-            raise IdentifierRejected(reason, value=value)
+            field = "type" if type_name not in self._types else None
+            raise IdentifierRejected(reason, field=field, value=type_name if field else value)
         return normalized
 
-    def _normalize_uncached(
-        self, type_name: str, _kind: str, value: str | int | float
-    ) -> tuple[str, str | None]:
+    def _normalize_uncached(self, type_name: object, value: object) -> tuple[str, str | None]:
+        if not isinstance(type_name, str) or type_name not in self._types:
+            return "", f"unknown identifier type {type_name!r}; known: {', '.join(self.names)}"
         try:
             return self._types[type_name].normalize(value), None
         except IdentifierRejected as e:

@@ -257,7 +257,6 @@ def build_batch(events: Sequence[Event]) -> ObservationBatch:
         keys = event.identifiers  # distinct and sorted
         for key in keys:
             identifiers[key] = None
-            batch.seen.append({"event_id": event.event_id, "type": key[0], "value": key[1]})
         for a, b in combinations(keys, 2):
             edge = edges.get((a, b))
             if edge is None:
@@ -275,6 +274,7 @@ def build_batch(events: Sequence[Event]) -> ObservationBatch:
                 "currency": event.currency,
                 "traits": event.traits_json,
                 "properties": event.properties_json,
+                "seen": [list(key) for key in keys],
             }
         )
     batch.identifiers = [{"type": t, "value": v} for t, v in identifiers]

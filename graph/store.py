@@ -34,25 +34,28 @@ RELATIONSHIPS = ("OBSERVED_WITH", "SEEN_IN", "BELONGS_TO")
 
 @dataclass
 class ObservationBatch:
-    """Rows for one atomic ingest write, de-duplicated and aggregated."""
+    """Rows for one atomic ingest write, de-duplicated and aggregated.
+
+    Each event row carries ``seen``: the ``[type, value]`` keys of its
+    identifiers, which become its SEEN_IN relationships.
+    """
 
     identifiers: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    seen: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
 
     def params(self) -> dict[str, Any]:
-        return {
-            "identifiers": self.identifiers,
-            "events": self.events,
-            "seen": self.seen,
-            "edges": self.edges,
-        }
+        return {"identifiers": self.identifiers, "events": self.events, "edges": self.edges}
+
+    @property
+    def seen(self) -> int:
+        """SEEN_IN relationships the batch creates."""
+        return sum(len(e["seen"]) for e in self.events)
 
     @property
     def size(self) -> int:
         """Nodes and relationships the batch writes or updates."""
-        return len(self.identifiers) + len(self.events) + len(self.seen) + len(self.edges)
+        return len(self.identifiers) + len(self.events) + self.seen + len(self.edges)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ def test_pairs_are_aggregated_once_per_batch() -> None:
         ("ip", "1.1.1.1"),
     ]
     assert len(batch.events) == 3
-    assert len(batch.seen) == 7
+    assert batch.seen == 7
+    assert batch.events[0]["seen"] == [["cookie_id", "c1"], ["email", "a@x.com"], ["ip", "1.1.1.1"]]
     edges = {(r["a_value"], r["b_value"]): r for r in batch.edges}
     assert set(edges) == {("c1", "a@x.com"), ("c1", "1.1.1.1"), ("a@x.com", "1.1.1.1")}
     pair = edges[("c1", "a@x.com")]

@@ -134,3 +134,9 @@ def test_timestamps_with_offsets() -> None:
     assert format_ts(parse_timestamp("2026-03-10T08:48:34Z")) == "2026-03-10T08:48:34Z"
     assert format_ts(parse_timestamp("2026-03-10T08:48:34.250Z")) == "2026-03-10T08:48:34.250Z"
     assert format_ts(None) is None
+
+
+def test_oversized_traits_are_dropped_with_a_reason() -> None:
+    result = parse_event(event(traits={"bio": ["x" * 100] * 100}), REGISTRY)
+    assert result.event is not None and result.event.traits_json is None
+    assert result.rejects[0].field == "traits" and "larger than" in result.rejects[0].reason
