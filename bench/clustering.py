@@ -18,7 +18,7 @@ from pathlib import Path
 import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import record
+from common import publish
 
 from graph.clustering import connected_components
 
@@ -45,7 +45,8 @@ def main() -> None:
     networkx_s = time.perf_counter() - started
     assert len(ours) == len(theirs)
 
-    text = "\n".join(
+    publish(
+        "Connected components",
         [
             f"Command: `python bench/clustering.py --nodes {args.nodes}`",
             "",
@@ -57,11 +58,9 @@ def main() -> None:
             f"| networkx.connected_components | {networkx_s:.2f} |",
             "",
             f"scipy is {networkx_s / scipy_s:.1f}x faster here; resolution uses it.",
-        ]
+        ],
+        save=not args.no_record,
     )
-    print(text)
-    if not args.no_record:
-        record("Connected components", text)
 
 
 if __name__ == "__main__":

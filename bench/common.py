@@ -37,6 +37,14 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def publish(section: str, lines: list[str], *, save: bool) -> None:
+    """Print the result and, unless told not to, write it to docs/benchmarks.md."""
+    text = "\n".join(lines)
+    print(text)
+    if save:
+        record(section, text)
+
+
 def record(section: str, body: str) -> None:
     """Replace (or add) ``## section`` in docs/benchmarks.md."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

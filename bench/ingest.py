@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import record
+from common import publish
 
 from graph.embedded import EmbeddedServer
 from graph.events import Event, parse_event
@@ -160,10 +160,7 @@ def main() -> None:
         + ", ".join(f"{v:.1f}" for v in runs["ingest"])
         + " s.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_record:
-        record("Ingest throughput", text)
+    publish("Ingest throughput", lines, save=not args.no_record)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, record
+from common import percentile, publish
 
 from app.config import Config
 from app.resources import open_resources
@@ -110,10 +110,7 @@ def main() -> None:
         f"Target: store lookups p99 under 5 ms — single-key read p99 "
         f"**{percentile(key_ms, 99):.2f} ms**.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_record:
-        record("Lookup latency", text)
+    publish("Lookup latency", lines, save=not args.no_record)
 
 
 if __name__ == "__main__":
