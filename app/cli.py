@@ -209,10 +209,18 @@ def _print_report(path: Path, report: IngestReport) -> None:
 
 
 @cli.command()
+@click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
 @click.pass_context
 @_errors
-def resolve(ctx: click.Context) -> None:
+def resolve(ctx: click.Context, background: bool) -> None:
     """Rebuild profiles from deterministic links between strong identifiers."""
+    if background:
+        from app.jobs import enqueue_resolve
+
+        with open_resources(_config(ctx)) as res:
+            job_id = enqueue_resolve(res.redis)
+        click.echo(f"resolve queued as job {job_id}")
+        return
     with open_resources(_config(ctx)) as res:
         report = resolve_profiles(res.store, res.registry)
     click.echo(
@@ -270,6 +278,23 @@ def generate(persons: int, output: Path, seed: int, days: int) -> None:
         f"(expect {expected['accepted']} accepted, {expected['duplicates']} duplicates, "
         f"{expected['rejected']} rejected); truth in {data.truth_path}"
     )
+
+
+# -- jobs --------------------------------------------------------------------
+@cli.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.pass_context
+@_errors
+def worker(ctx: click.Context, burst: bool) -> None:
+    """Run an rq worker for idgraph's background jobs (resolve, exports)."""
+    from rq import Queue, Worker
+
+    from app.jobs import QUEUE_NAME
+
+    with open_resources(_config(ctx)) as res:
+        queue = Queue(QUEUE_NAME, connection=res.redis)
+        click.echo(f"worker on queue {QUEUE_NAME!r} ({res.store.describe()})")
+        Worker([queue], connection=res.redis).work(burst=burst, with_scheduler=True)
 
 
 # -- serving -----------------------------------------------------------------

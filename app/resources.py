@@ -58,8 +58,14 @@ def make_registry(config: Config) -> Registry:
 def make_store(config: Config, embedded: ServerAddress | None = None) -> GraphStore:
     """The store ``config.graph_url`` names (the embedded server when unset)."""
     if config.backend == "neo4j":
-        raise ConfigError(
-            "graph_url points at Neo4j, but this build has no Neo4j adapter yet (issue #3)"
+        from graph.neo4j_store import Neo4jStore
+
+        assert config.graph_url is not None
+        return Neo4jStore(
+            config.graph_url,
+            user=config.neo4j_user,
+            password=config.neo4j_password,
+            database=config.neo4j_database,
         )
     from graph.falkordb_store import FalkorDBStore
 

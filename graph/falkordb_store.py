@@ -56,7 +56,7 @@ class FalkorDBStore(GraphStore):
         return self._run(name, params, read_only=False)
 
     def ensure_schema(self) -> None:
-        for statement in self.queries["schema"].splitlines():
+        for statement in self.schema_statements():
             try:
                 self._graph.query(statement)
             except redis.exceptions.ResponseError as e:

@@ -53,6 +53,7 @@ def resolve(store: GraphStore, registry: Registry) -> ResolveReport:
     member_set = set(nodes)
     removals = [i for i in current if i not in member_set]
     deleted = store.apply_assignments(moves, removals, now=int(time.time() * 1000))
+    store.label_identifier_types()
     report = ResolveReport(
         identifiers=len(nodes),
         links=len(links),

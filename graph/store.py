@@ -114,6 +114,10 @@ class GraphStore(ABC):
     def describe(self) -> str:
         """Where the store is, without credentials (for logs and ``/health``)."""
 
+    def schema_statements(self) -> list[str]:
+        """The backend's ``schema`` file: one statement a line."""
+        return [line.strip() for line in self.queries["schema"].splitlines() if line.strip()]
+
     # -- ingest ----------------------------------------------------------
     def existing_event_ids(self, event_ids: Iterable[str]) -> set[str]:
         ids = list(event_ids)
@@ -160,6 +164,14 @@ class GraphStore(ABC):
             self._write("update_profile_sizes", {"ids": ids})
         deleted = self._write("delete_empty_profiles")
         return int(deleted[0][0]) if deleted else 0
+
+    def label_identifier_types(self) -> None:
+        """Add type labels (``:Email``…) to identifiers that lack them (for Neo4j Browser)."""
+        self._write("label_identifier_types")
+
+    def identifier_labels(self, identifier: Identifier) -> list[str]:
+        rows = self._read("identifier_labels", {"type": identifier.type, "value": identifier.value})
+        return sorted(rows[0][0]) if rows else []
 
     def count_unresolved(self, types: Sequence[str]) -> int:
         return int(self._read("count_unresolved", {"types": list(types)})[0][0])
@@ -227,8 +239,8 @@ class GraphStore(ABC):
     def stats(self) -> dict[str, int]:
         """Node counts by label and relationship counts by type."""
         counts = {label: 0 for label in (*LABELS, *RELATIONSHIPS)}
-        for label, n in self._read("count_nodes"):
-            counts[str(label)] = int(n)
+        identifiers, events, profiles = self._read("count_nodes")[0]
+        counts.update(Identifier=int(identifiers), Event=int(events), Profile=int(profiles))
         for rel, n in self._read("count_relationships"):
             counts[str(rel)] = int(n)
         return counts

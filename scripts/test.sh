@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up (once) and run every check: lint, format, types, the whole test suite.
-# Works on a fresh machine with Python >= 3.11; everything else is installed here.
+# Set up (once) and run every check: lint, format, types, the whole test suite
+# (which includes the Neo4j Cypher lint). Works on a fresh machine with Python >= 3.11
+# and Node.js >= 18; everything else is installed here, into .venv/ and node_modules/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "Node.js and npm are needed for the Neo4j Cypher lint (Neo4j's own language service)." >&2
+  exit 1
+fi
+if [ ! -d node_modules/@neo4j-cypher/language-support ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --silent --no-audit --no-fund
+fi
 
 echo "== ruff check";  .venv/bin/ruff check .
 echo "== ruff format"; .venv/bin/ruff format --check .

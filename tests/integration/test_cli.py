@@ -124,11 +124,12 @@ def test_bad_configuration_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "batch_size" in result.stderr
 
 
-def test_neo4j_url_without_adapter_is_a_clear_error(tmp_path: Path) -> None:
-    result = run_cli(
-        "resolve", data_dir=tmp_path, env={"IDGRAPH_GRAPH_URL": "neo4j://localhost:7687"}
-    )
-    assert result.returncode == 1 and "Neo4j" in result.stderr and "Traceback" not in result.stderr
+def test_unreachable_neo4j_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("resolve", data_dir=tmp_path, env={"IDGRAPH_GRAPH_URL": "bolt://127.0.0.1:9"})
+    assert result.returncode == 4, result.stderr
+    assert "Neo4j at bolt://127.0.0.1:9 is unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert store_processes(tmp_path) == []
 
 
 def _free_port() -> int:

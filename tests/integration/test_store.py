@@ -1,7 +1,9 @@
-"""The store contract, run against every backend available here.
+"""The store contract, run against every backend available here, same assertions for each.
 
-FalkorDB (embedded) always runs. The Neo4j adapter arrives with issue #3; its
-cases are listed here so they run once it exists and IDGRAPH_TEST_NEO4J_URI is set.
+FalkorDB (embedded) always runs. Neo4j runs when ``IDGRAPH_TEST_NEO4J_URI`` is set
+(with ``IDGRAPH_TEST_NEO4J_USER``, ``_PASSWORD``, ``_DATABASE``); its cases are
+skipped with that reason otherwise. The Neo4j database is emptied before and
+after each test: point these variables at a database you can throw away.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from graph.errors import QueryError, UnknownQuery
 from graph.events import Event, Identifier
 from graph.falkordb_store import FalkorDBStore
 from graph.ingest import build_batch
+from graph.neo4j_store import Neo4jStore
 from graph.queries import QueryLibrary
 from graph.store import GraphStore
 
@@ -26,9 +29,22 @@ BACKENDS = ["falkordb", "neo4j"]
 @pytest.fixture(params=BACKENDS)
 def any_store(request: pytest.FixtureRequest, server: ServerAddress) -> Iterator[GraphStore]:
     if request.param == "neo4j":
-        if not os.environ.get("IDGRAPH_TEST_NEO4J_URI"):
+        uri = os.environ.get("IDGRAPH_TEST_NEO4J_URI")
+        if not uri:
             pytest.skip("Neo4j store tests need IDGRAPH_TEST_NEO4J_URI (no Neo4j on this machine)")
-        pytest.skip("the Neo4j adapter is issue #3; not built yet")
+        neo4j_store = Neo4jStore(
+            uri,
+            user=os.environ.get("IDGRAPH_TEST_NEO4J_USER", "neo4j"),
+            password=os.environ.get("IDGRAPH_TEST_NEO4J_PASSWORD", ""),
+            database=os.environ.get("IDGRAPH_TEST_NEO4J_DATABASE", "neo4j"),
+        )
+        neo4j_store.ping()
+        neo4j_store.ensure_schema()
+        neo4j_store.delete_all()
+        yield neo4j_store
+        neo4j_store.delete_all()
+        neo4j_store.close()
+        return
     store = FalkorDBStore(server, "contract_" + uuid.uuid4().hex[:10])
     store.ensure_schema()
     yield store
@@ -145,6 +161,28 @@ def test_assignments_profiles_and_paging(any_store: GraphStore) -> None:
     assert any_store.count_unresolved(["email", "cookie_id"]) == 0
     assert any_store.apply_assignments({}, [c], now=7) == 0
     assert any_store.count_unresolved(["email", "cookie_id"]) == 1
+
+
+def test_identifier_type_labels(any_store: GraphStore) -> None:
+    any_store.write_observations(
+        build_batch([ev("e1", 1, ("email", "a@x.com"), ("ip", "1.2.3.4"))])
+    )
+    any_store.label_identifier_types()
+    any_store.label_identifier_types()  # idempotent
+    assert any_store.identifier_labels(Identifier("email", "a@x.com")) == ["Email", "Identifier"]
+    assert any_store.identifier_labels(Identifier("ip", "1.2.3.4")) == ["Identifier", "Ip"]
+    assert any_store.stats()["Identifier"] == 2
+
+
+def test_unreachable_neo4j_is_a_clear_error() -> None:
+    from graph.errors import StoreUnavailable
+
+    store = Neo4jStore("bolt://127.0.0.1:9", user="neo4j", password="x", database="neo4j")
+    try:
+        with pytest.raises(StoreUnavailable, match="unreachable"):
+            store.ping()
+    finally:
+        store.close()
 
 
 def test_unknown_query_names_raise() -> None:

@@ -1,0 +1,3 @@
+// The labels of one identifier (Identifier plus its type label once resolve has run).
+MATCH (i:Identifier {type: $type, value: $value})
+RETURN labels(i)

@@ -1,0 +1,6 @@
+// Constraints and indexes on Neo4j (one statement a line; IF NOT EXISTS makes them idempotent).
+CREATE CONSTRAINT identifier_key IF NOT EXISTS FOR (i:Identifier) REQUIRE (i.type, i.value) IS UNIQUE
+CREATE CONSTRAINT event_id IF NOT EXISTS FOR (e:Event) REQUIRE e.event_id IS UNIQUE
+CREATE CONSTRAINT profile_id IF NOT EXISTS FOR (p:Profile) REQUIRE p.profile_id IS UNIQUE
+CREATE INDEX identifier_type IF NOT EXISTS FOR (i:Identifier) ON (i.type)
+CREATE INDEX event_ts IF NOT EXISTS FOR (e:Event) ON (e.ts)
