@@ -222,11 +222,15 @@ def resolve(ctx: click.Context, background: bool) -> None:
         click.echo(f"resolve queued as job {job_id}")
         return
     with open_resources(_config(ctx)) as res:
-        report = resolve_profiles(res.store, res.registry)
+        report = resolve_profiles(
+            res.store, res.registry, res.resolve_settings(), lock=res.resolve_lock()
+        )
     click.echo(
         f"{report.profiles} profiles from {report.identifiers} identifiers, {report.links} links "
-        f"(largest {report.largest_profile}, {report.moved} identifiers moved, "
-        f"{report.profiles_deleted} profiles removed) in {report.seconds:.1f}s"
+        f"in {report.seconds:.1f}s: largest {report.largest_profile}, "
+        f"{report.moved} identifiers moved, {report.merged} profiles merged, "
+        f"{report.split} split off, {report.conflicts} links refused, "
+        f"{report.quarantined} identifiers quarantined"
     )
 
 
@@ -240,6 +244,115 @@ def lookup(ctx: click.Context, type_name: str, value: str) -> None:
     with open_resources(_config(ctx)) as res:
         result = lookup_identifier(res.store, res.registry, type_name, value)
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.argument("type_name", metavar="TYPE")
+@click.argument("value")
+@click.pass_context
+@_errors
+def explain(ctx: click.Context, type_name: str, value: str) -> None:
+    """Why an identifier is in its profile: links, evidence, refused links (JSON)."""
+    from app.explain import explain as explain_identifier
+
+    with open_resources(_config(ctx)) as res:
+        result = explain_identifier(res.store, res.registry, type_name, value)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@cli.group()
+def erase() -> None:
+    """Erase customers' data (right to be forgotten); only salted hashes remain."""
+
+
+@erase.command("profile")
+@click.argument("profile_id")
+@click.pass_context
+@_errors
+def erase_profile_command(ctx: click.Context, profile_id: str) -> None:
+    """Erase a profile: its identifiers, their events, the profile and its former IDs."""
+    from app.erasure import erase_profile
+
+    with open_resources(_config(ctx)) as res:
+        result = erase_profile(res, profile_id)
+    click.echo(json.dumps(result, indent=2))
+
+
+@erase.command("identifier")
+@click.argument("type_name", metavar="TYPE")
+@click.argument("value")
+@click.pass_context
+@_errors
+def erase_identifier_command(ctx: click.Context, type_name: str, value: str) -> None:
+    """Erase one identifier and its events; its profile is re-resolved."""
+    from app.erasure import erase_identifier
+
+    with open_resources(_config(ctx)) as res:
+        result = erase_identifier(res, type_name, value)
+    click.echo(json.dumps(result, indent=2))
+
+
+@cli.group()
+def quarantine() -> None:
+    """Identifiers linked to too many customers to be used for linking."""
+
+
+@quarantine.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.pass_context
+@_errors
+def quarantine_list(ctx: click.Context, limit: int) -> None:
+    """Quarantined identifiers and overrides, most linked first (as of the last resolve)."""
+    with open_resources(_config(ctx)) as res:
+        rows = res.store.quarantine_list(limit=limit)
+    if not rows:
+        click.echo("nothing is quarantined")
+    for row in rows:
+        state = "quarantined" if row["quarantined"] else "linking"
+        override = f" (override: {row['override']})" if row["override"] else ""
+        click.echo(f"{row['type']}\t{row['value']}\tdegree {row['degree']}\t{state}{override}")
+
+
+@quarantine.command("set")
+@click.argument("override", type=click.Choice(["force", "release", "auto"]))
+@click.argument("type_name", metavar="TYPE")
+@click.argument("value")
+@click.pass_context
+@_errors
+def quarantine_set(ctx: click.Context, override: str, type_name: str, value: str) -> None:
+    """force: always quarantine; release: never; auto: the thresholds decide."""
+    from app.profiles import normalize_query
+
+    with open_resources(_config(ctx)) as res:
+        identifier = normalize_query(res.registry, type_name, value)
+        if not res.store.set_quarantine_override(
+            identifier, None if override == "auto" else override
+        ):
+            raise NotFound(f"no {identifier.type} identifier with that value has been seen")
+    click.echo(f"{identifier.type} {override}; takes effect at the next `idgraph resolve`")
+
+
+@cli.command()
+@click.option("--truth", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.pass_context
+@_errors
+def evaluate(ctx: click.Context, truth: Path, as_json: bool) -> None:
+    """Quality of the current profiles against ground truth (truth.csv of `generate`)."""
+    from ml.evaluation import evaluate as evaluate_profiles
+    from ml.evaluation import read_truth
+
+    if not truth.is_file():
+        raise InputError(f"cannot read {truth}: no such file")
+    with open_resources(_config(ctx)) as res:
+        quality = evaluate_profiles(res.store.assignments(), read_truth(truth))
+    if as_json:
+        click.echo(json.dumps(quality.to_dict(), indent=2))
+        return
+    for name, number in quality.to_dict().items():
+        click.echo(
+            f"{name:22} {number:.4f}" if isinstance(number, float) else f"{name:22} {number}"
+        )
 
 
 # -- export ------------------------------------------------------------------
@@ -354,7 +467,7 @@ def demo(ctx: click.Context, persons: int, host: str, port: int, no_serve: bool)
             rejects=RejectFile(out / "rejects.jsonl", source=str(data.events_path)),
         )
         _print_report(data.events_path, report)
-        result = resolve_profiles(res.store, res.registry)
+        result = resolve_profiles(res.store, res.registry, res.resolve_settings())
         click.echo(
             f"resolved {result.profiles} profiles (largest {result.largest_profile}) "
             f"in {time.perf_counter() - started:.1f}s total"

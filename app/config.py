@@ -47,6 +47,15 @@ class Config:
     identifier_types: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: the largest request body ``POST /v1/events`` takes
     max_events_per_request: int = 10_000
+    #: most identifiers of a type one profile may hold, e.g. {"user_id": 1, "email": 3};
+    #: in the environment: ``IDGRAPH_PROFILE_LIMITS="user_id=1,email=3"``; empty: defaults
+    profile_limits: Mapping[str, int] = field(default_factory=dict)
+    #: quarantine an identifier linked to more identity identifiers than this, per type
+    quarantine_thresholds: Mapping[str, int] = field(default_factory=dict)
+    #: quarantine devices, cookies, e-mails, phones linked to two user_ids or loyalty_ids
+    quarantine_shared: bool = True
+    #: ``POST /v1/events`` updates profiles of the identifiers it saw (False: only resolve does)
+    realtime_updates: bool = True
     log_level: str = "WARNING"
 
     @classmethod
@@ -65,7 +74,7 @@ class Config:
             values.update(_read_file(Path(file_path)))
         for f in dataclasses.fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is not None and f.name != "identifier_types":
+            if raw is not None and f.name != "identifier_types":  # a table: file only
                 values[f.name] = raw
         values.update(overrides or {})
         return cls._coerce(values)
@@ -88,6 +97,8 @@ class Config:
                     kwargs[name] = int(value)
                 elif name == "identifier_types":
                     kwargs[name] = {k: dict(v) for k, v in dict(value).items()}
+                elif name in ("profile_limits", "quarantine_thresholds"):
+                    kwargs[name] = _int_mapping(value)
                 else:
                     kwargs[name] = None if value in (None, "") else str(value)
             except (TypeError, ValueError) as e:
@@ -131,6 +142,19 @@ class Config:
         if self.graph_url and not self.graph_url.startswith(("falkordb", "redis", "unix")):
             return "neo4j"
         return "falkordb"
+
+
+def _int_mapping(value: Any) -> dict[str, int]:
+    """``{"email": 3}`` or ``"email=3,phone=2"`` to ``{"email": 3, "phone": 2}``."""
+    if isinstance(value, str):
+        pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
+        if any(len(p) != 2 for p in pairs):
+            raise ValueError("expected type=number,type=number")
+        value = {k.strip(): v.strip() for k, v in pairs}
+    result = {str(k): int(v) for k, v in dict(value).items()}
+    if any(v < 1 for v in result.values()):
+        raise ValueError("every number must be at least 1")
+    return result
 
 
 def _read_file(path: Path) -> dict[str, Any]:

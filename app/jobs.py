@@ -30,7 +30,13 @@ def resolve_job() -> dict[str, Any]:
     """Rebuild profiles (the same as ``idgraph resolve``); returns the report."""
     resources = connect(Config.load())
     try:
-        return resolve(resources.store, resources.registry).to_dict()
+        report = resolve(
+            resources.store,
+            resources.registry,
+            resources.resolve_settings(),
+            lock=resources.resolve_lock(),
+        )
+        return report.to_dict()
     finally:
         resources.close()
 

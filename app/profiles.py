@@ -34,6 +34,8 @@ def lookup_identifier(
         raise NotFound(
             f"{identifier.type} is a weak identifier: evidence for links, never a profile member"
         )
+    if record.profile_id is None and record.quarantined:
+        raise NotFound(f"{identifier.type} {_mask(identifier)} is quarantined and in no profile")
     if record.profile_id is None:
         raise NotFound(
             f"{identifier.type} {_mask(identifier)} was ingested after the last resolve; "
@@ -43,11 +45,61 @@ def lookup_identifier(
     return {"identifier": {"type": identifier.type, "value": identifier.value}, "profile": profile}
 
 
+#: the longest chain of merges followed from a retired profile ID
+MAX_MERGE_HOPS = 100
+
+
 def get_profile(store: GraphStore, registry: Registry, profile_id: str) -> dict[str, Any]:
-    record = store.profile(profile_id, weak_types=registry.weak_types)
+    """A profile by ID. A retired ID (merged into another profile) answers with the
+    surviving profile, saying so: ``merged_into`` is the survivor's ID and
+    ``requested_profile_id`` the ID asked for."""
+    survivor = resolve_profile_id(store, profile_id)
+    record = store.profile(survivor, weak_types=registry.weak_types)
     if record is None:
         raise NotFound(f"no profile {profile_id!r}")
-    return profile_to_dict(record)
+    body = profile_to_dict(record)
+    status = store.profile_status(survivor) or {}
+    body["split_from"] = status.get("split_from")
+    if survivor != profile_id:
+        body["requested_profile_id"] = profile_id
+        body["merged_into"] = survivor
+    return body
+
+
+def resolve_profile_id(store: GraphStore, profile_id: str) -> str:
+    """The active profile an ID stands for now: itself, or the end of its merges."""
+    current = profile_id
+    for _ in range(MAX_MERGE_HOPS):
+        status = store.profile_status(current)
+        if status is None:
+            raise NotFound(f"no profile {profile_id!r} (never existed, or erased)")
+        if status["status"] != "retired":
+            return current
+        current = status["merged_into"]
+    raise NotFound(f"profile {profile_id!r}: merge chain longer than {MAX_MERGE_HOPS}")
+
+
+def profile_lineage(store: GraphStore, profile_id: str) -> dict[str, Any]:
+    """Where a profile ID came from and went: merges and splits around it."""
+    status = store.profile_status(profile_id)
+    if status is None:
+        raise NotFound(f"no profile {profile_id!r} (never existed, or erased)")
+    links = store.profile_lineage(profile_id)
+    return {
+        "profile_id": profile_id,
+        "status": status["status"],
+        "current_profile_id": resolve_profile_id(store, profile_id),
+        "merged_into": status["merged_into"],
+        "split_from": status["split_from"],
+        "created_at": format_ts(status["created_at"]),
+        "retired_at": format_ts(status["retired_at"]),
+        "merged_from": sorted(
+            lk["from"] for lk in links if lk["relation"] == "MERGED_INTO" and lk["to"] == profile_id
+        ),
+        "split_into": sorted(
+            lk["from"] for lk in links if lk["relation"] == "SPLIT_FROM" and lk["to"] == profile_id
+        ),
+    }
 
 
 def profile_to_dict(record: ProfileRecord) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import redis
+from redis.exceptions import LockError
 
 from app.config import Config
 from graph.address import ServerAddress
@@ -19,11 +20,17 @@ from graph.embedded import EmbeddedServer, running_server
 from graph.errors import ConfigError, StoreUnavailable
 from graph.identifiers import Registry, default_registry
 from graph.ingest import Ingester
+from graph.resolution import ResolveSettings
 from graph.store import GraphStore
 
 __all__ = ["Resources", "connect", "make_registry", "make_store", "open_resources"]
 
 logger = logging.getLogger(__name__)
+
+#: seconds a resolution may hold the lock before Redis frees it (a crashed holder)
+RESOLVE_LOCK_TIMEOUT = 3600
+#: seconds to wait for the lock before giving up
+RESOLVE_LOCK_WAIT = 600
 
 
 @dataclass
@@ -38,12 +45,46 @@ class Resources:
     def __post_init__(self) -> None:
         self.registry = make_registry(self.config)
 
-    def ingester(self) -> Ingester:
+    def resolve_settings(self) -> ResolveSettings:
+        defaults = ResolveSettings()
+        return ResolveSettings(
+            limits={**defaults.limits, **self.config.profile_limits},
+            quarantine_thresholds={
+                **defaults.quarantine_thresholds,
+                **self.config.quarantine_thresholds,
+            },
+            quarantine_shared=self.config.quarantine_shared,
+        )
+
+    @contextlib.contextmanager
+    def resolve_lock(self) -> Iterator[None]:
+        """Serializes full and real-time resolution across processes (a Redis lock)."""
+        lock = self.redis.lock(
+            f"idgraph:resolve-lock:{self.config.graph_name}",
+            timeout=RESOLVE_LOCK_TIMEOUT,
+            blocking_timeout=RESOLVE_LOCK_WAIT,
+        )
+        try:
+            acquired = lock.acquire()
+        except redis.exceptions.ConnectionError as e:
+            raise StoreUnavailable(f"Redis is unreachable: {e}") from e
+        if not acquired:
+            raise StoreUnavailable(
+                f"another resolution held the lock for more than {RESOLVE_LOCK_WAIT}s; try again"
+            )
+        try:
+            yield
+        finally:
+            with contextlib.suppress(LockError):
+                lock.release()
+
+    def ingester(self, *, collect_touched: bool = False) -> Ingester:
         return Ingester(
             self.store,
             self.registry,
             batch_size=self.config.batch_size,
             max_identifiers=self.config.max_identifiers_per_event,
+            collect_touched=collect_touched,
         )
 
     def close(self) -> None:

@@ -1,5 +1,5 @@
-// Profiles left with no member after a rebuild.
+// Active profiles left with no member (all their identifiers erased).
 MATCH (p:Profile)
-WHERE NOT (p)<-[:BELONGS_TO]-(:Identifier)
-DELETE p
+WHERE p.status IS NULL AND NOT (p)<-[:BELONGS_TO]-(:Identifier)
+DETACH DELETE p
 RETURN count(*)

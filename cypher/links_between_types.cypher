@@ -1,4 +1,5 @@
-// Observation edges whose two ends are both of the given types (deterministic links).
-MATCH (a:Identifier)-[:OBSERVED_WITH]->(b:Identifier)
+// Observation edges whose two ends are both of the given types (deterministic links),
+// with how often the two were seen together (the link's weight).
+MATCH (a:Identifier)-[o:OBSERVED_WITH]->(b:Identifier)
 WHERE a.type IN $types AND b.type IN $types
-RETURN a.type, a.value, b.type, b.value
+RETURN a.type, a.value, b.type, b.value, o.count

@@ -22,6 +22,8 @@ UNIQUE_CONSTRAINTS = (
     ("Identifier", ("type", "value")),
     ("Event", ("event_id",)),
     ("Profile", ("profile_id",)),
+    ("Tombstone", ("hash",)),
+    ("Meta", ("key",)),
 )
 
 

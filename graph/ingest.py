@@ -11,6 +11,7 @@ identifiers of an event that turns out to be a duplicate are not reported again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -21,6 +22,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import IO, Any
 
+from graph.erasure import Tombstones
 from graph.errors import QueryError, StoreUnavailable
 from graph.events import Event, Identifier, ParseResult, Reject, parse_event
 from graph.identifiers import Registry
@@ -48,6 +50,8 @@ class IngestReport:
     #: the first rejects, for API responses (the file has all of them)
     rejects: list[Reject] = field(default_factory=list)
     seconds: float = 0.0
+    #: identifiers of the accepted events (only with ``collect_touched``)
+    touched: set[Identifier] = field(default_factory=set)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,12 +104,15 @@ class Ingester:
         batch_size: int = 2000,
         max_identifiers: int = 20,
         keep_rejects: int = 100,
+        collect_touched: bool = False,
     ) -> None:
         self.store = store
         self.registry = registry
         self.batch_size = batch_size
         self.max_identifiers = max_identifiers
         self.keep_rejects = keep_rejects
+        self.collect_touched = collect_touched
+        self._tombstones: Tombstones | None = None
 
     def ingest_records(
         self,
@@ -117,6 +124,8 @@ class Ingester:
         """Ingest decoded lines (from :func:`graph.readers.read_records`)."""
         report = IngestReport(rejects_path=rejects.path if rejects else None)
         started = time.perf_counter()
+        # erased values, once per run (an erasure during a long ingest applies to the next)
+        self._tombstones = Tombstones.load(self.store)
         in_flight: _Pending | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="idgraph-writer") as writer:
             try:
@@ -170,6 +179,8 @@ class Ingester:
                     line=record.line,
                     max_identifiers=self.max_identifiers,
                 )
+            if result.event is not None and self._tombstones:
+                result = _without_erased(result, self._tombstones, record.line)
             if result.event is None:
                 self._reject(result.rejects, report, sink, accepted=False)
             elif result.event.event_id in pending.events:
@@ -185,7 +196,10 @@ class Ingester:
         report.accepted += len(written)
         report.duplicates += len(pending.events) - len(written)
         for event_id in written:
-            self._reject(pending.events[event_id].rejects, report, sink, accepted=True)
+            result = pending.events[event_id]
+            self._reject(result.rejects, report, sink, accepted=True)
+            if self.collect_touched and result.event is not None:
+                report.touched.update(result.event.identifiers)
 
     def _reject(
         self,
@@ -239,6 +253,36 @@ def _store_new(store: GraphStore, events: list[Event], batch: ObservationBatch) 
             logger.warning("ingest batch failed (attempt %d), retrying: %s", attempt, e)
             time.sleep(RETRY_DELAY * attempt)
     raise AssertionError("unreachable")
+
+
+def _without_erased(result: ParseResult, tombstones: Tombstones, line: int) -> ParseResult:
+    """Drop erased identifiers (or the whole event, if its ID was erased)."""
+    event = result.event
+    assert event is not None
+    if tombstones.erased("event", event.event_id):
+        reject = Reject("event was erased (right to be forgotten)", "event_id", event.event_id,
+                        line, event.event_id, whole_event=True)  # fmt: skip
+        return ParseResult(None, (reject,))
+    kept = tuple(i for i in event.identifiers if not tombstones.erased(i.type, i.value))
+    if len(kept) == len(event.identifiers):
+        return result
+    dropped = tuple(
+        Reject(
+            "erased identifier (right to be forgotten)",
+            "identifiers.value",
+            None,
+            line,
+            event.event_id,
+            identifier_type=i.type,
+        )
+        for i in event.identifiers
+        if i not in kept
+    )
+    if not kept:
+        whole = Reject("no valid identifier", "identifiers", None, line, event.event_id,
+                       whole_event=True)  # fmt: skip
+        return ParseResult(None, (*result.rejects, *dropped, whole))
+    return ParseResult(dataclasses.replace(event, identifiers=kept), (*result.rejects, *dropped))
 
 
 def build_batch(events: Sequence[Event]) -> ObservationBatch:

@@ -1,20 +1,71 @@
-"""Deterministic resolution: strong-identifier links -> profiles with stable IDs."""
+"""Resolution: strong-identifier links -> merge-protected profiles with stable IDs.
+
+One planner serves the full rebuild (``resolve``) and the real-time path
+(``update_profiles``, after ``POST /v1/events``): it takes identifiers, their
+links and current assignments, and returns what to write. The real-time path
+plans over the closed neighbourhood of the touched identifiers (everything
+reachable through non-quarantined links, plus the current fellow members of
+every profile reached), so it reaches exactly what a full rebuild would.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any
 
-from graph.clustering import assign_profile_ids, connected_components
 from graph.events import Identifier
 from graph.identifiers import Registry
+from graph.integrity import (
+    DEFAULT_LIMITS,
+    DEFAULT_QUARANTINE,
+    Conflict,
+    Link,
+    assign_ids_with_lineage,
+    cluster,
+    identity_degrees,
+    quarantine,
+    spanning,
+)
 from graph.store import GraphStore
 
-__all__ = ["ResolveReport", "resolve"]
+__all__ = ["Plan", "ResolveReport", "ResolveSettings", "plan", "resolve", "update_profiles"]
 
 logger = logging.getLogger(__name__)
+
+#: the real-time path gives up (and says so) on neighbourhoods larger than this
+MAX_REALTIME_COMPONENT = 20_000
+
+
+@dataclass(frozen=True)
+class ResolveSettings:
+    limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    quarantine_thresholds: Mapping[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_QUARANTINE)
+    )
+    #: quarantine devices, cookies, e-mails and phones linked to two user_ids/loyalty_ids
+    quarantine_shared: bool = True
+
+
+@dataclass
+class Plan:
+    """What one resolution writes."""
+
+    scope: set[Identifier]
+    moves: dict[Identifier, str]
+    removals: list[Identifier]
+    merged_into: dict[str, str]
+    split_from: dict[str, str]
+    conflicts: list[Conflict]
+    quarantined: dict[Identifier, int]  #: identifier -> identity degree
+    degrees: dict[Identifier, int]
+    clusters: list[list[Identifier]]
+    #: profiles the identifiers in scope belonged to before
+    previous: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -24,6 +75,10 @@ class ResolveReport:
     profiles: int = 0
     largest_profile: int = 0
     moved: int = 0  #: identifiers whose profile changed (new ones included)
+    merged: int = 0  #: profile IDs retired into another profile
+    split: int = 0  #: new profiles split off an existing one
+    conflicts: int = 0  #: links refused by merge limits or quarantine
+    quarantined: int = 0
     profiles_deleted: int = 0
     seconds: float = 0.0
 
@@ -31,37 +86,183 @@ class ResolveReport:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(self).items()}
 
 
-def resolve(store: GraphStore, registry: Registry) -> ResolveReport:
-    """Rebuild profiles as connected components of links between strong identifiers.
+def plan(
+    nodes: Iterable[Identifier],
+    links: Sequence[Link],
+    current: Mapping[Identifier, str],
+    *,
+    created_at: Mapping[str, int],
+    overrides: Mapping[Identifier, str],
+    settings: ResolveSettings,
+) -> Plan:
+    """Pure: decide clusters, IDs, lineage, conflicts and quarantine."""
+    scope = set(nodes)
+    degrees = identity_degrees((link.a, link.b) for link in links)
+    blocked = _blocked(links, degrees, scope, settings, overrides)
+    result = cluster(scope, links, limits=settings.limits, quarantined=blocked)
+    assignment = assign_ids_with_lineage(result.clusters, current, created_at=created_at)
+    moves = {
+        member: pid
+        for members, pid in zip(result.clusters, assignment.ids, strict=True)
+        for member in members
+        if current.get(member) != pid
+    }
+    return Plan(
+        scope=scope,
+        moves=moves,
+        removals=[i for i in current if i not in scope],
+        merged_into=assignment.merged_into,
+        split_from=assignment.split_from,
+        conflicts=result.conflicts,
+        quarantined={i: degrees.get(i, 0) for i in blocked if i in scope},
+        degrees={i: degrees.get(i, 0) for i in scope},
+        clusters=result.clusters,
+        previous=set(current.values()),
+    )
 
-    Weak identifiers (``ip``) never link here. Only identifiers whose profile
-    changes are written, and existing profile IDs are kept where the
-    component still holds their members (see :func:`assign_profile_ids`).
+
+def resolve(
+    store: GraphStore,
+    registry: Registry,
+    settings: ResolveSettings | None = None,
+    *,
+    lock: AbstractContextManager[Any] | None = None,
+) -> ResolveReport:
+    """Rebuild every profile from the links between strong identifiers.
+
+    Weak identifiers (``ip``) never link here. Only changes are written.
+    ``lock`` serializes this with the real-time path (the app passes a Redis lock).
     """
+    settings = settings or ResolveSettings()
     started = time.perf_counter()
-    strong = registry.strong_types
-    nodes = store.identifiers_of_types(strong)
-    links = store.links_between_types(strong)
-    components = connected_components(nodes, links)
-    current = store.assignments()
-    ids = assign_profile_ids(components, current)
-    moves: dict[Identifier, str] = {}
-    for members, pid in zip(components, ids, strict=True):
-        for member in members:
-            if current.get(member) != pid:
-                moves[member] = pid
-    member_set = set(nodes)
-    removals = [i for i in current if i not in member_set]
-    deleted = store.apply_assignments(moves, removals, now=int(time.time() * 1000))
-    store.label_identifier_types()
+    with lock or contextlib.nullcontext():
+        strong = registry.strong_types
+        nodes = store.identifiers_of_types(strong)
+        links = store.weighted_links(strong)
+        decided = plan(
+            nodes,
+            links,
+            store.assignments(),
+            created_at=store.active_profiles(),
+            overrides=store.quarantine_overrides(),
+            settings=settings,
+        )
+        deleted = store.apply_plan(decided, now=_now(), full=True)
+    return _report(decided, len(links), deleted, started)
+
+
+def update_profiles(
+    store: GraphStore,
+    registry: Registry,
+    touched: Iterable[Identifier],
+    settings: ResolveSettings | None = None,
+    *,
+    lock: AbstractContextManager[Any] | None = None,
+) -> ResolveReport | None:
+    """Re-resolve the neighbourhood of ``touched`` identifiers (real-time path).
+
+    Returns ``None`` (and logs) when the neighbourhood is larger than
+    :data:`MAX_REALTIME_COMPONENT`; the next full ``resolve`` handles it.
+    """
+    settings = settings or ResolveSettings()
+    strong = set(registry.strong_types)
+    seeds = {i for i in touched if i.type in strong}
+    if not seeds:
+        return None
+    started = time.perf_counter()
+    with lock or contextlib.nullcontext():
+        overrides = store.quarantine_overrides()
+        scope = _neighbourhood(store, seeds, sorted(strong), settings, overrides)
+        if scope is None:
+            logger.warning(
+                "real-time update skipped: neighbourhood over %d", MAX_REALTIME_COMPONENT
+            )
+            return None
+        nodes, links, current, created_at = scope
+        decided = plan(
+            nodes, links, current, created_at=created_at, overrides=overrides, settings=settings
+        )
+        deleted = store.apply_plan(decided, now=_now(), full=False)
+    return _report(decided, len(links), deleted, started)
+
+
+def _neighbourhood(
+    store: GraphStore,
+    seeds: set[Identifier],
+    strong: list[str],
+    settings: ResolveSettings,
+    overrides: Mapping[Identifier, str],
+) -> tuple[set[Identifier], list[Link], dict[Identifier, str], dict[str, int]] | None:
+    """Everything a full resolve would consider together with ``seeds``."""
+    nodes = set(store.existing_identifiers(seeds))
+    links: dict[tuple[Identifier, Identifier], Link] = {}
+    current: dict[Identifier, str] = {}
+    created_at: dict[str, int] = {}
+    neighbours: dict[Identifier, set[Identifier]] = {}
+    frontier = set(nodes)
+    while frontier:
+        if len(nodes) > MAX_REALTIME_COMPONENT:
+            return None
+        batch = sorted(frontier)
+        found: set[Identifier] = set()
+        for a, b, weight in store.neighbourhood(batch, strong):
+            neighbours.setdefault(a, set()).add(b)
+            key = (a, b) if a < b else (b, a)
+            links[key] = Link(key[0], key[1], "deterministic", weight)
+            found.add(b)
+        for member, pid, created in store.members_of_profiles_of(batch):
+            current[member] = pid
+            created_at[pid] = created
+            found.add(member)
+        for node in batch:
+            neighbours.setdefault(node, set())
+        degrees = identity_degrees(links)
+        blocked = _blocked(list(links.values()), degrees, set(batch), settings, overrides)
+        # expand through identifiers that can link; a quarantined one links nothing
+        expand = {b for n in batch if n not in blocked for b in neighbours[n]}
+        expand |= {m for m in found if m in current}
+        frontier = expand - nodes
+        nodes |= frontier
+    # every node in scope had all its links fetched, so its degree is exact, and
+    # only quarantined nodes have neighbours outside the scope: their links never apply
+    return nodes, list(links.values()), current, created_at
+
+
+def _blocked(
+    links: Sequence[Link],
+    degrees: Mapping[Identifier, int],
+    among: set[Identifier],
+    settings: ResolveSettings,
+    overrides: Mapping[Identifier, str],
+) -> set[Identifier]:
+    """Which of ``among`` are quarantined (their links must all be known)."""
+    pairs = [(lk.a, lk.b) for lk in links if lk.a in among or lk.b in among]
+    return quarantine(
+        {n: degrees.get(n, 0) for n in among},
+        thresholds=settings.quarantine_thresholds,
+        shared=spanning(pairs) & among if settings.quarantine_shared else set(),
+        forced=[i for i, o in overrides.items() if o == "force"],
+        released=[i for i, o in overrides.items() if o == "release"],
+    )
+
+
+def _report(decided: Plan, links: int, deleted: int, started: float) -> ResolveReport:
     report = ResolveReport(
-        identifiers=len(nodes),
-        links=len(links),
-        profiles=len(components),
-        largest_profile=len(components[0]) if components else 0,
-        moved=len(moves),
+        identifiers=len(decided.scope),
+        links=links,
+        profiles=len(decided.clusters),
+        largest_profile=len(decided.clusters[0]) if decided.clusters else 0,
+        moved=len(decided.moves),
+        merged=len(decided.merged_into),
+        split=len(decided.split_from),
+        conflicts=len(decided.conflicts),
+        quarantined=len(decided.quarantined),
         profiles_deleted=deleted,
         seconds=time.perf_counter() - started,
     )
     logger.info("resolve: %s", report.to_dict())
     return report
+
+
+def _now() -> int:
+    return int(time.time() * 1000)

@@ -12,10 +12,14 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.events import Identifier
+from graph.integrity import Link
 from graph.queries import QueryLibrary
+
+if TYPE_CHECKING:
+    from graph.resolution import Plan
 
 __all__ = [
     "GraphStore",
@@ -28,8 +32,8 @@ logger = logging.getLogger(__name__)
 
 Row = Sequence[Any]
 #: node labels and relationship types a query may name (never taken from input)
-LABELS = ("Identifier", "Event", "Profile")
-RELATIONSHIPS = ("OBSERVED_WITH", "SEEN_IN", "BELONGS_TO")
+LABELS = ("Identifier", "Event", "Profile", "Tombstone", "Meta")
+RELATIONSHIPS = ("OBSERVED_WITH", "SEEN_IN", "BELONGS_TO", "REFUSED", "MERGED_INTO", "SPLIT_FROM")
 
 
 @dataclass
@@ -65,6 +69,8 @@ class IdentifierRecord:
     last_seen: int | None
     event_count: int
     profile_id: str | None
+    quarantined: bool = False
+    degree: int = 0  #: distinct identity identifiers linked (as of the last resolve)
 
 
 @dataclass
@@ -134,9 +140,231 @@ class GraphStore(ABC):
         rows = self._read("identifiers_of_types", {"types": list(types)})
         return [Identifier(t, v) for t, v in rows]
 
-    def links_between_types(self, types: Sequence[str]) -> list[tuple[Identifier, Identifier]]:
+    def weighted_links(self, types: Sequence[str]) -> list[Link]:
+        """Deterministic links between identifiers of ``types``, weighted by co-observations."""
         rows = self._read("links_between_types", {"types": list(types)})
-        return [(Identifier(at, av), Identifier(bt, bv)) for at, av, bt, bv in rows]
+        return [
+            Link(Identifier(at, av), Identifier(bt, bv), "deterministic", float(n or 1))
+            for at, av, bt, bv, n in rows
+        ]
+
+    def links_between_types(self, types: Sequence[str]) -> list[tuple[Identifier, Identifier]]:
+        return [(link.a, link.b) for link in self.weighted_links(types)]
+
+    def existing_identifiers(self, identifiers: Iterable[Identifier]) -> list[Identifier]:
+        rows = self._read("existing_identifiers", {"keys": _keys(identifiers)})
+        return [Identifier(t, v) for t, v in rows]
+
+    def neighbourhood(
+        self, identifiers: Iterable[Identifier], types: Sequence[str]
+    ) -> list[tuple[Identifier, Identifier, float]]:
+        """Links (both directions) of ``identifiers`` to identifiers of ``types``."""
+        rows = self._read("neighbourhood", {"keys": _keys(identifiers), "types": list(types)})
+        return [
+            (Identifier(at, av), Identifier(bt, bv), float(n or 1)) for at, av, bt, bv, n in rows
+        ]
+
+    def members_of_profiles_of(
+        self, identifiers: Iterable[Identifier]
+    ) -> list[tuple[Identifier, str, int]]:
+        """(member, profile_id, created_at) of every profile holding one of ``identifiers``."""
+        rows = self._read("members_of_profiles_of", {"keys": _keys(identifiers)})
+        return [(Identifier(t, v), pid, int(c or 0)) for t, v, pid, c in rows]
+
+    def active_profiles(self) -> dict[str, int]:
+        """profile_id -> created_at of every active (not retired) profile."""
+        return {pid: int(c or 0) for pid, c in self._read("active_profiles")}
+
+    # -- quarantine --------------------------------------------------------
+    def quarantine_overrides(self) -> dict[Identifier, str]:
+        return {Identifier(t, v): o for t, v, o in self._read("quarantine_overrides")}
+
+    def set_quarantine_override(self, identifier: Identifier, override: str | None) -> bool:
+        """``force``, ``release`` or ``None`` (clear). False if the identifier is unknown."""
+        rows = self._write(
+            "set_quarantine_override",
+            {"type": identifier.type, "value": identifier.value, "override": override},
+        )
+        return bool(rows and rows[0][0])
+
+    def quarantine_list(self, limit: int = 1000) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": t,
+                "value": v,
+                "degree": int(d or 0),
+                "quarantined": bool(q),
+                "override": o,
+            }
+            for t, v, d, q, o in self._read("quarantine_list", {"limit": limit})
+        ]
+
+    # -- erasure -----------------------------------------------------------
+    def erasure_salt(self, candidate: str) -> str:
+        """The graph's tombstone salt (``candidate`` becomes it on first use)."""
+        return str(self._write("erasure_salt", {"candidate": candidate})[0][0])
+
+    def tombstones(self) -> set[str]:
+        return {row[0] for row in self._read("tombstones")}
+
+    def add_tombstones(self, hashes: Sequence[str], *, now: int) -> None:
+        for chunk in _chunks(hashes, 5000):
+            self._write("add_tombstones", {"hashes": chunk, "now": now})
+
+    def events_of_identifiers(
+        self, identifiers: Iterable[Identifier]
+    ) -> dict[str, list[Identifier]]:
+        """event_id -> all identifiers of every event the given identifiers were seen in."""
+        rows = self._read("events_of_identifiers", {"keys": _keys(identifiers)})
+        return {eid: [Identifier(t, v) for t, v in members] for eid, members in rows}
+
+    def delete_events(self, event_ids: Sequence[str]) -> None:
+        for chunk in _chunks(event_ids, 5000):
+            self._write("delete_events", {"ids": chunk})
+
+    def delete_identifiers(self, identifiers: Iterable[Identifier]) -> None:
+        for chunk in _chunks(_keys(identifiers), 5000):
+            self._write("delete_identifiers", {"keys": chunk})
+
+    def recount_observations(self, pairs: Iterable[tuple[Identifier, Identifier]]) -> None:
+        rows = [[a.type, a.value, b.type, b.value] for a, b in pairs]
+        for chunk in _chunks(rows, 2000):
+            self._write("recount_observations", {"pairs": chunk})
+
+    def delete_orphans(self, identifiers: Iterable[Identifier]) -> int:
+        total = 0
+        for chunk in _chunks(_keys(identifiers), 5000):
+            total += int(self._write("delete_orphans", {"keys": chunk})[0][0])
+        return total
+
+    def profile_member_keys(self, profile_id: str) -> list[Identifier]:
+        rows = self._read("profile_members_keys", {"profile_id": profile_id})
+        return [Identifier(t, v) for t, v in rows]
+
+    def retired_into(self, profile_id: str) -> list[str]:
+        return [r[0] for r in self._read("retired_into", {"profile_id": profile_id})]
+
+    def delete_profiles(self, profile_ids: Sequence[str]) -> None:
+        if profile_ids:
+            self._write("delete_profiles", {"ids": list(profile_ids)})
+
+    # -- lineage and explanations ---------------------------------------------
+    def profile_status(self, profile_id: str) -> dict[str, Any] | None:
+        rows = self._read("profile_status", {"profile_id": profile_id})
+        if not rows:
+            return None
+        status, merged_into, split_from, created_at, retired_at = rows[0]
+        return {
+            "status": status or "active",
+            "merged_into": merged_into,
+            "split_from": split_from,
+            "created_at": created_at,
+            "retired_at": retired_at,
+        }
+
+    def profile_lineage(self, profile_id: str) -> list[dict[str, Any]]:
+        rows = self._read("profile_lineage", {"profile_id": profile_id})
+        return [
+            {"relation": rel, "from": start, "to": end, "at": at}
+            for rel, start, end, at in rows
+            if rel is not None
+        ]
+
+    def profile_links(self, profile_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "a": Identifier(at, av),
+                "b": Identifier(bt, bv),
+                "count": int(n or 0),
+                "first_seen": first,
+                "last_seen": last,
+                "sources": list(sources or []),
+                "refused": bool(refused),
+            }
+            for at, av, bt, bv, n, first, last, sources, refused in self._read(
+                "profile_links", {"profile_id": profile_id}
+            )
+        ]
+
+    def shared_events(self, a: Identifier, b: Identifier, limit: int = 3) -> list[str]:
+        params = {"a_type": a.type, "a_value": a.value, "b_type": b.type, "b_value": b.value}
+        return [r[0] for r in self._read("shared_events", {**params, "limit": limit})]
+
+    def refused_links_of(self, identifier: Identifier, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self._read(
+            "refused_links_of",
+            {"type": identifier.type, "value": identifier.value, "limit": limit},
+        )
+        return [
+            {"with": {"type": t, "value": v}, "kind": kind, "reason": reason}
+            for t, v, kind, reason in rows
+        ]
+
+    # -- applying a resolution plan ----------------------------------------
+    def apply_plan(self, plan: Plan, *, now: int, full: bool, batch_size: int = 5000) -> int:
+        """Write a :class:`graph.resolution.Plan`; returns profiles deleted (emptied)."""
+        self.apply_assignments(
+            plan.moves, plan.removals, now=now, batch_size=batch_size, delete_empty=False
+        )
+        retire = [{"profile_id": old, "merged_into": new} for old, new in plan.merged_into.items()]
+        for chunk in _chunks(retire, batch_size):
+            self._write("retire_profiles", {"rows": chunk, "now": now})
+        splits = [{"profile_id": new, "split_from": old} for new, old in plan.split_from.items()]
+        for chunk in _chunks(splits, batch_size):
+            self._write("record_splits", {"rows": chunk, "now": now})
+        if full:
+            self._write("clear_all_refused")
+        else:
+            for keys in _chunks(_keys(plan.scope), batch_size):
+                self._write("clear_refused", {"keys": keys})
+        refused = [
+            {
+                "a_type": c.a.type,
+                "a_value": c.a.value,
+                "b_type": c.b.type,
+                "b_value": c.b.value,
+                "kind": c.kind,
+                "reason": c.reason,
+            }
+            for c in plan.conflicts
+        ]
+        for chunk in _chunks(refused, batch_size):
+            self._write("record_refused", {"rows": chunk, "now": now})
+        if full:
+            flagged = {
+                Identifier(q["type"], q["value"])
+                for q in self.quarantine_list(limit=1_000_000)
+                if q["quarantined"]
+            }
+        else:
+            flagged = {
+                Identifier(t, v)
+                for keys in _chunks(_keys(plan.scope), batch_size)
+                for t, v in self._read("quarantined_among", {"keys": keys})
+            }
+        rows = [
+            {"type": i.type, "value": i.value, "quarantined": True, "degree": d}
+            for i, d in plan.quarantined.items()
+        ] + [
+            {
+                "type": i.type,
+                "value": i.value,
+                "quarantined": False,
+                "degree": plan.degrees.get(i, 0),
+            }
+            for i in flagged
+            if i not in plan.quarantined and (full or i in plan.scope)
+        ]
+        for chunk in _chunks(rows, batch_size):
+            self._write("set_quarantine", {"rows": chunk})
+        if full:
+            self.label_identifier_types()
+        # emptied, not retired: every member was erased
+        if full:
+            deleted = self._write("delete_empty_profiles")
+            return int(deleted[0][0]) if deleted else 0
+        emptied = self._write("delete_empty_profiles_of", {"ids": sorted(plan.previous)})
+        return int(emptied[0][0]) if emptied else 0
 
     def assignments(self) -> dict[Identifier, str]:
         return {Identifier(t, v): pid for t, v, pid in self._read("assignments")}
@@ -148,10 +376,12 @@ class GraphStore(ABC):
         *,
         now: int,
         batch_size: int = 5000,
+        delete_empty: bool = True,
     ) -> int:
         """Move identifiers to profiles, drop others from theirs, tidy up profiles.
 
-        Returns the number of profiles deleted because they lost every member.
+        Returns the number of profiles deleted because they lost every member
+        (with ``delete_empty=False`` none are: the caller retires them first).
         """
         touched: set[str] = set(moves.values())
         rows = [{"type": i.type, "value": i.value, "profile_id": p} for i, p in moves.items()]
@@ -162,6 +392,8 @@ class GraphStore(ABC):
             self._write("unassign_profiles", {"rows": chunk})
         for ids in _chunks(sorted(touched), batch_size):
             self._write("update_profile_sizes", {"ids": ids})
+        if not delete_empty:
+            return 0
         deleted = self._write("delete_empty_profiles")
         return int(deleted[0][0]) if deleted else 0
 
@@ -181,8 +413,10 @@ class GraphStore(ABC):
         rows = self._read("identifier", {"type": identifier.type, "value": identifier.value})
         if not rows:
             return None
-        first, last, count, pid = rows[0]
-        return IdentifierRecord(identifier, first, last, int(count or 0), pid)
+        first, last, count, pid, quarantined, degree = rows[0]
+        return IdentifierRecord(
+            identifier, first, last, int(count or 0), pid, bool(quarantined), int(degree or 0)
+        )
 
     def profile(
         self, profile_id: str, *, weak_types: Sequence[str] = (), evidence_limit: int = 50
@@ -195,8 +429,15 @@ class GraphStore(ABC):
             created_at=members[0][0],
             updated_at=members[0][1],
             identifiers=[
-                {"type": t, "value": v, "first_seen": f, "last_seen": la, "event_count": n}
-                for _, _, t, v, f, la, n in members
+                {
+                    "type": t,
+                    "value": v,
+                    "first_seen": f,
+                    "last_seen": la,
+                    "event_count": n,
+                    "quarantined": bool(q),
+                }
+                for _, _, t, v, f, la, n, q in members
             ],
         )
         if weak_types:
@@ -248,6 +489,10 @@ class GraphStore(ABC):
     def delete_all(self) -> None:
         """Remove every node and relationship (tests, demo reset)."""
         self._write("delete_all")
+
+
+def _keys(identifiers: Iterable[Identifier]) -> list[list[str]]:
+    return [[i.type, i.value] for i in identifiers]
 
 
 def _chunks(rows: Sequence[Any], size: int) -> Iterator[list[Any]]:

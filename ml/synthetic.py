@@ -367,17 +367,21 @@ def _person_events(
                 if user.emails:
                     add("email", rng.choice(user.emails), owner=[user.pid])
                 amount = round(rng.lognormvariate(3.8, 0.9), 2)
-            else:
+            else:  # a call to the support desk: the agent types what the caller says
                 source, etype = "support", "contact"
+                ids.clear()
+                owners.clear()
                 if user.phone:
                     add("phone", user.phone, owner=[user.pid])
                 add("user_id", user.user_id, owner=[user.pid])
+                if user.emails and rng.random() < 0.5:
+                    add("email", user.emails[0], owner=[user.pid])
         event: dict[str, Any] = {
             "event_id": f"e-{person.pid}-{index}",
             "source": source,
             "type": etype,
             "identifiers": [{"type": t, "value": v} for t, v in ids],
-            "context": {"user_agent": device.user_agent} if source != "pos" else {},
+            "context": {"user_agent": device.user_agent} if source in ("web", "app") else {},
         }
         if etype == "purchase":
             event["properties"] = {

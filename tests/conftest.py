@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,20 @@ from graph.embedded import EmbeddedServer
 from graph.falkordb_store import FalkorDBStore
 from graph.identifiers import Registry, default_registry
 from ml.synthetic import GeneratedData, generate
+
+TS = "2026-03-10T08:48:34Z"
+
+
+def login_event(event_id: str, **identifiers: str) -> dict[str, Any]:
+    """A minimal valid event for API tests: ``login_event("e1", email="a@x.com")``."""
+    return {
+        "event_id": event_id,
+        "timestamp": TS,
+        "source": "web",
+        "type": "login",
+        "identifiers": identifiers,
+    }
+
 
 IDGRAPH = shutil.which("idgraph", path=str(Path(sys.executable).parent)) or "idgraph"
 

@@ -63,12 +63,13 @@ def create_app(
     )
     register_error_handlers(app, api)
 
-    from app.api import events, health, identifiers, profiles
+    from app.api import events, health, identifiers, profiles, quarantine
 
     api.register_blueprint(health.blp)
     api.register_blueprint(events.blp, url_prefix=f"/{API_VERSION}/events")
     api.register_blueprint(identifiers.blp, url_prefix=f"/{API_VERSION}/identifiers")
     api.register_blueprint(profiles.blp, url_prefix=f"/{API_VERSION}/profiles")
+    api.register_blueprint(quarantine.blp, url_prefix=f"/{API_VERSION}/quarantine")
     return app
 
 

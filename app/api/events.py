@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from app.api import resources
 from app.api.schemas import EventBatchSchema, IngestResultSchema
+from graph.resolution import update_profiles
 
 blp = Blueprint("events", __name__, description="Event ingestion")
 
@@ -20,11 +21,24 @@ def post_events(body: dict[str, Any]) -> dict[str, Any]:
 
     Idempotent by `event_id`: a replayed event is counted as a duplicate and
     changes nothing. Invalid events (or identifiers) are listed in `errors`
-    with the reason; the valid ones are stored. Profiles are rebuilt by
-    `idgraph resolve`.
+    with the reason; the valid ones are stored. Profiles of the identifiers in
+    the accepted events are updated before the response (deterministic links,
+    with merge protection and quarantine), so a look-up right after sees them;
+    `profiles` says what changed. A full `idgraph resolve` rebuilds everything.
     """
     events = body["events"]
-    report = resources().ingester().ingest_objects(events)
+    res = resources()
+    report = res.ingester(collect_touched=True).ingest_objects(events)
+    profiles = None
+    if res.config.realtime_updates and report.touched:
+        updated = update_profiles(
+            res.store,
+            res.registry,
+            report.touched,
+            res.resolve_settings(),
+            lock=res.resolve_lock(),
+        )
+        profiles = updated.to_dict() if updated else None
     errors = []
     for reject in report.rejects:
         row = reject.to_dict()
@@ -38,4 +52,5 @@ def post_events(body: dict[str, Any]) -> dict[str, Any]:
         "rejected_parts": report.rejected_parts,
         "errors": errors,
         "errors_truncated": report.rejected + report.rejected_parts > len(errors),
+        "profiles": profiles,
     }

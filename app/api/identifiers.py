@@ -1,4 +1,4 @@
-"""``GET /v1/identifiers/{type}/{value}/profile``: who is this identifier."""
+"""``/v1/identifiers/{type}/{value}``: who is this identifier; erase it."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from app.api import resources
-from app.api.schemas import LookupSchema
+from app.api.schemas import ErasureSchema, LookupSchema
+from app.erasure import erase_identifier
 from app.profiles import lookup_identifier
 
-blp = Blueprint("identifiers", __name__, description="Identifier look-up")
+blp = Blueprint("identifiers", __name__, description="Identifier look-up and erasure")
 
 
 @blp.route("/<string:type_name>/<path:value>/profile")
 @blp.response(200, LookupSchema)
-@blp.alt_response(404, description="Identifier unknown, weak, or not yet resolved")
+@blp.alt_response(404, description="Identifier unknown, weak, quarantined or not yet resolved")
 @blp.alt_response(422, description="Unknown type or invalid value")
 def identifier_profile(type_name: str, value: str) -> dict[str, Any]:
     """The profile an identifier belongs to.
@@ -25,3 +26,14 @@ def identifier_profile(type_name: str, value: str) -> dict[str, Any]:
     """
     res = resources()
     return lookup_identifier(res.store, res.registry, type_name, value)
+
+
+@blp.route("/<string:type_name>/<path:value>", methods=["DELETE"])
+@blp.response(200, ErasureSchema)
+@blp.alt_response(404, description="Identifier unknown")
+@blp.alt_response(422, description="Unknown type or invalid value")
+def delete_identifier(type_name: str, value: str) -> dict[str, Any]:
+    """Erase one identifier: it, the events it was seen in, and what only they
+    supported. Its profile is re-resolved and may split; a salted hash keeps
+    replayed events from bringing it back."""
+    return erase_identifier(resources(), type_name, value)

@@ -59,6 +59,11 @@ class IngestResultSchema(Schema):
     )
     errors = fields.List(fields.Nested(EventErrorSchema))
     errors_truncated = fields.Boolean()
+    profiles = fields.Nested(
+        lambda: ResolveSummarySchema(),
+        allow_none=True,
+        metadata={"description": "What the real-time profile update changed (null: none ran)."},
+    )
 
 
 class ProfileIdentifierSchema(Schema):
@@ -67,6 +72,7 @@ class ProfileIdentifierSchema(Schema):
     first_seen = fields.String(allow_none=True)
     last_seen = fields.String(allow_none=True)
     event_count = fields.Integer()
+    quarantined = fields.Boolean()
 
 
 class EvidenceSchema(Schema):
@@ -91,6 +97,18 @@ class ProfileSchema(Schema):
     traits = fields.Dict()
     created_at = fields.String(allow_none=True)
     updated_at = fields.String(allow_none=True)
+    split_from = fields.String(
+        allow_none=True, metadata={"description": "The profile this one split off, if any."}
+    )
+    requested_profile_id = fields.String(
+        metadata={"description": "Present when the ID asked for was retired by a merge."}
+    )
+    merged_into = fields.String(
+        metadata={
+            "description": "Present when the ID asked for was retired: the surviving "
+            "profile (this one) it was merged into."
+        }
+    )
 
 
 class IdentifierKeySchema(Schema):
@@ -107,3 +125,101 @@ class HealthSchema(Schema):
     status = fields.String(metadata={"description": "ok or unavailable"})
     store = fields.String()
     redis = fields.String()
+
+
+class ResolveSummarySchema(Schema):
+    identifiers = fields.Integer()
+    links = fields.Integer()
+    profiles = fields.Integer()
+    largest_profile = fields.Integer()
+    moved = fields.Integer()
+    merged = fields.Integer()
+    split = fields.Integer()
+    conflicts = fields.Integer()
+    quarantined = fields.Integer()
+    profiles_deleted = fields.Integer()
+    seconds = fields.Float()
+
+
+class LineageSchema(Schema):
+    profile_id = fields.String()
+    status = fields.String(metadata={"description": "active or retired"})
+    current_profile_id = fields.String(metadata={"description": "Where this ID leads now."})
+    merged_into = fields.String(allow_none=True)
+    split_from = fields.String(allow_none=True)
+    created_at = fields.String(allow_none=True)
+    retired_at = fields.String(allow_none=True)
+    merged_from = fields.List(fields.String())
+    split_into = fields.List(fields.String())
+
+
+class ExplainQuerySchema(Schema):
+    type = fields.String(required=True)
+    value = fields.String(required=True)
+
+
+class EvidenceDetailSchema(Schema):
+    count = fields.Integer()
+    first_seen = fields.String(allow_none=True)
+    last_seen = fields.String(allow_none=True)
+    sources = fields.List(fields.String())
+    event_ids = fields.List(fields.String())
+
+
+class ExplainStepSchema(Schema):
+    from_ = fields.Nested(IdentifierKeySchema, data_key="from", attribute="from")
+    to = fields.Nested(IdentifierKeySchema)
+    kind = fields.String(metadata={"description": "deterministic or model"})
+    score = fields.Float(allow_none=True)
+    evidence = fields.Nested(EvidenceDetailSchema)
+
+
+class RefusedSchema(Schema):
+    with_ = fields.Nested(IdentifierKeySchema, data_key="with", attribute="with")
+    kind = fields.String()
+    reason = fields.String()
+
+
+class ExplainSchema(Schema):
+    identifier = fields.Nested(IdentifierKeySchema)
+    profile_id = fields.String(allow_none=True)
+    quarantined = fields.Boolean()
+    anchor = fields.Nested(IdentifierKeySchema, allow_none=True)
+    reason = fields.String()
+    path = fields.List(fields.Nested(ExplainStepSchema))
+    refused = fields.List(fields.Nested(RefusedSchema))
+
+
+class ErasureSchema(Schema):
+    identifiers = fields.List(fields.Nested(IdentifierKeySchema))
+    identifier_count = fields.Integer()
+    events = fields.Integer()
+    orphans_removed = fields.Integer()
+    profiles_deleted = fields.List(fields.String())
+    profiles_affected = fields.List(fields.String())
+    resolved = fields.Nested(ResolveSummarySchema, allow_none=True)
+
+
+class QuarantineQuerySchema(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=10_000))
+
+
+class QuarantinedSchema(Schema):
+    type = fields.String()
+    value = fields.String()
+    degree = fields.Integer(metadata={"description": "Distinct identity identifiers linked."})
+    quarantined = fields.Boolean()
+    override = fields.String(allow_none=True, metadata={"description": "force, release or null"})
+
+
+class QuarantineListSchema(Schema):
+    identifiers = fields.List(fields.Nested(QuarantinedSchema))
+
+
+class QuarantineOverrideSchema(Schema):
+    override = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(["force", "release"]),
+        metadata={"description": "force: always quarantine; release: never; null: automatic"},
+    )

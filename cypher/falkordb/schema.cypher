@@ -3,3 +3,5 @@
 CREATE INDEX FOR (i:Identifier) ON (i.type, i.value)
 CREATE INDEX FOR (e:Event) ON (e.event_id)
 CREATE INDEX FOR (p:Profile) ON (p.profile_id)
+CREATE INDEX FOR (t:Tombstone) ON (t.hash)
+CREATE INDEX FOR (m:Meta) ON (m.key)

@@ -4,3 +4,5 @@ CREATE CONSTRAINT event_id IF NOT EXISTS FOR (e:Event) REQUIRE e.event_id IS UNI
 CREATE CONSTRAINT profile_id IF NOT EXISTS FOR (p:Profile) REQUIRE p.profile_id IS UNIQUE
 CREATE INDEX identifier_type IF NOT EXISTS FOR (i:Identifier) ON (i.type)
 CREATE INDEX event_ts IF NOT EXISTS FOR (e:Event) ON (e.ts)
+CREATE CONSTRAINT tombstone_hash IF NOT EXISTS FOR (t:Tombstone) REQUIRE t.hash IS UNIQUE
+CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:Meta) REQUIRE m.key IS UNIQUE

@@ -8,18 +8,8 @@ import pytest
 
 from app.resources import Resources
 from graph.resolution import resolve
-
-TS = "2026-03-10T08:48:34Z"
-
-
-def event(event_id: str, **identifiers: str) -> dict[str, Any]:
-    return {
-        "event_id": event_id,
-        "timestamp": TS,
-        "source": "web",
-        "type": "login",
-        "identifiers": identifiers,
-    }
+from tests.conftest import TS
+from tests.conftest import login_event as event
 
 
 def assert_error_shape(body: dict[str, Any], code: int) -> None:
@@ -67,8 +57,8 @@ def test_post_events_keeps_valid_ones_and_reports_the_rest(
     assert (replay["accepted"], replay["duplicates"]) == (0, 1)
 
 
-def test_lookup_after_resolve(client: Any, resources: Resources) -> None:
-    client.post(
+def test_lookup_right_after_post(client: Any, resources: Resources) -> None:
+    body = client.post(
         "/v1/events",
         json={
             "events": [
@@ -76,10 +66,8 @@ def test_lookup_after_resolve(client: Any, resources: Resources) -> None:
                 event("e2", cookie_id="c1", phone="+1 415-555-0123"),
             ]
         },
-    )
-    pending = client.get("/v1/identifiers/email/jane.doe@example.com/profile")
-    assert pending.status_code == 404 and "resolve" in pending.get_json()["message"]
-    resolve(resources.store, resources.registry)
+    ).get_json()
+    assert body["profiles"]["profiles"] == 1 and body["profiles"]["moved"] == 3
 
     response = client.get("/v1/identifiers/phone/(415) 555-0123/profile")
     assert response.status_code == 200
@@ -102,6 +90,11 @@ def test_lookup_after_resolve(client: Any, resources: Resources) -> None:
 
     direct = client.get(f"/v1/profiles/{profile['profile_id']}")
     assert direct.status_code == 200 and direct.get_json() == profile
+    resolve(resources.store, resources.registry)  # a full rebuild agrees
+    again = client.get(f"/v1/profiles/{profile['profile_id']}").get_json()
+    assert {(i["type"], i["value"]) for i in again["identifiers"]} == {
+        (i["type"], i["value"]) for i in profile["identifiers"]
+    }
 
 
 @pytest.mark.parametrize(

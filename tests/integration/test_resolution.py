@@ -15,7 +15,7 @@ from graph.errors import InputError
 from graph.events import parse_event
 from graph.identifiers import Registry
 from graph.readers import read_records
-from graph.resolution import resolve
+from graph.resolution import ResolveSettings, resolve
 from ml.synthetic import GeneratedData
 
 
@@ -43,11 +43,15 @@ def read_export(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+UNPROTECTED = ResolveSettings(limits={}, quarantine_thresholds={}, quarantine_shared=False)
+
+
 def test_export_equals_connected_components(
     resources: Resources, small_data: GeneratedData, tmp_path: Path
 ) -> None:
+    """Without merge limits and quarantine, profiles are exactly the connected components."""
     resources.ingester().ingest_records(read_records(small_data.events_path, "jsonl"))
-    report = resolve(resources.store, resources.registry)
+    report = resolve(resources.store, resources.registry, UNPROTECTED)
     output = tmp_path / "profiles.jsonl"
     count = write_profiles(resources.store, resources.registry, output, page_size=97)
     lines = read_export(output)
@@ -111,7 +115,7 @@ def test_merge_keeps_the_larger_profiles_id(resources: Resources) -> None:
     report = resolve(resources.store, resources.registry)
     after = resources.store.assignments()
     assert set(after.values()) == {big}
-    assert report.profiles_deleted == 1
+    assert report.merged == 1 and report.profiles_deleted == 0  # retired, not deleted
     assert resources.store.profile(small) is None
 
 

@@ -1,0 +1,49 @@
+"""Erasure requests (API and CLI): erase, tombstone, re-resolve what remains."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from app.profiles import normalize_query
+from app.resources import Resources
+from graph.erasure import erase_identifiers
+from graph.errors import NotFound
+from graph.events import Identifier
+from graph.resolution import update_profiles
+
+__all__ = ["erase_identifier", "erase_profile"]
+
+
+def erase_profile(res: Resources, profile_id: str) -> dict[str, Any]:
+    """Erase every identifier of a profile, its events and its former (retired) IDs."""
+    with res.resolve_lock():
+        members = res.store.profile_member_keys(profile_id)
+        if not members:
+            raise NotFound(f"no active profile {profile_id!r}")
+        former = res.store.retired_into(profile_id)  # before the profile node goes
+        result = _erase(res, members, with_events=True)
+        res.store.delete_profiles([*former, profile_id])
+        result["profiles_deleted"] = sorted({*result["profiles_deleted"], profile_id, *former})
+        return result
+
+
+def erase_identifier(res: Resources, type_name: str, value: str) -> dict[str, Any]:
+    """Forget one identifier value; the events it was in stay for the other identifiers.
+    Its profile is re-resolved (it may split)."""
+    identifier = normalize_query(res.registry, type_name, value)
+    with res.resolve_lock():
+        if res.store.identifier(identifier) is None:
+            raise NotFound(f"no {identifier.type} identifier with that value has been seen")
+        return _erase(res, [identifier], with_events=False)
+
+
+def _erase(res: Resources, identifiers: list[Identifier], *, with_events: bool) -> dict[str, Any]:
+    report, touched = erase_identifiers(
+        res.store, identifiers, now=int(time.time() * 1000), with_events=with_events
+    )
+    resolved = update_profiles(res.store, res.registry, touched, res.resolve_settings())
+    res.store.delete_profiles(report.profiles_deleted)  # no member left to re-resolve
+    body = report.to_dict()
+    body["resolved"] = resolved.to_dict() if resolved else None
+    return body

@@ -1,0 +1,5 @@
+// Current profile and all fellow members of the given identifiers.
+UNWIND $keys AS k
+MATCH (i:Identifier {type: k[0], value: k[1]})-[:BELONGS_TO]->(p:Profile)
+MATCH (m:Identifier)-[:BELONGS_TO]->(p)
+RETURN DISTINCT m.type, m.value, p.profile_id, p.created_at

@@ -1,0 +1,3 @@
+// Every tombstone hash (checked by ingest).
+MATCH (t:Tombstone)
+RETURN t.hash

@@ -1,0 +1,262 @@
+"""Merge-protected clustering, supernode quarantine and profile IDs with lineage.
+
+Pure functions over plain data, shared by the full ``resolve``, the real-time
+path of ``POST /v1/events`` and erasure; they never touch a store.
+
+Links are applied strongest first: deterministic links before model links;
+among deterministic links, those between two identity identifiers (an e-mail
+and a user_id seen in one login) before those involving a device or cookie,
+then by observation count; model links by score. Each link joins two clusters only if the merged
+cluster stays within the per-type limits (one user_id, one loyalty_id, three
+e-mails, two phones per profile by default). A link that would break a limit is
+not applied and is recorded as a conflict. Ties are broken by the identifiers'
+keys, so the result depends on the set of links only, never on their order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from graph.clustering import new_profile_id
+from graph.events import Identifier
+
+__all__ = [
+    "ACCOUNT_TYPES",
+    "ANCHOR_ORDER",
+    "DEFAULT_LIMITS",
+    "DEFAULT_QUARANTINE",
+    "IDENTITY_TYPES",
+    "ClusterResult",
+    "Conflict",
+    "IdAssignment",
+    "Link",
+    "assign_ids_with_lineage",
+    "cluster",
+    "identity_degrees",
+    "quarantine",
+    "spanning",
+]
+
+#: most identifiers of a type one profile may hold (types not listed: unlimited)
+DEFAULT_LIMITS: Mapping[str, int] = {"user_id": 1, "loyalty_id": 1, "email": 3, "phone": 2}
+#: identifier types that name one person; a value linked to many of them is shared
+IDENTITY_TYPES = frozenset({"email", "phone", "user_id", "loyalty_id"})
+#: one per customer: an identifier of another type linked to two of one of these spans
+#: two customers (a family tablet, a shared family e-mail) and is quarantined
+ACCOUNT_TYPES = frozenset({"user_id", "loyalty_id"})
+#: an identifier linked to more distinct identity identifiers than this is quarantined
+DEFAULT_QUARANTINE: Mapping[str, int] = {
+    "email": 8,
+    "phone": 8,
+    "user_id": 8,
+    "loyalty_id": 8,
+    "device_id": 8,
+    "cookie_id": 8,
+}
+KIND_RANK = {"deterministic": 0, "model": 1}
+#: a profile's strongest identifiers, strongest first (explanations, ID ties)
+ANCHOR_ORDER = ("user_id", "email", "phone", "loyalty_id", "device_id", "cookie_id")
+
+
+@dataclass(frozen=True)
+class Link:
+    """Evidence that two identifiers are one customer."""
+
+    a: Identifier
+    b: Identifier
+    kind: str = "deterministic"  #: "deterministic" or "model"
+    weight: float = 1.0  #: observation count (deterministic) or score (model)
+
+    def order_key(self) -> tuple[int, int, float, Identifier, Identifier]:
+        low, high = sorted((self.a, self.b))
+        # 0: both ends name a person; 1: one does; 2: device/cookie pairs
+        evidence = 2 - (low.type in IDENTITY_TYPES) - (high.type in IDENTITY_TYPES)
+        return (KIND_RANK[self.kind], evidence, -self.weight, low, high)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A link that was not applied, and why (``a`` is the smaller key)."""
+
+    a: Identifier
+    b: Identifier
+    kind: str
+    reason: str
+
+
+@dataclass
+class ClusterResult:
+    #: clusters, largest first, members sorted
+    clusters: list[list[Identifier]]
+    applied: list[Link] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def cluster(
+    nodes: Iterable[Identifier],
+    links: Iterable[Link],
+    *,
+    limits: Mapping[str, int] = DEFAULT_LIMITS,
+    quarantined: Iterable[Identifier] = (),
+) -> ClusterResult:
+    """Merge-protected clusters of ``nodes``.
+
+    Quarantined identifiers stay alone: their links are recorded as conflicts.
+    Links to identifiers not in ``nodes`` are ignored. Cost: O(L log L) for
+    sorting the links plus near-constant union-find steps per link, each
+    comparing at most ``len(limits)`` type counts.
+    """
+    members = sorted(set(nodes))
+    parent = {node: node for node in members}
+    counts: dict[Identifier, Counter[str]] = {node: Counter({node.type: 1}) for node in members}
+    blocked = set(quarantined)
+    result = ClusterResult(clusters=[])
+
+    def find(node: Identifier) -> Identifier:
+        root = node
+        while parent[root] != root:
+            root = parent[root]
+        while parent[node] != root:  # path compression
+            parent[node], node = root, parent[node]
+        return root
+
+    for link in sorted(
+        (lk for lk in links if lk.a in parent and lk.b in parent), key=Link.order_key
+    ):
+        low, high = sorted((link.a, link.b))
+        if link.a in blocked or link.b in blocked:
+            result.conflicts.append(Conflict(low, high, link.kind, "quarantine"))
+            continue
+        ra, rb = find(link.a), find(link.b)
+        if ra == rb:
+            continue
+        merged = counts[ra] + counts[rb]
+        broken = sorted(t for t, limit in limits.items() if merged[t] > limit)
+        if broken:
+            reason = ", ".join(f"limit {t} {merged[t]} > {limits[t]}" for t in broken)
+            result.conflicts.append(Conflict(low, high, link.kind, reason))
+            continue
+        if (sum(counts[ra].values()), ra) < (sum(counts[rb].values()), rb):
+            ra, rb = rb, ra  # union by size, deterministic
+        parent[rb] = ra
+        counts[ra] = merged
+        del counts[rb]
+        result.applied.append(link)
+    groups: dict[Identifier, list[Identifier]] = defaultdict(list)
+    for node in members:
+        groups[find(node)].append(node)
+    result.clusters = sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+    return result
+
+
+def identity_degrees(links: Iterable[tuple[Identifier, Identifier]]) -> Counter[Identifier]:
+    """How many distinct identity identifiers (e-mail, phone, user_id, loyalty_id)
+    each identifier is linked to. Cost: O(L)."""
+    neighbours: dict[Identifier, set[Identifier]] = defaultdict(set)
+    for a, b in links:
+        if b.type in IDENTITY_TYPES:
+            neighbours[a].add(b)
+        if a.type in IDENTITY_TYPES:
+            neighbours[b].add(a)
+    return Counter({node: len(others) for node, others in neighbours.items()})
+
+
+def spanning(links: Iterable[tuple[Identifier, Identifier]]) -> set[Identifier]:
+    """Identifiers (not themselves accounts) linked to two or more user_ids or two or
+    more loyalty_ids: they span customers. Cost: O(L)."""
+    accounts: dict[Identifier, Counter[str]] = defaultdict(Counter)
+    for a, b in set(links):
+        if b.type in ACCOUNT_TYPES and a.type not in ACCOUNT_TYPES:
+            accounts[a][b.type] += 1
+        if a.type in ACCOUNT_TYPES and b.type not in ACCOUNT_TYPES:
+            accounts[b][a.type] += 1
+    return {i for i, counts in accounts.items() if max(counts.values()) > 1}
+
+
+def quarantine(
+    degrees: Mapping[Identifier, int],
+    *,
+    thresholds: Mapping[str, int] = DEFAULT_QUARANTINE,
+    shared: Iterable[Identifier] = (),
+    forced: Iterable[Identifier] = (),
+    released: Iterable[Identifier] = (),
+) -> set[Identifier]:
+    """Identifiers to exclude from linking: over their type's threshold, ``shared``
+    (see :func:`spanning`), or forced; never the ones a data engineer released."""
+    chosen = {i for i, d in degrees.items() if i.type in thresholds and d > thresholds[i.type]}
+    return (chosen | set(shared) | set(forced)) - set(released)
+
+
+@dataclass
+class IdAssignment:
+    """Profile IDs for clusters and what happened to the old ones."""
+
+    ids: list[str]
+    #: retired old ID -> the new profile that took most of its members
+    merged_into: dict[str, str] = field(default_factory=dict)
+    #: new ID -> the old profile most of its members came from
+    split_from: dict[str, str] = field(default_factory=dict)
+
+
+def assign_ids_with_lineage(
+    clusters: Sequence[Sequence[Identifier]],
+    current: Mapping[Identifier, str],
+    *,
+    created_at: Mapping[str, int] | None = None,
+    new_id: Callable[[], str] = new_profile_id,
+) -> IdAssignment:
+    """Keep existing IDs; retire merged ones with a pointer; name split-off parts.
+
+    A cluster keeps the existing ID holding most of its identifiers (then the
+    oldest profile, then the smaller ID); when parts of one profile hold equally
+    many of its identifiers, the part with the strongest identifier (user_id,
+    then e-mail…, see :data:`ANCHOR_ORDER`) keeps it. An existing ID kept by no cluster is
+    retired, pointing to the cluster that took most of its members. A cluster
+    that keeps no ID gets a new one, pointing to the profile most of its members
+    came from (if any). Matching is greedy over (overlap desc, age, ID), so the
+    result does not depend on input order.
+    """
+    created_at = created_at or {}
+    overlap: list[Counter[str]] = [
+        Counter(current[m] for m in members if m in current) for members in clusters
+    ]
+    strength = [_strength(members) for members in clusters]
+    candidates = sorted(
+        (-n, created_at.get(pid, 0), pid, strength[position], position)
+        for position, counts in enumerate(overlap)
+        for pid, n in counts.items()
+    )
+    chosen: dict[int, str] = {}
+    taken: set[str] = set()
+    for _, _, pid, _, position in candidates:
+        if position not in chosen and pid not in taken:
+            chosen[position] = pid
+            taken.add(pid)
+    assignment = IdAssignment(ids=[])
+    for position in range(len(clusters)):
+        kept_id = chosen.get(position)
+        if kept_id is None:
+            kept_id = new_id()
+            if overlap[position]:
+                origin = min(overlap[position].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+                assignment.split_from[kept_id] = origin
+        assignment.ids.append(kept_id)
+    kept = set(chosen.values())
+    biggest_share: dict[str, tuple[int, int]] = {}
+    for position, counts in enumerate(overlap):
+        for pid, n in counts.items():
+            if pid not in kept and (pid not in biggest_share or n > biggest_share[pid][0]):
+                biggest_share[pid] = (n, position)
+    for pid, (_, position) in biggest_share.items():
+        assignment.merged_into[pid] = assignment.ids[position]
+    return assignment
+
+
+def _strength(members: Sequence[Identifier]) -> tuple[int, Identifier]:
+    """Smaller is stronger: the best anchor type held, then the smallest key."""
+    ranks = [
+        ANCHOR_ORDER.index(m.type) if m.type in ANCHOR_ORDER else len(ANCHOR_ORDER) for m in members
+    ]
+    return (min(ranks, default=len(ANCHOR_ORDER)), min(members))

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from graph.events import Identifier as I
+from graph.integrity import (
+    Link,
+    assign_ids_with_lineage,
+    cluster,
+    identity_degrees,
+    quarantine,
+    spanning,
+)
+
+U1, U2 = I("user_id", "u1"), I("user_id", "u2")
+E1, E2, E3, E4 = (I("email", f"e{n}@x.com") for n in range(1, 5))
+D = I("device_id", "tablet")
+C1 = I("cookie_id", "c1")
+P1 = I("phone", "+14155550101")
+
+
+def members(result: object) -> set[frozenset[I]]:
+    return {frozenset(c) for c in result.clusters}  # type: ignore[attr-defined]
+
+
+def test_links_within_limits_join() -> None:
+    result = cluster([U1, E1, C1], [Link(U1, E1), Link(E1, C1)])
+    assert members(result) == {frozenset({U1, E1, C1})}
+    assert result.conflicts == []
+
+
+def test_a_second_user_id_is_refused_and_recorded() -> None:
+    result = cluster([U1, U2, D], [Link(D, U1, weight=5), Link(D, U2, weight=3)])
+    assert members(result) == {frozenset({U1, D}), frozenset({U2})}
+    (conflict,) = result.conflicts
+    assert {conflict.a, conflict.b} == {D, U2} and "limit user_id 2 > 1" in conflict.reason
+
+
+def test_identity_links_apply_before_device_links() -> None:
+    # the tablet saw u2 log in with e2 as often as u2 and e2 were seen together:
+    # the login link (identity-identity) wins, so the tablet cannot drag e2 to u1
+    links = [
+        Link(D, U1, weight=9),
+        Link(D, E2, weight=4),
+        Link(U2, E2, weight=4),
+        Link(D, U2, weight=4),
+    ]
+    result = cluster([U1, U2, E2, D], links)
+    assert frozenset({U2, E2}) in members(result)
+    assert frozenset({U1, D}) in members(result)
+
+
+def test_email_limit() -> None:
+    result = cluster(
+        [U1, E1, E2, E3, E4], [Link(U1, e, weight=5 - n) for n, e in enumerate((E1, E2, E3, E4))]
+    )
+    assert frozenset({U1, E1, E2, E3}) in members(result)
+    assert "limit email 4 > 3" in result.conflicts[0].reason
+
+
+def test_quarantined_identifiers_stay_alone() -> None:
+    till = I("email", "noemail@shop.com")
+    result = cluster([till, U1, U2], [Link(till, U1), Link(till, U2)], quarantined=[till])
+    assert members(result) == {frozenset({till}), frozenset({U1}), frozenset({U2})}
+    assert {c.reason for c in result.conflicts} == {"quarantine"}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_result_does_not_depend_on_link_order(seed: int) -> None:
+    rng = random.Random(seed)
+    nodes = [
+        I(t, f"{t}{n}")
+        for t in ("user_id", "email", "phone", "cookie_id", "device_id")
+        for n in range(12)
+    ]
+    links = [
+        Link(rng.choice(nodes), rng.choice(nodes), weight=rng.randint(1, 3)) for _ in range(80)
+    ]
+    links = [lk for lk in links if lk.a != lk.b]
+    expected = cluster(nodes, links)
+    for _ in range(5):
+        rng.shuffle(links)
+        flipped = [
+            Link(lk.b, lk.a, lk.kind, lk.weight) if rng.random() < 0.5 else lk for lk in links
+        ]
+        again = cluster(list(reversed(nodes)), flipped)
+        assert again.clusters == expected.clusters
+        assert sorted(map(str, again.conflicts)) == sorted(map(str, expected.conflicts))
+
+
+def test_limits_are_never_exceeded() -> None:
+    rng = random.Random(3)
+    nodes = [
+        I(t, f"{t}{n}")
+        for t in ("user_id", "email", "phone", "loyalty_id", "cookie_id")
+        for n in range(30)
+    ]
+    links = [Link(rng.choice(nodes), rng.choice(nodes), weight=rng.random()) for _ in range(400)]
+    limits = {"user_id": 1, "loyalty_id": 1, "email": 3, "phone": 2}
+    for group in cluster(nodes, [lk for lk in links if lk.a != lk.b], limits=limits).clusters:
+        for type_name, limit in limits.items():
+            assert sum(1 for m in group if m.type == type_name) <= limit
+
+
+def test_degrees_spanning_and_quarantine() -> None:
+    till = I("email", "noemail@shop.com")
+    pairs = [(till, I("loyalty_id", f"L{n}")) for n in range(10)] + [(D, U1), (D, U2), (C1, U1)]
+    degrees = identity_degrees(pairs)
+    assert degrees[till] == 10 and degrees[D] == 2 and degrees[C1] == 1
+    assert spanning(pairs) == {till, D}
+    assert quarantine(degrees, thresholds={"email": 8}) == {till}
+    assert quarantine(degrees, thresholds={"email": 8}, shared={D}, released=[till]) == {D}
+    assert quarantine({}, forced=[C1]) == {C1}
+
+
+def test_ids_kept_retired_and_split_with_lineage() -> None:
+    ids = iter(["new1", "new2"])
+    current = {U1: "pA", E1: "pA", U2: "pB", E2: "pB", C1: "pC"}
+    created = {"pA": 2, "pB": 1, "pC": 3}
+    # pA and pB merge (tie on size: pB is older and wins); pC splits off part of nothing
+    clusters = [[U1, E1, U2, E2], [C1]]
+    result = assign_ids_with_lineage(
+        clusters, current, created_at=created, new_id=lambda: next(ids)
+    )
+    assert result.ids == ["pB", "pC"]
+    assert result.merged_into == {"pA": "pB"}
+    assert result.split_from == {}
+
+
+def test_split_keeps_the_id_on_the_largest_part() -> None:
+    ids = iter(["new1"])
+    current = {U1: "p", E1: "p", E2: "p", D: "p"}
+    result = assign_ids_with_lineage([[U1, E1, E2], [D]], current, new_id=lambda: next(ids))
+    assert result.ids == ["p", "new1"]
+    assert result.split_from == {"new1": "p"} and result.merged_into == {}
+
+
+def test_most_identifiers_win_before_age() -> None:
+    current = {U1: "young", E1: "young", E2: "young", U2: "old"}
+    result = assign_ids_with_lineage([[U1, E1, E2, U2]], current, created_at={"young": 9, "old": 1})
+    assert result.ids == ["young"] and result.merged_into == {"old": "young"}
