@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from graph.clustering import new_profile_id
+from graph.clustering import connected_components, new_profile_id
 from graph.events import Identifier
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "IdAssignment",
     "Link",
     "assign_ids_with_lineage",
+    "bridging",
     "cluster",
     "identity_degrees",
     "quarantine",
@@ -173,6 +174,54 @@ def spanning(links: Iterable[tuple[Identifier, Identifier]]) -> set[Identifier]:
         if a.type in ACCOUNT_TYPES and b.type not in ACCOUNT_TYPES:
             accounts[b][a.type] += 1
     return {i for i, counts in accounts.items() if max(counts.values()) > 1}
+
+
+def bridging(
+    links: Iterable[tuple[Identifier, Identifier]], blocked: set[Identifier]
+) -> set[Identifier]:
+    """Devices and cookies that tie an account holder to someone else's identity.
+
+    Identity identifiers (e-mail, phone, user_id, loyalty_id; ``blocked`` ones
+    left out) form components through their links with each other. A device or
+    cookie bridges two people when, among the components of its identity
+    neighbours, one holds an account (user_id or loyalty_id) and another holds
+    an identifier of a type the account holder's component already has — the
+    family tablet that saw one member's user_id and e-mail and, once, the other
+    member's e-mail. A cookie seen with one e-mail and, later, one phone that
+    nothing else connects is not a bridge: that is one customer.
+    Cost: O(L) plus a connected-components pass.
+    """
+    pairs = set(links)
+    identity = sorted(
+        {x for pair in pairs for x in pair if x.type in IDENTITY_TYPES and x not in blocked}
+    )
+    edges = [
+        (a, b)
+        for a, b in pairs
+        if a.type in IDENTITY_TYPES
+        and b.type in IDENTITY_TYPES
+        and a not in blocked
+        and b not in blocked
+    ]
+    groups = connected_components(identity, edges)
+    component = {m: n for n, group in enumerate(groups) for m in group}
+    types = [{m.type for m in group} for group in groups]
+    seen: dict[Identifier, set[int]] = defaultdict(set)
+    for a, b in pairs:
+        for thing, person in ((a, b), (b, a)):
+            if thing.type not in IDENTITY_TYPES and person in component:
+                seen[thing].add(component[person])
+    return {
+        thing
+        for thing, people in seen.items()
+        if len(people) > 1
+        and any(
+            types[holder] & ACCOUNT_TYPES and types[holder] & types[other]
+            for holder in people
+            for other in people
+            if other != holder
+        )
+    }
 
 
 def quarantine(

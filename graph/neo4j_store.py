@@ -42,6 +42,7 @@ class Neo4jStore(GraphStore):
     """The graph in one Neo4j database."""
 
     backend = "neo4j"
+    type_labels = True
 
     def __init__(self, uri: str, *, user: str, password: str, database: str) -> None:
         super().__init__()

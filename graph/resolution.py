@@ -26,6 +26,7 @@ from graph.integrity import (
     Conflict,
     Link,
     assign_ids_with_lineage,
+    bridging,
     cluster,
     identity_degrees,
     quarantine,
@@ -98,7 +99,7 @@ def plan(
     """Pure: decide clusters, IDs, lineage, conflicts and quarantine."""
     scope = set(nodes)
     degrees = identity_degrees((link.a, link.b) for link in links)
-    blocked = _blocked(links, degrees, scope, settings, overrides)
+    blocked = _blocked(links, degrees, scope, settings, overrides, bridges=True)
     result = cluster(scope, links, limits=settings.limits, quarantined=blocked)
     assignment = assign_ids_with_lineage(result.clusters, current, created_at=created_at)
     moves = {
@@ -234,16 +235,30 @@ def _blocked(
     among: set[Identifier],
     settings: ResolveSettings,
     overrides: Mapping[Identifier, str],
+    *,
+    bridges: bool = False,
 ) -> set[Identifier]:
-    """Which of ``among`` are quarantined (their links must all be known)."""
+    """Which of ``among`` are quarantined (their links must all be known).
+
+    ``bridges`` adds devices and cookies that bridge two people (see
+    :func:`graph.integrity.bridging`); that needs whole identity components, so
+    the neighbourhood search leaves it out (its scope is then a superset, still
+    closed) and only the planner applies it.
+    """
     pairs = [(lk.a, lk.b) for lk in links if lk.a in among or lk.b in among]
-    return quarantine(
+    forced = [i for i, o in overrides.items() if o == "force"]
+    released = [i for i, o in overrides.items() if o == "release"]
+    blocked = quarantine(
         {n: degrees.get(n, 0) for n in among},
         thresholds=settings.quarantine_thresholds,
         shared=spanning(pairs) & among if settings.quarantine_shared else set(),
-        forced=[i for i, o in overrides.items() if o == "force"],
-        released=[i for i, o in overrides.items() if o == "release"],
+        forced=forced,
+        released=released,
     )
+    if bridges and settings.quarantine_shared:
+        bridge = bridging([(lk.a, lk.b) for lk in links], blocked) & among
+        blocked |= bridge - set(released)
+    return blocked
 
 
 def _report(decided: Plan, links: int, deleted: int, started: float) -> ResolveReport:

@@ -141,3 +141,27 @@ def test_most_identifiers_win_before_age() -> None:
     current = {U1: "young", E1: "young", E2: "young", U2: "old"}
     result = assign_ids_with_lineage([[U1, E1, E2, U2]], current, created_at={"young": 9, "old": 1})
     assert result.ids == ["young"] and result.merged_into == {"old": "young"}
+
+
+def test_a_device_bridging_two_people_is_found() -> None:
+    from graph.integrity import bridging
+
+    # the tablet saw u1 (whose e-mail is e1) and, once, e2 - nothing ties e2 to u1
+    pairs = [(U1, E1), (D, U1), (D, E2), (C1, U1), (C1, E1)]
+    assert bridging(pairs, blocked=set()) == {D}
+    # once e2 is known to be u1's (a login with both), the tablet is one person's
+    assert bridging([*pairs, (U1, E2)], blocked=set()) == set()
+    # identity identifiers already quarantined do not tie people together
+    till = I("email", "noemail@shop.com")
+    shared = [(till, U1), (till, U2), (D, U1), (D, U2)]
+    assert bridging(shared, blocked={till}) == {D}
+    assert bridging(shared, blocked=set()) == set()
+
+
+def test_one_customer_is_not_a_bridge() -> None:
+    from graph.integrity import bridging
+
+    # a cookie with an e-mail in one visit and a phone in another: one customer
+    assert bridging([(C1, E1), (C1, P1)], blocked=set()) == set()
+    # an account holder plus a phone (a type they do not have yet): still one
+    assert bridging([(C1, U1), (C1, P1)], blocked=set()) == set()
