@@ -127,6 +127,8 @@ class EmbeddedServer:
 
     def stop(self) -> bool:
         """Shut the server down cleanly (AOF flushed). False if none was running."""
+        if not self.dir.is_dir():
+            return False
         with self._lock():
             status = self.status()
             if status is None:

@@ -182,3 +182,57 @@ def test_serve_answers_over_http_and_stops_cleanly(tmp_path: Path, command: list
     assert f"http://127.0.0.1:{port}/" in out
     if command[0] == "demo":
         assert "accepted" in out and "try:" in out and "/v1/identifiers/email/" in out
+
+
+def test_integrity_commands(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    gen = tmp_path / "gen"
+    assert (
+        run_cli("generate", "--persons", "150", "--output", str(gen), data_dir=data_dir).returncode
+        == 0
+    )
+    assert run_cli("store", "start", data_dir=data_dir).returncode == 0
+    try:
+        assert run_cli("ingest", str(gen / "events.jsonl"), data_dir=data_dir).returncode == 0
+        resolved = run_cli("resolve", data_dir=data_dir)
+        assert "links refused" in resolved.stdout and "quarantined" in resolved.stdout
+
+        evaluation = run_cli(
+            "evaluate", "--truth", str(gen / "truth.csv"), "--json", data_dir=data_dir
+        )
+        assert evaluation.returncode == 0, evaluation.stderr
+        quality = json.loads(evaluation.stdout)
+        assert quality["over_merged_profiles"] == 0 and quality["bcubed_precision"] == 1.0
+
+        listed = run_cli("quarantine", "list", data_dir=data_dir)
+        rows = [row.split("\t") for row in listed.stdout.splitlines()]
+        assert rows and all(r[2].startswith("degree ") and r[3] == "quarantined" for r in rows)
+        assert "device_id" in {r[0] for r in rows}  # family tablets
+
+        export = run_cli(
+            "export", "profiles", "--output", str(tmp_path / "p.jsonl"), data_dir=data_dir
+        )
+        assert export.returncode == 0
+        line = next(
+            json.loads(raw)
+            for raw in (tmp_path / "p.jsonl").read_text().splitlines()
+            if {"user_id", "email"} <= {i["type"] for i in json.loads(raw)["identifiers"]}
+        )
+        email = next(i["value"] for i in line["identifiers"] if i["type"] == "email")
+        explained = json.loads(run_cli("explain", "email", email, data_dir=data_dir).stdout)
+        assert explained["profile_id"] == line["profile_id"]
+        assert explained["anchor"]["type"] == "user_id"
+
+        override = run_cli("quarantine", "set", "force", "email", email, data_dir=data_dir)
+        assert override.returncode == 0 and "next `idgraph resolve`" in override.stdout
+
+        erased = run_cli("erase", "profile", line["profile_id"], data_dir=data_dir)
+        assert erased.returncode == 0, erased.stderr
+        assert line["profile_id"] in json.loads(erased.stdout)["profiles_deleted"]
+        gone = run_cli("lookup", "email", email, data_dir=data_dir)
+        assert gone.returncode == 3
+        again = run_cli("erase", "profile", line["profile_id"], data_dir=data_dir)
+        assert again.returncode == 3 and "Traceback" not in again.stderr
+    finally:
+        run_cli("store", "stop", data_dir=data_dir)
+    assert store_processes(data_dir) == []

@@ -60,6 +60,7 @@ def test_start_is_idempotent_and_status_reports(tmp_path: Path) -> None:
     assert server.stop() is True
     assert server.stop() is False
     assert server.status() is None
+    assert EmbeddedServer(tmp_path / "never-used").stop() is False
 
 
 def test_stale_state_file_is_ignored(tmp_path: Path) -> None:
