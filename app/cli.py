@@ -221,9 +221,15 @@ def resolve(ctx: click.Context, background: bool) -> None:
             job_id = enqueue_resolve(res.redis)
         click.echo(f"resolve queued as job {job_id}")
         return
+    from app.linking import proposer
+
     with open_resources(_config(ctx)) as res:
         report = resolve_profiles(
-            res.store, res.registry, res.resolve_settings(), lock=res.resolve_lock()
+            res.store,
+            res.registry,
+            res.resolve_settings(),
+            lock=res.resolve_lock(),
+            propose=proposer(res),
         )
     click.echo(
         f"{report.profiles} profiles from {report.identifiers} identifiers, {report.links} links "
@@ -232,6 +238,16 @@ def resolve(ctx: click.Context, background: bool) -> None:
         f"{report.split} split off, {report.conflicts} links refused, "
         f"{report.quarantined} identifiers quarantined"
     )
+    if report.model is None:
+        click.echo("no link model yet: deterministic links only (`idgraph train` makes one)")
+    else:
+        m = report.model
+        click.echo(
+            f"link model: {m['anonymous_clusters']} anonymous clusters, "
+            f"{m['candidate_pairs'] + m['anonymous_pairs']} candidate pairs, "
+            f"{m['applied']} model links applied, {m['ambiguous']} ambiguous, "
+            f"{m['below_threshold']} below threshold, {m['excluded_ips']} IPs over the cap"
+        )
 
 
 @cli.command()
@@ -244,6 +260,25 @@ def lookup(ctx: click.Context, type_name: str, value: str) -> None:
     with open_resources(_config(ctx)) as res:
         result = lookup_identifier(res.store, res.registry, type_name, value)
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.pass_context
+@_errors
+def train(ctx: click.Context) -> None:
+    """Train the link model from the current graph (used by the next `idgraph resolve`)."""
+    from app.linking import train as train_link_model
+
+    with open_resources(_config(ctx)) as res:
+        metadata = train_link_model(res)
+    held_out = metadata["held_out"]
+    click.echo(
+        f"link model {metadata['version']}: {metadata['pairs']['train']} training pairs, "
+        f"threshold {metadata['threshold']:.3f}; held-out customers: precision "
+        f"{held_out['precision']:.4f}, recall {held_out['recall']:.4f}, "
+        f"ROC AUC {held_out['roc_auc']:.4f} ({held_out['pairs']} pairs); {metadata['seconds']}s"
+    )
+    click.echo(f"saved to {metadata['path']} (metadata beside it); run `idgraph resolve`")
 
 
 @cli.command()
@@ -339,20 +374,27 @@ def quarantine_set(ctx: click.Context, override: str, type_name: str, value: str
 @_errors
 def evaluate(ctx: click.Context, truth: Path, as_json: bool) -> None:
     """Quality of the current profiles against ground truth (truth.csv of `generate`)."""
+    from ml.evaluation import baselines, read_truth
     from ml.evaluation import evaluate as evaluate_profiles
-    from ml.evaluation import read_truth
 
     if not truth.is_file():
         raise InputError(f"cannot read {truth}: no such file")
+    answers = read_truth(truth)
     with open_resources(_config(ctx)) as res:
-        quality = evaluate_profiles(res.store.assignments(), read_truth(truth))
+        results = {"idgraph profiles": evaluate_profiles(res.store.assignments(), answers)}
+        for name, assignment in baselines(res.store, res.registry).items():
+            results[name + " (baseline)"] = evaluate_profiles(assignment, answers)
     if as_json:
-        click.echo(json.dumps(quality.to_dict(), indent=2))
+        click.echo(json.dumps({k: q.to_dict() for k, q in results.items()}, indent=2))
         return
-    for name, number in quality.to_dict().items():
-        click.echo(
-            f"{name:22} {number:.4f}" if isinstance(number, float) else f"{name:22} {number}"
-        )
+    names = list(results)
+    click.echo(f"{'':22} " + " ".join(f"{n:>30}" for n in names))
+    for metric in results[names[0]].to_dict():
+        cells = []
+        for name in names:
+            number = results[name].to_dict()[metric]
+            cells.append(f"{number:>30.4f}" if isinstance(number, float) else f"{number:>30}")
+        click.echo(f"{metric:22} " + " ".join(cells))
 
 
 # -- export ------------------------------------------------------------------

@@ -56,6 +56,12 @@ class Config:
     quarantine_shared: bool = True
     #: ``POST /v1/events`` updates profiles of the identifiers it saw (False: only resolve does)
     realtime_updates: bool = True
+    #: link model: IPs seen with more clusters than this are not used for candidates
+    link_ip_cap: int = 25
+    #: link model: the threshold reaches this precision (95% lower bound) on held-out pairs
+    link_target_precision: float = 0.99
+    #: link model: an anonymous cluster whose two best profiles score within this stays alone
+    link_margin: float = 0.1
     log_level: str = "WARNING"
 
     @classmethod
@@ -95,6 +101,8 @@ class Config:
                     kwargs[name] = str(value).lower() in {"1", "true", "yes", "on"}
                 elif isinstance(default, int):
                     kwargs[name] = int(value)
+                elif isinstance(default, float):
+                    kwargs[name] = float(value)
                 elif name == "identifier_types":
                     kwargs[name] = {k: dict(v) for k, v in dict(value).items()}
                 elif name in ("profile_limits", "quarantine_thresholds"):
@@ -112,6 +120,8 @@ class Config:
             raise ConfigError("batch_size must be at least 1")
         if self.max_identifiers_per_event < 2:
             raise ConfigError("max_identifiers_per_event must be at least 2")
+        if not 0.5 <= self.link_target_precision < 1:
+            raise ConfigError("link_target_precision must be in [0.5, 1)")
         if self.graph_url and self.graph_url.split("://")[0] not in {
             "falkordb",
             "redis",

@@ -50,25 +50,34 @@ def explain(
     }
     if record.profile_id is None:
         return {**base, "anchor": None, "path": [], "reason": _no_profile_reason(record)}
-    links = [lk for lk in store.profile_links(record.profile_id) if not lk["refused"]]
+    links = [
+        {**lk, "kind": "deterministic", "score": None}
+        for lk in store.profile_links(record.profile_id)
+        if not lk["refused"]
+    ] + [
+        {**lk, "kind": "model", "count": 0, "first_seen": None, "last_seen": None, "sources": []}
+        for lk in store.profile_model_links(record.profile_id)
+    ]
     members = {lk["a"] for lk in links} | {lk["b"] for lk in links} | {identifier}
     anchor_type = next((t for t in ANCHOR_ORDER if any(m.type == t for m in members)), None)
     anchors = {m for m in members if m.type == anchor_type}
     path = _shortest_path(identifier, anchors, links)
     steps = []
     for a, b, link in path:
+        deterministic = link["kind"] == "deterministic"
         steps.append(
             {
                 "from": {"type": a.type, "value": a.value},
                 "to": {"type": b.type, "value": b.value},
-                "kind": "deterministic",
-                "score": None,
+                "kind": link["kind"],
+                "score": link["score"],
+                "model_version": link.get("model_version"),
                 "evidence": {
                     "count": link["count"],
                     "first_seen": format_ts(link["first_seen"]),
                     "last_seen": format_ts(link["last_seen"]),
                     "sources": sorted(link["sources"]),
-                    "event_ids": store.shared_events(a, b, event_samples),
+                    "event_ids": store.shared_events(a, b, event_samples) if deterministic else [],
                 },
             }
         )
@@ -85,11 +94,13 @@ def explain(
 def _shortest_path(
     start: Identifier, targets: set[Identifier], links: list[dict[str, Any]]
 ) -> list[tuple[Identifier, Identifier, dict[str, Any]]]:
-    """Breadth-first over applied links; ties go to the better-evidenced link."""
+    """Breadth-first over applied links; deterministic links first, then by evidence."""
     if start in targets:
         return []
     adjacent: dict[Identifier, list[tuple[Identifier, dict[str, Any]]]] = {}
-    for link in sorted(links, key=lambda lk: (-lk["count"], lk["a"], lk["b"])):
+    for link in sorted(
+        links, key=lambda lk: (lk["kind"] != "deterministic", -lk["count"], lk["a"], lk["b"])
+    ):
         adjacent.setdefault(link["a"], []).append((link["b"], link))
         adjacent.setdefault(link["b"], []).append((link["a"], link))
     came_from: dict[Identifier, tuple[Identifier, dict[str, Any]]] = {}

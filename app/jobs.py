@@ -30,11 +30,14 @@ def resolve_job() -> dict[str, Any]:
     """Rebuild profiles (the same as ``idgraph resolve``); returns the report."""
     resources = connect(Config.load())
     try:
+        from app.linking import proposer
+
         report = resolve(
             resources.store,
             resources.registry,
             resources.resolve_settings(),
             lock=resources.resolve_lock(),
+            propose=proposer(resources),
         )
         return report.to_dict()
     finally:

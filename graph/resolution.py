@@ -13,10 +13,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from graph.events import Identifier
 from graph.identifiers import Registry
@@ -67,6 +67,8 @@ class Plan:
     clusters: list[list[Identifier]]
     #: profiles the identifiers in scope belonged to before
     previous: set[str] = field(default_factory=set)
+    #: model links that were applied (stored as MODEL_LINK for explanations, real time)
+    model_links: list[Link] = field(default_factory=list)
 
 
 @dataclass
@@ -82,9 +84,21 @@ class ResolveReport:
     quarantined: int = 0
     profiles_deleted: int = 0
     seconds: float = 0.0
+    #: what the link model proposed and what was applied (None: no model)
+    model: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(self).items()}
+
+
+class Proposal(Protocol):
+    links: list[Link]
+    refused: list[Conflict]
+    stats: dict[str, Any]
+    version: str
+
+
+Proposer = Callable[[list[list[Identifier]]], Proposal]
 
 
 def plan(
@@ -119,6 +133,7 @@ def plan(
         degrees={i: degrees.get(i, 0) for i in scope},
         clusters=result.clusters,
         previous=set(current.values()),
+        model_links=[lk for lk in result.applied if lk.kind == "model"],
     )
 
 
@@ -128,11 +143,15 @@ def resolve(
     settings: ResolveSettings | None = None,
     *,
     lock: AbstractContextManager[Any] | None = None,
+    propose: Proposer | None = None,
 ) -> ResolveReport:
     """Rebuild every profile from the links between strong identifiers.
 
-    Weak identifiers (``ip``) never link here. Only changes are written.
-    ``lock`` serializes this with the real-time path (the app passes a Redis lock).
+    Weak identifiers (``ip``) never link deterministically. With ``propose`` (the
+    app passes the link model), the deterministic clusters are scored and the
+    accepted model links join the clustering, after every deterministic link and
+    under the same merge protection. Only changes are written. ``lock``
+    serializes this with the real-time path (the app passes a Redis lock).
     """
     settings = settings or ResolveSettings()
     started = time.perf_counter()
@@ -140,16 +159,24 @@ def resolve(
         strong = registry.strong_types
         nodes = store.identifiers_of_types(strong)
         links = store.weighted_links(strong)
-        decided = plan(
-            nodes,
-            links,
-            store.assignments(),
-            created_at=store.active_profiles(),
-            overrides=store.quarantine_overrides(),
-            settings=settings,
-        )
+        current = store.assignments()
+        created_at = store.active_profiles()
+        overrides = store.quarantine_overrides()
+        decided = plan(nodes, links, current, created_at=created_at, overrides=overrides,
+                       settings=settings)  # fmt: skip
+        model_stats: dict[str, Any] = {}
+        version = ""
+        if propose is not None:
+            proposal = propose(decided.clusters)
+            version, model_stats = proposal.version, proposal.stats
+            decided = plan(nodes, [*links, *proposal.links], current, created_at=created_at,
+                           overrides=overrides, settings=settings)  # fmt: skip
+            decided.conflicts.extend(proposal.refused)
         deleted = store.apply_plan(decided, now=_now(), full=True)
-    return _report(decided, len(links), deleted, started)
+        store.replace_model_links(decided.model_links, version=version, now=_now())
+    report = _report(decided, len(links), deleted, started)
+    report.model = {**model_stats, "applied": len(decided.model_links)} if propose else None
+    return report
 
 
 def update_profiles(
@@ -205,11 +232,18 @@ def _neighbourhood(
         if len(nodes) > MAX_REALTIME_COMPONENT:
             return None
         batch = sorted(frontier)
+        batch_set = set(batch)
         found: set[Identifier] = set()
         for a, b, weight in store.neighbourhood(batch, strong):
             neighbours.setdefault(a, set()).add(b)
             key = (a, b) if a < b else (b, a)
             links[key] = Link(key[0], key[1], "deterministic", weight)
+            found.add(b)
+        for link in store.model_links_of(batch):  # accepted at the last full resolve
+            a, b = (link.a, link.b) if link.a in batch_set else (link.b, link.a)
+            neighbours.setdefault(a, set()).add(b)
+            key = (a, b) if a < b else (b, a)
+            links.setdefault(key, Link(key[0], key[1], "model", link.weight))
             found.add(b)
         for member, pid, created in store.members_of_profiles_of(batch):
             current[member] = pid

@@ -33,7 +33,15 @@ logger = logging.getLogger(__name__)
 Row = Sequence[Any]
 #: node labels and relationship types a query may name (never taken from input)
 LABELS = ("Identifier", "Event", "Profile", "Tombstone", "Meta")
-RELATIONSHIPS = ("OBSERVED_WITH", "SEEN_IN", "BELONGS_TO", "REFUSED", "MERGED_INTO", "SPLIT_FROM")
+RELATIONSHIPS = (
+    "OBSERVED_WITH",
+    "SEEN_IN",
+    "BELONGS_TO",
+    "REFUSED",
+    "MERGED_INTO",
+    "SPLIT_FROM",
+    "MODEL_LINK",
+)
 
 
 @dataclass
@@ -179,6 +187,44 @@ class GraphStore(ABC):
         """profile_id -> created_at of every active (not retired) profile."""
         return {pid: int(c or 0) for pid, c in self._read("active_profiles")}
 
+    # -- model evidence and links --------------------------------------------
+    def weak_observations(
+        self, types: Sequence[str], weak: Sequence[str]
+    ) -> list[tuple[Identifier, str, str | None, int]]:
+        """(strong identifier, weak value, user agent, ts) for every event they shared."""
+        rows = self._read("weak_observations", {"types": list(types), "weak": list(weak)})
+        return [(Identifier(t, v), w, ua, int(ts)) for t, v, w, ua, ts in rows]
+
+    def model_links(self) -> list[Link]:
+        return [
+            Link(Identifier(at, av), Identifier(bt, bv), "model", float(score))
+            for at, av, bt, bv, score in self._read("model_links")
+        ]
+
+    def model_links_of(self, identifiers: Iterable[Identifier]) -> list[Link]:
+        rows = self._read("model_links_of", {"keys": _keys(identifiers)})
+        return [
+            Link(Identifier(at, av), Identifier(bt, bv), "model", float(score))
+            for at, av, bt, bv, score in rows
+        ]
+
+    def replace_model_links(self, links: Sequence[Link], *, version: str, now: int) -> None:
+        """Forget the stored model links and record ``links`` (accepted at this resolve)."""
+        self._write("clear_model_links")
+        rows = [
+            {
+                "a_type": lk.a.type,
+                "a_value": lk.a.value,
+                "b_type": lk.b.type,
+                "b_value": lk.b.value,
+                "score": lk.weight,
+                "model_version": version,
+            }
+            for lk in links
+        ]
+        for chunk in _chunks(rows, 5000):
+            self._write("record_model_links", {"rows": chunk, "now": now})
+
     # -- quarantine --------------------------------------------------------
     def quarantine_overrides(self) -> dict[Identifier, str]:
         return {Identifier(t, v): o for t, v, o in self._read("quarantine_overrides")}
@@ -287,6 +333,19 @@ class GraphStore(ABC):
             }
             for at, av, bt, bv, n, first, last, sources, refused in self._read(
                 "profile_links", {"profile_id": profile_id}
+            )
+        ]
+
+    def profile_model_links(self, profile_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "a": Identifier(at, av),
+                "b": Identifier(bt, bv),
+                "score": float(score),
+                "model_version": version,
+            }
+            for at, av, bt, bv, score, version in self._read(
+                "profile_model_links", {"profile_id": profile_id}
             )
         ]
 

@@ -15,9 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from graph.clustering import connected_components
 from graph.events import Identifier
+from graph.identifiers import Registry
+from graph.store import GraphStore
 
-__all__ = ["Quality", "evaluate", "read_truth"]
+__all__ = ["Quality", "baselines", "evaluate", "read_truth"]
 
 
 @dataclass(frozen=True)
@@ -104,3 +107,25 @@ def evaluate(
 
 def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def baselines(store: GraphStore, registry: Registry) -> dict[str, dict[Identifier, str]]:
+    """Profiles two naive ways, from the same stored links: deterministic links only
+    (no merge protection), and linking everything that shares an IP."""
+    strong = registry.strong_types
+    every = strong + registry.weak_types
+    return {
+        "deterministic only": _components(
+            store.identifiers_of_types(strong), store.links_between_types(strong)
+        ),
+        "naive IP linking": _components(
+            store.identifiers_of_types(every), store.links_between_types(every)
+        ),
+    }
+
+
+def _components(
+    nodes: list[Identifier], edges: list[tuple[Identifier, Identifier]]
+) -> dict[Identifier, str]:
+    groups = connected_components(nodes, edges)
+    return {m: f"c{n}" for n, group in enumerate(groups) for m in group}

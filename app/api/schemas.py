@@ -170,7 +170,8 @@ class ExplainStepSchema(Schema):
     from_ = fields.Nested(IdentifierKeySchema, data_key="from", attribute="from")
     to = fields.Nested(IdentifierKeySchema)
     kind = fields.String(metadata={"description": "deterministic or model"})
-    score = fields.Float(allow_none=True)
+    score = fields.Float(allow_none=True, metadata={"description": "Model links: the score."})
+    model_version = fields.String(allow_none=True)
     evidence = fields.Nested(EvidenceDetailSchema)
 
 

@@ -201,8 +201,17 @@ def test_integrity_commands(tmp_path: Path) -> None:
             "evaluate", "--truth", str(gen / "truth.csv"), "--json", data_dir=data_dir
         )
         assert evaluation.returncode == 0, evaluation.stderr
-        quality = json.loads(evaluation.stdout)
+        results = json.loads(evaluation.stdout)
+        quality = results["idgraph profiles"]
         assert quality["over_merged_profiles"] == 0 and quality["bcubed_precision"] == 1.0
+        assert set(results) == {
+            "idgraph profiles",
+            "deterministic only (baseline)",
+            "naive IP linking (baseline)",
+        }
+        assert results["naive IP linking (baseline)"]["bcubed_precision"] < 0.9
+        table = run_cli("evaluate", "--truth", str(gen / "truth.csv"), data_dir=data_dir)
+        assert "bcubed_recall" in table.stdout and "naive IP linking (baseline)" in table.stdout
 
         listed = run_cli("quarantine", "list", data_dir=data_dir)
         rows = [row.split("\t") for row in listed.stdout.splitlines()]

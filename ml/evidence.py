@@ -1,0 +1,256 @@
+"""Weak evidence per cluster, candidate pairs by blocking, and pair features.
+
+Pure functions over plain data. A cluster's evidence is what its identifiers
+were seen with: for each IP, the days, the (day, hour) slots, the user agents,
+and the first and last time. Candidates are pairs of clusters sharing an IP
+used by few clusters: an IP seen with more than ``cap`` clusters (carrier NAT,
+café, office, VPN) is not used, and that decision is returned for the record.
+Cost: O(observations) to build evidence; candidates cost the sum over usable
+IPs of (clusters on it)², bounded by ``cap``², so near-linear in the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from graph.events import Identifier
+
+__all__ = [
+    "FEATURES",
+    "Evidence",
+    "IpStats",
+    "candidate_pairs",
+    "cluster_evidence",
+    "evidence_without_events",
+    "features",
+    "identifier_histories",
+    "ip_degrees",
+]
+
+K = TypeVar("K", bound=Hashable)
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+NO_CONTINUITY = 365.0
+
+
+@dataclass
+class IpStats:
+    """One cluster on one IP."""
+
+    days: set[int] = field(default_factory=set)
+    slots: set[int] = field(default_factory=set)  #: day * 24 + hour
+    uas: dict[str | None, tuple[int, int]] = field(default_factory=dict)  #: ua -> (first, last)
+    first: int = 2**62
+    last: int = 0
+    count: int = 0
+
+    def add(self, ts: int, ua: str | None) -> None:
+        day = ts // DAY_MS
+        self.days.add(day)
+        self.slots.add(ts // HOUR_MS)
+        first, last = self.uas.get(ua, (ts, ts))
+        self.uas[ua] = (min(first, ts), max(last, ts))
+        self.first = min(self.first, ts)
+        self.last = max(self.last, ts)
+        self.count += 1
+
+    def merge(self, other: IpStats) -> IpStats:
+        merged = IpStats(
+            self.days | other.days,
+            self.slots | other.slots,
+            dict(self.uas),
+            min(self.first, other.first),
+            max(self.last, other.last),
+            self.count + other.count,
+        )
+        for ua, (first, last) in other.uas.items():
+            f, la = merged.uas.get(ua, (first, last))
+            merged.uas[ua] = (min(f, first), max(la, last))
+        return merged
+
+
+@dataclass
+class Evidence:
+    """What one cluster was seen with."""
+
+    ips: dict[str, IpStats]
+    size: int  #: identifiers in the cluster
+    has_account: bool  #: holds a user_id, loyalty_id, e-mail or phone
+
+    @property
+    def events(self) -> int:
+        return sum(s.count for s in self.ips.values())
+
+
+def identifier_histories(
+    observations: Iterable[tuple[Identifier, str, str | None, int]],
+) -> dict[Identifier, dict[str, IpStats]]:
+    """Per strong identifier: its evidence on each IP."""
+    histories: dict[Identifier, dict[str, IpStats]] = defaultdict(dict)
+    for identifier, ip, ua, ts in observations:
+        stats = histories[identifier].get(ip)
+        if stats is None:
+            stats = histories[identifier][ip] = IpStats()
+        stats.add(ts, ua)
+    return dict(histories)
+
+
+def cluster_evidence(
+    members: Iterable[Identifier],
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    *,
+    account_types: frozenset[str],
+) -> Evidence:
+    ips: dict[str, IpStats] = {}
+    size = 0
+    account = False
+    for member in members:
+        size += 1
+        account = account or member.type in account_types
+        for ip, stats in histories.get(member, {}).items():
+            ips[ip] = ips[ip].merge(stats) if ip in ips else stats
+    return Evidence(ips, size, account)
+
+
+def evidence_without_events(
+    members: Iterable[Identifier],
+    observations: Mapping[Identifier, Sequence[tuple[str, str | None, int]]],
+    skip: set[tuple[str, int]],
+    *,
+    account_types: frozenset[str],
+) -> Evidence:
+    """Like :func:`cluster_evidence`, from raw observations, leaving out the events
+    (ip, time) in ``skip``: the events a held-out device shared with its profile."""
+    ips: dict[str, IpStats] = {}
+    size = 0
+    account = False
+    for member in members:
+        size += 1
+        account = account or member.type in account_types
+        for ip, ua, ts in observations.get(member, ()):
+            if (ip, ts) in skip:
+                continue
+            stats = ips.get(ip)
+            if stats is None:
+                stats = ips[ip] = IpStats()
+            stats.add(ts, ua)
+    return Evidence(ips, size, account)
+
+
+def ip_degrees(evidence: Mapping[K, Evidence]) -> Counter[str]:
+    """How many clusters each IP was seen with."""
+    return Counter(ip for ev in evidence.values() for ip in ev.ips)
+
+
+def candidate_pairs(
+    queries: Iterable[K],
+    targets: Iterable[K],
+    evidence: Mapping[K, Evidence],
+    degrees: Mapping[str, int],
+    *,
+    cap: int,
+) -> tuple[list[tuple[K, K]], dict[str, int]]:
+    """(query, target) pairs sharing an IP seen with at most ``cap`` clusters.
+
+    Returns the pairs and the IPs left out for being over the cap, with their degree.
+    """
+    excluded = {ip: d for ip, d in degrees.items() if d > cap}
+    by_ip: dict[str, list[K]] = defaultdict(list)
+    for target in targets:
+        for ip in evidence[target].ips:
+            if ip not in excluded:
+                by_ip[ip].append(target)
+    pairs: list[tuple[K, K]] = []
+    for query in queries:
+        seen: set[K] = set()
+        for ip in evidence[query].ips:
+            for target in by_ip.get(ip, ()):
+                if target != query and target not in seen:
+                    seen.add(target)
+                    pairs.append((query, target))
+    return pairs, excluded
+
+
+FEATURES = (
+    "shared_ips",
+    "adamic_adar",
+    "resource_allocation",
+    "ip_jaccard",
+    "share_of_a_ips",
+    "share_of_b_ips",
+    "min_shared_ip_degree",
+    "shared_ip_user_agents",
+    "user_agent_jaccard",
+    "same_days",
+    "same_hours",
+    "overlap_of_days",
+    "days_a_on_shared",
+    "days_b_on_shared",
+    "continuity_days",
+    "log_events_a",
+    "log_events_b",
+    "ips_a",
+    "ips_b",
+    "size_b",
+    "b_has_account",
+)
+
+
+def features(a: Evidence, b: Evidence, degrees: Mapping[str, int], *, cap: int) -> list[float]:
+    """The :data:`FEATURES` of a candidate pair (``a`` usually anonymous). Pure.
+
+    Deliberately absent: how many candidates ``a`` has. In training a held-out
+    device always has its own profile among them, so "one candidate" would mean
+    "positive" there, while at prediction a lone candidate is often a housemate.
+    """
+    usable_a = {ip for ip in a.ips if degrees.get(ip, 1) <= cap}
+    usable_b = {ip for ip in b.ips if degrees.get(ip, 1) <= cap}
+    shared = sorted(usable_a & usable_b)
+    union = usable_a | usable_b
+    adamic = sum(1 / math.log(1 + max(degrees.get(ip, 2), 2)) for ip in shared)
+    allocation = sum(1 / max(degrees.get(ip, 2), 2) for ip in shared)
+    same_days = same_hours = days_a = days_b = shared_ua = 0
+    continuity = NO_CONTINUITY
+    for ip in shared:
+        sa, sb = a.ips[ip], b.ips[ip]
+        same_days += len(sa.days & sb.days)
+        same_hours += len(sa.slots & sb.slots)
+        days_a += len(sa.days)
+        days_b += len(sb.days)
+        for ua in sa.uas.keys() & sb.uas.keys():
+            if ua is None:
+                continue
+            shared_ua += 1
+            (fa, la), (fb, lb) = sa.uas[ua], sb.uas[ua]
+            gap = max(fb - la, fa - lb, 0) / DAY_MS  # 0 when the periods overlap
+            continuity = min(continuity, gap)
+    uas_a = {ua for s in a.ips.values() for ua in s.uas if ua}
+    uas_b = {ua for s in b.ips.values() for ua in s.uas if ua}
+    ua_union = uas_a | uas_b
+    return [
+        float(len(shared)),
+        adamic,
+        allocation,
+        len(shared) / len(union) if union else 0.0,
+        len(shared) / len(usable_a) if usable_a else 0.0,
+        len(shared) / len(usable_b) if usable_b else 0.0,
+        float(min((degrees.get(ip, 0) for ip in shared), default=0)),
+        float(shared_ua),
+        len(uas_a & uas_b) / len(ua_union) if ua_union else 0.0,
+        float(same_days),
+        float(same_hours),
+        same_days / max(1, min(days_a, days_b)),
+        float(days_a),
+        float(days_b),
+        continuity,
+        math.log1p(a.events),
+        math.log1p(b.events),
+        float(len(a.ips)),
+        float(len(b.ips)),
+        float(b.size),
+        float(b.has_account),
+    ]

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from graph.events import Identifier as I
+from graph.integrity import IDENTITY_TYPES
+from ml.evidence import (
+    DAY_MS,
+    FEATURES,
+    candidate_pairs,
+    cluster_evidence,
+    features,
+    identifier_histories,
+    ip_degrees,
+)
+from ml.linking import LinkingSettings, training_examples
+from ml.model import LinkModel, choose_threshold, load, save
+
+T0 = 1_780_000_000_000
+UA_LAPTOP, UA_PHONE = "Mozilla/5.0 (X11; Linux) Firefox/120", "Mozilla/5.0 (iPhone) Mobile"
+
+
+def obs(identifier: I, ip: str, ua: str | None, day: float) -> tuple[I, str, str | None, int]:
+    return identifier, ip, ua, T0 + int(day * DAY_MS)
+
+
+def test_features_of_a_churned_cookie() -> None:
+    old, new, user = I("cookie_id", "old"), I("cookie_id", "new"), I("user_id", "u1")
+    histories = identifier_histories(
+        [obs(old, "10.0.0.1", UA_LAPTOP, d) for d in (1, 2, 3)]
+        + [obs(new, "10.0.0.1", UA_LAPTOP, d) for d in (5, 6)]
+        + [obs(user, "10.0.0.1", UA_LAPTOP, d) for d in (1, 3)]
+    )
+    a = cluster_evidence([new], histories, account_types=IDENTITY_TYPES)
+    b = cluster_evidence([old, user], histories, account_types=IDENTITY_TYPES)
+    degrees = ip_degrees({0: a, 1: b})
+    row = dict(zip(FEATURES, features(a, b, degrees, cap=25), strict=True))
+    assert row["shared_ips"] == 1 and row["ip_jaccard"] == 1.0
+    assert row["adamic_adar"] == pytest.approx(1 / math.log(3))
+    assert row["shared_ip_user_agents"] == 1 and row["user_agent_jaccard"] == 1.0
+    assert row["same_days"] == 0 and row["continuity_days"] == pytest.approx(2.0)
+    assert row["b_has_account"] == 1.0 and row["size_b"] == 2
+
+
+def test_capped_ips_give_no_candidates_and_are_reported() -> None:
+    clusters = {n: cluster_evidence([I("cookie_id", f"c{n}")], identifier_histories(
+        [obs(I("cookie_id", f"c{n}"), "100.64.0.1", UA_PHONE, 1)]), account_types=IDENTITY_TYPES)
+        for n in range(5)}  # fmt: skip
+    degrees = ip_degrees(clusters)
+    pairs, excluded = candidate_pairs([0], [1, 2, 3, 4], clusters, degrees, cap=3)
+    assert pairs == [] and excluded == {"100.64.0.1": 5}
+    pairs, excluded = candidate_pairs([0], [1, 2, 3, 4], clusters, degrees, cap=5)
+    assert pairs == [(0, 1), (0, 2), (0, 3), (0, 4)] and excluded == {}
+
+
+def test_labels_come_from_login_tied_profiles_without_shared_events() -> None:
+    u1, e1, laptop, phone = (
+        I("user_id", "u1"),
+        I("email", "a@x.com"),
+        I("cookie_id", "lap"),
+        I("device_id", "ph"),
+    )
+    u2, other = I("user_id", "u2"), I("cookie_id", "neighbour")
+    home = "203.0.113.9"
+    observations = [
+        # the laptop logs in: the same event is seen by the user_id and the e-mail
+        obs(laptop, home, UA_LAPTOP, 1), obs(u1, home, UA_LAPTOP, 1), obs(e1, home, UA_LAPTOP, 1),
+        obs(phone, home, UA_PHONE, 2), obs(u1, home, UA_PHONE, 2),
+        obs(other, home, "Other/1", 3), obs(u2, home, "Other/1", 3),
+    ]  # fmt: skip
+    clusters = [[u1, e1, laptop, phone], [u2, other]]
+    examples = training_examples(
+        clusters, identifier_histories(observations), LinkingSettings(),
+        {i: [(ip, ua, ts) for j, ip, ua, ts in observations if j == i] for i, *_ in observations},
+    )  # fmt: skip
+    assert examples.X.shape[1] == len(FEATURES)
+    assert set(examples.y.tolist()) == {0, 1}
+    positives = examples.X[examples.y == 1]
+    # the held-out laptop does not see its own login event in the rest of its profile
+    shared_ua = FEATURES.index("shared_ip_user_agents")
+    assert all(row[shared_ua] == 0 for row in positives)
+    assert set(examples.groups.tolist()) <= {0, 1}
+
+
+def test_threshold_uses_a_confidence_bound() -> None:
+    scores = np.linspace(0.0, 1.0, 1001)
+    labels = (scores > 0.3).astype(int)  # perfectly separable above 0.3
+    threshold = choose_threshold(scores, labels, 0.99)
+    assert 0.3 <= threshold < 0.35
+    accepted = labels[scores >= threshold]
+    assert accepted.mean() >= 0.99 and len(accepted) >= 690
+    noisy = np.array([0.9] * 50 + [0.8] * 50)
+    assert (
+        choose_threshold(noisy, np.array([1] * 50 + [1] * 49 + [0]), 0.99) > 1
+    )  # too few to trust
+    assert choose_threshold(scores, np.zeros(1001, dtype=int), 0.99) > 1
+
+
+def test_model_conventions_and_persistence(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, len(FEATURES)))
+    y = (X[:, 0] + 0.2 * rng.normal(size=600) > 0).astype(int)
+    model = LinkModel(target_precision=0.95)
+    assert model.get_params()["target_precision"] == 0.95
+    with pytest.raises(NotFittedError):
+        model.predict_proba(X)
+    assert model.fit(X, y) is model
+    assert 0 < model.threshold_ < 1
+    assert model.predict_proba(X).shape == (600, 2)
+    assert model.evaluate(X, y)["precision"] >= 0.95
+    save(model, {"version": "t", "features": list(FEATURES)}, tmp_path)
+    again, metadata = load(tmp_path)
+    assert metadata["version"] == "t" and "sklearn_version" in metadata
+    assert np.allclose(again.predict_proba(X), model.predict_proba(X))
+    assert (tmp_path / "link-model.json").exists()
+    with pytest.raises(ValueError):
+        LinkModel().fit(X, np.ones(600, dtype=int))
