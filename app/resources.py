@@ -57,12 +57,12 @@ class Resources:
         )
 
     @contextlib.contextmanager
-    def resolve_lock(self) -> Iterator[None]:
+    def resolve_lock(self, wait: float = RESOLVE_LOCK_WAIT) -> Iterator[None]:
         """Serializes full and real-time resolution across processes (a Redis lock)."""
         lock = self.redis.lock(
             f"idgraph:resolve-lock:{self.config.graph_name}",
             timeout=RESOLVE_LOCK_TIMEOUT,
-            blocking_timeout=RESOLVE_LOCK_WAIT,
+            blocking_timeout=wait,
         )
         try:
             acquired = lock.acquire()
@@ -70,7 +70,7 @@ class Resources:
             raise StoreUnavailable(f"Redis is unreachable: {e}") from e
         if not acquired:
             raise StoreUnavailable(
-                f"another resolution held the lock for more than {RESOLVE_LOCK_WAIT}s; try again"
+                f"another resolution held the lock for more than {wait:.0f}s; try again"
             )
         try:
             yield

@@ -50,7 +50,7 @@ class IngestReport:
     #: the first rejects, for API responses (the file has all of them)
     rejects: list[Reject] = field(default_factory=list)
     seconds: float = 0.0
-    #: identifiers of the accepted events (only with ``collect_touched``)
+    #: identifiers of the accepted and duplicate events (only with ``collect_touched``)
     touched: set[Identifier] = field(default_factory=set)
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,10 +196,13 @@ class Ingester:
         report.accepted += len(written)
         report.duplicates += len(pending.events) - len(written)
         for event_id in written:
-            result = pending.events[event_id]
-            self._reject(result.rejects, report, sink, accepted=True)
-            if self.collect_touched and result.event is not None:
-                report.touched.update(result.event.identifiers)
+            self._reject(pending.events[event_id].rejects, report, sink, accepted=True)
+        if self.collect_touched:
+            # duplicates too: a client retrying after a failed profile update must
+            # get its profiles updated, although its events are already stored
+            for result in pending.events.values():
+                if result.event is not None:
+                    report.touched.update(result.event.identifiers)
 
     def _reject(
         self,

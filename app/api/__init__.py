@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
 from typing import Any
 
@@ -50,6 +51,9 @@ def create_app(
     if resources is None:
         resources = connect(config)
         atexit.register(resources.close)
+    elif resources.config != config:
+        # the app's settings win; the open connections are shared
+        resources = dataclasses.replace(resources, config=config)
     app.extensions["idgraph"] = resources
 
     api = Api(

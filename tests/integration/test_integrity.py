@@ -236,3 +236,17 @@ def test_erasing_a_profile_removes_it_and_its_former_ids(client: Any, resources:
     assert replay["errors"][0]["reason"] == "event was erased (right to be forgotten)"
     fresh = post(client, event("new", user_id="u9", phone="(415) 555-0199"))
     assert fresh["accepted"] == 1 and fresh["rejected_parts"] == 1  # u9 stays erased
+
+
+def test_a_retried_post_updates_profiles(app: Any, config: Any, resources: Resources) -> None:
+    from app.api import create_app
+
+    quiet = create_app(config.replace(realtime_updates=False), resources=resources,
+                       test_config={"TESTING": True}).test_client()  # fmt: skip
+    events = [event("1", user_id="u7", email="r@x.com")]
+    assert quiet.post("/v1/events", json={"events": events}).get_json()["profiles"] is None
+    client = app.test_client()
+    assert client.get("/v1/identifiers/user_id/u7/profile").status_code == 404  # not resolved
+    retry = post(client, *events)
+    assert retry["duplicates"] == 1 and retry["profiles"]["profiles"] == 1
+    assert client.get("/v1/identifiers/user_id/u7/profile").status_code == 200
