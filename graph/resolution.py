@@ -232,19 +232,14 @@ def _neighbourhood(
         if len(nodes) > MAX_REALTIME_COMPONENT:
             return None
         batch = sorted(frontier)
-        batch_set = set(batch)
         found: set[Identifier] = set()
-        for a, b, weight in store.neighbourhood(batch, strong):
-            neighbours.setdefault(a, set()).add(b)
-            key = (a, b) if a < b else (b, a)
-            links[key] = Link(key[0], key[1], "deterministic", weight)
-            found.add(b)
-        for link in store.model_links_of(batch):  # accepted at the last full resolve
-            a, b = (link.a, link.b) if link.a in batch_set else (link.b, link.a)
-            neighbours.setdefault(a, set()).add(b)
-            key = (a, b) if a < b else (b, a)
-            links.setdefault(key, Link(key[0], key[1], "model", link.weight))
-            found.add(b)
+        # observation edges, then the model links accepted at the last full resolve
+        # ("deterministic" sorts first: an observed pair keeps its deterministic link)
+        for link in sorted(store.neighbourhood(batch, strong), key=lambda lk: lk.kind):
+            neighbours.setdefault(link.a, set()).add(link.b)
+            key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
+            links.setdefault(key, Link(key[0], key[1], link.kind, link.weight))
+            found.add(link.b)
         for member, pid, created in store.members_of_profiles_of(batch):
             current[member] = pid
             created_at[pid] = created

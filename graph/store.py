@@ -167,13 +167,19 @@ class GraphStore(ABC):
         rows = self._read("existing_identifiers", {"keys": _keys(identifiers)})
         return [Identifier(t, v) for t, v in rows]
 
-    def neighbourhood(
-        self, identifiers: Iterable[Identifier], types: Sequence[str]
-    ) -> list[tuple[Identifier, Identifier, float]]:
-        """Links (both directions) of ``identifiers`` to identifiers of ``types``."""
+    def neighbourhood(self, identifiers: Iterable[Identifier], types: Sequence[str]) -> list[Link]:
+        """Links (both directions) of ``identifiers`` to identifiers of ``types``:
+        observation edges (kind ``deterministic``) and stored model links (``model``);
+        ``a`` is always the given identifier."""
         rows = self._read("neighbourhood", {"keys": _keys(identifiers), "types": list(types)})
         return [
-            (Identifier(at, av), Identifier(bt, bv), float(n or 1)) for at, av, bt, bv, n in rows
+            Link(
+                Identifier(at, av),
+                Identifier(bt, bv),
+                "model" if rel == "MODEL_LINK" else "deterministic",
+                float(weight or 1),
+            )
+            for at, av, bt, bv, rel, weight in rows
         ]
 
     def members_of_profiles_of(
@@ -199,13 +205,6 @@ class GraphStore(ABC):
         return [
             Link(Identifier(at, av), Identifier(bt, bv), "model", float(score))
             for at, av, bt, bv, score in self._read("model_links")
-        ]
-
-    def model_links_of(self, identifiers: Iterable[Identifier]) -> list[Link]:
-        rows = self._read("model_links_of", {"keys": _keys(identifiers)})
-        return [
-            Link(Identifier(at, av), Identifier(bt, bv), "model", float(score))
-            for at, av, bt, bv, score in rows
         ]
 
     def replace_model_links(self, links: Sequence[Link], *, version: str, now: int) -> None:

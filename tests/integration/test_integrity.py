@@ -194,7 +194,7 @@ def test_forgetting_an_identifier_splits_its_profile_and_stays_forgotten(
     assert card != pid and client.get(f"/v1/profiles/{card}").get_json()["split_from"] == pid
     # events stay for the other identifiers in them
     edges = resources.store.neighbourhood([Identifier("user_id", "u1")], ["ip"])
-    assert [(b.value, n) for _, b, n in edges] == [("8.8.4.4", 2.0)]
+    assert [(lk.b.value, lk.weight) for lk in edges] == [("8.8.4.4", 2.0)]
     assert resources.store.stats()["Event"] == 3
     # replays and new events cannot bring the value back
     replay = post(

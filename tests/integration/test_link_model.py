@@ -11,7 +11,7 @@ from app.explain import explain
 from app.linking import proposer, train
 from app.resources import Resources
 from graph.readers import read_records
-from graph.resolution import resolve
+from graph.resolution import resolve, update_profiles
 from ml.evaluation import evaluate, read_truth
 from ml.synthetic import generate
 
@@ -64,6 +64,13 @@ def test_train_resolve_evaluate(resources: Resources, config: Config, medium_dat
                 step["score"] >= metadata["threshold"]
                 and step["model_version"] == metadata["version"]
             )
+
+    # a real-time update touching a model-linked identifier keeps the model link
+    before = resources.store.assignments()
+    touched = {linked.a, linked.b}
+    update_profiles(resources.store, resources.registry, touched, resources.resolve_settings())
+    after = resources.store.assignments()
+    assert after[linked.a] == after[linked.b] == before[linked.a]
 
     # resolving again with the same model and data changes nothing
     again = resolve(resources.store, resources.registry, resources.resolve_settings(),
