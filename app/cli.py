@@ -221,16 +221,10 @@ def resolve(ctx: click.Context, background: bool) -> None:
             job_id = enqueue_resolve(res.redis)
         click.echo(f"resolve queued as job {job_id}")
         return
-    from app.linking import proposer
+    from app.linking import resolve_all
 
     with open_resources(_config(ctx)) as res:
-        report = resolve_profiles(
-            res.store,
-            res.registry,
-            res.resolve_settings(),
-            lock=res.resolve_lock(),
-            propose=proposer(res),
-        )
+        report = resolve_all(res)
     click.echo(
         f"{report.profiles} profiles from {report.identifiers} identifiers, {report.links} links "
         f"in {report.seconds:.1f}s: largest {report.largest_profile}, "

@@ -13,7 +13,6 @@ from rq import Queue, Retry
 
 from app.config import Config
 from app.resources import connect
-from graph.resolution import resolve
 
 __all__ = ["QUEUE_NAME", "enqueue_resolve", "resolve_job"]
 
@@ -30,16 +29,9 @@ def resolve_job() -> dict[str, Any]:
     """Rebuild profiles (the same as ``idgraph resolve``); returns the report."""
     resources = connect(Config.load())
     try:
-        from app.linking import proposer
+        from app.linking import resolve_all
 
-        report = resolve(
-            resources.store,
-            resources.registry,
-            resources.resolve_settings(),
-            lock=resources.resolve_lock(),
-            propose=proposer(resources),
-        )
-        return report.to_dict()
+        return resolve_all(resources).to_dict()
     finally:
         resources.close()
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from app.resources import Resources
 from graph.events import Identifier
-from graph.resolution import plan
+from graph.resolution import ResolveReport, plan, resolve
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings, Proposal, propose_links, train_model
 from ml.model import load, save
 
-__all__ = ["model_dir", "proposer", "train"]
+__all__ = ["model_dir", "proposer", "resolve_all", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +67,15 @@ def proposer(res: Resources) -> Any | None:
         return proposal
 
     return propose
+
+
+def resolve_all(res: Resources) -> ResolveReport:
+    """A full rebuild as ``idgraph resolve`` and the resolve job run it: configured
+    merge protection, the resolution lock, and the current link model if any."""
+    return resolve(
+        res.store,
+        res.registry,
+        res.resolve_settings(),
+        lock=res.resolve_lock(),
+        propose=proposer(res),
+    )
