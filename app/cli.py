@@ -509,11 +509,13 @@ def demo(ctx: click.Context, persons: int, host: str, port: int, no_serve: bool)
             f"in {time.perf_counter() - started:.1f}s total"
         )
         hints = []
+        # the command as it was started (scripts/demo.sh runs .venv/bin/idgraph)
+        command = sys.argv[0] if Path(sys.argv[0]).name == "idgraph" else "idgraph"
         for type_name in ("email", "phone", "user_id"):
             for value in res.store.sample_identifiers(type_name, 1):
                 hints.append(f"  <api>/v1/identifiers/{type_name}/{value}/profile")
                 hints.append(
-                    f"  IDGRAPH_GRAPH_NAME={DEMO_GRAPH} idgraph lookup {type_name} '{value}'"
+                    f"  IDGRAPH_GRAPH_NAME={DEMO_GRAPH} {command} lookup {type_name} '{value}'"
                 )
         banner = "try:\n" + "\n".join(hints) + "\n"
         if no_serve:
