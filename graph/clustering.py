@@ -1,4 +1,4 @@
-"""Clustering as pure functions: connected components and stable profile IDs.
+"""Clustering as pure functions: connected components and new profile IDs.
 
 Nodes are any hashable keys; the functions never touch a store, so the API,
 CLI, jobs and tests share them.
@@ -7,15 +7,14 @@ CLI, jobs and tests share them.
 from __future__ import annotations
 
 import secrets
-from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TypeVar
 
 import numpy as np
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components as _scipy_components
 
-__all__ = ["assign_profile_ids", "connected_components", "new_profile_id"]
+__all__ = ["connected_components", "new_profile_id"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -58,32 +57,3 @@ def connected_components(nodes: Sequence[K], edges: Iterable[tuple[K, K]]) -> li
     for node, label in zip(nodes, labels.tolist(), strict=True):
         groups.setdefault(label, []).append(node)
     return sorted(groups.values(), key=lambda members: (-len(members), index[members[0]]))
-
-
-def assign_profile_ids(
-    components: Sequence[Sequence[K]],
-    current: Mapping[K, str],
-    *,
-    new_id: Callable[[], str] = new_profile_id,
-) -> list[str]:
-    """A profile ID for each component, keeping existing IDs where possible.
-
-    A component may keep an ID that some of its members have now; each existing
-    ID goes to the component holding most of its members (ties: the smaller
-    ID, then the component listed first). Components that keep no ID get a new
-    one. The matching is greedy over (overlap desc, ID asc), so it depends on
-    the components and the current IDs only, never on input order.
-    """
-    candidates: list[tuple[int, str, int]] = []
-    for position, members in enumerate(components):
-        counts = Counter(current[m] for m in members if m in current)
-        for pid, overlap in counts.items():
-            candidates.append((-overlap, pid, position))
-    candidates.sort()
-    chosen: dict[int, str] = {}
-    taken: set[str] = set()
-    for _, pid, position in candidates:
-        if position not in chosen and pid not in taken:
-            chosen[position] = pid
-            taken.add(pid)
-    return [chosen.get(position) or new_id() for position in range(len(components))]

@@ -125,20 +125,14 @@ def evidence_without_events(
 ) -> Evidence:
     """Like :func:`cluster_evidence`, from raw observations, leaving out the events
     (ip, time) in ``skip``: the events a held-out device shared with its profile."""
-    ips: dict[str, IpStats] = {}
-    size = 0
-    account = False
-    for member in members:
-        size += 1
-        account = account or member.type in account_types
-        for ip, ua, ts in observations.get(member, ()):
-            if (ip, ts) in skip:
-                continue
-            stats = ips.get(ip)
-            if stats is None:
-                stats = ips[ip] = IpStats()
-            stats.add(ts, ua)
-    return Evidence(ips, size, account)
+    members = list(members)
+    kept = identifier_histories(
+        (m, ip, ua, ts)
+        for m in members
+        for ip, ua, ts in observations.get(m, ())
+        if (ip, ts) not in skip
+    )
+    return cluster_evidence(members, kept, account_types=account_types)
 
 
 def ip_degrees(evidence: Mapping[K, Evidence]) -> Counter[str]:

@@ -165,3 +165,11 @@ def test_one_customer_is_not_a_bridge() -> None:
     assert bridging([(C1, E1), (C1, P1)], blocked=set()) == set()
     # an account holder plus a phone (a type they do not have yet): still one
     assert bridging([(C1, U1), (C1, P1)], blocked=set()) == set()
+
+
+def test_unchanged_clusters_keep_their_ids_and_ties_go_by_id_not_order() -> None:
+    current = {U1: "p1", E1: "p1", C1: "p2"}
+    assert assign_ids_with_lineage([[U1, E1], [C1]], current).ids == ["p1", "p2"]
+    tie = {U1: "p2", E1: "p1"}
+    assert assign_ids_with_lineage([[U1, E1]], tie).ids == ["p1"]
+    assert assign_ids_with_lineage([[E1, U1]], tie).ids == ["p1"]
