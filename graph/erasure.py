@@ -42,7 +42,10 @@ class Tombstones:
 
     @classmethod
     def load(cls, store: GraphStore) -> Tombstones:
-        return cls(store.erasure_salt(secrets.token_hex(16)), store.tombstones())
+        hashes = store.tombstones()
+        # the salt (a MERGE, i.e. a write) only matters once something was erased
+        salt = store.erasure_salt(secrets.token_hex(16)) if hashes else ""
+        return cls(salt, hashes)
 
     def __bool__(self) -> bool:
         return bool(self.hashes)
