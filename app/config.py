@@ -62,6 +62,8 @@ class Config:
     link_target_precision: float = 0.99
     #: link model: an anonymous cluster whose two best profiles score within this stays alone
     link_margin: float = 0.1
+    #: event types that are purchases (their ``amount`` feeds the profile facts and RFM)
+    purchase_types: tuple[str, ...] = ("purchase",)
     log_level: str = "WARNING"
 
     @classmethod
@@ -105,6 +107,8 @@ class Config:
                     kwargs[name] = float(value)
                 elif name == "identifier_types":
                     kwargs[name] = {k: dict(v) for k, v in dict(value).items()}
+                elif name == "purchase_types":
+                    kwargs[name] = _names(value)
                 elif name in ("profile_limits", "quarantine_thresholds"):
                     kwargs[name] = _int_mapping(value)
                 else:
@@ -152,6 +156,15 @@ class Config:
         if self.graph_url and not self.graph_url.startswith(("falkordb", "redis", "unix")):
             return "neo4j"
         return "falkordb"
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """``"purchase,order"`` or ``["purchase", "order"]`` to a tuple of names."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = tuple(str(v).strip() for v in items if str(v).strip())
+    if not names:
+        raise ValueError("expected at least one name")
+    return names
 
 
 def _int_mapping(value: Any) -> dict[str, int]:

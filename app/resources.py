@@ -54,6 +54,7 @@ class Resources:
                 **self.config.quarantine_thresholds,
             },
             quarantine_shared=self.config.quarantine_shared,
+            purchase_types=self.config.purchase_types,
         )
 
     @contextlib.contextmanager

@@ -24,6 +24,7 @@ UNIQUE_CONSTRAINTS = (
     ("Profile", ("profile_id",)),
     ("Tombstone", ("hash",)),
     ("Meta", ("key",)),
+    ("Segment", ("segment_id",)),
 )
 
 
@@ -39,8 +40,10 @@ class FalkorDBStore(GraphStore):
         self._db = FalkorDB(**address.redis_kwargs())
         self._graph = self._db.select_graph(graph_name)
 
-    def _run(self, name: str, params: Mapping[str, Any] | None, *, read_only: bool) -> list[Row]:
-        text = self.queries[name]
+    def _run(
+        self, name: str, params: Mapping[str, Any] | None, *, read_only: bool, text: str | None
+    ) -> list[Row]:
+        text = text or self.queries[name]
         run = self._graph.ro_query if read_only else self._graph.query
         try:
             return list(run(text, dict(params or {})).result_set)
@@ -51,11 +54,15 @@ class FalkorDBStore(GraphStore):
         except redis.exceptions.ResponseError as e:
             raise QueryError(f"FalkorDB rejected the query: {e}", query=name) from e
 
-    def _read(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        return self._run(name, params, read_only=True)
+    def _read(
+        self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
+    ) -> list[Row]:
+        return self._run(name, params, read_only=True, text=text)
 
-    def _write(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        return self._run(name, params, read_only=False)
+    def _write(
+        self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
+    ) -> list[Row]:
+        return self._run(name, params, read_only=False, text=text)
 
     def ensure_schema(self) -> None:
         for statement in self.schema_statements():

@@ -60,9 +60,13 @@ class Neo4jStore(GraphStore):
             raise ConfigError(f"Neo4j URL {uri!r}: {e}") from e
 
     def _run(
-        self, name: str, params: Mapping[str, Any] | None, routing: RoutingControl
+        self,
+        name: str,
+        params: Mapping[str, Any] | None,
+        routing: RoutingControl,
+        text: str | None = None,
     ) -> list[Row]:
-        text = self.queries[name]
+        text = text or self.queries[name]
         try:
             records, _, _ = self._driver.execute_query(
                 text, dict(params or {}), database_=self.database, routing_=routing
@@ -79,11 +83,15 @@ class Neo4jStore(GraphStore):
             raise StoreUnavailable(f"Neo4j driver error: {e}", query=name) from e
         return [record.values() for record in records]
 
-    def _read(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        return self._run(name, params, RoutingControl.READ)
+    def _read(
+        self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
+    ) -> list[Row]:
+        return self._run(name, params, RoutingControl.READ, text)
 
-    def _write(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        return self._run(name, params, RoutingControl.WRITE)
+    def _write(
+        self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
+    ) -> list[Row]:
+        return self._run(name, params, RoutingControl.WRITE, text)
 
     def ensure_schema(self) -> None:
         for statement in self.schema_statements():

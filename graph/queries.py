@@ -13,9 +13,11 @@ from importlib.resources.abc import Traversable
 
 from graph.errors import UnknownQuery
 
-__all__ = ["BACKENDS", "QueryLibrary"]
+__all__ = ["BACKENDS", "CONDITION", "QueryLibrary"]
 
 BACKENDS = ("falkordb", "neo4j")
+#: the placeholder a template query holds for a composed condition
+CONDITION = "true /* condition */"
 
 
 class QueryLibrary:
@@ -37,6 +39,19 @@ class QueryLibrary:
 
     def names(self) -> list[str]:
         return sorted(self._queries)
+
+    def compose(self, name: str, expression: str) -> str:
+        """The named template with its ``true /* condition */`` placeholder replaced.
+
+        Segment rules compile to a boolean expression built only from fixed
+        fragments, allow-listed property names and ``$parameters``
+        (:mod:`graph.segments`); the template keeps the rest of the query in its
+        file, where it is linted like every other query.
+        """
+        text = self[name]
+        if text.count(CONDITION) != 1:
+            raise UnknownQuery(f"query {name!r} has no single {CONDITION!r} placeholder")
+        return text.replace(CONDITION, expression)
 
 
 def _read_dir(folder: Traversable) -> dict[str, str]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from graph.events import Identifier
+from graph.facts import refresh_facts
 from graph.identifiers import Registry
 from graph.integrity import (
     DEFAULT_LIMITS,
@@ -50,6 +51,8 @@ class ResolveSettings:
     )
     #: quarantine devices, cookies, e-mails and phones linked to two user_ids/loyalty_ids
     quarantine_shared: bool = True
+    #: event types whose amounts are purchases (profile facts)
+    purchase_types: tuple[str, ...] = ("purchase",)
 
 
 @dataclass
@@ -83,6 +86,7 @@ class ResolveReport:
     conflicts: int = 0  #: links refused by merge limits or quarantine
     quarantined: int = 0
     profiles_deleted: int = 0
+    facts_refreshed: int = 0  #: profiles whose facts were recomputed
     seconds: float = 0.0
     #: what the link model proposed and what was applied (None: no model)
     model: dict[str, Any] | None = None
@@ -174,7 +178,12 @@ def resolve(
             decided.conflicts.extend(proposal.refused)
         deleted = store.apply_plan(decided, now=_now(), full=True)
         store.replace_model_links(decided.model_links, version=version, now=_now())
+        # every profile: a bulk ingest since the last resolve may have added events to any
+        refreshed = refresh_facts(
+            store, store.active_profiles(), purchase_types=settings.purchase_types, now=_now()
+        )
     report = _report(decided, len(links), deleted, started)
+    report.facts_refreshed = refreshed
     report.model = {**model_stats, "applied": len(decided.model_links)} if propose else None
     return report
 
@@ -211,7 +220,16 @@ def update_profiles(
             nodes, links, current, created_at=created_at, overrides=overrides, settings=settings
         )
         deleted = store.apply_plan(decided, now=_now(), full=False)
-    return _report(decided, len(links), deleted, started)
+        # the profiles of the new events, and every profile that gained or lost members
+        refreshed = refresh_facts(
+            store,
+            decided.previous | set(decided.moves.values()),
+            purchase_types=settings.purchase_types,
+            now=_now(),
+        )
+    report = _report(decided, len(links), deleted, started)
+    report.facts_refreshed = refreshed
+    return report
 
 
 def _neighbourhood(

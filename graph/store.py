@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 from graph.events import Identifier
 from graph.integrity import Link
 from graph.queries import QueryLibrary
+from graph.rfm import Purchaser
+
+if TYPE_CHECKING:
+    from graph.segments import Condition
 
 if TYPE_CHECKING:
     from graph.resolution import Plan
@@ -32,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 Row = Sequence[Any]
 #: node labels and relationship types a query may name (never taken from input)
-LABELS = ("Identifier", "Event", "Profile", "Tombstone", "Meta")
+LABELS = ("Identifier", "Event", "Profile", "Tombstone", "Meta", "Segment")
 RELATIONSHIPS = (
     "OBSERVED_WITH",
     "SEEN_IN",
@@ -109,11 +113,18 @@ class GraphStore(ABC):
 
     # -- backend hooks ---------------------------------------------------
     @abstractmethod
-    def _read(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        """Run the named read query; rows as sequences."""
+    def _read(
+        self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
+    ) -> list[Row]:
+        """Run the named read query; rows as sequences.
+
+        ``text`` replaces the file's text for queries composed from a named
+        template (segment conditions, see :meth:`QueryLibrary.compose`)."""
 
     @abstractmethod
-    def _write(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+    def _write(
+        self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
+    ) -> list[Row]:
         """Run the named write query atomically (retried on transient errors)."""
 
     @abstractmethod
@@ -223,6 +234,144 @@ class GraphStore(ABC):
         ]
         for chunk in _chunks(rows, 5000):
             self._write("record_model_links", {"rows": chunk, "now": now})
+
+    # -- profile facts, RFM and segments ---------------------------------------
+    def fact_inputs(self, profile_ids: Sequence[str], purchase_types: Sequence[str]) -> list[Row]:
+        """Aggregated events of active profiles (rows for :func:`graph.facts.fact_input`)."""
+        return self._read(
+            "fact_inputs", {"ids": list(profile_ids), "purchase_types": list(purchase_types)}
+        )
+
+    def write_profile_facts(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """``rows``: ``{"profile_id": …, "facts": {property: value}}``; None removes."""
+        for chunk in _chunks(rows, 1000):
+            self._write("write_profile_facts", {"rows": chunk})
+
+    def purchasers(
+        self, *, as_of: int, purchase_types: Sequence[str], page_size: int = 5000
+    ) -> list[Purchaser]:
+        """Every active profile with a purchase up to ``as_of``, read a page at a time."""
+        found: list[Purchaser] = []
+        after = ""
+        while True:
+            params = {
+                "after": after,
+                "limit": page_size,
+                "as_of": as_of,
+                "purchase_types": list(purchase_types),
+            }
+            rows = self._read("purchasers", params)
+            found += [
+                Purchaser(pid, int(last), int(n), float(total or 0.0))
+                for pid, n, last, total in rows
+                if n
+            ]
+            if len(rows) < page_size:
+                return found
+            after = rows[-1][0]
+
+    def write_rfm(
+        self, rows: Sequence[Mapping[str, Any]], *, run: str, as_of: int, now: int
+    ) -> None:
+        for chunk in _chunks(rows, 2000):
+            self._write("write_rfm", {"rows": chunk, "run": run, "as_of": as_of, "now": now})
+
+    def clear_rfm(self, *, run: str) -> int:
+        rows = self._write("clear_rfm", {"run": run})
+        return int(rows[0][0]) if rows else 0
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Keep a graph-wide JSON value (e.g. the last RFM run's summary)."""
+        self._write("set_meta", {"key": key, "value": json.dumps(value, sort_keys=True)})
+
+    def meta(self, key: str) -> Any:
+        rows = self._read("get_meta", {"key": key})
+        return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def set_rfm_summary(self, summary: Mapping[str, Any]) -> None:
+        self.set_meta("rfm", dict(summary))
+
+    def rfm_summary(self) -> dict[str, Any] | None:
+        value = self.meta("rfm")
+        return dict(value) if isinstance(value, dict) else None
+
+    def segment_window(
+        self, condition: Condition, *, after: str, scan: int
+    ) -> list[tuple[str, bool]]:
+        """``scan`` profiles after ``after`` (ID order), each with whether it is an
+        active member; fewer than ``scan`` rows means the end was reached."""
+        text = self.queries.compose("segment_window", condition.expression)
+        rows = self._read(
+            "segment_window", {**condition.params, "after": after, "scan": scan}, text=text
+        )
+        return [(pid, bool(member)) for pid, member in rows]
+
+    def segment_count(self, condition: Condition) -> int:
+        text = self.queries.compose("segment_count", condition.expression)
+        return int(self._read("segment_count", condition.params, text=text)[0][0])
+
+    def segments_matching(self, profile_id: str, conditions: Sequence[Condition]) -> list[bool]:
+        """For each condition (compiled with distinct prefixes), whether the profile meets it."""
+        if not conditions:
+            return []
+        text = self.queries.compose("profile_segments", ", ".join(c.expression for c in conditions))
+        params: dict[str, Any] = {"profile_id": profile_id}
+        for c in conditions:
+            params.update(c.params)
+        rows = self._read("profile_segments", params, text=text)
+        return [bool(v) for v in rows[0][0]] if rows else [False] * len(conditions)
+
+    def member_rows(self, profile_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Profiles with their members and summary facts, in the order asked."""
+        if not profile_ids:
+            return []
+        found = {}
+        for row in self._read("segment_member_rows", {"ids": list(profile_ids)}):
+            pid, size, first, last, events, purchases, total, last_purchase = row[:8]
+            group, score, traits, members = row[8:]
+            found[pid] = {
+                "profile_id": pid,
+                "size": int(size or 0),
+                "first_seen": first,
+                "last_seen": last,
+                "event_count": int(events or 0),
+                "purchase_count": int(purchases or 0),
+                "purchase_total": float(total or 0.0),
+                "last_purchase": last_purchase,
+                "rfm_group": group,
+                "rfm_score": score,
+                "traits": _json_object(traits),
+                "identifiers": sorted(
+                    ({"type": t, "value": v, "quarantined": bool(q)} for t, v, q in members),
+                    key=lambda i: (i["type"], i["value"]),
+                ),
+            }
+        return [found[pid] for pid in profile_ids if pid in found]
+
+    def save_segment(self, segment: Mapping[str, Any], *, now: int) -> int:
+        """Create or replace a segment definition; returns its creation time."""
+        rows = self._write(
+            "save_segment",
+            {
+                "segment_id": segment["segment_id"],
+                "name": segment["name"],
+                "description": segment.get("description") or "",
+                "rule": json.dumps(segment["rule"], sort_keys=True),
+                "now": now,
+            },
+        )
+        return int(rows[0][0])
+
+    def segment(self, segment_id: str) -> dict[str, Any] | None:
+        rows = self._read("segment", {"segment_id": segment_id})
+        return _segment(rows[0]) if rows else None
+
+    def segments(self) -> list[dict[str, Any]]:
+        return [_segment(row) for row in self._read("segments")]
+
+    def delete_segment(self, segment_id: str) -> bool:
+        rows = self._write("delete_segment", {"segment_id": segment_id})
+        return bool(rows and rows[0][0])
 
     # -- quarantine --------------------------------------------------------
     def quarantine_overrides(self) -> dict[Identifier, str]:
@@ -551,6 +700,26 @@ class GraphStore(ABC):
     def delete_all(self) -> None:
         """Remove every node and relationship (tests, demo reset)."""
         self._write("delete_all")
+
+
+def _segment(row: Row) -> dict[str, Any]:
+    segment_id, name, description, rule, created_at, updated_at = row
+    return {
+        "segment_id": segment_id,
+        "name": name,
+        "description": description or "",
+        "rule": json.loads(rule),
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+
+
+def _json_object(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _keys(identifiers: Iterable[Identifier]) -> list[list[str]]:

@@ -6,3 +6,4 @@ CREATE INDEX identifier_type IF NOT EXISTS FOR (i:Identifier) ON (i.type)
 CREATE INDEX event_ts IF NOT EXISTS FOR (e:Event) ON (e.ts)
 CREATE CONSTRAINT tombstone_hash IF NOT EXISTS FOR (t:Tombstone) REQUIRE t.hash IS UNIQUE
 CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:Meta) REQUIRE m.key IS UNIQUE
+CREATE CONSTRAINT segment_id IF NOT EXISTS FOR (s:Segment) REQUIRE s.segment_id IS UNIQUE

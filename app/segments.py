@@ -1,0 +1,200 @@
+"""Segments (API and CLI): definitions kept in the graph, members found in the store."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from app.resources import Resources
+from graph.errors import InputError, NotFound
+from graph.events import format_ts
+from graph.segments import Condition, compile_rule, rule_summary
+
+__all__ = [
+    "count_members",
+    "create_segment",
+    "delete_segment",
+    "get_segment",
+    "iter_members",
+    "list_segments",
+    "member_page",
+    "segment_condition",
+    "segments_of_profile",
+    "update_segment",
+]
+
+logger = logging.getLogger(__name__)
+
+#: profiles examined per store query while looking for members
+SCAN_WINDOW = 5000
+MAX_NAME = 200
+MAX_DESCRIPTION = 2000
+
+
+def create_segment(res: Resources, body: Mapping[str, Any]) -> dict[str, Any]:
+    segment = _checked(res, body)
+    segment["segment_id"] = "seg_" + uuid.uuid4().hex[:16]
+    res.store.save_segment(segment, now=_now())
+    return get_segment(res, segment["segment_id"])
+
+
+def update_segment(res: Resources, segment_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    _stored(res, segment_id)
+    segment = _checked(res, body)
+    segment["segment_id"] = segment_id
+    res.store.save_segment(segment, now=_now())
+    return get_segment(res, segment_id)
+
+
+def delete_segment(res: Resources, segment_id: str) -> None:
+    if not res.store.delete_segment(segment_id):
+        raise NotFound(f"no segment {segment_id!r}")
+
+
+def get_segment(res: Resources, segment_id: str) -> dict[str, Any]:
+    return _public(_stored(res, segment_id))
+
+
+def list_segments(res: Resources) -> list[dict[str, Any]]:
+    return [_public(s) for s in res.store.segments()]
+
+
+def segment_condition(res: Resources, segment_id: str, *, now: int | None = None) -> Condition:
+    """The stored rule compiled for a query made now (relative times resolved)."""
+    segment = _stored(res, segment_id)
+    return compile_rule(segment["rule"], strong_types=res.registry.strong_types, now=now or _now())
+
+
+def count_members(res: Resources, segment_id: str) -> dict[str, Any]:
+    condition = segment_condition(res, segment_id)
+    return {"segment_id": segment_id, "count": res.store.segment_count(condition)}
+
+
+def member_page(
+    res: Resources, segment_id: str, *, after: str = "", limit: int = 100
+) -> dict[str, Any]:
+    """Members in profile_id order after the cursor ``after``; ``next`` is the cursor
+    of the following page (None at the end). Stable across pages: a profile's place
+    is its ID."""
+    condition = segment_condition(res, segment_id)
+    ids: list[str] = []
+    cursor = after
+    done = False
+    while len(ids) < limit and not done:
+        window = res.store.segment_window(condition, after=cursor, scan=SCAN_WINDOW)
+        done = len(window) < SCAN_WINDOW
+        for pid, member in window:
+            cursor = pid
+            if member:
+                ids.append(pid)
+                if len(ids) == limit:
+                    done = done and pid == window[-1][0]
+                    break
+    members = [_member(row) for row in res.store.member_rows(ids)]
+    return {
+        "segment_id": segment_id,
+        "members": members,
+        "next": None if done else cursor,
+    }
+
+
+def iter_members(
+    res: Resources, condition: Condition, *, page_size: int = 1000
+) -> Iterator[tuple[list[dict[str, Any]], str]]:
+    """Members a page at a time (rows as :meth:`GraphStore.member_rows`) with the
+    cursor reached; memory holds one window, whatever the segment's size."""
+    cursor = ""
+    ids: list[str] = []
+    while True:
+        window = res.store.segment_window(condition, after=cursor, scan=SCAN_WINDOW)
+        for pid, member in window:
+            cursor = pid
+            if member:
+                ids.append(pid)
+                if len(ids) >= page_size:
+                    yield res.store.member_rows(ids), cursor
+                    ids = []
+        if len(window) < SCAN_WINDOW:
+            break
+    if ids:
+        yield res.store.member_rows(ids), cursor
+
+
+def segments_of_profile(res: Resources, profile_id: str) -> list[dict[str, Any]]:
+    """The segments an (active) profile is in now: ``[{segment_id, name}]``."""
+    segments = res.store.segments()
+    if not segments:
+        return []
+    now = _now()
+    conditions, kept = [], []
+    for n, segment in enumerate(segments):
+        try:
+            conditions.append(
+                compile_rule(
+                    segment["rule"],
+                    strong_types=res.registry.strong_types,
+                    now=now,
+                    prefix=f"s{n}_",
+                )
+            )
+            kept.append(segment)
+        except InputError as e:  # e.g. an identifier type removed from the config
+            logger.warning("segment %s no longer compiles: %s", segment["segment_id"], e)
+    flags = res.store.segments_matching(profile_id, conditions)
+    return [
+        {"segment_id": s["segment_id"], "name": s["name"]}
+        for s, inside in zip(kept, flags, strict=True)
+        if inside
+    ]
+
+
+def _checked(res: Resources, body: Mapping[str, Any]) -> dict[str, Any]:
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise InputError(f"a segment needs a name (1-{MAX_NAME} characters)", field="name")
+    description = body.get("description") or ""
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        raise InputError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+    if "rule" not in body:
+        raise InputError("a segment needs a rule", field="rule")
+    # validation: compiling reports the first mistake with its place in the rule
+    compile_rule(body["rule"], strong_types=res.registry.strong_types, now=_now())
+    return {"name": name.strip(), "description": description, "rule": body["rule"]}
+
+
+def _stored(res: Resources, segment_id: str) -> dict[str, Any]:
+    segment = res.store.segment(segment_id)
+    if segment is None:
+        raise NotFound(f"no segment {segment_id!r}")
+    return segment
+
+
+def _public(segment: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **segment,
+        "summary": rule_summary(segment["rule"]),
+        "created_at": format_ts(segment["created_at"]),
+        "updated_at": format_ts(segment["updated_at"]),
+    }
+
+
+def _member(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "profile_id": row["profile_id"],
+        "size": row["size"],
+        "identifiers": [{"type": i["type"], "value": i["value"]} for i in row["identifiers"]],
+        "first_seen": format_ts(row["first_seen"]),
+        "last_seen": format_ts(row["last_seen"]),
+        "event_count": row["event_count"],
+        "purchase_count": row["purchase_count"],
+        "purchase_total": row["purchase_total"],
+        "last_purchase": format_ts(row["last_purchase"]),
+        "rfm_group": row["rfm_group"],
+    }
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
