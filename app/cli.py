@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from app.audiences import FORMATS as AUDIENCE_FORMATS
 from app.config import Config
 from app.profiles import lookup_identifier
 from app.resources import open_resources
@@ -410,6 +411,165 @@ def export_profiles(ctx: click.Context, output: Path) -> None:
     click.echo(f"{count} profiles written to {output}")
 
 
+@export.command("audience")
+@click.argument("segment_id")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(sorted(AUDIENCE_FORMATS)),
+    help="Hashed lists for Google/Meta, or plain csv/jsonl (README: Audience exports).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here now (without --background).",
+)
+@click.option("--trait", "traits", multiple=True, help="csv/jsonl: a trait to include.")
+@click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
+@click.pass_context
+@_errors
+def export_audience(
+    ctx: click.Context,
+    segment_id: str,
+    fmt: str,
+    output: Path | None,
+    traits: tuple[str, ...],
+    background: bool,
+) -> None:
+    """A segment's members as an audience file."""
+    from app.audiences import start_export, write_audience
+
+    with open_resources(_config(ctx)) as res:
+        if background:
+            status = start_export(res, segment_id, fmt, traits)
+            click.echo(f"export queued as {status['export_id']} (follow it with `idgraph jobs`)")
+            return
+        if output is None:
+            raise InputError("--output is required unless --background", field="output")
+        result = write_audience(res, segment_id, fmt, output, traits=traits)
+    click.echo(
+        f"{result.rows} rows written to {output} ({result.skipped} members skipped: "
+        f"no value the format needs); sha256 {result.sha256}"
+    )
+
+
+# -- segments and RFM --------------------------------------------------------------
+@cli.group()
+def segments() -> None:
+    """Segments: JSON rules over profile facts, traits, RFM and identifiers."""
+
+
+@segments.command("list")
+@click.pass_context
+@_errors
+def segments_list(ctx: click.Context) -> None:
+    """Every segment: ID, name and rule in words."""
+    from app.segments import list_segments
+
+    with open_resources(_config(ctx)) as res:
+        for segment in list_segments(res):
+            click.echo(f"{segment['segment_id']}  {segment['name']}: {segment['summary']}")
+
+
+@segments.command("create")
+@click.option("--name", required=True)
+@click.option(
+    "--rule", "rule_text", required=True, help="The rule as JSON, or @file.json (README: Segments)."
+)
+@click.option("--description", default="")
+@click.pass_context
+@_errors
+def segments_create(ctx: click.Context, name: str, rule_text: str, description: str) -> None:
+    """Define a segment; prints it as JSON (with its ID)."""
+    from app.segments import create_segment
+
+    rule = _json_argument(rule_text, "rule")
+    with open_resources(_config(ctx)) as res:
+        segment = create_segment(res, {"name": name, "rule": rule, "description": description})
+    click.echo(json.dumps(segment, indent=2, ensure_ascii=False))
+
+
+@segments.command("show")
+@click.argument("segment_id")
+@click.pass_context
+@_errors
+def segments_show(ctx: click.Context, segment_id: str) -> None:
+    """A segment and its member count now."""
+    from app.segments import count_members, get_segment
+
+    with open_resources(_config(ctx)) as res:
+        segment = get_segment(res, segment_id)
+        segment["count"] = count_members(res, segment_id)["count"]
+    click.echo(json.dumps(segment, indent=2, ensure_ascii=False))
+
+
+@segments.command("members")
+@click.argument("segment_id")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--after", default="", help="The `next` cursor of the previous page.")
+@click.pass_context
+@_errors
+def segments_members(ctx: click.Context, segment_id: str, limit: int, after: str) -> None:
+    """A page of members (JSON), in profile ID order."""
+    from app.segments import member_page
+
+    with open_resources(_config(ctx)) as res:
+        page = member_page(res, segment_id, after=after, limit=limit)
+    click.echo(json.dumps(page, indent=2, ensure_ascii=False))
+
+
+@segments.command("delete")
+@click.argument("segment_id")
+@click.pass_context
+@_errors
+def segments_delete(ctx: click.Context, segment_id: str) -> None:
+    from app.segments import delete_segment
+
+    with open_resources(_config(ctx)) as res:
+        delete_segment(res, segment_id)
+    click.echo(f"segment {segment_id} deleted")
+
+
+@cli.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Reference date (UTC); default: now.",
+)
+@click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
+@click.pass_context
+@_errors
+def rfm(ctx: click.Context, as_of: datetime | None, background: bool) -> None:
+    """Recompute RFM scores and groups of every profile (kept on the profiles)."""
+    from app.jobs import enqueue_rfm
+    from app.rfm import run_rfm
+
+    when = int(as_of.replace(tzinfo=UTC).timestamp() * 1000) if as_of else None
+    with open_resources(_config(ctx)) as res:
+        if background:
+            job_id = enqueue_rfm(res.redis, res.config.graph_name, as_of=when)
+            click.echo(f"RFM queued as job {job_id}")
+            return
+        summary = run_rfm(res, as_of=when)
+    groups = ", ".join(f"{g} {n}" for g, n in summary["groups"].items() if n)
+    click.echo(f"{summary['purchasers']} purchasers scored as of {summary['as_of']}: {groups}")
+
+
+def _json_argument(text: str, name: str) -> Any:
+    """JSON from an option value, or from a file with ``@path``."""
+    try:
+        if text.startswith("@"):
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        return json.loads(text)
+    except OSError as e:
+        raise InputError(f"--{name}: cannot read {text[1:]}: {e}", field=name) from e
+    except ValueError as e:
+        raise InputError(f"--{name} is not valid JSON: {e}", field=name) from e
+
+
 # -- data --------------------------------------------------------------------
 @cli.command()
 @click.option("--persons", type=click.IntRange(min=1), default=1000, show_default=True)
@@ -444,6 +604,32 @@ def worker(ctx: click.Context, burst: bool) -> None:
         queue = Queue(QUEUE_NAME, connection=res.redis)
         click.echo(f"worker on queue {QUEUE_NAME!r} ({res.store.describe()})")
         Worker([queue], connection=res.redis).work(burst=burst, with_scheduler=True)
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
+@click.pass_context
+@_errors
+def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Recent background jobs (queued, running, waiting to retry, finished, failed)."""
+    from app.jobs import recent_jobs
+
+    with open_resources(_config(ctx)) as res:
+        found = recent_jobs(res.redis, limit=limit)
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    if not found:
+        click.echo("no jobs")
+    for job in found:
+        progress = job["progress"] or {}
+        done = f" {progress.get('rows', 0)} rows" if progress else ""
+        error = f"  error: {job['error']}" if job["error"] else ""
+        click.echo(
+            f"{job['id']}  {job['kind']:<8} {job['status']:<9} {job['enqueued_at'] or '-'}"
+            f"{done}  {job['description']}{error}"
+        )
 
 
 # -- serving -----------------------------------------------------------------

@@ -52,6 +52,7 @@ EXPORT_TIMEOUT = 2 * 60 * 60  # seconds an audience export may run
 RESULT_TTL = 7 * 24 * 3600  # seconds a finished job's result is kept
 FAILURE_TTL = 30 * 24 * 3600  # seconds a failed job stays in the failed registry
 RETRY_INTERVALS = [10, 60, 300]  # seconds before each retry of a transient failure
+EXPORT_PAGE_SIZE = 1000  # members an export reads and writes at a time
 #: progress is saved to the job at most this often (seconds)
 PROGRESS_EVERY = 1.0
 
@@ -108,8 +109,9 @@ def export_job(
     fmt: str,
     graph_name: str | None = None,
     traits: list[str] | None = None,
+    page_size: int = EXPORT_PAGE_SIZE,
 ) -> dict[str, Any]:
-    """Write a segment's audience file; progress in the job's meta, the file's
+    """Write a segment's audience file (``page_size`` members a write); progress in the job's meta, the file's
     name, rows and checksum as the result. Killed mid-way, the job leaves only a
     ``.partial`` file, which the retry overwrites."""
     from app.audiences import export_path, write_audience
@@ -143,6 +145,7 @@ def export_job(
             fmt,
             export_path(resources, export_id, fmt),
             traits=traits or [],
+            page_size=page_size,
             progress=progress,
         )
         if job is not None:
@@ -180,6 +183,7 @@ def enqueue_export(
     segment_id: str,
     fmt: str,
     traits: list[str] | None = None,
+    page_size: int = EXPORT_PAGE_SIZE,
 ) -> str:
     """Queue an audience export; returns its ID (also the rq job ID)."""
     export_id = "exp_" + uuid.uuid4().hex[:20]
@@ -189,6 +193,7 @@ def enqueue_export(
         "fmt": fmt,
         "graph_name": graph_name,
         "traits": traits or [],
+        "page_size": page_size,
     }
     return _enqueue(
         connection,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from app.segments import segments_of_profile
 from graph.errors import IdentifierRejected, InputError, NotFound
 from graph.events import Identifier, format_ts
 from graph.identifiers import Registry
@@ -58,6 +60,8 @@ def get_profile(store: GraphStore, registry: Registry, profile_id: str) -> dict[
     if record is None:
         raise NotFound(f"no profile {profile_id!r}")
     body = profile_to_dict(record)
+    body.update(stored_facts(store.profile_properties(survivor)))
+    body["segments"] = segments_of_profile(store, registry, survivor)
     status = store.profile_status(survivor) or {}
     body["split_from"] = status.get("split_from")
     if survivor != profile_id:
@@ -115,6 +119,50 @@ def profile_to_dict(record: ProfileRecord) -> dict[str, Any]:
         "created_at": format_ts(record.created_at),
         "updated_at": format_ts(record.updated_at),
     }
+
+
+def stored_facts(props: dict[str, Any]) -> dict[str, Any]:
+    """``facts`` and ``rfm`` of a profile from its stored properties.
+
+    Facts are as of the last resolution that touched the profile (``facts_at``);
+    RFM as of its last run (``rfm.as_of``; null: no purchase by then, or never run).
+    """
+    traits = _json(props.get("traits"), {})
+    facts = {
+        "purchase_count": int(props.get("purchase_count") or 0),
+        "purchase_total": float(props.get("purchase_total") or 0.0),
+        "purchase_avg": props.get("purchase_avg"),
+        "last_purchase": format_ts(props.get("last_purchase")),
+        "currencies": list(props.get("currencies") or []),
+        "events_by_type": _json(props.get("events_by_type"), {}),
+        "traits": {
+            name: {"value": t.get("value"), "observed_at": format_ts(t.get("observed_at"))}
+            for name, t in sorted(traits.items())
+            if isinstance(t, dict)
+        },
+        "facts_at": format_ts(props.get("facts_at")),
+    }
+    rfm = None
+    if props.get("rfm_group"):
+        rfm = {
+            "recency": props.get("rfm_r"),
+            "frequency": props.get("rfm_f"),
+            "monetary": props.get("rfm_m"),
+            "score": props.get("rfm_score"),
+            "group": props.get("rfm_group"),
+            "recency_days": props.get("rfm_recency_days"),
+            "purchases": props.get("rfm_frequency"),
+            "amount": props.get("rfm_monetary"),
+            "as_of": format_ts(props.get("rfm_as_of")),
+        }
+    return {"facts": facts, "rfm": rfm}
+
+
+def _json(text: Any, default: Any) -> Any:
+    try:
+        return json.loads(text) if text else default
+    except (TypeError, ValueError):
+        return default
 
 
 def _times(row: dict[str, Any]) -> dict[str, Any]:

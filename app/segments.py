@@ -11,7 +11,9 @@ from typing import Any
 from app.resources import Resources
 from graph.errors import InputError, NotFound
 from graph.events import format_ts
+from graph.identifiers import Registry
 from graph.segments import Condition, compile_rule, rule_summary
+from graph.store import GraphStore
 
 __all__ = [
     "count_members",
@@ -123,9 +125,11 @@ def iter_members(
         yield res.store.member_rows(ids), cursor
 
 
-def segments_of_profile(res: Resources, profile_id: str) -> list[dict[str, Any]]:
+def segments_of_profile(
+    store: GraphStore, registry: Registry, profile_id: str
+) -> list[dict[str, Any]]:
     """The segments an (active) profile is in now: ``[{segment_id, name}]``."""
-    segments = res.store.segments()
+    segments = store.segments()
     if not segments:
         return []
     now = _now()
@@ -135,7 +139,7 @@ def segments_of_profile(res: Resources, profile_id: str) -> list[dict[str, Any]]
             conditions.append(
                 compile_rule(
                     segment["rule"],
-                    strong_types=res.registry.strong_types,
+                    strong_types=registry.strong_types,
                     now=now,
                     prefix=f"s{n}_",
                 )
@@ -143,7 +147,7 @@ def segments_of_profile(res: Resources, profile_id: str) -> list[dict[str, Any]]
             kept.append(segment)
         except InputError as e:  # e.g. an identifier type removed from the config
             logger.warning("segment %s no longer compiles: %s", segment["segment_id"], e)
-    flags = res.store.segments_matching(profile_id, conditions)
+    flags = store.segments_matching(profile_id, conditions)
     return [
         {"segment_id": s["segment_id"], "name": s["name"]}
         for s, inside in zip(kept, flags, strict=True)

@@ -295,6 +295,11 @@ class GraphStore(ABC):
         value = self.meta("rfm")
         return dict(value) if isinstance(value, dict) else None
 
+    def profile_properties(self, profile_id: str) -> dict[str, Any]:
+        """Every stored property of a profile (facts, RFM), or {} if unknown."""
+        rows = self._read("profile_properties", {"profile_id": profile_id})
+        return dict(rows[0][0]) if rows else {}
+
     def segment_window(
         self, condition: Condition, *, after: str, scan: int
     ) -> list[tuple[str, bool]]:

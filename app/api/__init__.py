@@ -67,13 +67,16 @@ def create_app(
     )
     register_error_handlers(app, api)
 
-    from app.api import events, health, identifiers, profiles, quarantine
+    from app.api import events, exports, health, identifiers, profiles, quarantine, rfm, segments
 
     api.register_blueprint(health.blp)
     api.register_blueprint(events.blp, url_prefix=f"/{API_VERSION}/events")
     api.register_blueprint(identifiers.blp, url_prefix=f"/{API_VERSION}/identifiers")
     api.register_blueprint(profiles.blp, url_prefix=f"/{API_VERSION}/profiles")
     api.register_blueprint(quarantine.blp, url_prefix=f"/{API_VERSION}/quarantine")
+    api.register_blueprint(segments.blp, url_prefix=f"/{API_VERSION}/segments")
+    api.register_blueprint(exports.blp, url_prefix=f"/{API_VERSION}/exports")
+    api.register_blueprint(rfm.blp, url_prefix=f"/{API_VERSION}/rfm")
     return app
 
 
