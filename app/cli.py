@@ -64,6 +64,10 @@ def _errors(func: F) -> F:
         except NotFound as e:
             click.echo(f"not found: {e}", err=True)
             sys.exit(EXIT_NOT_FOUND)
+        except InputError as e:
+            where = f"{e.field}: " if e.field and e.field not in str(e) else ""
+            click.echo(f"error: {where}{e}", err=True)
+            sys.exit(EXIT_ERROR)
         except IdgraphError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(EXIT_UNAVAILABLE if e.retryable else EXIT_ERROR)

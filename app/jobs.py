@@ -111,9 +111,9 @@ def export_job(
     traits: list[str] | None = None,
     page_size: int = EXPORT_PAGE_SIZE,
 ) -> dict[str, Any]:
-    """Write a segment's audience file (``page_size`` members a write); progress in the job's meta, the file's
-    name, rows and checksum as the result. Killed mid-way, the job leaves only a
-    ``.partial`` file, which the retry overwrites."""
+    """Write a segment's audience file (``page_size`` members a write); progress in
+    the job's meta, the file's name, rows and checksum as the result. Killed mid-way,
+    the job leaves only a ``.partial`` file, which the retry overwrites."""
     from app.audiences import export_path, write_audience
 
     job = get_current_job()

@@ -81,3 +81,45 @@ def test_the_lint_catches_errors_and_deprecations(
     assert code == 1
     assert not rows[0]["ok"]
     assert any(expected in str(p["message"]) for p in rows[0]["problems"])  # type: ignore[union-attr]
+
+
+def test_composed_segment_queries_lint_clean(tmp_path: Path) -> None:
+    """Segment rules are composed into templates at run time: lint a rule that uses
+    every kind of condition, in every template, as Neo4j would receive it."""
+    from graph.segments import compile_rule
+
+    rule = {
+        "and": [
+            {"field": "last_purchase", "op": ">=", "value": {"days_ago": 30}},
+            {"not": {"field": "rfm.group", "op": "in", "value": ["Lost"]}},
+            {"field": "rfm.score", "op": "exists"},
+            {"or": [{"trait": "city", "op": "=", "value": "Paris"}, {"source": ["pos", "web"]}]},
+            {"has": "email"},
+            {"field": "purchase_total", "op": "not_in", "value": [0]},
+            {
+                "events": {
+                    "type": "purchase",
+                    "source": "pos",
+                    "since": "2026-01-01",
+                    "until": "2026-02-01",
+                },
+                "op": ">=",
+                "value": 2,
+            },
+        ]
+    }
+    library = QueryLibrary("neo4j")
+    one = compile_rule(rule, strong_types=["email"], now=0)
+    two = [compile_rule(rule, strong_types=["email"], now=0, prefix=f"s{n}_") for n in range(2)]
+    queries = [
+        {"name": "segment_window", "query": library.compose("segment_window", one.expression)},
+        {"name": "segment_count", "query": library.compose("segment_count", one.expression)},
+        {
+            "name": "profile_segments",
+            "query": library.compose("profile_segments", ", ".join(c.expression for c in two)),
+        },
+    ]
+    code, rows, stderr = lint(queries, tmp_path)
+    problems = {row["name"]: row["problems"] for row in rows if not row["ok"]}
+    assert code == 0 and not problems, json.dumps(problems, indent=2)
+    assert len(rows) == 3, stderr

@@ -1,0 +1,81 @@
+"""Profile facts from aggregated events (pure)."""
+
+from __future__ import annotations
+
+import json
+
+from graph.facts import FactInput, profile_facts, trait_property
+
+
+def _input(**changes: object) -> FactInput:
+    base = FactInput(
+        profile_id="prf_1",
+        event_count=5,
+        first_seen=1_000,
+        last_seen=9_000,
+        sources=["web", "pos", "web", ""],
+        types=["login", "purchase", "purchase", "page_view", "purchase"],
+        purchases=[(2_000, 10.0, "USD"), (5_000, 30.5, "USD"), (3_000, None, None)],
+        traits=[
+            (4_000, json.dumps({"city": "Lyon", "first_name": "Ann"})),
+            (8_000, json.dumps({"city": "Paris"})),
+            (1_000, json.dumps({"city": "Nice", "vip": True})),
+        ],
+        previous_trait_keys=["city", "loyalty_tier"],
+    )
+    for key, value in changes.items():
+        setattr(base, key, value)
+    return base
+
+
+def test_purchases_counts_and_span() -> None:
+    facts = profile_facts(_input())
+    assert facts.event_count == 5 and (facts.first_seen, facts.last_seen) == (1_000, 9_000)
+    assert facts.sources == ["pos", "web"]
+    assert facts.events_by_type == {"login": 1, "page_view": 1, "purchase": 3}
+    # a purchase without an amount counts as a purchase, adds nothing to the total,
+    # and is left out of the average
+    assert facts.purchase_count == 3
+    assert facts.purchase_total == 40.5
+    assert facts.purchase_avg == 20.25
+    assert facts.last_purchase == 5_000
+    assert facts.currencies == ["USD"]
+
+
+def test_latest_value_of_each_trait_with_its_time() -> None:
+    facts = profile_facts(_input())
+    assert facts.traits == {
+        "city": {"value": "Paris", "observed_at": 8_000},
+        "first_name": {"value": "Ann", "observed_at": 4_000},
+        "vip": {"value": True, "observed_at": 1_000},
+    }
+
+
+def test_properties_remove_traits_the_profile_no_longer_has() -> None:
+    props = profile_facts(_input()).properties(now=7, previous_trait_keys=["city", "tier"])
+    assert props[trait_property("city")] == "Paris"
+    assert props[trait_property("vip")] is True
+    assert props[trait_property("tier")] is None  # removed from the node
+    assert props["trait_keys"] == ["city", "first_name", "vip"]
+    assert props["facts_at"] == 7
+
+
+def test_no_events_no_purchases() -> None:
+    facts = profile_facts(
+        _input(
+            event_count=0,
+            first_seen=None,
+            last_seen=None,
+            sources=[],
+            types=[],
+            purchases=[],
+            traits=[],
+        )
+    )
+    assert facts.purchase_count == 0 and facts.purchase_avg is None
+    assert facts.last_purchase is None and facts.traits == {}
+
+
+def test_unreadable_traits_are_skipped() -> None:
+    facts = profile_facts(_input(traits=[(1, "{not json"), (2, json.dumps(["a"]))]))
+    assert facts.traits == {}
