@@ -35,6 +35,13 @@ EXIT_NOT_FOUND = 3
 EXIT_UNAVAILABLE = 4
 #: the demo writes to a graph of its own, so it never clears a user's data
 DEMO_GRAPH = "idgraph_demo"
+#: segments the demo defines, to have something to browse and export
+DEMO_SEGMENTS = (
+    ("Champions and loyal, with an e-mail", {"and": [
+        {"field": "rfm.group", "op": "in", "value": ["Champions", "Loyal"]}, {"has": "email"}]}),
+    ("Bought at the till at least twice", {
+        "events": {"type": "purchase", "source": "pos"}, "op": ">=", "value": 2}),
+)  # fmt: skip
 
 
 def main() -> None:
@@ -698,7 +705,17 @@ def demo(ctx: click.Context, persons: int, host: str, port: int, no_serve: bool)
             f"resolved {result.profiles} profiles (largest {result.largest_profile}) "
             f"in {time.perf_counter() - started:.1f}s total"
         )
+        from app.rfm import run_rfm
+        from app.segments import count_members, create_segment
+
+        summary = run_rfm(res)
+        click.echo(f"RFM: {summary['purchasers']} purchasers scored")
         hints = []
+        for name, rule in DEMO_SEGMENTS:
+            segment = create_segment(res, {"name": name, "rule": rule})
+            members = count_members(res, segment["segment_id"])["count"]
+            click.echo(f"segment {segment['segment_id']} {name!r}: {members} profiles")
+            hints.append(f"  <api>/v1/segments/{segment['segment_id']}/members")
         # the command as it was started (scripts/demo.sh runs .venv/bin/idgraph)
         command = sys.argv[0] if Path(sys.argv[0]).name == "idgraph" else "idgraph"
         for type_name in ("email", "phone", "user_id"):

@@ -73,18 +73,16 @@ def job_resources(graph_name: str | None = None) -> Iterator[Resources]:
     overrides = {"graph_name": graph_name} if graph_name else None
     try:
         resources = connect(Config.load(overrides=overrides))
-    except StoreUnavailable:
-        raise
-    try:
-        yield resources
+        try:
+            yield resources
+        finally:
+            resources.close()
     except IdgraphError as e:
-        if not getattr(e, "retryable", False):
+        if not e.retryable:
             job = get_current_job()
             if job is not None:
                 job.retries_left = 0
         raise
-    finally:
-        resources.close()
 
 
 def resolve_job() -> dict[str, Any]:
@@ -220,22 +218,33 @@ def _enqueue(
     job_id: str | None = None,
     meta: dict[str, Any] | None = None,
 ) -> str:
-    job = Queue(QUEUE_NAME, connection=connection).enqueue(
-        func,
-        kwargs=kwargs or {},
-        job_id=job_id,
-        job_timeout=timeout,
-        result_ttl=RESULT_TTL,
-        failure_ttl=FAILURE_TTL,
-        retry=retries(),
-        description=description,
-        meta={"kind": kind, "graph": graph, **(meta or {})},
-    )
+    with _redis_errors():
+        job = Queue(QUEUE_NAME, connection=connection).enqueue(
+            func,
+            kwargs=kwargs or {},
+            job_id=job_id,
+            job_timeout=timeout,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            retry=retries(),
+            description=description,
+            meta={"kind": kind, "graph": graph, **(meta or {})},
+        )
     return str(job.id)
 
 
+@contextmanager
+def _redis_errors() -> Iterator[None]:
+    """Redis down is a retryable :class:`StoreUnavailable` (503, exit 4), not a crash."""
+    try:
+        yield
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
+        raise StoreUnavailable(f"Redis (the job queue) is unreachable: {e}") from e
+
+
 def fetch_job(connection: redis.Redis, job_id: str) -> Job | None:
-    return Queue(QUEUE_NAME, connection=connection).fetch_job(job_id)
+    with _redis_errors():
+        return Queue(QUEUE_NAME, connection=connection).fetch_job(job_id)
 
 
 def job_summary(job: Job) -> dict[str, Any]:
@@ -262,6 +271,11 @@ def job_summary(job: Job) -> dict[str, Any]:
 
 def recent_jobs(connection: redis.Redis, limit: int = 20) -> list[dict[str, Any]]:
     """Jobs queued, running, scheduled, deferred, finished and failed, newest first."""
+    with _redis_errors():
+        return _recent_jobs(connection, limit)
+
+
+def _recent_jobs(connection: redis.Redis, limit: int) -> list[dict[str, Any]]:
     queue = Queue(QUEUE_NAME, connection=connection)
     ids: list[str] = list(queue.get_job_ids())
     for registry in (

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
 import resource
 import statistics
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def parse_args(description: str | None, persons: int, **extra: int) -> argparse.Namespace:
+    """``--persons``, ``--no-record`` and any extra integer options (name=default)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--persons", type=int, default=persons)
+    for name, default in extra.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--no-record", action="store_true")
+    return parser.parse_args()
+
+
+def workspace(persons: int, prefix: str = "idgraph-bench-") -> tuple[Path, Any, Any]:
+    """A fresh directory with generated data and a config whose data dir is inside it."""
+    from app.config import Config
+    from ml.synthetic import generate
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    data = generate(work / "data", persons=persons)
+    return work, data, Config.load(env={}, overrides={"data_dir": work / "idgraph"})
 
 
 def machine() -> str:

@@ -11,10 +11,8 @@ single-key read behind every lookup), then the full profile read, then
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -22,13 +20,11 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, publish
+from common import parse_args, percentile, publish, workspace
 
-from app.config import Config
 from app.resources import open_resources
 from graph.readers import read_records
 from graph.resolution import resolve
-from ml.synthetic import generate
 
 
 def timed(samples: list[float], func, *args):  # type: ignore[no-untyped-def]
@@ -39,14 +35,8 @@ def timed(samples: list[float], func, *args):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--persons", type=int, default=4000)
-    parser.add_argument("--lookups", type=int, default=2000)
-    parser.add_argument("--no-record", action="store_true")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="idgraph-bench-"))
-    data = generate(work / "data", persons=args.persons)
-    config = Config.load(env={}, overrides={"data_dir": work / "idgraph"})
+    args = parse_args(__doc__, persons=4000, lookups=2000)
+    _work, data, config = workspace(args.persons)
     with open_resources(config) as res:
         res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
         resolve(res.store, res.registry)

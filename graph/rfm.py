@@ -90,13 +90,14 @@ class RfmScore:
 
 
 def quintiles(values: Sequence[float]) -> list[int]:
-    """Score 1-5 by rank: the lowest fifth 1, the highest fifth 5; ties share the
-    lower score. ``O(n log n)``."""
+    """Score 1-5 by rank: ``ceil(5 * rank / n)``, the lowest fifth 1, the highest
+    fifth 5; ties share the lowest rank of their group (and so the lower score).
+    ``O(n log n)``."""
     if not len(values):
         return []
     ranks = rankdata(np.asarray(values, dtype=float), method="min")  # 1-based
     n = len(values)
-    return [int(1 + math.floor(5 * (rank - 1) / n)) for rank in ranks]
+    return [math.ceil(5 * int(rank) / n) for rank in ranks]
 
 
 def rfm_group(r: int, f: int, m: int) -> str:

@@ -182,6 +182,7 @@ def test_serve_answers_over_http_and_stops_cleanly(tmp_path: Path, command: list
     assert f"http://127.0.0.1:{port}/" in out
     if command[0] == "demo":
         assert "accepted" in out and "try:" in out and "/v1/identifiers/email/" in out
+        assert "purchasers scored" in out and "/v1/segments/seg_" in out
         assert f"IDGRAPH_GRAPH_NAME=idgraph_demo {IDGRAPH} lookup email" in out
 
 

@@ -92,7 +92,7 @@ def _independent_rfm(customers: dict[str, Customer], as_of: int) -> dict[str, st
 
     def score(values: dict[str, float], pid: str) -> int:
         below = sum(1 for v in values.values() if v < values[pid])
-        return 1 + (5 * below) // n
+        return math.ceil(5 * (below + 1) / n)
 
     recency = {pid: -d for pid, d in days.items()}
     groups = {}
@@ -235,7 +235,7 @@ def _recency_score(world: World, pid: str) -> int:
         if c.purchases(world.as_of)
     }
     below = sum(1 for d in last.values() if -d < -last[pid])
-    return 1 + (5 * below) // len(last)
+    return math.ceil(5 * (below + 1) / len(last))
 
 
 def _all_members(api: Any, segment_id: str, limit: int) -> list[str]:
@@ -542,3 +542,28 @@ def test_cli_exports_and_rfm(world: World, tmp_path: Path) -> None:
     rescored = cli("rfm", "--as-of", _iso(world.as_of)[:19])
     assert rescored.returncode == 0 and "purchasers scored" in rescored.stdout, rescored.stderr
     assert cli("segments", "show", "seg_nope").returncode == 3
+
+
+def test_exports_answer_503_when_the_job_queue_is_down(world: World) -> None:
+    import dataclasses
+    import socket
+
+    import redis
+
+    from app.api import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket is closed
+    down = dataclasses.replace(world.res, redis=redis.Redis(port=port, socket_connect_timeout=1))
+    client = create_app(world.config, resources=down, test_config={"TESTING": True}).test_client()
+    sid = client.post("/v1/segments", json={"name": "q", "rule": {"has": "email"}}).json[
+        "segment_id"
+    ]
+    for response in (
+        client.post("/v1/exports", json={"segment_id": sid, "format": "csv"}),
+        client.get("/v1/exports/exp_x"),
+        client.post("/v1/rfm", json={}),
+    ):
+        assert response.status_code == 503, response.json
+        assert "unreachable" in response.json["message"]

@@ -200,3 +200,88 @@ def test_values_are_never_formatted_into_queries(any_store: GraphStore) -> None:
     )
     assert any_store.identifier(Identifier("user_id", hostile)) is not None
     assert any_store.stats()["Identifier"] == 2
+
+
+def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
+    from graph.facts import refresh_facts
+    from graph.rfm import compute_rfm
+    from graph.segments import compile_rule
+
+    a, c, b = (
+        Identifier("email", "a@x.com"),
+        Identifier("cookie_id", "c1"),
+        Identifier("phone", "+14155550123"),
+    )
+
+    def purchase(event_id: str, ts: int, *ids: Identifier, amount: float) -> Event:
+        return Event(
+            event_id, ts, "pos", "purchase", tuple(sorted(ids)), amount=amount, currency="USD"
+        )
+
+    any_store.write_observations(
+        build_batch(
+            [
+                # seen by two members of p1: counted once
+                purchase("e1", 1_000, a, c, amount=10.0),
+                purchase("e2", 3_000, c, amount=5.5),
+                ev(
+                    "e3",
+                    4_000,
+                    ("email", "a@x.com"),
+                    traits={"city": "Lyon"},
+                    traits_json='{"city": "Lyon"}',
+                ),
+                purchase("e4", 2_000, b, amount=99.0),
+            ]
+        )
+    )
+    any_store.apply_assignments({a: "p1", c: "p1", b: "p2"}, [], now=5)
+    assert refresh_facts(any_store, ["p1", "p2", "nope"], purchase_types=["purchase"], now=9) == 2
+    p1 = any_store.profile_properties("p1")
+    assert (p1["purchase_count"], p1["purchase_total"], p1["last_purchase"]) == (2, 15.5, 3_000)
+    assert (p1["event_count"], p1["first_seen"], p1["last_seen"]) == (3, 1_000, 4_000)
+    assert p1["trait_city"] == "Lyon" and p1["sources"] == ["pos", "web"]
+
+    summary = compute_rfm(any_store, as_of=5_000, purchase_types=["purchase"], now=9)
+    assert summary["purchasers"] == 2
+    assert any_store.profile_properties("p2")["rfm_m"] == 5  # spent most
+    assert any_store.rfm_summary() == summary
+
+    any_store.save_segment({"segment_id": "s1", "name": "Lyon", "rule": {"x": 1}}, now=1)
+    any_store.save_segment({"segment_id": "s1", "name": "Lyon!", "rule": {"x": 2}}, now=2)
+    assert any_store.segment("s1") == {
+        "segment_id": "s1",
+        "name": "Lyon!",
+        "description": "",
+        "rule": {"x": 2},
+        "created_at": 1,
+        "updated_at": 2,
+    }
+    assert [s["segment_id"] for s in any_store.segments()] == ["s1"]
+    assert any_store.delete_segment("s1") and not any_store.delete_segment("s1")
+
+    strong = ["email", "phone", "cookie_id"]
+    lyon = compile_rule({"trait": "city", "op": "=", "value": "Lyon"}, strong_types=strong, now=0)
+    twice = compile_rule(
+        {
+            "and": [
+                {"events": {"type": "purchase", "since": "1970-01-01"}, "op": ">=", "value": 2},
+                {"has": "cookie_id"},
+                {"source": "pos"},
+            ]
+        },
+        strong_types=strong,
+        now=0,
+        prefix="t_",
+    )
+    assert any_store.segment_window(lyon, after="", scan=10) == [("p1", True), ("p2", False)]
+    assert any_store.segment_window(lyon, after="p1", scan=10) == [("p2", False)]
+    assert any_store.segment_count(twice) == 1
+    assert any_store.segments_matching("p2", [lyon, twice]) == [False, False]
+    assert any_store.segments_matching("p1", [lyon, twice]) == [True, True]
+    rows = any_store.member_rows(["p2", "p1"])
+    assert [r["profile_id"] for r in rows] == ["p2", "p1"]
+    assert rows[1]["identifiers"] == [
+        {"type": "cookie_id", "value": "c1", "quarantined": False},
+        {"type": "email", "value": "a@x.com", "quarantined": False},
+    ]
