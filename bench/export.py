@@ -88,7 +88,7 @@ def main() -> None:
         report = resolve(res.store, res.registry, res.resolve_settings())
         active = res.store.active_profiles()
         t = time.perf_counter()
-        refresh_facts(res.store, active, purchase_types=config.purchase_types, now=0)
+        refresh_facts(res.store, active, purchase_types=config.purchase_types)
         facts_s = time.perf_counter() - t
         t = time.perf_counter()
         rfm = run_rfm(res)

@@ -1,12 +1,15 @@
 // What the facts of the given active profiles are computed from: their distinct events,
-// aggregated (counts, span, sources, every event's type, purchases, events with traits).
+// aggregated (counts, span, sources, every event's type, purchases, events with traits),
+// and the store's clock when they were read (the facts' version, see write_profile_facts;
+// taken once, before the aggregation, so it is one grouping value for the whole query).
+WITH timestamp() AS read_at
 UNWIND $ids AS pid
 MATCH (p:Profile {profile_id: pid})
 WHERE p.status IS NULL
-WITH p
+WITH read_at, p
 OPTIONAL MATCH (p)<-[:BELONGS_TO]-(:Identifier)-[:SEEN_IN]->(e:Event)
-WITH DISTINCT p, e
+WITH DISTINCT read_at, p, e
 RETURN p.profile_id, p.trait_keys, count(e), min(e.ts), max(e.ts),
   collect(DISTINCT e.source), collect(e.type),
   collect(CASE WHEN e.type IN $purchase_types THEN [e.ts, e.amount, e.currency] END),
-  collect(CASE WHEN e.traits IS NOT NULL THEN [e.ts, e.traits] END)
+  collect(CASE WHEN e.traits IS NOT NULL THEN [e.ts, e.traits] END), read_at

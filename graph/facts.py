@@ -66,6 +66,8 @@ class FactInput:
     purchases: list[tuple[int, float | None, str | None]]  #: (ts, amount, currency)
     traits: list[tuple[int, str]]  #: (ts, traits JSON) of events that carried traits
     previous_trait_keys: list[str] = field(default_factory=list)
+    #: the store's clock when these were read: the version of the facts
+    read_at: int = 0
 
 
 @dataclass
@@ -153,7 +155,7 @@ def profile_facts(row: FactInput) -> ProfileFacts:
 
 def fact_input(row: Sequence[Any]) -> FactInput:
     """A :class:`FactInput` from a ``fact_inputs`` query row."""
-    pid, keys, count, first, last, sources, types, purchases, traits = row
+    pid, keys, count, first, last, sources, types, purchases, traits, read_at = row
     return FactInput(
         profile_id=pid,
         event_count=int(count or 0),
@@ -164,6 +166,7 @@ def fact_input(row: Sequence[Any]) -> FactInput:
         purchases=[(int(ts), amount, currency) for ts, amount, currency in purchases or []],
         traits=[(int(ts), text) for ts, text in traits or []],
         previous_trait_keys=list(keys or []),
+        read_at=int(read_at),
     )
 
 
@@ -184,11 +187,15 @@ def refresh_facts(
     profile_ids: Iterable[str],
     *,
     purchase_types: Sequence[str],
-    now: int,
     batch_size: int = 500,
 ) -> int:
     """Recompute and store the facts of ``profile_ids`` (retired or unknown IDs are
-    skipped); returns the number of profiles updated."""
+    skipped); returns the number of profiles updated.
+
+    Safe to run concurrently for the same profiles without a lock: facts are
+    versioned by the store time their events were read (``facts_at``) and a write
+    never replaces newer facts.
+    """
     ids = sorted(set(profile_ids))
     updated = 0
     for start in range(0, len(ids), batch_size):
@@ -196,16 +203,15 @@ def refresh_facts(
             fact_input(r)
             for r in store.fact_inputs(ids[start : start + batch_size], purchase_types)
         ]
-        store.write_profile_facts(
+        updated += store.write_profile_facts(
             [
                 {
                     "profile_id": row.profile_id,
                     "facts": profile_facts(row).properties(
-                        now=now, previous_trait_keys=row.previous_trait_keys
+                        now=row.read_at, previous_trait_keys=row.previous_trait_keys
                     ),
                 }
                 for row in rows
             ]
         )
-        updated += len(rows)
     return updated

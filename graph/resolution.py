@@ -178,10 +178,11 @@ def resolve(
             decided.conflicts.extend(proposal.refused)
         deleted = store.apply_plan(decided, now=_now(), full=True)
         store.replace_model_links(decided.model_links, version=version, now=_now())
-        # every profile: a bulk ingest since the last resolve may have added events to any
-        refreshed = refresh_facts(
-            store, store.active_profiles(), purchase_types=settings.purchase_types, now=_now()
-        )
+    # every profile: a bulk ingest since the last resolve may have added events to any.
+    # Outside the lock (real-time updates go on meanwhile): facts are versioned.
+    refreshed = refresh_facts(
+        store, store.active_profiles(), purchase_types=settings.purchase_types
+    )
     report = _report(decided, len(links), deleted, started)
     report.facts_refreshed = refreshed
     report.model = {**model_stats, "applied": len(decided.model_links)} if propose else None
@@ -220,16 +221,32 @@ def update_profiles(
             nodes, links, current, created_at=created_at, overrides=overrides, settings=settings
         )
         deleted = store.apply_plan(decided, now=_now(), full=False)
-        # the profiles of the new events, and every profile that gained or lost members
-        refreshed = refresh_facts(
-            store,
-            decided.previous | set(decided.moves.values()),
-            purchase_types=settings.purchase_types,
-            now=_now(),
-        )
+    # the profiles of the new events, and every profile that gained or lost members
+    # (not the whole neighbourhood: most of it changed neither members nor events).
+    # Outside the lock, so updates do not queue behind each other's facts: facts are
+    # versioned by the store time they were read, a stale write never wins.
+    refreshed = refresh_facts(
+        store, _changed_profiles(decided, current, seeds), purchase_types=settings.purchase_types
+    )
     report = _report(decided, len(links), deleted, started)
     report.facts_refreshed = refreshed
     return report
+
+
+def _changed_profiles(
+    decided: Plan, current: Mapping[Identifier, str], seeds: Iterable[Identifier]
+) -> set[str]:
+    """Profiles whose facts a real-time update may change: those holding a seed (the
+    identifiers of the new events) after the plan, and those that gained or lost
+    members."""
+    changed = set(decided.moves.values())
+    changed |= {current[i] for i in decided.moves if i in current}
+    changed |= {current[i] for i in decided.removals if i in current}
+    for seed in seeds:
+        pid = decided.moves.get(seed, current.get(seed))
+        if pid is not None:
+            changed.add(pid)
+    return changed
 
 
 def _neighbourhood(

@@ -242,10 +242,15 @@ class GraphStore(ABC):
             "fact_inputs", {"ids": list(profile_ids), "purchase_types": list(purchase_types)}
         )
 
-    def write_profile_facts(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """``rows``: ``{"profile_id": …, "facts": {property: value}}``; None removes."""
+    def write_profile_facts(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """``rows``: ``{"profile_id": …, "facts": {property: value}}`` (None removes;
+        ``facts_at`` versions them: older facts than the stored ones are dropped).
+        Returns the number of profiles written."""
+        written = 0
         for chunk in _chunks(rows, 1000):
-            self._write("write_profile_facts", {"rows": chunk})
+            result = self._write("write_profile_facts", {"rows": chunk})
+            written += int(result[0][0]) if result else 0
+        return written
 
     def purchasers(
         self, *, as_of: int, purchase_types: Sequence[str], page_size: int = 5000

@@ -120,7 +120,8 @@ def world(
     )
     res = connect(config)
     res.ingester().ingest_records(read_records(small_data.events_path, "jsonl"))
-    resolve(res.store, res.registry, res.resolve_settings())
+    report = resolve(res.store, res.registry, res.resolve_settings())
+    assert report.facts_refreshed == report.profiles  # one fact row per profile
 
     events: dict[str, Any] = {}
     for line in small_data.events_path.read_text().splitlines():
@@ -567,3 +568,59 @@ def test_exports_answer_503_when_the_job_queue_is_down(world: World) -> None:
     ):
         assert response.status_code == 503, response.json
         assert "unreachable" in response.json["message"]
+
+
+def test_posted_events_update_facts_and_segments_at_once(client: Any) -> None:
+    def purchase(event_id: str, ts: str, amount: float, **ids: str) -> dict[str, Any]:
+        return {
+            "event_id": event_id,
+            "timestamp": ts,
+            "source": "pos",
+            "type": "purchase",
+            "identifiers": ids,
+            "properties": {"amount": amount, "currency": "USD"},
+            "traits": {"city": "Austin"},
+        }
+
+    sid = client.post(
+        "/v1/segments",
+        json={"name": "big", "rule": {"field": "purchase_total", "op": ">=", "value": 100}},
+    ).json["segment_id"]
+    client.post(
+        "/v1/events",
+        json={
+            "events": [
+                purchase("p1", "2026-05-01T10:00:00Z", 60.0, email="ann@x.com"),
+                purchase("p2", "2026-05-02T10:00:00Z", 50.0, loyalty_id="L-77"),
+            ]
+        },
+    )
+    ann = client.get("/v1/identifiers/email/ann@x.com/profile").json["profile"]
+    assert ann["facts"]["purchase_count"] == 1 and ann["segments"] == []
+    assert client.get(f"/v1/segments/{sid}/count").json["count"] == 0
+    # one login ties the e-mail to the loyalty card: one profile with both purchases
+    client.post(
+        "/v1/events",
+        json={
+            "events": [
+                {
+                    "event_id": "l1",
+                    "timestamp": "2026-05-03T10:00:00Z",
+                    "source": "web",
+                    "type": "login",
+                    "identifiers": {"email": "ann@x.com", "loyalty_id": "L-77"},
+                    "traits": {"city": "Boston"},
+                }
+            ]
+        },
+    )
+    merged = client.get("/v1/identifiers/loyalty_id/L-77/profile").json["profile"]
+    facts = merged["facts"]
+    assert (facts["purchase_count"], facts["purchase_total"]) == (2, 110.0)
+    assert facts["last_purchase"] == "2026-05-02T10:00:00Z"
+    assert facts["events_by_type"] == {"login": 1, "purchase": 2}
+    assert facts["traits"]["city"] == {"value": "Boston", "observed_at": "2026-05-03T10:00:00Z"}
+    assert merged["segments"] == [{"segment_id": sid, "name": "big"}]
+    page = client.get(f"/v1/segments/{sid}/members").json
+    assert [m["profile_id"] for m in page["members"]] == [merged["profile_id"]]
+    assert page["next"] is None
