@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.audiences import FORMATS
+
 DESCRIPTION_EVENT = (
     "An event as in the JSON Lines format: event_id, timestamp (ISO 8601 with offset), "
     "source, type, identifiers ([{type, value}] or {type: value}), optional context "
@@ -375,7 +377,7 @@ class ExportInputSchema(Schema):
     segment_id = fields.String(required=True)
     format = fields.String(
         required=True,
-        validate=validate.OneOf(["google_customer_match", "meta_custom_audience", "csv", "jsonl"]),
+        validate=validate.OneOf(sorted(FORMATS)),
         metadata={"description": 'See the README, "Audience exports", for the columns.'},
     )
     traits = fields.List(

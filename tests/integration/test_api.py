@@ -196,8 +196,22 @@ def test_openapi_and_docs(client: Any) -> None:
         "/v1/events",
         "/v1/identifiers/{type_name}/{value}/profile",
         "/v1/profiles/{profile_id}",
+        "/v1/segments",
+        "/v1/segments/{segment_id}/members",
+        "/v1/segments/{segment_id}/count",
+        "/v1/exports",
+        "/v1/exports/{export_id}",
+        "/v1/exports/{export_id}/file",
+        "/v1/rfm",
         "/health",
     } <= set(paths)
-    assert "IngestResult" in spec["components"]["schemas"]
+    schemas = spec["components"]["schemas"]
+    assert {"IngestResult", "SegmentInput", "Export", "Facts", "Rfm"} <= set(schemas)
+    assert set(schemas["ExportInput"]["properties"]["format"]["enum"]) == {
+        "google_customer_match",
+        "meta_custom_audience",
+        "csv",
+        "jsonl",
+    }
     docs = client.get("/docs")
     assert docs.status_code == 200 and b"swagger" in docs.data.lower()
