@@ -26,6 +26,7 @@ from rq.registry import (
     ScheduledJobRegistry,
     StartedJobRegistry,
 )
+from rq.timeouts import JobTimeoutException
 
 from app.config import Config
 from app.resources import Resources, connect
@@ -66,8 +67,8 @@ def job_resources(graph_name: str | None = None) -> Iterator[Resources]:
     """The worker's resources (its config from the environment), for one job.
 
     A failure that is not transient (:class:`IdgraphError` other than
-    :class:`StoreUnavailable`) clears the job's remaining retries: retrying a bad
-    request cannot help. Everything else (Redis/store down, timeouts, a killed
+    :class:`StoreUnavailable`, or running out of time) clears the job's remaining
+    retries: retrying cannot help. Everything else (Redis/store down, timeouts, a killed
     worker) keeps rq's retries.
     """
     overrides = {"graph_name": graph_name} if graph_name else None
@@ -79,10 +80,17 @@ def job_resources(graph_name: str | None = None) -> Iterator[Resources]:
             resources.close()
     except IdgraphError as e:
         if not e.retryable:
-            job = get_current_job()
-            if job is not None:
-                job.retries_left = 0
+            _no_retry()
         raise
+    except JobTimeoutException:
+        _no_retry()  # it would run out of time again
+        raise
+
+
+def _no_retry() -> None:
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0
 
 
 def resolve_job() -> dict[str, Any]:
@@ -182,6 +190,7 @@ def enqueue_export(
     fmt: str,
     traits: list[str] | None = None,
     page_size: int = EXPORT_PAGE_SIZE,
+    timeout: int = EXPORT_TIMEOUT,
 ) -> str:
     """Queue an audience export; returns its ID (also the rq job ID)."""
     export_id = "exp_" + uuid.uuid4().hex[:20]
@@ -196,7 +205,7 @@ def enqueue_export(
     return _enqueue(
         connection,
         export_job,
-        EXPORT_TIMEOUT,
+        timeout,
         f"export segment {segment_id} as {fmt}",
         kind="export",
         graph=graph_name,

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from rq import Queue
-from rq.registry import StartedJobRegistry
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.scheduler import RQScheduler
 
 from app.audiences import export_path
@@ -624,3 +624,29 @@ def test_posted_events_update_facts_and_segments_at_once(client: Any) -> None:
     page = client.get(f"/v1/segments/{sid}/members").json
     assert [m["profile_id"] for m in page["members"]] == [merged["profile_id"]]
     assert page["next"] is None
+
+
+def test_an_export_out_of_time_fails_with_the_reason_and_no_file(world: World, api: Any) -> None:
+    Queue(QUEUE_NAME, connection=world.res.redis).empty()
+    sid = api.post(
+        "/v1/segments", json={"name": "all", "rule": {"field": "size", "op": ">=", "value": 1}}
+    ).json["segment_id"]
+    export_id = enqueue_export(
+        world.res.redis, world.config.graph_name, sid, "jsonl", page_size=1, timeout=3
+    )
+    final = export_path(world.res, export_id, "jsonl")
+    partial = final.with_name(final.name + ".partial")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(partial)  # nobody reads: the writer blocks until the time limit stops it
+    reader = os.open(partial, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        _burst_worker(world)
+    finally:
+        os.close(reader)
+    status = api.get(f"/v1/exports/{export_id}").json
+    assert status["status"] == "failed", status
+    assert "JobTimeoutException" in status["error"]
+    assert status["retries_left"] == 0 and status["download_url"] is None
+    assert not final.exists() and not partial.exists()
+    failed = FailedJobRegistry(queue=Queue(QUEUE_NAME, connection=world.res.redis))
+    assert export_id in failed.get_job_ids()
