@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from app.resources import Resources
-from app.segments import iter_members, segment_condition
+from app.segments import iter_members, member_facts, segment_condition
 from graph.errors import InputError, NotFound
 from graph.events import format_ts
 
@@ -133,8 +133,7 @@ def write_audience(
     ``progress(rows, skipped, members_seen)`` is called after every page. Memory
     holds one page of members, whatever the segment's size.
     """
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}", field="format")
+    _check_format(fmt)
     condition = segment_condition(res, segment_id)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
@@ -145,7 +144,7 @@ def write_audience(
             header = _header(fmt, traits)
             if header is not None:
                 digest.update(_write_text(f, _csv_line(header)))
-            for page, _cursor in iter_members(res, condition, page_size=page_size):
+            for page in iter_members(res, condition, page_size=page_size):
                 lines = []
                 for member in page:
                     line = _line(fmt, member, traits)
@@ -164,6 +163,11 @@ def write_audience(
     finally:
         partial.unlink(missing_ok=True)
     return ExportResult(output, rows, skipped, output.stat().st_size, digest.hexdigest())
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}", field="format")
 
 
 def _header(fmt: str, traits: Sequence[str]) -> list[str] | None:
@@ -224,13 +228,7 @@ def _line(fmt: str, member: dict[str, Any], traits: Sequence[str]) -> str | None
     body = {
         "profile_id": member["profile_id"],
         "identifiers": identifiers,
-        "first_seen": format_ts(member["first_seen"]),
-        "last_seen": format_ts(member["last_seen"]),
-        "event_count": member["event_count"],
-        "purchase_count": member["purchase_count"],
-        "purchase_total": member["purchase_total"],
-        "last_purchase": format_ts(member["last_purchase"]),
-        "rfm_group": member["rfm_group"],
+        **member_facts(member),
         "rfm_score": member["rfm_score"],
         "traits": {k: v["value"] for k, v in member_traits.items() if not traits or k in traits},
     }
@@ -278,8 +276,7 @@ def start_export(
     """Queue an export of the segment (checked to exist and compile first)."""
     from app.jobs import enqueue_export
 
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}", field="format")
+    _check_format(fmt)
     segment_condition(res, segment_id)  # NotFound / InputError now, not in the worker
     export_id = enqueue_export(
         res.redis, res.config.graph_name, segment_id, fmt, traits=list(traits)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from app.profiles import normalize_query
 from app.resources import Resources
 from graph.erasure import erase_identifiers
 from graph.errors import NotFound
-from graph.events import Identifier
+from graph.events import Identifier, now_ms
 from graph.resolution import update_profiles
 
 __all__ = ["erase_identifier", "erase_profile"]
@@ -40,7 +39,7 @@ def erase_identifier(res: Resources, type_name: str, value: str) -> dict[str, An
 
 def _erase(res: Resources, identifiers: list[Identifier], *, with_events: bool) -> dict[str, Any]:
     report, touched = erase_identifiers(
-        res.store, identifiers, now=int(time.time() * 1000), with_events=with_events
+        res.store, identifiers, now=now_ms(), with_events=with_events
     )
     resolved = update_profiles(res.store, res.registry, touched, res.resolve_settings())
     res.store.delete_profiles(report.profiles_deleted)  # no member left to re-resolve

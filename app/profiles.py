@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from app.segments import segments_of_profile
 from graph.errors import IdentifierRejected, InputError, NotFound
 from graph.events import Identifier, format_ts
+from graph.facts import json_object
 from graph.identifiers import Registry
 from graph.store import GraphStore, ProfileRecord
 
@@ -60,10 +60,10 @@ def get_profile(store: GraphStore, registry: Registry, profile_id: str) -> dict[
     if record is None:
         raise NotFound(f"no profile {profile_id!r}")
     body = profile_to_dict(record)
-    body.update(stored_facts(store.profile_properties(survivor)))
+    props = store.profile_properties(survivor)  # facts, RFM and lineage in one read
+    body.update(stored_facts(props))
     body["segments"] = segments_of_profile(store, registry, survivor)
-    status = store.profile_status(survivor) or {}
-    body["split_from"] = status.get("split_from")
+    body["split_from"] = props.get("split_from")
     if survivor != profile_id:
         body["requested_profile_id"] = profile_id
         body["merged_into"] = survivor
@@ -127,14 +127,14 @@ def stored_facts(props: dict[str, Any]) -> dict[str, Any]:
     Facts are as of the last resolution that touched the profile (``facts_at``);
     RFM as of its last run (``rfm.as_of``; null: no purchase by then, or never run).
     """
-    traits = _json(props.get("traits"), {})
+    traits = json_object(props.get("traits"))
     facts = {
         "purchase_count": int(props.get("purchase_count") or 0),
         "purchase_total": float(props.get("purchase_total") or 0.0),
         "purchase_avg": props.get("purchase_avg"),
         "last_purchase": format_ts(props.get("last_purchase")),
         "currencies": list(props.get("currencies") or []),
-        "events_by_type": _json(props.get("events_by_type"), {}),
+        "events_by_type": json_object(props.get("events_by_type")),
         "traits": {
             name: {"value": t.get("value"), "observed_at": format_ts(t.get("observed_at"))}
             for name, t in sorted(traits.items())
@@ -156,13 +156,6 @@ def stored_facts(props: dict[str, Any]) -> dict[str, Any]:
             "as_of": format_ts(props.get("rfm_as_of")),
         }
     return {"facts": facts, "rfm": rfm}
-
-
-def _json(text: Any, default: Any) -> Any:
-    try:
-        return json.loads(text) if text else default
-    except (TypeError, ValueError):
-        return default
 
 
 def _times(row: dict[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from app.resources import Resources
-from graph.events import format_ts
+from graph.events import format_ts, now_ms
 from graph.rfm import compute_rfm
 
 __all__ = ["rfm_status", "run_rfm"]
@@ -14,7 +13,7 @@ __all__ = ["rfm_status", "run_rfm"]
 
 def run_rfm(res: Resources, *, as_of: int | None = None) -> dict[str, Any]:
     """Score every active profile's purchases up to ``as_of`` (epoch ms; None: now)."""
-    now = int(time.time() * 1000)
+    now = now_ms()
     summary = compute_rfm(
         res.store, as_of=as_of or now, purchase_types=res.config.purchase_types, now=now
     )

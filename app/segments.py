@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from app.resources import Resources
 from graph.errors import InputError, NotFound
-from graph.events import format_ts
+from graph.events import format_ts, now_ms
 from graph.identifiers import Registry
 from graph.segments import Condition, compile_rule, rule_summary
 from graph.store import GraphStore
@@ -22,6 +21,7 @@ __all__ = [
     "get_segment",
     "iter_members",
     "list_segments",
+    "member_facts",
     "member_page",
     "segment_condition",
     "segments_of_profile",
@@ -39,7 +39,7 @@ MAX_DESCRIPTION = 2000
 def create_segment(res: Resources, body: Mapping[str, Any]) -> dict[str, Any]:
     segment = _checked(res, body)
     segment["segment_id"] = "seg_" + uuid.uuid4().hex[:16]
-    res.store.save_segment(segment, now=_now())
+    res.store.save_segment(segment, now=now_ms())
     return get_segment(res, segment["segment_id"])
 
 
@@ -47,7 +47,7 @@ def update_segment(res: Resources, segment_id: str, body: Mapping[str, Any]) -> 
     _stored(res, segment_id)
     segment = _checked(res, body)
     segment["segment_id"] = segment_id
-    res.store.save_segment(segment, now=_now())
+    res.store.save_segment(segment, now=now_ms())
     return get_segment(res, segment_id)
 
 
@@ -67,7 +67,9 @@ def list_segments(res: Resources) -> list[dict[str, Any]]:
 def segment_condition(res: Resources, segment_id: str, *, now: int | None = None) -> Condition:
     """The stored rule compiled for a query made now (relative times resolved)."""
     segment = _stored(res, segment_id)
-    return compile_rule(segment["rule"], strong_types=res.registry.strong_types, now=now or _now())
+    return compile_rule(
+        segment["rule"], strong_types=res.registry.strong_types, now=now or now_ms()
+    )
 
 
 def count_members(res: Resources, segment_id: str) -> dict[str, Any]:
@@ -83,18 +85,14 @@ def member_page(
     is its ID."""
     condition = segment_condition(res, segment_id)
     ids: list[str] = []
-    cursor = after
-    done = False
-    while len(ids) < limit and not done:
-        window = res.store.segment_window(condition, after=cursor, scan=SCAN_WINDOW)
-        done = len(window) < SCAN_WINDOW
-        for pid, member in window:
-            cursor = pid
-            if member:
-                ids.append(pid)
-                if len(ids) == limit:
-                    done = done and pid == window[-1][0]
-                    break
+    cursor, done = after, True
+    for pid, member, last in _scan(res, condition, after):
+        cursor = pid
+        if member:
+            ids.append(pid)
+            if len(ids) == limit:
+                done = last
+                break
     members = [_member(row) for row in res.store.member_rows(ids)]
     return {
         "segment_id": segment_id,
@@ -105,24 +103,45 @@ def member_page(
 
 def iter_members(
     res: Resources, condition: Condition, *, page_size: int = 1000
-) -> Iterator[tuple[list[dict[str, Any]], str]]:
-    """Members a page at a time (rows as :meth:`GraphStore.member_rows`) with the
-    cursor reached; memory holds one window, whatever the segment's size."""
-    cursor = ""
+) -> Iterator[list[dict[str, Any]]]:
+    """Members a page at a time (rows as :meth:`GraphStore.member_rows`); memory
+    holds one window, whatever the segment's size."""
     ids: list[str] = []
+    for pid, member, _ in _scan(res, condition, ""):
+        if member:
+            ids.append(pid)
+            if len(ids) >= page_size:
+                yield res.store.member_rows(ids)
+                ids = []
+    if ids:
+        yield res.store.member_rows(ids)
+
+
+def member_facts(row: dict[str, Any]) -> dict[str, Any]:
+    """The facts a member list and an export show, times as ISO 8601."""
+    return {
+        "first_seen": format_ts(row["first_seen"]),
+        "last_seen": format_ts(row["last_seen"]),
+        "event_count": row["event_count"],
+        "purchase_count": row["purchase_count"],
+        "purchase_total": row["purchase_total"],
+        "last_purchase": format_ts(row["last_purchase"]),
+        "rfm_group": row["rfm_group"],
+    }
+
+
+def _scan(res: Resources, condition: Condition, after: str) -> Iterator[tuple[str, bool, bool]]:
+    """``(profile_id, member, last)`` for every profile after the cursor, in ID order,
+    read :data:`SCAN_WINDOW` at a time; ``last``: no profile follows."""
+    cursor = after
     while True:
         window = res.store.segment_window(condition, after=cursor, scan=SCAN_WINDOW)
-        for pid, member in window:
-            cursor = pid
-            if member:
-                ids.append(pid)
-                if len(ids) >= page_size:
-                    yield res.store.member_rows(ids), cursor
-                    ids = []
-        if len(window) < SCAN_WINDOW:
-            break
-    if ids:
-        yield res.store.member_rows(ids), cursor
+        final = len(window) < SCAN_WINDOW
+        for n, (pid, member) in enumerate(window):
+            yield pid, member, final and n == len(window) - 1
+        if final:
+            return
+        cursor = window[-1][0]
 
 
 def segments_of_profile(
@@ -132,7 +151,7 @@ def segments_of_profile(
     segments = store.segments()
     if not segments:
         return []
-    now = _now()
+    now = now_ms()
     conditions, kept = [], []
     for n, segment in enumerate(segments):
         try:
@@ -165,7 +184,7 @@ def _checked(res: Resources, body: Mapping[str, Any]) -> dict[str, Any]:
     if "rule" not in body:
         raise InputError("a segment needs a rule", field="rule")
     # validation: compiling reports the first mistake with its place in the rule
-    compile_rule(body["rule"], strong_types=res.registry.strong_types, now=_now())
+    compile_rule(body["rule"], strong_types=res.registry.strong_types, now=now_ms())
     return {"name": name.strip(), "description": description, "rule": body["rule"]}
 
 
@@ -190,15 +209,5 @@ def _member(row: dict[str, Any]) -> dict[str, Any]:
         "profile_id": row["profile_id"],
         "size": row["size"],
         "identifiers": [{"type": i["type"], "value": i["value"]} for i in row["identifiers"]],
-        "first_seen": format_ts(row["first_seen"]),
-        "last_seen": format_ts(row["last_seen"]),
-        "event_count": row["event_count"],
-        "purchase_count": row["purchase_count"],
-        "purchase_total": row["purchase_total"],
-        "last_purchase": format_ts(row["last_purchase"]),
-        "rfm_group": row["rfm_group"],
+        **member_facts(row),
     }
-
-
-def _now() -> int:
-    return int(time.time() * 1000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ __all__ = [
     "ParseResult",
     "Reject",
     "format_ts",
+    "now_ms",
     "parse_event",
     "parse_timestamp",
 ]
@@ -108,6 +110,11 @@ def parse_timestamp(value: object) -> int:
     if moment.tzinfo is None:
         raise ValueError("timestamp has no UTC offset")
     return int(moment.timestamp() * 1000)
+
+
+def now_ms() -> int:
+    """The current time in epoch milliseconds (the unit of every stored time)."""
+    return int(time.time() * 1000)
 
 
 def format_ts(ts: int | None) -> str | None:

@@ -25,6 +25,7 @@ __all__ = [
     "FactInput",
     "ProfileFacts",
     "fact_input",
+    "json_object",
     "profile_facts",
     "refresh_facts",
     "trait_property",
@@ -215,3 +216,13 @@ def refresh_facts(
             ]
         )
     return updated
+
+
+def json_object(text: Any) -> dict[str, Any]:
+    """A JSON object stored as text (``traits``, ``events_by_type``); ``{}`` when the
+    text is missing or not a JSON object."""
+    try:
+        value = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}

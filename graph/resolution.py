@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from graph.events import Identifier
+from graph.events import Identifier, now_ms
 from graph.facts import refresh_facts
 from graph.identifiers import Registry
 from graph.integrity import (
@@ -176,8 +176,8 @@ def resolve(
             decided = plan(nodes, [*links, *proposal.links], current, created_at=created_at,
                            overrides=overrides, settings=settings)  # fmt: skip
             decided.conflicts.extend(proposal.refused)
-        deleted = store.apply_plan(decided, now=_now(), full=True)
-        store.replace_model_links(decided.model_links, version=version, now=_now())
+        deleted = store.apply_plan(decided, now=now_ms(), full=True)
+        store.replace_model_links(decided.model_links, version=version, now=now_ms())
     # every profile: a bulk ingest since the last resolve may have added events to any.
     # Outside the lock (real-time updates go on meanwhile): facts are versioned.
     refreshed = refresh_facts(
@@ -220,7 +220,7 @@ def update_profiles(
         decided = plan(
             nodes, links, current, created_at=created_at, overrides=overrides, settings=settings
         )
-        deleted = store.apply_plan(decided, now=_now(), full=False)
+        deleted = store.apply_plan(decided, now=now_ms(), full=False)
     # the profiles of the new events, and every profile that gained or lost members
     # (not the whole neighbourhood: most of it changed neither members nor events).
     # Outside the lock, so updates do not queue behind each other's facts: facts are
@@ -341,7 +341,3 @@ def _report(decided: Plan, links: int, deleted: int, started: float) -> ResolveR
     )
     logger.info("resolve: %s", report.to_dict())
     return report
-
-
-def _now() -> int:
-    return int(time.time() * 1000)

@@ -33,11 +33,10 @@ from typing import Any
 
 from graph.errors import InputError
 from graph.facts import trait_property
-from graph.rfm import GROUPS
+from graph.rfm import DAY_MS, GROUPS
 
-__all__ = ["FIELDS", "OPERATORS", "Condition", "compile_rule", "rule_summary"]
+__all__ = ["DAY_MS", "FIELDS", "OPERATORS", "Condition", "compile_rule", "rule_summary"]
 
-DAY_MS = 86_400_000
 MAX_LEAVES = 100
 MAX_DEPTH = 12
 MAX_LIST = 1000

@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graph.events import Identifier
+from graph.facts import json_object
 from graph.integrity import Link
 from graph.queries import QueryLibrary
 from graph.rfm import Purchaser
 
 if TYPE_CHECKING:
-    from graph.segments import Condition
-
-if TYPE_CHECKING:
     from graph.resolution import Plan
+    from graph.segments import Condition
 
 __all__ = [
     "GraphStore",
@@ -256,24 +255,12 @@ class GraphStore(ABC):
         self, *, as_of: int, purchase_types: Sequence[str], page_size: int = 5000
     ) -> list[Purchaser]:
         """Every active profile with a purchase up to ``as_of``, read a page at a time."""
-        found: list[Purchaser] = []
-        after = ""
-        while True:
-            params = {
-                "after": after,
-                "limit": page_size,
-                "as_of": as_of,
-                "purchase_types": list(purchase_types),
-            }
-            rows = self._read("purchasers", params)
-            found += [
-                Purchaser(pid, int(last), int(n), float(total or 0.0))
-                for pid, n, last, total in rows
-                if n
-            ]
-            if len(rows) < page_size:
-                return found
-            after = rows[-1][0]
+        params = {"as_of": as_of, "purchase_types": list(purchase_types)}
+        return [
+            Purchaser(pid, int(last), int(n), float(total or 0.0))
+            for pid, n, last, total in self._pages("purchasers", params, page_size)
+            if n
+        ]
 
     def write_rfm(
         self, rows: Sequence[Mapping[str, Any]], *, run: str, as_of: int, now: int
@@ -350,7 +337,7 @@ class GraphStore(ABC):
                 "last_purchase": last_purchase,
                 "rfm_group": group,
                 "rfm_score": score,
-                "traits": _json_object(traits),
+                "traits": json_object(traits),
                 "identifiers": sorted(
                     ({"type": t, "value": v, "quarantined": bool(q)} for t, v, q in members),
                     key=lambda i: (i["type"], i["value"]),
@@ -686,11 +673,16 @@ class GraphStore(ABC):
 
     def iter_profiles(self, *, page_size: int = 1000) -> Iterator[tuple[str, list[Identifier]]]:
         """Every profile with its members, in profile_id order, a page at a time."""
+        for pid, members in self._pages("profiles_page", {}, page_size):
+            yield pid, sorted(Identifier(t, v) for t, v in members)
+
+    def _pages(self, name: str, params: Mapping[str, Any], page_size: int) -> Iterator[Row]:
+        """Rows of a query paged by profile ID (``$after``, ``$limit``; the first
+        column is the ID, rows in ID order), a page at a time."""
         after = ""
         while True:
-            rows = self._read("profiles_page", {"after": after, "limit": page_size})
-            for pid, members in rows:
-                yield pid, sorted(Identifier(t, v) for t, v in members)
+            rows = self._read(name, {**params, "after": after, "limit": page_size})
+            yield from rows
             if len(rows) < page_size:
                 return
             after = rows[-1][0]
@@ -722,14 +714,6 @@ def _segment(row: Row) -> dict[str, Any]:
         "created_at": created_at,
         "updated_at": updated_at,
     }
-
-
-def _json_object(text: Any) -> dict[str, Any]:
-    try:
-        value = json.loads(text) if text else {}
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _keys(identifiers: Iterable[Identifier]) -> list[list[str]]:

@@ -338,16 +338,32 @@ def _worker_env(world: World) -> dict[str, str]:
     return env
 
 
-def _burst_worker(world: World) -> None:
-    done = subprocess.run(
-        [IDGRAPH, "worker", "--burst"],
+def _idgraph(world: World, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The real ``idgraph`` command, configured for the module's graph."""
+    return subprocess.run(
+        [IDGRAPH, *args],
         env=_worker_env(world),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
+
+
+def _burst_worker(world: World) -> None:
+    done = _idgraph(world, "worker", "--burst")
     assert done.returncode == 0, done.stderr
+
+
+def _blocking_partial(world: World, export_id: str) -> tuple[Path, Path, int]:
+    """(final file, partial file, read end): the export's ``.partial`` file made a FIFO
+    nobody reads, so the writer blocks once the pipe is full (deterministically
+    mid-export). Close the read end when done."""
+    final = export_path(world.res, export_id, "jsonl")
+    partial = final.with_name(final.name + ".partial")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(partial)
+    return final, partial, os.open(partial, os.O_RDONLY | os.O_NONBLOCK)
 
 
 def _expected_hashed(world: World, members: list[str], meta: bool) -> list[list[str]]:
@@ -420,14 +436,8 @@ def test_a_failed_export_says_why_and_is_not_retried(world: World, api: Any) -> 
     assert "no segment" in status["error"]
     assert status["retries_left"] == 0 and status["download_url"] is None
     assert api.get(f"/v1/exports/{export_id}/file").status_code == 404
-    listing = subprocess.run(
-        [IDGRAPH, "jobs", "--json"],
-        env=_worker_env(world),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    listing = _idgraph(world, "jobs", "--json", timeout=60)
+    assert listing.returncode == 0, listing.stderr
     job = next(j for j in json.loads(listing.stdout) if j["id"] == export_id)
     assert job["status"] == "failed" and "no segment" in job["error"]
 
@@ -441,13 +451,7 @@ def test_a_worker_killed_mid_export_never_leaves_a_file_presented_as_done(
     ).json["segment_id"]
     members = _all_members(api, sid, limit=1000)
     export_id = enqueue_export(world.res.redis, world.config.graph_name, sid, "jsonl", page_size=1)
-    final = export_path(world.res, export_id, "jsonl")
-    partial = final.with_name(final.name + ".partial")
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    # a FIFO nobody reads: the worker's writes block once the pipe is full, so it is
-    # deterministically mid-export when it is killed
-    os.mkfifo(partial)
-    reader = os.open(partial, os.O_RDONLY | os.O_NONBLOCK)
+    final, partial, reader = _blocking_partial(world, export_id)  # killed mid-write
     worker = subprocess.Popen(
         [IDGRAPH, "worker"],
         env=_worker_env(world),
@@ -514,12 +518,8 @@ def _children(parent: int) -> list[int]:
 
 
 def test_cli_exports_and_rfm(world: World, tmp_path: Path) -> None:
-    env = _worker_env(world)
-
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [IDGRAPH, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-        )
+        return _idgraph(world, *args, timeout=120)
 
     made = cli(
         "segments",
@@ -634,11 +634,8 @@ def test_an_export_out_of_time_fails_with_the_reason_and_no_file(world: World, a
     export_id = enqueue_export(
         world.res.redis, world.config.graph_name, sid, "jsonl", page_size=1, timeout=3
     )
-    final = export_path(world.res, export_id, "jsonl")
-    partial = final.with_name(final.name + ".partial")
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    os.mkfifo(partial)  # nobody reads: the writer blocks until the time limit stops it
-    reader = os.open(partial, os.O_RDONLY | os.O_NONBLOCK)
+    # the writer blocks until the time limit stops it
+    final, partial, reader = _blocking_partial(world, export_id)
     try:
         _burst_worker(world)
     finally:
