@@ -33,6 +33,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
 EXIT_NOT_FOUND = 3
 EXIT_UNAVAILABLE = 4
+#: `idgraph train`: no threshold reaches the target precision (the previous model is kept)
+EXIT_TARGET_UNREACHABLE = 5
 #: the demo writes to a graph of its own, so it never clears a user's data
 DEMO_GRAPH = "idgraph_demo"
 #: segments the demo defines, to have something to browse and export
@@ -248,11 +250,14 @@ def resolve(ctx: click.Context, background: bool) -> None:
         click.echo("no link model yet: deterministic links only (`idgraph train` makes one)")
     else:
         m = report.model
+        to_profiles, to_devices = m["profile"], m["device"]
         click.echo(
-            f"link model: {m['anonymous_clusters']} anonymous clusters, "
-            f"{m['candidate_pairs'] + m['anonymous_pairs']} candidate pairs, "
-            f"{m['applied']} model links applied, {m['ambiguous']} ambiguous, "
-            f"{m['below_threshold']} below threshold, {m['excluded_ips']} IPs over the cap"
+            f"link model: {m['anonymous_clusters']} anonymous clusters, {m['applied']} model "
+            f"links applied; to profiles: {to_profiles['accepted']} accepted, "
+            f"{to_profiles['ambiguous']} ambiguous, {to_profiles['below_threshold']} below "
+            f"threshold ({to_profiles['pairs']} pairs); between anonymous clusters: "
+            f"{to_devices['accepted']} accepted ({to_devices['pairs']} pairs); "
+            f"{m['excluded_ips']} IPs over the cap"
         )
 
 
@@ -272,19 +277,84 @@ def lookup(ctx: click.Context, type_name: str, value: str) -> None:
 @click.pass_context
 @_errors
 def train(ctx: click.Context) -> None:
-    """Train the link model from the current graph (used by the next `idgraph resolve`)."""
+    """Train the link model from the current graph (used by the next `idgraph resolve`).
+
+    Exits with code 5, saying why on stderr and keeping the previous model, when
+    no threshold reaches the target precision (IDGRAPH_LINK_TARGET_PRECISION).
+    """
     from app.linking import train as train_link_model
+    from ml.linking import TargetUnreachable
 
     with open_resources(_config(ctx)) as res:
-        metadata = train_link_model(res)
+        try:
+            metadata = train_link_model(res)
+        except TargetUnreachable as e:
+            click.echo(f"error: link model not saved: {e}. The previous model (if any) is "
+                       "kept; the attempt's report is in last-failed-train.json beside it.",
+                       err=True)  # fmt: skip
+            sys.exit(EXIT_TARGET_UNREACHABLE)
     held_out = metadata["held_out"]
     click.echo(
-        f"link model {metadata['version']}: {metadata['pairs']['train']} training pairs, "
-        f"threshold {metadata['threshold']:.3f}; held-out customers: precision "
-        f"{held_out['precision']:.4f}, recall {held_out['recall']:.4f}, "
-        f"ROC AUC {held_out['roc_auc']:.4f} ({held_out['pairs']} pairs); {metadata['seconds']}s"
+        f"link model {metadata['version']}: {metadata['pairs']['train']} pairs from "
+        f"{metadata['customers']} customers; out-of-fold ROC AUC {held_out['roc_auc']:.4f}, "
+        f"average precision {held_out['average_precision']:.4f}; {metadata['seconds']}s"
     )
-    click.echo(f"saved to {metadata['path']} (metadata beside it); run `idgraph resolve`")
+    for family, estimate in metadata["estimated"].items():
+        threshold = metadata["thresholds"][family]
+        if estimate["reached"]:
+            click.echo(
+                f"  {family} links: threshold {threshold:.3f}, estimated precision "
+                f"{estimate['precision']:.4f}, recall {estimate['recall']:.4f}"
+            )
+        else:
+            best = estimate["best_reachable"]
+            click.echo(
+                f"warning: {family} links: no threshold reaches {estimate['target']} (best "
+                f"{best['precision_lower_bound']:.4f} at recall {best['recall']:.4f}); this "
+                "model links no anonymous cluster to a"
+                f" {'profile' if family == 'profile' else 'other anonymous cluster'}",
+                err=True,
+            )
+    click.echo(f"saved to {metadata['path']} (card: `idgraph model show`); run `idgraph resolve`")
+
+
+@cli.group()
+def model() -> None:
+    """The link model."""
+
+
+@model.command("show")
+@click.option("--json", "as_json", is_flag=True, help="The whole card as JSON.")
+@click.pass_context
+@_errors
+def model_show(ctx: click.Context, as_json: bool) -> None:
+    """Print the current model's card: data, features, thresholds and why, importances."""
+    from app.linking import model_card
+
+    with open_resources(_config(ctx)) as res:
+        body = model_card(res)
+    if as_json:
+        click.echo(json.dumps(body, indent=2, default=str))
+        return
+    card = body["card"] or {}
+    click.echo(f"link model {body['version']} in {body['path']}")
+    data = card.get("data", {})
+    click.echo(f"  data: {data.get('observations')} observations, {data.get('customers')} "
+               f"customers, queries {data.get('queries')}, pairs {data.get('pairs')}")  # fmt: skip
+    metrics = card.get("pair_metrics_out_of_fold") or {}
+    click.echo(f"  out of fold: ROC AUC {metrics.get('roc_auc', float('nan')):.4f}, average "
+               f"precision {metrics.get('average_precision', float('nan')):.4f}")  # fmt: skip
+    for family, entry in card.get("thresholds", {}).items():
+        click.echo(f"  {family}: threshold {entry['threshold']:.3f} — {entry['why']}")
+    top = list(card.get("permutation_importance", {}).items())[:8]
+    if top:
+        click.echo("  most important features (drop in average precision when shuffled):")
+        for name, value in top:
+            click.echo(f"    {name:32s} {value['mean']:+.4f} ± {value['std']:.4f}")
+    images = card.get("images", {})
+    click.echo(f"  images: {', '.join(images.values())} (in {body['path']})")
+    if body.get("last_failed_train"):
+        click.echo(f"  last training failed (model kept): {body['last_failed_train']['error']}")
 
 
 @cli.command()

@@ -58,7 +58,8 @@ class Config:
     realtime_updates: bool = True
     #: link model: IPs seen with more clusters than this are not used for candidates
     link_ip_cap: int = 25
-    #: link model: the threshold reaches this precision (95% lower bound) on held-out pairs
+    #: link model: each threshold reaches this precision (95% lower bound) on simulated,
+    #: out-of-fold decisions (owner present and taken away); unreachable: `train` fails
     link_target_precision: float = 0.99
     #: link model: an anonymous cluster whose two best profiles score within this stays alone
     link_margin: float = 0.1

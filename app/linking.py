@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from app.resources import Resources
+from graph.errors import NotFound
 from graph.events import Identifier
 from graph.resolution import ResolveReport, plan, resolve
 from ml.evidence import identifier_histories
-from ml.linking import LinkingSettings, Proposal, propose_links, train_model
-from ml.model import load, save
+from ml.linking import LinkingSettings, Proposal, TargetUnreachable, propose_links, train_model
+from ml.model import METADATA_FILE, MODEL_FILE, load, save
+from ml.model_card import read_card, write_card
 
-__all__ = ["model_dir", "proposer", "resolve_all", "train"]
+__all__ = ["model_card", "model_dir", "proposer", "resolve_all", "train"]
+
+#: the report of the last training that reached no threshold (the model is kept)
+FAILED_FILE = "last-failed-train.json"
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +37,12 @@ def linking_settings(res: Resources) -> LinkingSettings:
 
 
 def train(res: Resources) -> dict[str, Any]:
-    """Train the link model on the current graph; returns its metadata (also saved)."""
+    """Train the link model on the current graph; returns its metadata (also saved).
+
+    Raises :class:`~ml.linking.TargetUnreachable` when no threshold reaches the
+    target precision: the previous model (if any) is kept, and the attempt's report
+    is written to ``last-failed-train.json`` beside it.
+    """
     store, registry = res.store, res.registry
     strong = registry.strong_types
     deterministic = plan(
@@ -43,16 +54,48 @@ def train(res: Resources) -> dict[str, Any]:
         settings=res.resolve_settings(),
     )
     observations = store.weak_observations(strong, registry.weak_types)
-    model, metadata = train_model(deterministic.clusters, observations, linking_settings(res))
+    folder = model_dir(res)
+    try:
+        model, metadata = train_model(deterministic.clusters, observations, linking_settings(res))
+    except TargetUnreachable as e:
+        folder.mkdir(parents=True, exist_ok=True)
+        report = {**e.report, "observations": len(observations), "error": str(e)}
+        (folder / FAILED_FILE).write_text(json.dumps(report, indent=2, default=float) + "\n")
+        logger.warning("link model not saved: %s", e)
+        raise
+    card = metadata.pop("_card")
     metadata["observations"] = len(observations)
-    metadata["path"] = str(save(model, metadata, model_dir(res)))
+    metadata["path"] = str(save(model, metadata, folder))
+    metadata["card"] = write_card(folder, metadata, scores=card["scores"], labels=card["labels"],
+                                  importances=card["importances"])  # fmt: skip
+    (folder / FAILED_FILE).unlink(missing_ok=True)
     return metadata
+
+
+def model_card(res: Resources) -> dict[str, Any]:
+    """The current model's card, its metadata, and the last failed attempt if newer."""
+    folder = model_dir(res)
+    if not (folder / MODEL_FILE).exists():
+        failed = folder / FAILED_FILE
+        hint = f" (the last attempt failed: {json.loads(failed.read_text())['error']})" if (
+            failed.exists()) else ""  # fmt: skip
+        raise NotFound(f"no link model for graph {res.config.graph_name!r}{hint}; run "
+                       "`idgraph train`")  # fmt: skip
+    metadata = json.loads((folder / METADATA_FILE).read_text())
+    failed = folder / FAILED_FILE
+    return {
+        "version": metadata.get("version"),
+        "path": str(folder),
+        "card": read_card(folder),
+        "metadata": metadata,
+        "last_failed_train": json.loads(failed.read_text()) if failed.exists() else None,
+    }
 
 
 def proposer(res: Resources) -> Any | None:
     """The current model as a ``propose`` callable for resolve, or None without one."""
     folder = model_dir(res)
-    if not (folder / "link-model.joblib").exists():
+    if not (folder / MODEL_FILE).exists():
         return None
     model, metadata = load(folder)
     settings = linking_settings(res)

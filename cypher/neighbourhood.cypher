@@ -1,6 +1,6 @@
 // Links of the given identifiers (keys as [type, value]) to identifiers of $types, both
 // directions: observation edges (weight: co-observations) and stored model links
-// (weight: score), in one traversal.
+// (weight: score), in one traversal; observation edges say when (first, last seen).
 // WITH pins the plan: start at the given identifiers and traverse (without it the
 // planner may scan every identifier of $types through the type index instead).
 UNWIND $keys AS k
@@ -8,4 +8,5 @@ MATCH (i:Identifier {type: k[0], value: k[1]})
 WITH i
 MATCH (i)-[o:OBSERVED_WITH|MODEL_LINK]-(j:Identifier)
 WHERE j.type IN $types
-RETURN i.type, i.value, j.type, j.value, type(o), coalesce(o.count, o.score)
+RETURN i.type, i.value, j.type, j.value, type(o), coalesce(o.count, o.score), o.first_seen,
+  o.last_seen

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from graph.clustering import connected_components, new_profile_id
 from graph.events import Identifier
@@ -35,6 +36,7 @@ __all__ = [
     "assign_ids_with_lineage",
     "bridging",
     "cluster",
+    "handed_on",
     "identity_degrees",
     "quarantine",
     "spanning",
@@ -56,6 +58,12 @@ DEFAULT_QUARANTINE: Mapping[str, int] = {
     "device_id": 8,
     "cookie_id": 8,
 }
+#: identity identifiers that are given up and handed to someone else (recycled numbers)
+RECYCLABLE_TYPES = frozenset({"phone", "email"})
+#: used with one person, then with another at least this many days later: handed on
+#: (carriers keep a given-up number dormant for weeks to months before reassigning it)
+DEFAULT_HANDOVER_DAYS = 30.0
+DAY_MS = 86_400_000
 KIND_RANK = {"deterministic": 0, "model": 1}
 #: a profile's strongest identifiers, strongest first (explanations, ID ties)
 ANCHOR_ORDER = ("user_id", "email", "phone", "loyalty_id", "device_id", "cookie_id")
@@ -69,6 +77,8 @@ class Link:
     b: Identifier
     kind: str = "deterministic"  #: "deterministic" or "model"
     weight: float = 1.0  #: observation count (deterministic) or score (model)
+    first: int = 0  #: first time the two were seen together (ms; 0: unknown)
+    last: int = 0  #: last time the two were seen together (ms; 0: unknown)
 
     def order_key(self) -> tuple[int, int, float, Identifier, Identifier]:
         low, high = sorted((self.a, self.b))
@@ -179,16 +189,15 @@ def spanning(links: Iterable[tuple[Identifier, Identifier]]) -> set[Identifier]:
 def bridging(
     links: Iterable[tuple[Identifier, Identifier]], blocked: set[Identifier]
 ) -> set[Identifier]:
-    """Devices and cookies that tie an account holder to someone else's identity.
+    """Devices and cookies that tie two people's identities together.
 
     Identity identifiers (e-mail, phone, user_id, loyalty_id; ``blocked`` ones
-    left out) form components through their links with each other. A device or
-    cookie bridges two people when, among the components of its identity
-    neighbours, one holds an account (user_id or loyalty_id) and another holds
-    an identifier of a type the account holder's component already has — the
-    family tablet that saw one member's user_id and e-mail and, once, the other
-    member's e-mail. A cookie seen with one e-mail and, later, one phone that
-    nothing else connects is not a bridge: that is one customer.
+    left out) form components through their links with each other: what a
+    person's own events tie together. A device or cookie seen with identity
+    identifiers of two or more such components is shared (a family tablet, a
+    laptop handed on) or at least cannot say whose it is, whatever identifier
+    types each person used: it links nobody. Only identity evidence joins
+    identities; a device joins the one identity it was seen with.
     Cost: O(L) plus a connected-components pass.
     """
     pairs = set(links)
@@ -205,23 +214,86 @@ def bridging(
     ]
     groups = connected_components(identity, edges)
     component = {m: n for n, group in enumerate(groups) for m in group}
-    types = [{m.type for m in group} for group in groups]
     seen: dict[Identifier, set[int]] = defaultdict(set)
     for a, b in pairs:
         for thing, person in ((a, b), (b, a)):
             if thing.type not in IDENTITY_TYPES and person in component:
                 seen[thing].add(component[person])
-    return {
-        thing
-        for thing, people in seen.items()
-        if len(people) > 1
-        and any(
-            types[holder] & ACCOUNT_TYPES and types[holder] & types[other]
-            for holder in people
-            for other in people
-            if other != holder
-        )
-    }
+    return {thing for thing, people in seen.items() if len(people) > 1}
+
+
+def handed_on(
+    links: Iterable[Link], blocked: set[Identifier], *, gap_days: float = DEFAULT_HANDOVER_DAYS
+) -> set[Identifier]:
+    """Phones and e-mails that passed from one person to another (a recycled number).
+
+    Such an identifier X is the only tie between two groups of identity
+    identifiers (X's identity neighbours fall in two or more components of the
+    identity links without X), and it was used with each group in a period of
+    its own: the periods follow each other at least ``gap_days`` apart. One
+    person's phone seen with their account and, at the same time, with their
+    loyalty card is not handed on. Links with unknown times (0) never count.
+    Cost: O(L) plus, per candidate, a search of its identity component.
+    """
+    adjacency: dict[Identifier, set[Identifier]] = defaultdict(set)
+    times: dict[tuple[Identifier, Identifier], tuple[int, int]] = {}
+    for link in links:
+        a, b = link.a, link.b
+        if (
+            a.type not in IDENTITY_TYPES
+            or b.type not in IDENTITY_TYPES
+            or a in blocked
+            or b in blocked
+        ):
+            continue
+        adjacency[a].add(b)
+        adjacency[b].add(a)
+        for x, y in ((a, b), (b, a)):
+            first, last = times.get((x, y), (link.first, link.last))
+            times[(x, y)] = (min(first, link.first), max(last, link.last))
+    gap = gap_days * DAY_MS
+    found: set[Identifier] = set()
+    for x in sorted(adjacency):
+        if x.type not in RECYCLABLE_TYPES or len(adjacency[x]) < 2:
+            continue
+        groups = _groups_without(x, adjacency)
+        if len(groups) < 2:
+            continue
+        spans = []
+        for group in groups:
+            periods = [times[(x, n)] for n in group]
+            if any(first <= 0 for first, _ in periods):
+                break
+            spans.append((min(f for f, _ in periods), max(la for _, la in periods)))
+        else:
+            spans.sort()
+            if all(later[0] - earlier[1] >= gap for earlier, later in pairwise(spans)):
+                found.add(x)
+    return found
+
+
+def _groups_without(
+    x: Identifier, adjacency: Mapping[Identifier, set[Identifier]]
+) -> list[list[Identifier]]:
+    """``x``'s neighbours grouped by the components they fall in once ``x`` is removed."""
+    group_of: dict[Identifier, int] = {}
+    groups: list[list[Identifier]] = []
+    for start in sorted(adjacency[x]):
+        if start in group_of:
+            continue
+        label = len(groups)
+        groups.append([])
+        stack, seen = [start], {start, x}
+        while stack:
+            node = stack.pop()
+            if node in adjacency[x]:
+                group_of[node] = label
+                groups[label].append(node)
+            for other in adjacency[node]:
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+    return groups
 
 
 def quarantine(

@@ -22,6 +22,7 @@ from graph.events import Identifier, now_ms
 from graph.facts import refresh_facts
 from graph.identifiers import Registry
 from graph.integrity import (
+    DEFAULT_HANDOVER_DAYS,
     DEFAULT_LIMITS,
     DEFAULT_QUARANTINE,
     Conflict,
@@ -29,6 +30,7 @@ from graph.integrity import (
     assign_ids_with_lineage,
     bridging,
     cluster,
+    handed_on,
     identity_degrees,
     quarantine,
     spanning,
@@ -51,6 +53,9 @@ class ResolveSettings:
     )
     #: quarantine devices, cookies, e-mails and phones linked to two user_ids/loyalty_ids
     quarantine_shared: bool = True
+    #: a phone or e-mail used with one person, then with another this many days later
+    #: or more, was handed on (a recycled number): it links neither
+    handover_days: float = DEFAULT_HANDOVER_DAYS
     #: event types whose amounts are purchases (profile facts)
     purchase_types: tuple[str, ...] = ("purchase",)
 
@@ -273,7 +278,9 @@ def _neighbourhood(
         for link in sorted(store.neighbourhood(batch, strong), key=lambda lk: lk.kind):
             neighbours.setdefault(link.a, set()).add(link.b)
             key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
-            links.setdefault(key, Link(key[0], key[1], link.kind, link.weight))
+            links.setdefault(
+                key, Link(key[0], key[1], link.kind, link.weight, link.first, link.last)
+            )
             found.add(link.b)
         for member, pid, created in store.members_of_profiles_of(batch):
             current[member] = pid
@@ -320,6 +327,8 @@ def _blocked(
         released=released,
     )
     if bridges and settings.quarantine_shared:
+        recycled = handed_on(links, blocked, gap_days=settings.handover_days) & among
+        blocked |= recycled - set(released)
         bridge = bridging([(lk.a, lk.b) for lk in links], blocked) & among
         blocked |= bridge - set(released)
     return blocked

@@ -163,11 +163,19 @@ class GraphStore(ABC):
         return [Identifier(t, v) for t, v in rows]
 
     def weighted_links(self, types: Sequence[str]) -> list[Link]:
-        """Deterministic links between identifiers of ``types``, weighted by co-observations."""
+        """Deterministic links between identifiers of ``types``, weighted by co-observations,
+        with the first and last time they were seen together."""
         rows = self._read("links_between_types", {"types": list(types)})
         return [
-            Link(Identifier(at, av), Identifier(bt, bv), "deterministic", float(n or 1))
-            for at, av, bt, bv, n in rows
+            Link(
+                Identifier(at, av),
+                Identifier(bt, bv),
+                "deterministic",
+                float(n or 1),
+                int(first or 0),
+                int(last or 0),
+            )
+            for at, av, bt, bv, n, first, last in rows
         ]
 
     def links_between_types(self, types: Sequence[str]) -> list[tuple[Identifier, Identifier]]:
@@ -188,8 +196,10 @@ class GraphStore(ABC):
                 Identifier(bt, bv),
                 "model" if rel == "MODEL_LINK" else "deterministic",
                 float(weight or 1),
+                int(first or 0),
+                int(last or 0),
             )
-            for at, av, bt, bv, rel, weight in rows
+            for at, av, bt, bv, rel, weight, first, last in rows
         ]
 
     def members_of_profiles_of(

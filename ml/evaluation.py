@@ -20,7 +20,14 @@ from graph.events import Identifier
 from graph.identifiers import Registry
 from graph.store import GraphStore
 
-__all__ = ["Quality", "baselines", "evaluate", "read_truth"]
+__all__ = [
+    "Quality",
+    "anonymous_linked",
+    "baselines",
+    "evaluate",
+    "merged_persons",
+    "read_truth",
+]
 
 
 @dataclass(frozen=True)
@@ -129,3 +136,47 @@ def _components(
 ) -> dict[Identifier, str]:
     groups = connected_components(nodes, edges)
     return {m: f"c{n}" for n, group in enumerate(groups) for m in group}
+
+
+def merged_persons(
+    predicted: Mapping[Identifier, str], truth: Mapping[Identifier, Iterable[str]]
+) -> int:
+    """Persons whose identifiers share a profile with another person's (over the
+    identifiers of one true person each). Cost: O(n)."""
+    persons_in: dict[str, set[str]] = defaultdict(set)
+    for identifier, owners in truth.items():
+        owners = set(owners)
+        if len(owners) == 1 and identifier in predicted:
+            persons_in[predicted[identifier]].add(next(iter(owners)))
+    return sum(len(persons) for persons in persons_in.values() if len(persons) > 1)
+
+
+def anonymous_linked(
+    predicted: Mapping[Identifier, str],
+    truth: Mapping[Identifier, Iterable[str]],
+    links: Iterable[tuple[Identifier, Identifier]],
+) -> tuple[float, int]:
+    """Share of anonymous devices (cookies and device IDs never seen in an event with
+    an e-mail, phone, user_id or loyalty card) whose profile holds an identity
+    identifier of their own person, over those whose person has one; and how many
+    such devices there are."""
+    identity = {"email", "phone", "user_id", "loyalty_id"}
+    seen_with_identity = {x for a, b in links for x, y in ((a, b), (b, a)) if y.type in identity}
+    owner = {i: next(iter(p)) for i, p in ((i, set(p)) for i, p in truth.items()) if len(p) == 1}
+    identities: dict[str, set[Identifier]] = defaultdict(set)
+    for identifier, person in owner.items():
+        if identifier.type in identity:
+            identities[person].add(identifier)
+    members: dict[str, set[Identifier]] = defaultdict(set)
+    for identifier, profile in predicted.items():
+        members[profile].add(identifier)
+    devices = [
+        i
+        for i, person in owner.items()
+        if i.type in ("cookie_id", "device_id")
+        and i not in seen_with_identity
+        and identities[person]
+        and i in predicted
+    ]
+    linked = sum(1 for i in devices if members[predicted[i]] & identities[owner[i]])
+    return (linked / len(devices) if devices else 0.0), len(devices)

@@ -29,12 +29,15 @@ __all__ = [
     "features",
     "identifier_histories",
     "ip_degrees",
+    "with_context",
 ]
 
 K = TypeVar("K", bound=Hashable)
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 NO_CONTINUITY = 365.0
+#: an IP seen with at most this many clusters is rare (a home, not a network)
+RARE_IP_CLUSTERS = 3
 
 
 @dataclass
@@ -185,17 +188,37 @@ FEATURES = (
     "days_a_on_shared",
     "days_b_on_shared",
     "continuity_days",
+    "same_user_agent_overlap_days",
+    "shared_rare_ips",
+    "ip_user_agent_rarity",
     "log_events_a",
     "log_events_b",
     "ips_a",
     "ips_b",
     "size_b",
     "b_has_account",
+    "rarity_lead",
 )
+#: the last feature is the pair's context among the query's candidates (see with_context)
+PAIR_FEATURES = len(FEATURES) - 1
+RARITY = FEATURES.index("ip_user_agent_rarity")
+
+
+def with_context(rows: list[list[float]]) -> list[list[float]]:
+    """Append each candidate's lead over the best *other* candidate of the same query
+    (ratio of their (IP, user agent) rarity scores; 10 when no other one scores)."""
+    scores = [row[RARITY] for row in rows]
+    top = sorted(range(len(scores)), key=lambda n: -scores[n])[:2]  # O(k log k), not O(k²)
+    out = []
+    for n, row in enumerate(rows):
+        others = [scores[m] for m in top if m != n]
+        other = others[0] if others else 0.0
+        out.append([*row, min(10.0, scores[n] / other) if other > 0 else 10.0])
+    return out
 
 
 def features(a: Evidence, b: Evidence, degrees: Mapping[str, int], *, cap: int) -> list[float]:
-    """The :data:`FEATURES` of a candidate pair (``a`` usually anonymous). Pure.
+    """The pair's :data:`FEATURES` but the last (``a`` usually anonymous). Pure.
 
     Deliberately absent: how many candidates ``a`` has. In training a held-out
     device always has its own profile among them, so "one candidate" would mean
@@ -208,7 +231,9 @@ def features(a: Evidence, b: Evidence, degrees: Mapping[str, int], *, cap: int) 
     adamic = sum(1 / math.log(1 + max(degrees.get(ip, 2), 2)) for ip in shared)
     allocation = sum(1 / max(degrees.get(ip, 2), 2) for ip in shared)
     same_days = same_hours = days_a = days_b = shared_ua = 0
+    rarity = 0.0  # shared (IP, user agent) pairs, a rare IP counting more
     continuity = NO_CONTINUITY
+    overlap = 0.0  # one browser holds one cookie at a time: concurrent use is two devices
     for ip in shared:
         sa, sb = a.ips[ip], b.ips[ip]
         same_days += len(sa.days & sb.days)
@@ -219,9 +244,11 @@ def features(a: Evidence, b: Evidence, degrees: Mapping[str, int], *, cap: int) 
             if ua is None:
                 continue
             shared_ua += 1
+            rarity += 1 / math.log(1 + max(degrees.get(ip, 2), 2))
             (fa, la), (fb, lb) = sa.uas[ua], sb.uas[ua]
             gap = max(fb - la, fa - lb, 0) / DAY_MS  # 0 when the periods overlap
             continuity = min(continuity, gap)
+            overlap = max(overlap, (min(la, lb) - max(fa, fb)) / DAY_MS)
     uas_a = {ua for s in a.ips.values() for ua in s.uas if ua}
     uas_b = {ua for s in b.ips.values() for ua in s.uas if ua}
     ua_union = uas_a | uas_b
@@ -241,6 +268,9 @@ def features(a: Evidence, b: Evidence, degrees: Mapping[str, int], *, cap: int) 
         float(days_a),
         float(days_b),
         continuity,
+        overlap,
+        float(sum(1 for ip in shared if degrees.get(ip, 0) <= RARE_IP_CLUSTERS)),
+        rarity,
         math.log1p(a.events),
         math.log1p(b.events),
         float(len(a.ips)),

@@ -1,15 +1,27 @@
-"""Model-scored links: training examples from the graph itself, and link proposals.
+"""Model-scored links: self-supervised training that simulates the decisions, and proposals.
 
-Labels without hand labelling: in every profile tied to an account by logins
-(it holds a user_id or loyalty_id), each physical device (its cookies and
-device IDs that share a user agent) is held out as if it were anonymous and
-paired, through the same candidate generation used at
-prediction, with the rest of its own profile (positive) and with the other
-profiles it shares an IP with (negative). At prediction, each anonymous cluster
-(only cookies and devices) is scored against the identified profiles it shares
-an IP with; it joins the single best one if the score clears the threshold and
-no other profile scores within ``margin`` of it (a household's members look
-alike: those are left unlinked).
+At prediction, each anonymous cluster (cookies and devices only) looks at the
+clusters it shares a usable IP with and links to the best one when its score
+clears the threshold and leads the runner-up by ``margin`` (:func:`decide`).
+There are two families of candidates, each with its own threshold:
+
+- ``profile``: identified profiles (holding an e-mail, phone, user_id or
+  loyalty card) — a cookie of a browser that once logged in, a tablet that never
+  does;
+- ``device``: other anonymous clusters — the successive cookies of a browser
+  that never logs in.
+
+Labels without hand labelling: every device of a login-tied profile (its
+cookies and device IDs sharing a user agent), and every single cookie of such a
+device, is held out as if it were anonymous and becomes a *query* against the
+same kind of candidates, its own profile (or device) being the right answer.
+Each query is decided twice: with its owner among the candidates, and with the
+owner taken away — the case that breaks precision on real data, where the
+device belongs to somebody with no identified profile (a housemate who never
+logs in) and the only candidates are the wrong ones. The threshold is chosen
+on those decisions, scored out of fold (customers split in ``folds``), so the
+precision it promises is the precision of decisions, not of pairs; it is the
+95% lower bound that must reach the target.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from graph.errors import IdgraphError
 from graph.events import Identifier
 from graph.integrity import ACCOUNT_TYPES, IDENTITY_TYPES, Conflict, Link
 from ml.evidence import (
@@ -34,40 +47,136 @@ from ml.evidence import (
     features,
     identifier_histories,
     ip_degrees,
+    with_context,
 )
-from ml.model import LinkModel
+from ml.model import LinkModel, choose_threshold, precision_curve
 
-__all__ = ["LinkingSettings", "Proposal", "propose_links", "train_model", "training_examples"]
+__all__ = [
+    "FAMILIES",
+    "Examples",
+    "LinkingSettings",
+    "Proposal",
+    "Query",
+    "TargetUnreachable",
+    "decide",
+    "propose_links",
+    "simulated_decisions",
+    "train_model",
+    "training_examples",
+]
 
 DEVICE_TYPES = frozenset({"cookie_id", "device_id"})
+#: candidate families: identified profiles, and other anonymous clusters
+FAMILIES = ("profile", "device")
+
+
+class TargetUnreachable(IdgraphError):
+    """No threshold reaches the target precision: the model would link nothing."""
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass(frozen=True)
 class LinkingSettings:
     #: an IP seen with more clusters than this is not used for candidates
     ip_cap: int = 25
+    #: decisions must reach this precision (95% lower bound), per family
     target_precision: float = 0.99
-    #: an anonymous cluster whose two best profiles score within this are left alone
+    #: an anonymous cluster whose two best candidates score within this stays alone
     margin: float = 0.1
-    #: at most this many negative pairs per held-out device (seeded sample)
-    negatives_per_unit: int = 20
+    #: customers are split in this many folds to score every query out of fold
+    folds: int = 4
     seed: int = 0
 
 
 @dataclass
+class Query:
+    """A held-out unit and its candidates.
+
+    ``profile`` queries: row 0 is the owner (when ``has_owner``); ``absent`` holds
+    the other candidates' rows again, their context recomputed as if the owner
+    were not there. ``device`` queries are decided pair by pair: ``labels`` says
+    which rows are the unit's own browser.
+    """
+
+    family: str
+    customer: int  #: the profile it was held out of (folds split by customer)
+    rows: list[list[float]]
+    has_owner: bool = True
+    absent: list[list[float]] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+
+    def row_labels(self) -> list[int]:
+        if self.family == "device":
+            return self.labels
+        owner = [int(self.has_owner and n == 0) for n in range(len(self.rows))]
+        return owner + [0] * len(self.absent)
+
+    def all_rows(self) -> list[list[float]]:
+        return self.rows + self.absent
+
+
+@dataclass
 class Examples:
-    X: np.ndarray[Any, Any]
-    y: np.ndarray[Any, Any]
-    groups: np.ndarray[Any, Any]  #: the customer (profile index) of each pair
+    queries: list[Query]
     excluded_ips: dict[str, int] = field(default_factory=dict)
+
+    def matrix(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(X, y, customer) of every candidate row."""
+        rows = [r for q in self.queries for r in q.all_rows()]
+        labels = [label for q in self.queries for label in q.row_labels()]
+        groups = [q.customer for q in self.queries for _ in q.all_rows()]
+        return (
+            np.array(rows, dtype=float).reshape(-1, len(FEATURES)),
+            np.array(labels, dtype=int),
+            np.array(groups, dtype=int),
+        )
 
 
 @dataclass
 class Proposal:
-    links: list[Link]  #: accepted model links (anonymous cluster -> profile member)
+    links: list[Link]  #: accepted model links
     refused: list[Conflict]  #: best candidates not accepted, with the reason
     stats: dict[str, Any]
     version: str = ""
+
+
+def decide(scores: Sequence[float], margin: float) -> tuple[int, float] | None:
+    """The candidate a query links to, as (index, score): the best one, when it leads
+    the runner-up by ``margin``; ``None`` when there is none or it is too close.
+    The threshold is applied by the caller. Ties go to the lower index."""
+    if not len(scores):
+        return None
+    order = sorted(range(len(scores)), key=lambda n: (-scores[n], n))
+    best = order[0]
+    if len(order) > 1 and scores[best] - scores[order[1]] < margin:
+        return None
+    return best, float(scores[best])
+
+
+def simulated_decisions(
+    queries: Sequence[Query], scores: Sequence[Sequence[float]], margin: float
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int]:
+    """Each query decided with its owner and without: (score, right?) of every
+    decision made, and how many queries had an owner to find (recall's base)."""
+    made: list[tuple[float, int]] = []
+    owned = 0
+    for query, s in zip(queries, scores, strict=True):
+        present, rest = list(s[: len(query.rows)]), list(s[len(query.rows) :])
+        if query.has_owner:
+            owned += 1
+            chosen = decide(present, margin)
+            if chosen is not None:
+                made.append((chosen[1], int(chosen[0] == 0)))
+        else:
+            rest = present
+        chosen = decide(rest, margin)
+        if chosen is not None:
+            made.append((chosen[1], 0))
+    array = np.array(made, dtype=float).reshape(-1, 2)
+    return array[:, 0], array[:, 1].astype(int), owned
 
 
 def _evidence(
@@ -85,94 +194,75 @@ def training_examples(
     settings: LinkingSettings,
     raw_observations: Mapping[Identifier, Sequence[tuple[str, str | None, int]]] | None = None,
 ) -> Examples:
-    """Labelled pairs from login-tied profiles (see the module docstring)."""
+    """Queries from login-tied profiles (see the module docstring)."""
     evidence = _evidence(clusters, histories)
     degrees = ip_degrees(evidence)
     identified = [n for n, ev in evidence.items() if ev.has_account]
     _, excluded = candidate_pairs([], identified, evidence, degrees, cap=settings.ip_cap)
-    by_ip: dict[str, list[int]] = {}
-    for n in identified:
-        for ip in evidence[n].ips:
-            if ip not in excluded:
-                by_ip.setdefault(ip, []).append(n)
     observations = raw_observations or {}
-    rng = random.Random(settings.seed)
-    rows: list[list[float]] = []
-    labels: list[int] = []
-    groups: list[int] = []
+    cap = settings.ip_cap
+
+    def feats(a: Evidence, b: Evidence) -> list[float]:
+        return features(a, b, degrees, cap=cap)
+
+    by_ip = _by_ip({n: evidence[n] for n in identified}, excluded)
+    queries: list[Query] = []
+    pool: list[tuple[int, list[Identifier], Evidence]] = []  # (profile, device, evidence)
     for n, members in enumerate(clusters):
         if not any(m.type in ACCOUNT_TYPES for m in members):
             continue
-        # a held-out device (all its cookies: never logged in on this profile's
-        # browsers) and each single cookie (a browser's new cookie after churn)
         devices = _devices(members, histories)
+        pool.extend(
+            (n, group, cluster_evidence(group, histories, account_types=IDENTITY_TYPES))
+            for group in devices
+        )
         singles = [[m] for group in devices if len(group) > 1 for m in group]
         for unit in devices + singles:
             alone = cluster_evidence(unit, histories, account_types=IDENTITY_TYPES)
-            targets = sorted(
-                {t for ip in alone.ips if ip not in excluded for t in by_ip.get(ip, ())}
-            )
-            if n not in targets:
-                continue  # the rest of its profile shares no usable IP: not a candidate
-            # without the events the device shared with them (its logins): an
+            usable = set(alone.ips) - excluded.keys()
+            targets = sorted({t for ip in usable for t in by_ip.get(ip, ())} - {n})
+            # without the events the unit shared with its profile (its logins): an
             # anonymous device never shares an event with the profile it belongs to
             shared_events = {(ip, ts) for m in unit for ip, _, ts in observations.get(m, ())}
             rest = evidence_without_events([m for m in members if m not in unit], observations,
                                            shared_events, account_types=IDENTITY_TYPES)  # fmt: skip
-            if not (set(rest.ips) & set(alone.ips)) - excluded.keys():
-                continue
-            others = [t for t in targets if t != n]
-            if len(others) > settings.negatives_per_unit:
-                others = rng.sample(others, settings.negatives_per_unit)
-            rows.append(features(alone, rest, degrees, cap=settings.ip_cap))
-            labels.append(1)
-            groups.append(n)
-            for t in others:
-                rows.append(features(alone, evidence[t], degrees, cap=settings.ip_cap))
-                labels.append(0)
-                groups.append(n)
-    # device-level pairs, as between two anonymous clusters: a cookie against the
-    # other cookies of its own browser (a never-logged-in browser's churned
-    # cookies), and against other customers' devices on the same IPs
-    pool: list[tuple[int, list[Identifier], Evidence]] = []
-    for n, members in enumerate(clusters):
-        if any(m.type in ACCOUNT_TYPES for m in members):
-            for group in _devices(members, histories):
-                evidence_of_group = cluster_evidence(group, histories, account_types=IDENTITY_TYPES)
-                pool.append((n, group, evidence_of_group))
-    device_by_ip: dict[str, list[int]] = {}
-    for d, (_, _, ev) in enumerate(pool):
+            others = [feats(alone, evidence[t]) for t in targets]
+            if usable & set(rest.ips):
+                rows = with_context([feats(alone, rest), *others])
+                queries.append(Query("profile", n, rows, absent=with_context(others)))
+            elif others:  # its owner is no candidate: any link would be wrong
+                queries.append(Query("profile", n, with_context(others), has_owner=False))
+    # a cookie against the other cookies on its IPs, as if all were anonymous: its own
+    # browser's other cookies are right, every other device's are wrong
+    cookies_of = {
+        m: (n, d, cluster_evidence([m], histories, account_types=IDENTITY_TYPES))
+        for d, (n, group, _) in enumerate(pool)
+        for m in group
+    }
+    keys = sorted(cookies_of)
+    index = {m: k for k, m in enumerate(keys)}
+    cookies_by_ip = _by_ip({index[m]: cookies_of[m][2] for m in keys}, excluded)
+    for m in keys:
+        n, d, alone = cookies_of[m]
+        if len(pool[d][1]) < 2:
+            continue
+        usable = set(alone.ips) - excluded.keys()
+        near = sorted({k for ip in usable for k in cookies_by_ip.get(ip, ())} - {index[m]})
+        if not near:
+            continue
+        rows = with_context([feats(alone, cookies_of[keys[k]][2]) for k in near])
+        labels = [int(cookies_of[keys[k]][1] == d) for k in near]
+        queries.append(Query("device", n, rows, has_owner=any(labels), labels=labels))
+    return Examples(queries, excluded)
+
+
+def _by_ip(evidence: Mapping[int, Evidence], excluded: Mapping[str, int]) -> dict[str, list[int]]:
+    by_ip: dict[str, list[int]] = {}
+    for n, ev in evidence.items():
         for ip in ev.ips:
             if ip not in excluded:
-                device_by_ip.setdefault(ip, []).append(d)
-    for n, group, _ in pool:
-        if len(group) < 2:
-            continue
-        for cookie in group:
-            alone = cluster_evidence([cookie], histories, account_types=IDENTITY_TYPES)
-            usable = set(alone.ips) - excluded.keys()
-            rest = cluster_evidence([m for m in group if m != cookie], histories,
-                                    account_types=IDENTITY_TYPES)  # fmt: skip
-            if not usable & set(rest.ips):
-                continue
-            rows.append(features(alone, rest, degrees, cap=settings.ip_cap))
-            labels.append(1)
-            groups.append(n)
-            others = sorted(
-                {o for ip in usable for o in device_by_ip.get(ip, ()) if pool[o][0] != n}
-            )
-            if len(others) > settings.negatives_per_unit:
-                others = rng.sample(others, settings.negatives_per_unit)
-            for o in others:
-                rows.append(features(alone, pool[o][2], degrees, cap=settings.ip_cap))
-                labels.append(0)
-                groups.append(n)
-    return Examples(
-        np.array(rows, dtype=float).reshape(-1, len(FEATURES)),
-        np.array(labels, dtype=int),
-        np.array(groups, dtype=int),
-        excluded,
-    )
+                by_ip.setdefault(ip, []).append(n)
+    return by_ip
 
 
 def _devices(
@@ -209,38 +299,159 @@ def train_model(
     observations: Sequence[tuple[Identifier, str, str | None, int]],
     settings: LinkingSettings,
 ) -> tuple[LinkModel, dict[str, Any]]:
-    """Fit on 60% of customers, choose the threshold on 20%, report on the last 20%."""
+    """Fit the model and choose each family's threshold on out-of-fold decisions.
+
+    Raises :class:`TargetUnreachable` (with the report) when no family can reach
+    the target precision: such a model would link nothing.
+    """
     started = time.perf_counter()
     raw: dict[Identifier, list[tuple[str, str | None, int]]] = {}
     for identifier, ip, ua, ts in observations:
         raw.setdefault(identifier, []).append((ip, ua, ts))
     examples = training_examples(clusters, identifier_histories(observations), settings, raw)
-    customers = sorted(set(examples.groups.tolist()))
-    random.Random(settings.seed).shuffle(customers)
-    cut1, cut2 = int(len(customers) * 0.6), int(len(customers) * 0.8)
-    part = {c: 0 for c in customers[:cut1]} | {c: 1 for c in customers[cut1:cut2]}
-    part |= {c: 2 for c in customers[cut2:]}
-    which = np.array([part[g] for g in examples.groups.tolist()], dtype=int)
-    fit, pick, test = (which == 0), (which == 1), (which == 2)
-    model = LinkModel(target_precision=settings.target_precision, random_state=settings.seed)
-    model.fit(examples.X[fit], examples.y[fit], examples.X[pick], examples.y[pick])
+    X, y, groups = examples.matrix()
+    if len(np.unique(y)) < 2:
+        raise TargetUnreachable(
+            "not enough login-tied devices to learn from (no positive and negative examples)",
+            {"queries": len(examples.queries), "pairs": len(y)},
+        )
+    oof, importances = _out_of_fold_scores(X, y, groups, settings)
+    per_query: list[list[float]] = []
+    start = 0
+    for query in examples.queries:
+        size = len(query.all_rows())
+        per_query.append(oof[start : start + size].tolist())
+        start += size
+    thresholds: dict[str, float] = {}
+    estimates: dict[str, dict[str, Any]] = {}
+    for family in FAMILIES:
+        chosen = [(q, s) for q, s in zip(examples.queries, per_query, strict=True)
+                  if q.family == family]  # fmt: skip
+        if family == "device":  # every pair over the threshold links
+            scores = np.array([x for _, s in chosen for x in s], dtype=float)
+            right = np.array([x for q, _ in chosen for x in q.labels], dtype=int)
+            owned = int(right.sum())
+        else:
+            scores, right, owned = simulated_decisions(
+                [q for q, _ in chosen], [s for _, s in chosen], settings.margin
+            )
+        threshold = choose_threshold(scores, right, settings.target_precision)
+        thresholds[family] = threshold
+        estimates[family] = _estimate(scores, right, owned, threshold, settings.target_precision)
+    model = LinkModel(random_state=settings.seed).fit(X, y)
+    model.thresholds_ = thresholds
     metadata = {
         "version": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         "features": list(FEATURES),
         "settings": asdict(settings),
-        "threshold": model.threshold_,
-        "pairs": {
-            "train": int(fit.sum()),
-            "threshold": int(pick.sum()),
-            "test": int(test.sum()),
-            "positives": int(examples.y.sum()),
+        "threshold": thresholds["profile"],
+        "thresholds": thresholds,
+        "estimated": estimates,
+        "pairs": {"train": len(y), "positives": int(y.sum())},
+        "queries": {
+            family: sum(1 for q in examples.queries if q.family == family) for family in FAMILIES
         },
-        "customers": {"train": cut1, "threshold": cut2 - cut1, "test": len(customers) - cut2},
-        "held_out": model.evaluate(examples.X[test], examples.y[test]),
+        "customers": len(set(groups.tolist())),
+        "held_out": model_pair_metrics(oof, y),
         "excluded_ips": len(examples.excluded_ips),
         "seconds": round(time.perf_counter() - started, 1),
     }
+    if all(t > 1 for t in thresholds.values()):
+        best = max(estimates.values(), key=lambda e: e["best_reachable"]["precision_lower_bound"])
+        raise TargetUnreachable(
+            f"no threshold reaches the target precision {settings.target_precision}: the best "
+            f"reachable is {best['best_reachable']['precision_lower_bound']:.4f} (95% lower "
+            f"bound; point {best['best_reachable']['precision']:.4f}) at recall "
+            f"{best['best_reachable']['recall']:.4f}",
+            metadata,
+        )
+    # for the model card (ml/model_card.py), not persisted with the model
+    metadata["_card"] = {"scores": oof, "labels": y, "importances": importances}
     return model, metadata
+
+
+def _out_of_fold_scores(
+    X: np.ndarray[Any, Any],
+    y: np.ndarray[Any, Any],
+    groups: np.ndarray[Any, Any],
+    settings: LinkingSettings,
+) -> tuple[np.ndarray[Any, Any], dict[str, dict[str, float]]]:
+    """Every row scored by a model fitted without its customer; and permutation
+    importances of the first fold's model on its own held-out rows."""
+    customers = sorted(set(groups.tolist()))
+    random.Random(settings.seed).shuffle(customers)
+    fold_of = {c: n % settings.folds for n, c in enumerate(customers)}
+    fold = np.array([fold_of[g] for g in groups.tolist()], dtype=int)
+    scores = np.zeros(len(y), dtype=float)
+    importances: dict[str, dict[str, float]] = {}
+    for k in range(settings.folds):
+        test = fold == k
+        train = ~test
+        if not test.any():
+            continue
+        if len(np.unique(y[train])) < 2:
+            scores[test] = 0.0
+            continue
+        model = LinkModel(random_state=settings.seed).fit(X[train], y[train])
+        scores[test] = model.predict_proba(X[test])[:, 1]
+        if not importances and len(np.unique(y[test])) == 2:
+            importances = _importances(model, X[test], y[test], settings.seed)
+    return scores, importances
+
+
+def _importances(
+    model: LinkModel, X: np.ndarray[Any, Any], y: np.ndarray[Any, Any], seed: int
+) -> dict[str, dict[str, float]]:
+    """Drop in average precision when each feature is shuffled (at most 4,000 rows)."""
+    from sklearn.inspection import permutation_importance
+
+    rows = np.random.default_rng(seed).permutation(len(y))[:4000]
+    result = permutation_importance(model, X[rows], y[rows], scoring="average_precision",
+                                    n_repeats=3, random_state=seed)  # fmt: skip
+    ranked = sorted(zip(FEATURES, result.importances_mean, result.importances_std, strict=True),
+                    key=lambda f: -f[1])  # fmt: skip
+    return {name: {"mean": round(float(m), 5), "std": round(float(s), 5)} for name, m, s in ranked}
+
+
+def model_pair_metrics(scores: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> dict[str, Any]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    two = len(np.unique(y)) == 2
+    return {
+        "pairs": len(y),
+        "positives": int(y.sum()),
+        "roc_auc": float(roc_auc_score(y, scores)) if two else float("nan"),
+        "average_precision": float(average_precision_score(y, scores)) if two else float("nan"),
+    }
+
+
+def _estimate(
+    scores: np.ndarray[Any, Any],
+    right: np.ndarray[Any, Any],
+    owned: int,
+    threshold: float,
+    target: float,
+) -> dict[str, Any]:
+    """Self-supervised precision and recall of the decisions at ``threshold``."""
+    accepted = scores >= threshold
+    hits = int(right[accepted].sum())
+    curve = precision_curve(scores, right)
+    best = max(curve, key=lambda c: (c["precision_lower_bound"], c["accepted"]), default=None)
+    return {
+        "decisions": len(scores),
+        "queries_with_owner": owned,
+        "accepted": int(accepted.sum()),
+        "precision": hits / int(accepted.sum()) if accepted.any() else 1.0,
+        "recall": hits / owned if owned else 0.0,
+        "target": target,
+        "reached": threshold <= 1,
+        "best_reachable": {
+            "precision": best["precision"] if best else 0.0,
+            "precision_lower_bound": best["precision_lower_bound"] if best else 0.0,
+            "recall": (best["hits"] / owned if owned else 0.0) if best else 0.0,
+            "threshold": best["threshold"] if best else 1.01,
+        },
+    }
 
 
 def propose_links(
@@ -249,75 +460,61 @@ def propose_links(
     model: LinkModel,
     settings: LinkingSettings,
 ) -> Proposal:
-    """Score anonymous clusters against identified profiles; accept the clear winners."""
+    """Each anonymous cluster decides against identified profiles, and against other
+    anonymous clusters (:func:`decide`); decisions over the family's threshold link."""
     evidence = _evidence(clusters, histories)
     degrees = ip_degrees(evidence)
     anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips]
     identified = [n for n, ev in evidence.items() if ev.has_account]
-    pairs, excluded = candidate_pairs(anonymous, identified, evidence, degrees, cap=settings.ip_cap)
-    per_query: dict[int, list[int]] = {}
-    for a, b in pairs:
-        per_query.setdefault(a, []).append(b)
-    rows = [
-        features(
-            evidence[a],
-            evidence[b],
-            degrees,
-            cap=settings.ip_cap,
-        )
-        for a, b in pairs
-    ]
-    scores: list[float] = (
-        model.predict_proba(np.array(rows).reshape(-1, len(FEATURES)))[:, 1].tolist()
-        if rows
-        else []
-    )
-    ranked: dict[int, list[tuple[float, int]]] = {}
-    for (a, b), score in zip(pairs, scores, strict=True):
-        ranked.setdefault(a, []).append((float(score), b))
     links: list[Link] = []
     refused: list[Conflict] = []
-    ambiguous = below = 0
-    # anonymous clusters with each other: every pair that clears the threshold
-    between, _ = candidate_pairs(anonymous, anonymous, evidence, degrees, cap=settings.ip_cap)
-    between = [(a, b) for a, b in between if a < b]
-    if between:
-        scored = model.predict_proba(
-            np.array(
-                [
-                    features(evidence[a], evidence[b], degrees, cap=settings.ip_cap)
-                    for a, b in between
-                ]
-            ).reshape(-1, len(FEATURES))
-        )[:, 1].tolist()
-        for (a, b), score in zip(between, scored, strict=True):
-            if score >= model.threshold_:
-                links.append(Link(min(clusters[a]), min(clusters[b]), "model", float(score)))
-    for a, options in ranked.items():
-        options.sort(key=lambda sb: (-sb[0], sb[1]))
-        best, target = options[0]
-        anchor = min(clusters[a])
-        member = _closest_member(clusters[target], evidence[a], histories, excluded)
-        low, high = sorted((anchor, member))
-        if best < model.threshold_:
-            below += 1
-            reason = f"score {best:.3f} below threshold {model.threshold_:.3f}"
-            refused.append(Conflict(low, high, "model", reason))
-        elif len(options) > 1 and best - options[1][0] < settings.margin:
-            ambiguous += 1
-            reason = f"ambiguous: scores {best:.3f} and {options[1][0]:.3f}"
-            refused.append(Conflict(low, high, "model", reason))
-        else:
-            links.append(Link(anchor, member, "model", best))
-    stats = {
-        "anonymous_clusters": len(anonymous),
-        "candidate_pairs": len(pairs),
-        "anonymous_pairs": len(between),
-        "accepted": len(links),
-        "ambiguous": ambiguous,
-        "below_threshold": below,
-        "excluded_ips": len(excluded),
-    }
+    stats: dict[str, Any] = {"anonymous_clusters": len(anonymous)}
+    for family, targets in (("profile", identified), ("device", anonymous)):
+        threshold = model.thresholds_[family]
+        pairs, excluded = candidate_pairs(anonymous, targets, evidence, degrees,
+                                          cap=settings.ip_cap)  # fmt: skip
+        ranked: dict[int, list[tuple[int, list[float]]]] = {}
+        for a, b in pairs:
+            row = features(evidence[a], evidence[b], degrees, cap=settings.ip_cap)
+            ranked.setdefault(a, []).append((b, row))
+        counts = {"pairs": len(pairs), "accepted": 0, "ambiguous": 0, "below_threshold": 0}
+        order = sorted(ranked)
+        rows = [row for a in order for row in with_context([r for _, r in ranked[a]])]
+        flat = (
+            model.predict_proba(np.array(rows, dtype=float).reshape(-1, len(FEATURES)))[:, 1]
+            if rows
+            else np.zeros(0)
+        )
+        start = 0
+        for a in order:
+            options = ranked[a]
+            scores = flat[start : start + len(options)].tolist()
+            start += len(options)
+            anchor = min(clusters[a])
+            if family == "device":  # pair by pair: a browser's cookies are all right
+                for (b, _), score in zip(options, scores, strict=True):
+                    if score >= threshold and a < b:
+                        counts["accepted"] += 1
+                        links.append(Link(anchor, min(clusters[b]), "model", score))
+                continue
+            chosen = decide(scores, settings.margin)
+            best = chosen[0] if chosen else max(range(len(scores)), key=lambda n: scores[n])
+            member = _closest_member(clusters[options[best][0]], evidence[a], histories, excluded)
+            low, high = sorted((anchor, member))
+            if chosen is None:
+                counts["ambiguous"] += 1
+                reason = f"ambiguous: {scores[best]:.3f} within {settings.margin} of another"
+                refused.append(Conflict(low, high, "model", reason))
+            elif chosen[1] < threshold:
+                counts["below_threshold"] += 1
+                reason = f"score {chosen[1]:.3f} below the {family} threshold {threshold:.3f}"
+                refused.append(Conflict(low, high, "model", reason))
+            else:
+                counts["accepted"] += 1
+                links.append(Link(anchor, member, "model", chosen[1]))
+        stats[family] = counts
+        stats["excluded_ips"] = len(excluded)
+    stats["accepted"] = len(links)
     return Proposal(links, refused, stats)
 
 
@@ -327,6 +524,6 @@ def _closest_member(
     histories: Mapping[Identifier, Mapping[str, IpStats]],
     excluded: Mapping[str, int],
 ) -> Identifier:
-    """The profile member sharing most usable IPs with the query (ties: smallest key)."""
+    """The member sharing most usable IPs with the query (ties: smallest key)."""
     usable = set(query.ips) - excluded.keys()
     return min(members, key=lambda m: (-len(usable & set(histories.get(m, {}))), m))

@@ -20,15 +20,49 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import precision_score, recall_score, roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
 from graph.errors import ConfigError, NotFound
 
-__all__ = ["LinkModel", "choose_threshold", "load", "save"]
+__all__ = ["LinkModel", "choose_threshold", "load", "precision_curve", "save"]
 
 MODEL_FILE = "link-model.joblib"
 METADATA_FILE = "link-model.json"
+
+
+def _wilson_lower(hits: NDArray[Any], n: NDArray[Any], z: float) -> NDArray[Any]:
+    p = hits / n
+    centre = p + z * z / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return np.asarray((centre - spread) / (1 + z * z / n))
+
+
+def precision_curve(
+    scores: NDArray[Any], labels: NDArray[Any], z: float = 1.96
+) -> list[dict[str, float]]:
+    """Precision (point and Wilson lower bound) of accepting every score at or above
+    each distinct threshold, highest threshold first."""
+    if len(scores) == 0:
+        return []
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores = scores[order]
+    hits = np.cumsum(labels[order])
+    n = np.arange(1, len(order) + 1)
+    lower = _wilson_lower(hits, n, z)
+    curve = []
+    for i in range(len(order)):
+        if i + 1 < len(order) and sorted_scores[i + 1] == sorted_scores[i]:
+            continue  # a threshold accepts every pair with an equal score
+        curve.append(
+            {
+                "threshold": float(sorted_scores[i]),
+                "accepted": int(n[i]),
+                "hits": int(hits[i]),
+                "precision": float(hits[i] / n[i]),
+                "precision_lower_bound": float(lower[i]),
+            }
+        )
+    return curve
 
 
 def choose_threshold(
@@ -36,47 +70,27 @@ def choose_threshold(
 ) -> float:
     """The lowest score threshold at which precision reaches the target with confidence.
 
-    Precision is measured over all pairs scoring at or above the threshold, and
+    Precision is measured over everything scoring at or above the threshold, and
     its Wilson lower bound (``z`` = 1.96: 95%) must reach the target: a point
-    estimate on a few thousand held-out pairs is too noisy (measured: a 0.99
-    point estimate gave 0.981 on the test split). With no threshold reaching
-    it, returns a value above 1 (accept nothing).
+    estimate on a few thousand held-out decisions is too noisy. With no threshold
+    reaching it, returns a value above 1 (accept nothing): callers must say so.
     """
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores = scores[order]
-    hits = np.cumsum(labels[order])
-    n = np.arange(1, len(order) + 1)
-    p = hits / n
-    centre = p + z * z / (2 * n)
-    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    precision = (centre - spread) / (1 + z * z / n)
     best = None
-    for i in range(len(order)):
-        if i + 1 < len(order) and sorted_scores[i + 1] == sorted_scores[i]:
-            continue  # a threshold accepts every pair with an equal score
-        if precision[i] >= target_precision:
-            best = float(sorted_scores[i])
+    for point in precision_curve(scores, labels, z):
+        if point["precision_lower_bound"] >= target_precision:
+            best = point["threshold"]
     return best if best is not None else 1.01
 
 
 class LinkModel(ClassifierMixin, BaseEstimator):
-    """Gradient-boosted trees, isotonic-calibrated, with a precision-targeted threshold."""
+    """Gradient-boosted trees, isotonic-calibrated; thresholds per candidate family are
+    chosen by the trainer (:func:`ml.linking.train_model`) and set as ``thresholds_``."""
 
-    def __init__(
-        self, target_precision: float = 0.99, max_iter: int = 200, random_state: int = 0
-    ) -> None:
-        self.target_precision = target_precision
+    def __init__(self, max_iter: int = 200, random_state: int = 0) -> None:
         self.max_iter = max_iter
         self.random_state = random_state
 
-    def fit(
-        self,
-        X: NDArray[Any],
-        y: NDArray[Any],
-        X_threshold: NDArray[Any] | None = None,
-        y_threshold: NDArray[Any] | None = None,
-    ) -> LinkModel:
-        """Fit on (X, y); pick the threshold on (X_threshold, y_threshold) (default: X, y)."""
+    def fit(self, X: NDArray[Any], y: NDArray[Any]) -> LinkModel:
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=int)
         if len(np.unique(y)) < 2:
@@ -87,11 +101,14 @@ class LinkModel(ClassifierMixin, BaseEstimator):
         self.calibrated_ = CalibratedClassifierCV(trees, method="isotonic", cv=3).fit(X, y)
         self.classes_ = self.calibrated_.classes_
         self.n_features_in_ = X.shape[1]
-        Xt = X if X_threshold is None else np.asarray(X_threshold, dtype=float)
-        yt = y if y_threshold is None else np.asarray(y_threshold, dtype=int)
-        self.threshold_ = choose_threshold(self.calibrated_.predict_proba(Xt)[:, 1], yt,
-                                           self.target_precision)  # fmt: skip
+        self.thresholds_: dict[str, float] = {}
         return self
+
+    @property
+    def threshold_(self) -> float:
+        """The threshold for identified-profile candidates (above 1: links nothing)."""
+        check_is_fitted(self, "calibrated_")
+        return self.thresholds_.get("profile", 1.01)
 
     def predict_proba(self, X: NDArray[Any]) -> NDArray[Any]:
         check_is_fitted(self, "calibrated_")
@@ -99,18 +116,6 @@ class LinkModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: NDArray[Any]) -> NDArray[Any]:
         return (self.predict_proba(X)[:, 1] >= self.threshold_).astype(int)
-
-    def evaluate(self, X: NDArray[Any], y: NDArray[Any]) -> dict[str, float]:
-        """Held-out metrics at the chosen threshold."""
-        scores = self.predict_proba(X)[:, 1]
-        predicted = (scores >= self.threshold_).astype(int)
-        return {
-            "pairs": len(y),
-            "positives": int(np.sum(y)),
-            "precision": float(precision_score(y, predicted, zero_division=1.0)),
-            "recall": float(recall_score(y, predicted, zero_division=0.0)),
-            "roc_auc": float(roc_auc_score(y, scores)) if len(np.unique(y)) == 2 else float("nan"),
-        }
 
 
 def save(model: LinkModel, metadata: dict[str, Any], folder: Path) -> Path:

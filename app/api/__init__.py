@@ -67,7 +67,17 @@ def create_app(
     )
     register_error_handlers(app, api)
 
-    from app.api import events, exports, health, identifiers, profiles, quarantine, rfm, segments
+    from app.api import (
+        events,
+        exports,
+        health,
+        identifiers,
+        model,
+        profiles,
+        quarantine,
+        rfm,
+        segments,
+    )
 
     api.register_blueprint(health.blp)
     api.register_blueprint(events.blp, url_prefix=f"/{API_VERSION}/events")
@@ -77,6 +87,7 @@ def create_app(
     api.register_blueprint(segments.blp, url_prefix=f"/{API_VERSION}/segments")
     api.register_blueprint(exports.blp, url_prefix=f"/{API_VERSION}/exports")
     api.register_blueprint(rfm.blp, url_prefix=f"/{API_VERSION}/rfm")
+    api.register_blueprint(model.blp, url_prefix=f"/{API_VERSION}/model")
     return app
 
 

@@ -416,3 +416,18 @@ class ExportSchema(Schema):
 
 class ExportListSchema(Schema):
     exports = fields.List(fields.Nested(ExportSchema))
+
+
+class ModelCardSchema(Schema):
+    version = fields.String(allow_none=True, metadata={"description": "the model's version"})
+    path = fields.String(metadata={"description": "the folder holding the model and its card"})
+    card = fields.Dict(
+        allow_none=True,
+        metadata={"description": "data sizes, features, pair metrics, thresholds with the "
+                  "reason for each, calibration, permutation importances, image file names"},
+    )  # fmt: skip
+    metadata = fields.Dict(metadata={"description": "what was saved with the model"})
+    last_failed_train = fields.Dict(
+        allow_none=True,
+        metadata={"description": "report of the last training that reached no threshold"},
+    )

@@ -1,78 +1,106 @@
-"""Model-scored links end to end on the real store: train -> resolve -> evaluate."""
+"""Model-scored links end to end through the real CLI, store and API: train -> resolve.
+
+These test the mechanism (training, refusal, model card, explanations); quality
+across worlds is measured by ``bench/quality.py --worlds`` (docs/quality.md).
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from app.config import Config
 from app.explain import explain
-from app.linking import proposer, train
+from app.linking import model_dir
 from app.resources import Resources
-from graph.readers import read_records
-from graph.resolution import resolve, update_profiles
 from ml.evaluation import evaluate, read_truth
-from ml.synthetic import generate
+from ml.synthetic import GeneratedData, generate
+from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="module")
-def medium_data(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """1,500 generated persons: enough customers for a held-out split."""
+def medium_data(tmp_path_factory: pytest.TempPathFactory) -> GeneratedData:
+    """1,500 generated persons: enough login-tied devices to learn from."""
     return generate(tmp_path_factory.mktemp("medium"), persons=1500, seed=21)
 
 
 @pytest.mark.slow
-def test_train_resolve_evaluate(resources: Resources, config: Config, medium_data) -> None:  # type: ignore[no-untyped-def]
-    truth = read_truth(medium_data.truth_path)
-    resources.ingester().ingest_records(read_records(medium_data.events_path, "jsonl"))
-    resolve(resources.store, resources.registry, resources.resolve_settings())
-    deterministic = evaluate(resources.store.assignments(), truth)
-    assert proposer(resources) is None  # no model yet
+def test_train_refuses_an_unreachable_target_and_keeps_the_model(
+    config: Config, resources: Resources, medium_data: GeneratedData, tmp_path: Path
+) -> None:
+    data_dir = config.data_dir
+    env = {
+        "IDGRAPH_GRAPH_URL": str(config.graph_url),
+        "IDGRAPH_REDIS_URL": str(config.redis_url),
+        "IDGRAPH_GRAPH_NAME": config.graph_name,
+    }
+    assert (
+        run_cli("ingest", str(medium_data.events_path), data_dir=data_dir, env=env).returncode == 0
+    )
+    assert run_cli("resolve", data_dir=data_dir, env=env).returncode == 0
+    deterministic = evaluate(resources.store.assignments(), read_truth(medium_data.truth_path))
 
-    # with this little data, 99% precision cannot be shown with confidence: link nothing
-    cautious = train(resources)
-    assert cautious["threshold"] > 1
-    report = resolve(resources.store, resources.registry, resources.resolve_settings(),
-                     propose=proposer(resources))  # fmt: skip
-    assert report.model is not None and report.model["applied"] == 0
+    # nothing to show yet
+    shown = run_cli("model", "show", data_dir=data_dir, env=env)
+    assert shown.returncode == 3 and "no link model" in shown.stderr
 
-    resources = Resources(config.replace(link_target_precision=0.97), resources.store,
-                          resources.redis)  # fmt: skip
-    metadata = train(resources)
-    assert Path(metadata["path"]).exists()
-    assert metadata["held_out"]["precision"] >= 0.95
-    assert metadata["pairs"]["positives"] > 100 and 0 < metadata["threshold"] <= 1
-    assert set(metadata) >= {"version", "features", "pairs", "customers", "held_out", "threshold"}
+    # a target no threshold can reach: loud, exit 5, nothing saved
+    refused = run_cli("train", data_dir=data_dir,
+                      env={**env, "IDGRAPH_LINK_TARGET_PRECISION": "0.9999"})  # fmt: skip
+    assert refused.returncode == 5, refused.stderr
+    assert "no threshold reaches the target precision 0.9999" in refused.stderr
+    assert "best reachable" in refused.stderr and "recall" in refused.stderr
+    folder = model_dir(resources)
+    assert not (folder / "link-model.joblib").exists()
+    failed = json.loads((folder / "last-failed-train.json").read_text())
+    assert failed["estimated"]["profile"]["reached"] is False
 
-    report = resolve(resources.store, resources.registry, resources.resolve_settings(),
-                     propose=proposer(resources))  # fmt: skip
-    assert report.model is not None and report.model["applied"] > 0
-    with_model = evaluate(resources.store.assignments(), truth)
-    assert with_model.bcubed_recall > deterministic.bcubed_recall + 0.05
-    assert with_model.bcubed_precision >= 0.97
-    assert with_model.largest_profile <= with_model.largest_person
+    # a reachable target: saved with its card
+    trained = run_cli("train", data_dir=data_dir,
+                      env={**env, "IDGRAPH_LINK_TARGET_PRECISION": "0.95"})  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    model_file = folder / "link-model.joblib"
+    saved = model_file.read_bytes()
+    card = json.loads((folder / "model-card.json").read_text())
+    assert set(card) >= {"data", "features", "thresholds", "calibration", "permutation_importance"}
+    assert card["data"]["customers"] > 100 and card["data"]["pairs"]["positives"] > 100
+    for family in ("profile", "device"):
+        assert "why" in card["thresholds"][family]
+    assert len(card["permutation_importance"]) == len(card["features"])
+    for image in card["images"].values():
+        assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (folder / "last-failed-train.json").exists()
 
-    # a model link is explained as one, with its score and model version
-    linked = next(lk for lk in resources.store.model_links())
-    body = explain(resources.store, resources.registry, linked.a.type, linked.a.value)
-    kinds = {step["kind"] for step in body["path"]}
-    assert "model" in kinds or body["anchor"] == {"type": linked.a.type, "value": linked.a.value}
+    # the next unreachable attempt keeps that model, byte for byte, and says so
+    again = run_cli("train", data_dir=data_dir,
+                    env={**env, "IDGRAPH_LINK_TARGET_PRECISION": "0.9999"})  # fmt: skip
+    assert again.returncode == 5
+    assert model_file.read_bytes() == saved
+    shown = run_cli("model", "show", data_dir=data_dir, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "threshold" in shown.stdout and "last training failed (model kept)" in shown.stdout
+
+    # the API serves the same card
+    from app.api import create_app
+
+    client = create_app(config, resources=resources, test_config={"TESTING": True}).test_client()
+    body = client.get("/v1/model").get_json()
+    assert body["card"]["version"] == card["version"]
+    assert body["last_failed_train"]["error"].startswith("no threshold reaches")
+
+    # resolve applies the kept model: links, explained with score and version
+    resolved = run_cli("resolve", data_dir=data_dir, env=env)
+    assert resolved.returncode == 0, resolved.stderr
+    links = resources.store.model_links()
+    assert links, resolved.stdout
+    with_model = evaluate(resources.store.assignments(), read_truth(medium_data.truth_path))
+    assert with_model.bcubed_recall > deterministic.bcubed_recall
+    assert with_model.bcubed_precision >= 0.99
+    body = explain(resources.store, resources.registry, links[0].a.type, links[0].a.value)
     for step in body["path"]:
         if step["kind"] == "model":
-            assert (
-                step["score"] >= metadata["threshold"]
-                and step["model_version"] == metadata["version"]
-            )
-
-    # a real-time update touching a model-linked identifier keeps the model link
-    before = resources.store.assignments()
-    touched = {linked.a, linked.b}
-    update_profiles(resources.store, resources.registry, touched, resources.resolve_settings())
-    after = resources.store.assignments()
-    assert after[linked.a] == after[linked.b] == before[linked.a]
-
+            assert step["model_version"] == card["version"]
     # resolving again with the same model and data changes nothing
-    again = resolve(resources.store, resources.registry, resources.resolve_settings(),
-                    propose=proposer(resources))  # fmt: skip
-    assert again.moved == 0 and again.merged == 0
+    assert "0 identifiers moved" in run_cli("resolve", data_dir=data_dir, env=env).stdout

@@ -17,8 +17,9 @@ from ml.evidence import (
     features,
     identifier_histories,
     ip_degrees,
+    with_context,
 )
-from ml.linking import LinkingSettings, training_examples
+from ml.linking import LinkingSettings, Query, decide, simulated_decisions, training_examples
 from ml.model import LinkModel, choose_threshold, load, save
 
 T0 = 1_780_000_000_000
@@ -39,12 +40,16 @@ def test_features_of_a_churned_cookie() -> None:
     a = cluster_evidence([new], histories, account_types=IDENTITY_TYPES)
     b = cluster_evidence([old, user], histories, account_types=IDENTITY_TYPES)
     degrees = ip_degrees({0: a, 1: b})
-    row = dict(zip(FEATURES, features(a, b, degrees, cap=25), strict=True))
+    row = dict(zip(FEATURES, with_context([features(a, b, degrees, cap=25)])[0], strict=True))
     assert row["shared_ips"] == 1 and row["ip_jaccard"] == 1.0
     assert row["adamic_adar"] == pytest.approx(1 / math.log(3))
     assert row["shared_ip_user_agents"] == 1 and row["user_agent_jaccard"] == 1.0
     assert row["same_days"] == 0 and row["continuity_days"] == pytest.approx(2.0)
     assert row["b_has_account"] == 1.0 and row["size_b"] == 2
+    # the two cookies were never used at the same time: one browser, a new cookie
+    assert row["same_user_agent_overlap_days"] == 0.0
+    assert row["ip_user_agent_rarity"] == pytest.approx(1 / math.log(3))
+    assert row["rarity_lead"] == 10.0  # no other candidate
 
 
 def test_capped_ips_give_no_candidates_and_are_reported() -> None:
@@ -78,13 +83,30 @@ def test_labels_come_from_login_tied_profiles_without_shared_events() -> None:
         clusters, identifier_histories(observations), LinkingSettings(),
         {i: [(ip, ua, ts) for j, ip, ua, ts in observations if j == i] for i, *_ in observations},
     )  # fmt: skip
-    assert examples.X.shape[1] == len(FEATURES)
-    assert set(examples.y.tolist()) == {0, 1}
-    positives = examples.X[examples.y == 1]
+    X, y, groups = examples.matrix()
+    assert X.shape[1] == len(FEATURES)
+    assert set(y.tolist()) == {0, 1}
+    positives = X[y == 1]
     # the held-out laptop does not see its own login event in the rest of its profile
     shared_ua = FEATURES.index("shared_ip_user_agents")
     assert all(row[shared_ua] == 0 for row in positives)
-    assert set(examples.groups.tolist()) <= {0, 1}
+    assert set(groups.tolist()) <= {0, 1}
+    # every profile query is also decided with its owner taken away: the other
+    # profile is then the only candidate, and its context says it leads nobody
+    laptop_query = next(q for q in examples.queries if q.family == "profile" and q.has_owner)
+    assert len(laptop_query.absent) == len(laptop_query.rows) - 1
+    lead = FEATURES.index("rarity_lead")
+    assert all(row[lead] == 10.0 for row in laptop_query.absent)
+
+
+def test_decisions_with_and_without_the_owner() -> None:
+    assert decide([0.9, 0.2], margin=0.1) == (0, 0.9)
+    assert decide([0.9, 0.85], margin=0.1) is None  # too close to call
+    assert decide([], margin=0.1) is None
+    owner_first = Query("profile", 0, [[0.0], [0.0]], absent=[[0.0]])
+    scores, right, owned = simulated_decisions([owner_first], [[0.9, 0.3, 0.6]], margin=0.1)
+    # with the owner: right at 0.9; without it: the housemate (0.6) would be wrong
+    assert scores.tolist() == [0.9, 0.6] and right.tolist() == [1, 0] and owned == 1
 
 
 def test_threshold_uses_a_confidence_bound() -> None:
@@ -105,14 +127,15 @@ def test_model_conventions_and_persistence(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(600, len(FEATURES)))
     y = (X[:, 0] + 0.2 * rng.normal(size=600) > 0).astype(int)
-    model = LinkModel(target_precision=0.95)
-    assert model.get_params()["target_precision"] == 0.95
+    model = LinkModel(max_iter=50)
+    assert model.get_params()["max_iter"] == 50
     with pytest.raises(NotFittedError):
         model.predict_proba(X)
     assert model.fit(X, y) is model
-    assert 0 < model.threshold_ < 1
+    assert model.threshold_ > 1  # no threshold chosen yet: links nothing
+    model.thresholds_ = {"profile": 0.7, "device": 0.9}
+    assert model.threshold_ == 0.7
     assert model.predict_proba(X).shape == (600, 2)
-    assert model.evaluate(X, y)["precision"] >= 0.95
     save(model, {"version": "t", "features": list(FEATURES)}, tmp_path)
     again, metadata = load(tmp_path)
     assert metadata["version"] == "t" and "sklearn_version" in metadata

@@ -1,0 +1,133 @@
+"""The model card written beside a trained link model.
+
+What a data engineer needs to trust (or refuse) a model: the data it learned
+from, its features, the precision-recall and calibration curves of its
+out-of-fold scores (PNG images), permutation feature importances on customers
+it was not fitted on, and each threshold with the reason it was chosen.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CARD_FILE", "read_card", "write_card"]
+
+CARD_FILE = "model-card.json"
+PR_CURVE_FILE = "precision-recall.png"
+CALIBRATION_FILE = "calibration.png"
+
+
+def write_card(
+    folder: Path,
+    metadata: dict[str, Any],
+    *,
+    scores: np.ndarray[Any, Any],
+    labels: np.ndarray[Any, Any],
+    importances: dict[str, dict[str, float]],
+) -> dict[str, Any]:
+    """Write the card (JSON) and its two images into ``folder``; returns the card."""
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import precision_recall_curve
+
+    folder.mkdir(parents=True, exist_ok=True)
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    observed, predicted = calibration_curve(labels, scores, n_bins=10, strategy="quantile")
+    _plot_pr(folder / PR_CURVE_FILE, recall, precision)
+    _plot_calibration(folder / CALIBRATION_FILE, predicted, observed)
+    card = {
+        "version": metadata.get("version"),
+        "data": {
+            "observations": metadata.get("observations"),
+            "customers": metadata.get("customers"),
+            "queries": metadata.get("queries"),
+            "pairs": metadata.get("pairs"),
+            "excluded_ips": metadata.get("excluded_ips"),
+        },
+        "features": metadata.get("features"),
+        "pair_metrics_out_of_fold": metadata.get("held_out"),
+        "thresholds": {
+            family: {
+                "threshold": metadata["thresholds"][family],
+                "why": _why(family, estimate),
+                "estimated": estimate,
+            }
+            for family, estimate in metadata.get("estimated", {}).items()
+        },
+        "calibration": [
+            {"predicted": round(float(p), 4), "observed": round(float(o), 4)}
+            for p, o in zip(predicted, observed, strict=True)
+        ],
+        "permutation_importance": importances,
+        "images": {"precision_recall": PR_CURVE_FILE, "calibration": CALIBRATION_FILE},
+        "settings": metadata.get("settings"),
+        "seconds": metadata.get("seconds"),
+    }
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=2, default=float) + "\n")
+    return card
+
+
+def read_card(folder: Path) -> dict[str, Any] | None:
+    path = folder / CARD_FILE
+    if not path.exists():
+        return None
+    card: dict[str, Any] = json.loads(path.read_text())
+    return card
+
+
+def _why(family: str, estimate: dict[str, Any]) -> str:
+    target = estimate["target"]
+    if not estimate["reached"]:
+        best = estimate["best_reachable"]
+        return (
+            f"no threshold reaches {target} (95% lower bound of the precision of simulated "
+            f"decisions); the best reachable is {best['precision_lower_bound']:.4f} at recall "
+            f"{best['recall']:.4f}: this family links nothing"
+        )
+    kind = "pairs" if family == "device" else "decisions (owner present and taken away)"
+    return (
+        f"the lowest score at which the 95% lower bound of precision over out-of-fold {kind} "
+        f"reaches {target}: estimated precision {estimate['precision']:.4f}, recall "
+        f"{estimate['recall']:.4f} ({estimate['accepted']} accepted)"
+    )
+
+
+def _plot_pr(path: Path, recall: Any, precision: Any) -> None:
+    figure, axes = _figure()
+    axes.plot(recall, precision, color="#1f77b4")
+    axes.set_xlabel("recall")
+    axes.set_ylabel("precision")
+    axes.set_title("Link model: precision-recall (out-of-fold pairs)")
+    axes.set_ylim(0, 1.02)
+    _save(figure, path)
+
+
+def _plot_calibration(path: Path, predicted: Any, observed: Any) -> None:
+    figure, axes = _figure()
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    axes.plot(predicted, observed, marker="o", color="#d62728", label="link model")
+    axes.set_xlabel("predicted probability")
+    axes.set_ylabel("observed share of true links")
+    axes.set_title("Link model: calibration (out-of-fold pairs)")
+    axes.legend(loc="upper left")
+    _save(figure, path)
+
+
+def _figure() -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    return pyplot.subplots(figsize=(6, 4.5), dpi=100)
+
+
+def _save(figure: Any, path: Path) -> None:
+    from matplotlib import pyplot
+
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    pyplot.close(figure)
