@@ -1,27 +1,28 @@
 """Model-scored links: self-supervised training that simulates the decisions, and proposals.
 
-At prediction, each anonymous cluster (cookies and devices only) looks at the
-clusters it shares a usable IP with and links to the best one when its score
-clears the threshold and leads the runner-up by ``margin`` (:func:`decide`).
-There are two families of candidates, each with its own threshold:
+At prediction, each anonymous cluster (cookies and devices only, never seen with an
+e-mail, phone, user_id or loyalty card) makes two decisions, each with its own
+threshold:
 
-- ``profile``: identified profiles (holding an e-mail, phone, user_id or
-  loyalty card) — a cookie of a browser that once logged in, a tablet that never
-  does;
-- ``device``: other anonymous clusters — the successive cookies of a browser
-  that never logs in.
+- ``profile``: the identified profile it belongs to — the best one, when it clears
+  the threshold and leads the runner-up by ``margin`` (:func:`decide`);
+- ``device``: the single cookie or device, anywhere (in a profile or not), that is
+  the same browser under another cookie — its best candidate over the threshold.
+  One browser holds one cookie at a time, so a cookie links to one other at most;
+  a never-logged-in browser's cookies chain, and a chain reaching a logged-in
+  cookie reaches its profile.
 
-Labels without hand labelling: every device of a login-tied profile (its
-cookies and device IDs sharing a user agent), and every single cookie of such a
-device, is held out as if it were anonymous and becomes a *query* against the
-same kind of candidates, its own profile (or device) being the right answer.
-Each query is decided twice: with its owner among the candidates, and with the
-owner taken away — the case that breaks precision on real data, where the
-device belongs to somebody with no identified profile (a housemate who never
-logs in) and the only candidates are the wrong ones. The threshold is chosen
-on those decisions, scored out of fold (customers split in ``folds``), so the
-precision it promises is the precision of decisions, not of pairs; it is the
-95% lower bound that must reach the target.
+Labels without hand labelling: every device of a login-tied profile (its cookies
+and device IDs sharing a user agent), and every single cookie, is held out as if it
+were anonymous and becomes a *query* against the same kind of candidates, its own
+profile or its own browser's cookies being the right answer. Each query is decided
+twice: with its owner among the candidates, and with the owner taken away — the
+case that breaks precision on real data, where the device belongs to somebody with
+no identified profile (a housemate who never logs in) and only wrong candidates are
+left. Both cases count equally (a conservative prior). Thresholds are chosen on
+those decisions, scored out of fold (customers split in ``folds``): the 95% lower
+bound of their precision must reach the target, or the family links nothing; when
+no family can, training fails with :class:`TargetUnreachable`.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ class Query:
 
     def row_labels(self) -> list[int]:
         if self.family == "device":
-            return self.labels
+            return self.labels + [0] * len(self.absent)
         owner = [int(self.has_owner and n == 0) for n in range(len(self.rows))]
         return owner + [0] * len(self.absent)
 
@@ -179,6 +180,23 @@ def simulated_decisions(
     return array[:, 0], array[:, 1].astype(int), owned
 
 
+def _device_decisions(
+    queries: Sequence[Query], scores: Sequence[Sequence[float]]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int]:
+    """A device query links to its best candidate: right when that is one of its own
+    browser's cookies; and again with its own browser's cookies taken away (wrong)."""
+    made: list[tuple[float, int]] = []
+    for query, s in zip(queries, scores, strict=True):
+        present, rest = list(s[: len(query.rows)]), list(s[len(query.rows) :])
+        if present:
+            best = max(range(len(present)), key=lambda n: (present[n], -n))
+            made.append((present[best], query.labels[best]))
+        if rest:
+            made.append((max(rest), 0))
+    array = np.array(made, dtype=float).reshape(-1, 2)
+    return array[:, 0], array[:, 1].astype(int), sum(1 for q in queries if q.has_owner)
+
+
 def _evidence(
     clusters: Sequence[Sequence[Identifier]], histories: Mapping[Identifier, Mapping[str, IpStats]]
 ) -> dict[int, Evidence]:
@@ -232,8 +250,8 @@ def training_examples(
                 queries.append(Query("profile", n, rows, absent=with_context(others)))
             elif others:  # its owner is no candidate: any link would be wrong
                 queries.append(Query("profile", n, with_context(others), has_owner=False))
-    # a cookie against the other cookies on its IPs, as if all were anonymous: its own
-    # browser's other cookies are right, every other device's are wrong
+    # every cookie and device against the other cookies and devices on its IPs, as if
+    # all were anonymous: its own browser's other cookies are right, all else is wrong
     cookies_of = {
         m: (n, d, cluster_evidence([m], histories, account_types=IDENTITY_TYPES))
         for d, (n, group, _) in enumerate(pool)
@@ -243,16 +261,19 @@ def training_examples(
     index = {m: k for k, m in enumerate(keys)}
     cookies_by_ip = _by_ip({index[m]: cookies_of[m][2] for m in keys}, excluded)
     for m in keys:
+        # a device of one identifier (an app, a browser that kept its cookie) has no
+        # right answer: every link it makes is wrong, as for anonymous ones at prediction
         n, d, alone = cookies_of[m]
-        if len(pool[d][1]) < 2:
-            continue
         usable = set(alone.ips) - excluded.keys()
         near = sorted({k for ip in usable for k in cookies_by_ip.get(ip, ())} - {index[m]})
         if not near:
             continue
-        rows = with_context([feats(alone, cookies_of[keys[k]][2]) for k in near])
+        raw_rows = [feats(alone, cookies_of[keys[k]][2]) for k in near]
         labels = [int(cookies_of[keys[k]][1] == d) for k in near]
-        queries.append(Query("device", n, rows, has_owner=any(labels), labels=labels))
+        others = [r for r, label in zip(raw_rows, labels, strict=True) if not label]
+        absent = with_context(others) if any(labels) else []
+        rows = with_context(raw_rows)
+        queries.append(Query("device", n, rows, any(labels), absent=absent, labels=labels))
     return Examples(queries, excluded)
 
 
@@ -327,10 +348,8 @@ def train_model(
     for family in FAMILIES:
         chosen = [(q, s) for q, s in zip(examples.queries, per_query, strict=True)
                   if q.family == family]  # fmt: skip
-        if family == "device":  # every pair over the threshold links
-            scores = np.array([x for _, s in chosen for x in s], dtype=float)
-            right = np.array([x for q, _ in chosen for x in q.labels], dtype=int)
-            owned = int(right.sum())
+        if family == "device":
+            scores, right, owned = _device_decisions([q for q, _ in chosen], [s for _, s in chosen])
         else:
             scores, right, owned = simulated_decisions(
                 [q for q, _ in chosen], [s for _, s in chosen], settings.margin
@@ -460,22 +479,33 @@ def propose_links(
     model: LinkModel,
     settings: LinkingSettings,
 ) -> Proposal:
-    """Each anonymous cluster decides against identified profiles, and against other
-    anonymous clusters (:func:`decide`); decisions over the family's threshold link."""
+    """Each anonymous cluster decides against identified profiles (:func:`decide`),
+    and is paired with every single cookie or device elsewhere, in a profile or not
+    (the same browser under another cookie): each family over its threshold links."""
     evidence = _evidence(clusters, histories)
     degrees = ip_degrees(evidence)
     anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips]
     identified = [n for n, ev in evidence.items() if ev.has_account]
-    links: list[Link] = []
+    # single devices, keyed by negative numbers beside the clusters' own
+    devices = sorted(m for members in clusters for m in members
+                     if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
+    owner = {m: n for n, members in enumerate(clusters) for m in members}
+    keyed: dict[int, Evidence] = dict(evidence)
+    for k, m in enumerate(devices):
+        keyed[-1 - k] = cluster_evidence([m], histories, account_types=IDENTITY_TYPES)
+    links: dict[tuple[Identifier, Identifier], Link] = {}
     refused: list[Conflict] = []
     stats: dict[str, Any] = {"anonymous_clusters": len(anonymous)}
-    for family, targets in (("profile", identified), ("device", anonymous)):
+    device_keys = [-1 - k for k in range(len(devices))]
+    for family, targets in (("profile", identified), ("device", device_keys)):
         threshold = model.thresholds_[family]
-        pairs, excluded = candidate_pairs(anonymous, targets, evidence, degrees,
+        pairs, excluded = candidate_pairs(anonymous, targets, keyed, degrees,
                                           cap=settings.ip_cap)  # fmt: skip
         ranked: dict[int, list[tuple[int, list[float]]]] = {}
         for a, b in pairs:
-            row = features(evidence[a], evidence[b], degrees, cap=settings.ip_cap)
+            if b < 0 and owner[devices[-1 - b]] == a:
+                continue  # its own member
+            row = features(keyed[a], keyed[b], degrees, cap=settings.ip_cap)
             ranked.setdefault(a, []).append((b, row))
         counts = {"pairs": len(pairs), "accepted": 0, "ambiguous": 0, "below_threshold": 0}
         order = sorted(ranked)
@@ -491,11 +521,15 @@ def propose_links(
             scores = flat[start : start + len(options)].tolist()
             start += len(options)
             anchor = min(clusters[a])
-            if family == "device":  # pair by pair: a browser's cookies are all right
-                for (b, _), score in zip(options, scores, strict=True):
-                    if score >= threshold and a < b:
-                        counts["accepted"] += 1
-                        links.append(Link(anchor, min(clusters[b]), "model", score))
+            if family == "device":  # its best candidate: one browser, one predecessor
+                b, score = max(zip((o for o, _ in options), scores, strict=True),
+                               key=lambda bs: (bs[1], -bs[0]))  # fmt: skip
+                if score >= threshold:
+                    low, high = sorted((anchor, devices[-1 - b]))
+                    counts["accepted"] += (low, high) not in links
+                    links.setdefault((low, high), Link(low, high, "model", score))
+                else:
+                    counts["below_threshold"] += 1
                 continue
             chosen = decide(scores, settings.margin)
             best = chosen[0] if chosen else max(range(len(scores)), key=lambda n: scores[n])
@@ -511,11 +545,11 @@ def propose_links(
                 refused.append(Conflict(low, high, "model", reason))
             else:
                 counts["accepted"] += 1
-                links.append(Link(anchor, member, "model", chosen[1]))
+                links.setdefault((low, high), Link(low, high, "model", chosen[1]))
         stats[family] = counts
         stats["excluded_ips"] = len(excluded)
     stats["accepted"] = len(links)
-    return Proposal(links, refused, stats)
+    return Proposal(list(links.values()), refused, stats)
 
 
 def _closest_member(
