@@ -24,6 +24,7 @@ from graph.errors import IdgraphError, InputError, NotFound
 from graph.ingest import IngestReport, RejectFile
 from graph.readers import FORMATS, detect_format, read_records
 from graph.resolution import resolve as resolve_profiles
+from ml.worlds import BENCH_WORLDS as WORLD_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -657,11 +658,28 @@ def _json_argument(text: str, name: str) -> Any:
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--days", type=click.IntRange(min=14), default=90, show_default=True)
-def generate(persons: int, output: Path, seed: int, days: int) -> None:
+@click.option(
+    "--world",
+    type=click.Choice(sorted(WORLD_NAMES)),
+    help="Start from a named world of bench/quality.py (its seed and size unless given).",
+)
+@click.pass_context
+def generate(
+    ctx: click.Context, persons: int, output: Path, seed: int, days: int, world: str | None
+) -> None:
     """Synthetic events (events.jsonl) with ground truth (truth.csv) and expected counts."""
     from ml.synthetic import generate as generate_data
+    from ml.worlds import WorldParams
+    from ml.worlds import world as named_world
 
-    data = generate_data(output, persons=persons, seed=seed, days=days)
+    params = named_world(world) if world else WorldParams()
+    given: dict[str, Any] = {
+        name: value
+        for name, value in (("persons", persons), ("seed", seed), ("days", days))
+        if not world or ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+    }
+    data = generate_data(output, params=params.replace(**given))
+    persons = data.manifest["persons"]
     expected = data.manifest["expected"]
     click.echo(
         f"{expected['lines']} lines for {persons} persons in {data.events_path} "

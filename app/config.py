@@ -54,6 +54,9 @@ class Config:
     quarantine_thresholds: Mapping[str, int] = field(default_factory=dict)
     #: quarantine devices, cookies, e-mails, phones linked to two user_ids or loyalty_ids
     quarantine_shared: bool = True
+    #: a phone or e-mail used with one person, then (this many days later or more)
+    #: with another, was handed on (a recycled number): it links neither
+    handover_days: float = 30.0
     #: ``POST /v1/events`` updates profiles of the identifiers it saw (False: only resolve does)
     realtime_updates: bool = True
     #: link model: IPs seen with more clusters than this are not used for candidates

@@ -54,6 +54,7 @@ class Resources:
                 **self.config.quarantine_thresholds,
             },
             quarantine_shared=self.config.quarantine_shared,
+            handover_days=self.config.handover_days,
             purchase_types=self.config.purchase_types,
         )
 

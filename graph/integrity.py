@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_QUARANTINE",
     "IDENTITY_TYPES",
+    "MODEL_JOINS_IDENTIFIED",
     "ClusterResult",
     "Conflict",
     "IdAssignment",
@@ -65,6 +66,8 @@ RECYCLABLE_TYPES = frozenset({"phone", "email"})
 DEFAULT_HANDOVER_DAYS = 30.0
 DAY_MS = 86_400_000
 KIND_RANK = {"deterministic": 0, "model": 1}
+#: the reason recorded when a model link would join two identified profiles
+MODEL_JOINS_IDENTIFIED = "model links never join two identified profiles"
 #: a profile's strongest identifiers, strongest first (explanations, ID ties)
 ANCHOR_ORDER = ("user_id", "email", "phone", "loyalty_id", "device_id", "cookie_id")
 
@@ -143,6 +146,11 @@ def cluster(
         ra, rb = find(link.a), find(link.b)
         if ra == rb:
             continue
+        if link.kind == "model" and _identified(counts[ra]) and _identified(counts[rb]):
+            # weak evidence attaches anonymous devices; joining two customers who
+            # each have an identity takes identity evidence
+            result.conflicts.append(Conflict(low, high, link.kind, MODEL_JOINS_IDENTIFIED))
+            continue
         merged = counts[ra] + counts[rb]
         broken = sorted(t for t, limit in limits.items() if merged[t] > limit)
         if broken:
@@ -160,6 +168,10 @@ def cluster(
         groups[find(node)].append(node)
     result.clusters = sorted(groups.values(), key=lambda g: (-len(g), g[0]))
     return result
+
+
+def _identified(counts: Counter[str]) -> bool:
+    return any(counts[t] for t in IDENTITY_TYPES)
 
 
 def identity_degrees(links: Iterable[tuple[Identifier, Identifier]]) -> Counter[Identifier]:

@@ -139,14 +139,22 @@ def _components(
 
 
 def merged_persons(
-    predicted: Mapping[Identifier, str], truth: Mapping[Identifier, Iterable[str]]
+    predicted: Mapping[Identifier, str],
+    truth: Mapping[Identifier, Iterable[str]],
+    *,
+    types: Iterable[str] | None = ("email", "phone", "user_id", "loyalty_id"),
 ) -> int:
-    """Persons whose identifiers share a profile with another person's (over the
-    identifiers of one true person each). Cost: O(n)."""
+    """Persons whose identifiers share a profile with another person's, over the
+    identifiers of one true person each. By default only identity identifiers
+    count (two customers merged); ``types=None`` counts every identifier (also a
+    person whose cookie sits in someone else's profile). Cost: O(n)."""
+    kinds = set(types) if types is not None else None
     persons_in: dict[str, set[str]] = defaultdict(set)
     for identifier, owners in truth.items():
         owners = set(owners)
-        if len(owners) == 1 and identifier in predicted:
+        if len(owners) != 1 or identifier not in predicted:
+            continue
+        if kinds is None or identifier.type in kinds:
             persons_in[predicted[identifier]].add(next(iter(owners)))
     return sum(len(persons) for persons in persons_in.values() if len(persons) > 1)
 

@@ -8,12 +8,14 @@ import json
 import random
 from typing import Any
 
+import pytest
+
 from app.resources import Resources
 from graph.events import Identifier
 from graph.readers import read_records
 from graph.resolution import ResolveSettings, resolve
 from ml.evaluation import evaluate, read_truth
-from ml.synthetic import GeneratedData
+from ml.synthetic import GeneratedData, generate
 from tests.conftest import login_event as event
 
 
@@ -70,6 +72,12 @@ def test_split_keeps_the_id_on_one_part_and_points_the_other_back(
         event("1", user_id="u1", cookie_id="c-shared"),
         event("2", cookie_id="c-shared", email="b@x.com"),
     )
+    # a cookie seen with two identities that nothing else ties is shared: it links
+    # neither; a data engineer who knows better releases it, and they become one
+    assert profile_id(client, "user_id", "u1") != profile_id(client, "email", "b@x.com")
+    response = client.put("/v1/quarantine/cookie_id/c-shared", json={"override": "release"})
+    assert response.status_code == 200
+    resolve(resources.store, resources.registry, resources.resolve_settings())
     (only,) = {profile_id(client, "user_id", "u1"), profile_id(client, "email", "b@x.com")}
     # a data engineer forces the shared cookie into quarantine: the profile splits
     response = client.put("/v1/quarantine/cookie_id/c-shared", json={"override": "force"})
@@ -120,11 +128,24 @@ def test_realtime_updates_match_a_full_resolve_in_any_order(
     assert partition(resources) == realtime
 
 
+@pytest.fixture(scope="module")
+def trap_data(tmp_path_factory: pytest.TempPathFactory) -> GeneratedData:
+    """300 persons whose till placeholder e-mail was typed for several loyalty cards."""
+    data = generate(tmp_path_factory.mktemp("traps"), persons=300, seed=12)
+    cards = set()
+    for line in data.events_path.read_text().splitlines():
+        if "noemail@shopmail.com" in line and line.endswith("}"):
+            event = json.loads(line)
+            cards |= {i["value"] for i in event["identifiers"] if i["type"] == "loyalty_id"}
+    assert len(cards) >= 2, "the generated data must contain the placeholder trap"
+    return data
+
+
 def test_placeholders_and_family_devices_glue_no_customers(
-    resources: Resources, small_data: GeneratedData
+    resources: Resources, trap_data: GeneratedData
 ) -> None:
-    truth = read_truth(small_data.truth_path)
-    resources.ingester().ingest_records(read_records(small_data.events_path, "jsonl"))
+    truth = read_truth(trap_data.truth_path)
+    resources.ingester().ingest_records(read_records(trap_data.events_path, "jsonl"))
     unprotected = resolve(
         resources.store,
         resources.registry,

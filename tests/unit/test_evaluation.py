@@ -41,3 +41,21 @@ def test_shared_values_are_excluded_but_counted(tmp_path: Path) -> None:
     assert truth[I("device_id", "tab")] == {"A", "B"}
     q = evaluate({I("email", "a1"): "p", I("device_id", "tab"): "p", I("email", "b1"): "q"}, truth)
     assert (q.items, q.excluded, q.over_merged_profiles) == (2, 1, 0)
+
+
+def test_merged_and_mixed_persons_and_anonymous_devices_linked() -> None:
+    from ml.evaluation import anonymous_linked, merged_persons
+
+    cookie_b, cookie_a = I("cookie_id", "cb"), I("cookie_id", "ca")
+    truth = {**TRUTH, cookie_b: {"B"}, cookie_a: {"A"}}
+    # B's anonymous cookie in A's profile: a mixed profile, but no two customers merged
+    wrong_cookie = {A1: "p", A2: "p", cookie_b: "p", B1: "q", B2: "q", cookie_a: "r"}
+    assert merged_persons(wrong_cookie, truth) == 0
+    assert merged_persons(wrong_cookie, truth, types=None) == 2
+    # two customers' identities in one profile
+    assert merged_persons({A1: "p", B1: "p", A2: "x", B2: "y"}, truth) == 2
+    # anonymous devices: never seen with an identity identifier (B's cookie was, in a
+    # login with B's e-mail, so it does not count); A's cookie is in no profile of A
+    links = [(cookie_b, B1)]
+    assert anonymous_linked(wrong_cookie, truth, links) == (0.0, 1)
+    assert anonymous_linked({**wrong_cookie, cookie_a: "p"}, truth, links) == (1.0, 1)

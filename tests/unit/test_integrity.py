@@ -202,3 +202,16 @@ def test_unchanged_clusters_keep_their_ids_and_ties_go_by_id_not_order() -> None
     tie = {U1: "p2", E1: "p1"}
     assert assign_ids_with_lineage([[U1, E1]], tie).ids == ["p1"]
     assert assign_ids_with_lineage([[E1, U1]], tie).ids == ["p1"]
+
+
+def test_model_links_never_join_two_identified_profiles() -> None:
+    from graph.integrity import MODEL_JOINS_IDENTIFIED, Link
+
+    c2 = I("cookie_id", "c2")
+    links = [Link(U1, C1), Link(E2, c2), Link(C1, c2, "model", 0.999)]
+    result = cluster([U1, C1, E2, c2], links)
+    assert members(result) == {frozenset({U1, C1}), frozenset({E2, c2})}
+    assert [c.reason for c in result.conflicts] == [MODEL_JOINS_IDENTIFIED]
+    # an anonymous cookie is attached by the same link
+    anonymous = cluster([U1, C1, c2], [Link(U1, C1), Link(C1, c2, "model", 0.999)])
+    assert members(anonymous) == {frozenset({U1, C1, c2})}
