@@ -29,6 +29,7 @@ __all__ = [
     "features",
     "identifier_histories",
     "ip_degrees",
+    "ua_surprisal",
     "with_context",
 ]
 
@@ -38,6 +39,8 @@ HOUR_MS = 3_600_000
 NO_CONTINUITY = 365.0
 #: an IP seen with at most this many clusters is rare (a home, not a network)
 RARE_IP_CLUSTERS = 3
+#: surprisal of a user agent that no statistics were given for
+UNKNOWN_SURPRISAL = 10.0
 
 
 @dataclass
@@ -139,8 +142,23 @@ def evidence_without_events(
 
 
 def ip_degrees(evidence: Mapping[K, Evidence]) -> Counter[str]:
-    """How many clusters each IP was seen with."""
-    return Counter(ip for ev in evidence.values() for ip in ev.ips)
+    """How many devices each IP was seen with: each identified cluster counts once,
+    anonymous clusters once per distinct set of user agents on that IP (once each
+    when they have none) — a browser
+    that renews its cookie every few days is one device, not dozens (a home must not
+    look like a carrier NAT because its browsers churn cookies)."""
+    degrees: Counter[str] = Counter()
+    anonymous: dict[str, set[frozenset[str]]] = defaultdict(set)
+    for ev in evidence.values():
+        for ip, stats in ev.ips.items():
+            agents = frozenset(ua for ua in stats.uas if ua)
+            if ev.has_account or not agents:  # without a user agent: a device of its own
+                degrees[ip] += 1
+            else:
+                anonymous[ip].add(agents)
+    for ip, devices in anonymous.items():
+        degrees[ip] += len(devices)
+    return degrees
 
 
 def candidate_pairs(
@@ -191,6 +209,7 @@ FEATURES = (
     "same_user_agent_overlap_days",
     "shared_rare_ips",
     "ip_user_agent_rarity",
+    "shared_user_agent_surprisal",
     "log_events_a",
     "log_events_b",
     "ips_a",
@@ -217,8 +236,26 @@ def with_context(rows: list[list[float]]) -> list[list[float]]:
     return out
 
 
-def features(a: Evidence, b: Evidence, degrees: Mapping[str, int], *, cap: int) -> list[float]:
+def ua_surprisal(evidence: Mapping[K, Evidence]) -> dict[str, float]:
+    """How rare each user agent is: log(clusters / clusters seen with it). A browser
+    version half the town runs says little; a rare one says a lot."""
+    counts: Counter[str] = Counter(
+        ua for ev in evidence.values() for ua in {u for s in ev.ips.values() for u in s.uas if u}
+    )
+    total = max(1, len(evidence))
+    return {ua: math.log(total / n) for ua, n in counts.items()}
+
+
+def features(
+    a: Evidence,
+    b: Evidence,
+    degrees: Mapping[str, int],
+    *,
+    cap: int,
+    agents: Mapping[str, float] | None = None,
+) -> list[float]:
     """The pair's :data:`FEATURES` but the last (``a`` usually anonymous). Pure.
+    ``agents``: :func:`ua_surprisal` (without it, shared user agents count as rare).
 
     Deliberately absent: how many candidates ``a`` has. In training a held-out
     device always has its own profile among them, so "one candidate" would mean
@@ -232,6 +269,7 @@ def features(a: Evidence, b: Evidence, degrees: Mapping[str, int], *, cap: int) 
     allocation = sum(1 / max(degrees.get(ip, 2), 2) for ip in shared)
     same_days = same_hours = days_a = days_b = shared_ua = 0
     rarity = 0.0  # shared (IP, user agent) pairs, a rare IP counting more
+    surprise = 0.0  # the rarest user agent they share
     continuity = NO_CONTINUITY
     overlap = 0.0  # one browser holds one cookie at a time: concurrent use is two devices
     for ip in shared:
@@ -245,6 +283,7 @@ def features(a: Evidence, b: Evidence, degrees: Mapping[str, int], *, cap: int) 
                 continue
             shared_ua += 1
             rarity += 1 / math.log(1 + max(degrees.get(ip, 2), 2))
+            surprise = max(surprise, (agents or {}).get(ua, UNKNOWN_SURPRISAL))
             (fa, la), (fb, lb) = sa.uas[ua], sb.uas[ua]
             gap = max(fb - la, fa - lb, 0) / DAY_MS  # 0 when the periods overlap
             continuity = min(continuity, gap)
@@ -271,6 +310,7 @@ def features(a: Evidence, b: Evidence, degrees: Mapping[str, int], *, cap: int) 
         overlap,
         float(sum(1 for ip in shared if degrees.get(ip, 0) <= RARE_IP_CLUSTERS)),
         rarity,
+        surprise,
         math.log1p(a.events),
         math.log1p(b.events),
         float(len(a.ips)),

@@ -48,6 +48,7 @@ from ml.evidence import (
     features,
     identifier_histories,
     ip_degrees,
+    ua_surprisal,
     with_context,
 )
 from ml.model import LinkModel, choose_threshold, precision_curve
@@ -215,13 +216,14 @@ def training_examples(
     """Queries from login-tied profiles (see the module docstring)."""
     evidence = _evidence(clusters, histories)
     degrees = ip_degrees(evidence)
+    agents = ua_surprisal(evidence)
     identified = [n for n, ev in evidence.items() if ev.has_account]
     _, excluded = candidate_pairs([], identified, evidence, degrees, cap=settings.ip_cap)
     observations = raw_observations or {}
     cap = settings.ip_cap
 
     def feats(a: Evidence, b: Evidence) -> list[float]:
-        return features(a, b, degrees, cap=cap)
+        return features(a, b, degrees, cap=cap, agents=agents)
 
     by_ip = _by_ip({n: evidence[n] for n in identified}, excluded)
     queries: list[Query] = []
@@ -260,10 +262,17 @@ def training_examples(
     keys = sorted(cookies_of)
     index = {m: k for k, m in enumerate(keys)}
     cookies_by_ip = _by_ip({index[m]: cookies_of[m][2] for m in keys}, excluded)
+    identity_events: dict[int, set[tuple[str, int]]] = {}
+    for n, members in enumerate(clusters):
+        identity_events[n] = {(ip, ts) for i in members if i.type in IDENTITY_TYPES
+                              for ip, _, ts in observations.get(i, ())}  # fmt: skip
     for m in keys:
         # a device of one identifier (an app, a browser that kept its cookie) has no
         # right answer: every link it makes is wrong, as for anonymous ones at prediction
-        n, d, alone = cookies_of[m]
+        n, d, _ = cookies_of[m]
+        # held out without its logins: an anonymous cookie has none
+        alone = evidence_without_events([m], observations, identity_events[n],
+                                        account_types=IDENTITY_TYPES)  # fmt: skip
         usable = set(alone.ips) - excluded.keys()
         near = sorted({k for ip in usable for k in cookies_by_ip.get(ip, ())} - {index[m]})
         if not near:
@@ -484,6 +493,7 @@ def propose_links(
     (the same browser under another cookie): each family over its threshold links."""
     evidence = _evidence(clusters, histories)
     degrees = ip_degrees(evidence)
+    agents = ua_surprisal(evidence)
     anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips]
     identified = [n for n, ev in evidence.items() if ev.has_account]
     # single devices, keyed by negative numbers beside the clusters' own
@@ -505,7 +515,7 @@ def propose_links(
         for a, b in pairs:
             if b < 0 and owner[devices[-1 - b]] == a:
                 continue  # its own member
-            row = features(keyed[a], keyed[b], degrees, cap=settings.ip_cap)
+            row = features(keyed[a], keyed[b], degrees, cap=settings.ip_cap, agents=agents)
             ranked.setdefault(a, []).append((b, row))
         counts = {"pairs": len(pairs), "accepted": 0, "ambiguous": 0, "below_threshold": 0}
         order = sorted(ranked)

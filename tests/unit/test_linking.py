@@ -53,9 +53,14 @@ def test_features_of_a_churned_cookie() -> None:
 
 
 def test_capped_ips_give_no_candidates_and_are_reported() -> None:
-    clusters = {n: cluster_evidence([I("cookie_id", f"c{n}")], identifier_histories(
-        [obs(I("cookie_id", f"c{n}"), "100.64.0.1", UA_PHONE, 1)]), account_types=IDENTITY_TYPES)
-        for n in range(5)}  # fmt: skip
+    # five different phones behind one carrier NAT address
+    histories = identifier_histories(
+        [obs(I("cookie_id", f"c{n}"), "100.64.0.1", f"Phone/{n}", 1) for n in range(5)]
+    )
+    clusters = {
+        n: cluster_evidence([I("cookie_id", f"c{n}")], histories, account_types=IDENTITY_TYPES)
+        for n in range(5)
+    }
     degrees = ip_degrees(clusters)
     pairs, excluded = candidate_pairs([0], [1, 2, 3, 4], clusters, degrees, cap=3)
     assert pairs == [] and excluded == {"100.64.0.1": 5}
@@ -143,3 +148,20 @@ def test_model_conventions_and_persistence(tmp_path: Path) -> None:
     assert (tmp_path / "link-model.json").exists()
     with pytest.raises(ValueError):
         LinkModel().fit(X, np.ones(600, dtype=int))
+
+
+def test_ip_degree_counts_devices_not_churned_cookies() -> None:
+    home, nat = "203.0.113.7", "100.64.0.9"
+    observations = [obs(I("cookie_id", f"c{n}"), home, UA_LAPTOP, n) for n in range(12)]
+    observations += [obs(I("user_id", "u1"), home, UA_PHONE, 1)]
+    observations += [obs(I("cookie_id", f"n{n}"), nat, f"Browser/{n}", 1) for n in range(12)]
+    observations += [obs(I("cookie_id", f"x{n}"), nat, None, 1) for n in range(3)]
+    histories = identifier_histories(observations)
+    clusters = {
+        i: cluster_evidence([i], histories, account_types=IDENTITY_TYPES) for i in histories
+    }
+    degrees = ip_degrees(clusters)
+    # twelve cookies of one browser and an identified profile: two devices at home
+    assert degrees[home] == 2
+    # twelve browsers, and three clusters without a user agent (one device each)
+    assert degrees[nat] == 15
