@@ -73,22 +73,22 @@ def train(res: Resources) -> dict[str, Any]:
 
 
 def model_card(res: Resources) -> dict[str, Any]:
-    """The current model's card, its metadata, and the last failed attempt if newer."""
+    """The current model's card and metadata, and the report of a training that failed
+    since it was saved (a successful training removes that report)."""
     folder = model_dir(res)
+    failed_path = folder / FAILED_FILE
+    failed = json.loads(failed_path.read_text()) if failed_path.exists() else None
     if not (folder / MODEL_FILE).exists():
-        failed = folder / FAILED_FILE
-        hint = f" (the last attempt failed: {json.loads(failed.read_text())['error']})" if (
-            failed.exists()) else ""  # fmt: skip
-        raise NotFound(f"no link model for graph {res.config.graph_name!r}{hint}; run "
-                       "`idgraph train`")  # fmt: skip
+        hint = f" (the last attempt failed: {failed['error']})" if failed else ""
+        raise NotFound(f"no link model for graph {res.config.graph_name!r}{hint}; "
+                       "run `idgraph train`")  # fmt: skip
     metadata = json.loads((folder / METADATA_FILE).read_text())
-    failed = folder / FAILED_FILE
     return {
         "version": metadata.get("version"),
         "path": str(folder),
         "card": read_card(folder),
         "metadata": metadata,
-        "last_failed_train": json.loads(failed.read_text()) if failed.exists() else None,
+        "last_failed_train": failed,
     }
 
 

@@ -37,6 +37,7 @@ from app.linking import resolve_all, train
 from app.resources import open_resources
 from graph.clustering import connected_components
 from graph.events import Identifier
+from graph.integrity import IDENTITY_TYPES
 from graph.readers import read_records
 from graph.resolution import resolve
 from ml.evaluation import anonymous_linked, evaluate, merged_persons, read_truth
@@ -126,7 +127,6 @@ def _link_precision(
     """Applied model links judged with the ground truth, per family: (right, judged).
     A link is judged when both its ends' deterministic profiles hold identifiers of
     one known person each; it is right when they share a person."""
-    identity = {"email", "phone", "user_id", "loyalty_id"}
     members: dict[str, set[Identifier]] = {}
     for identifier, profile in protected.items():
         members.setdefault(profile, set()).add(identifier)
@@ -134,7 +134,7 @@ def _link_precision(
     def persons(i: Identifier) -> tuple[set[str], bool]:
         group = members.get(protected.get(i, ""), {i})
         known = {next(iter(truth[m])) for m in group if len(truth.get(m, ())) == 1}
-        return known, any(m.type in identity for m in group)
+        return known, any(m.type in IDENTITY_TYPES for m in group)
 
     counts: dict[str, list[int]] = {"profile": [0, 0], "device": [0, 0]}
     for link in links:

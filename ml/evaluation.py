@@ -18,6 +18,7 @@ from pathlib import Path
 from graph.clustering import connected_components
 from graph.events import Identifier
 from graph.identifiers import Registry
+from graph.integrity import IDENTITY_TYPES
 from graph.store import GraphStore
 
 __all__ = [
@@ -142,7 +143,7 @@ def merged_persons(
     predicted: Mapping[Identifier, str],
     truth: Mapping[Identifier, Iterable[str]],
     *,
-    types: Iterable[str] | None = ("email", "phone", "user_id", "loyalty_id"),
+    types: Iterable[str] | None = IDENTITY_TYPES,
 ) -> int:
     """Persons whose identifiers share a profile with another person's, over the
     identifiers of one true person each. By default only identity identifiers
@@ -168,12 +169,13 @@ def anonymous_linked(
     an e-mail, phone, user_id or loyalty card) whose profile holds an identity
     identifier of their own person, over those whose person has one; and how many
     such devices there are."""
-    identity = {"email", "phone", "user_id", "loyalty_id"}
-    seen_with_identity = {x for a, b in links for x, y in ((a, b), (b, a)) if y.type in identity}
+    seen_with_identity = {
+        x for a, b in links for x, y in ((a, b), (b, a)) if y.type in IDENTITY_TYPES
+    }
     owner = {i: next(iter(p)) for i, p in ((i, set(p)) for i, p in truth.items()) if len(p) == 1}
     identities: dict[str, set[Identifier]] = defaultdict(set)
     for identifier, person in owner.items():
-        if identifier.type in identity:
+        if identifier.type in IDENTITY_TYPES:
             identities[person].add(identifier)
     members: dict[str, set[Identifier]] = defaultdict(set)
     for identifier, profile in predicted.items():

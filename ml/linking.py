@@ -68,7 +68,8 @@ __all__ = [
 ]
 
 DEVICE_TYPES = frozenset({"cookie_id", "device_id"})
-#: candidate families: identified profiles, and other anonymous clusters
+#: what an anonymous cluster is linked to: an identified profile, or the single cookie or
+#: device (anywhere) that is the same browser
 FAMILIES = ("profile", "device")
 
 
@@ -227,15 +228,12 @@ def training_examples(
 
     by_ip = _by_ip({n: evidence[n] for n in identified}, excluded)
     queries: list[Query] = []
-    pool: list[tuple[int, list[Identifier], Evidence]] = []  # (profile, device, evidence)
+    pool: list[tuple[int, list[Identifier]]] = []  # (profile, its device's identifiers)
     for n, members in enumerate(clusters):
         if not any(m.type in ACCOUNT_TYPES for m in members):
             continue
         devices = _devices(members, histories)
-        pool.extend(
-            (n, group, cluster_evidence(group, histories, account_types=IDENTITY_TYPES))
-            for group in devices
-        )
+        pool.extend((n, group) for group in devices)
         singles = [[m] for group in devices if len(group) > 1 for m in group]
         for unit in devices + singles:
             alone = cluster_evidence(unit, histories, account_types=IDENTITY_TYPES)
@@ -256,22 +254,23 @@ def training_examples(
     # all were anonymous: its own browser's other cookies are right, all else is wrong
     cookies_of = {
         m: (n, d, cluster_evidence([m], histories, account_types=IDENTITY_TYPES))
-        for d, (n, group, _) in enumerate(pool)
+        for d, (n, group) in enumerate(pool)
         for m in group
     }
     keys = sorted(cookies_of)
     index = {m: k for k, m in enumerate(keys)}
     cookies_by_ip = _by_ip({index[m]: cookies_of[m][2] for m in keys}, excluded)
-    identity_events: dict[int, set[tuple[str, int]]] = {}
-    for n, members in enumerate(clusters):
-        identity_events[n] = {(ip, ts) for i in members if i.type in IDENTITY_TYPES
-                              for ip, _, ts in observations.get(i, ())}  # fmt: skip
+    logins = {  # per profile: the events its identity identifiers were in
+        n: {(ip, ts) for i in clusters[n] if i.type in IDENTITY_TYPES
+            for ip, _, ts in observations.get(i, ())}
+        for n in {n for n, _ in pool}
+    }  # fmt: skip
     for m in keys:
-        # a device of one identifier (an app, a browser that kept its cookie) has no
-        # right answer: every link it makes is wrong, as for anonymous ones at prediction
+        # held out without its logins: an anonymous cookie has none. A device of one
+        # identifier (an app, a browser that kept its cookie) has no right answer:
+        # every link it makes is wrong, as for anonymous ones at prediction
         n, d, _ = cookies_of[m]
-        # held out without its logins: an anonymous cookie has none
-        alone = evidence_without_events([m], observations, identity_events[n],
+        alone = evidence_without_events([m], observations, logins[n],
                                         account_types=IDENTITY_TYPES)  # fmt: skip
         usable = set(alone.ips) - excluded.keys()
         near = sorted({k for ip in usable for k in cookies_by_ip.get(ip, ())} - {index[m]})
