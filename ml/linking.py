@@ -12,7 +12,7 @@ threshold:
   a never-logged-in browser's cookies chain, and a chain reaching a logged-in
   cookie reaches its profile.
 
-Labels without hand labelling: every device of a login-tied profile (its cookies
+Labels without hand labelling: every device of an identified profile (its cookies
 and device IDs sharing a user agent), and every single cookie, is held out as if it
 were anonymous and becomes a *query* against the same kind of candidates, its own
 profile or its own browser's cookies being the right answer. Each query is decided
@@ -37,7 +37,7 @@ import numpy as np
 
 from graph.errors import IdgraphError
 from graph.events import Identifier
-from graph.integrity import ACCOUNT_TYPES, IDENTITY_TYPES, Conflict, Link
+from graph.integrity import IDENTITY_TYPES, Conflict, Link
 from ml.evidence import (
     FEATURES,
     Evidence,
@@ -214,7 +214,7 @@ def training_examples(
     settings: LinkingSettings,
     raw_observations: Mapping[Identifier, Sequence[tuple[str, str | None, int]]] | None = None,
 ) -> Examples:
-    """Queries from login-tied profiles (see the module docstring)."""
+    """Queries from identified profiles (see the module docstring)."""
     evidence = _evidence(clusters, histories)
     degrees = ip_degrees(evidence)
     agents = ua_surprisal(evidence)
@@ -230,7 +230,7 @@ def training_examples(
     queries: list[Query] = []
     pool: list[tuple[int, list[Identifier]]] = []  # (profile, its device's identifiers)
     for n, members in enumerate(clusters):
-        if not any(m.type in ACCOUNT_TYPES for m in members):
+        if not any(m.type in IDENTITY_TYPES for m in members):
             continue
         devices = _devices(members, histories)
         pool.extend((n, group) for group in devices)
@@ -341,7 +341,8 @@ def train_model(
     X, y, groups = examples.matrix()
     if len(np.unique(y)) < 2:
         raise TargetUnreachable(
-            "not enough login-tied devices to learn from (no positive and negative examples)",
+            "not enough devices of identified customers to learn from "
+            "(no positive and negative examples)",
             {"queries": len(examples.queries), "pairs": len(y)},
         )
     oof, importances = _out_of_fold_scores(X, y, groups, settings)
