@@ -284,7 +284,7 @@ def train(ctx: click.Context) -> None:
     no threshold reaches the target precision (IDGRAPH_LINK_TARGET_PRECISION).
     """
     from app.linking import train as train_link_model
-    from ml.linking import TargetUnreachable
+    from ml.training import TargetUnreachable
 
     with open_resources(_config(ctx)) as res:
         try:

@@ -12,9 +12,10 @@ from graph.errors import NotFound
 from graph.events import Identifier
 from graph.resolution import ResolveReport, plan, resolve
 from ml.evidence import identifier_histories
-from ml.linking import LinkingSettings, Proposal, TargetUnreachable, propose_links, train_model
+from ml.linking import LinkingSettings, Proposal, propose_links
 from ml.model import METADATA_FILE, MODEL_FILE, load, save
 from ml.model_card import read_card, write_card
+from ml.training import TargetUnreachable, train_model
 
 __all__ = ["model_card", "model_dir", "proposer", "resolve_all", "train"]
 
@@ -39,7 +40,7 @@ def linking_settings(res: Resources) -> LinkingSettings:
 def train(res: Resources) -> dict[str, Any]:
     """Train the link model on the current graph; returns its metadata (also saved).
 
-    Raises :class:`~ml.linking.TargetUnreachable` when no threshold reaches the
+    Raises :class:`~ml.training.TargetUnreachable` when no threshold reaches the
     target precision: the previous model (if any) is kept, and the attempt's report
     is written to ``last-failed-train.json`` beside it.
     """

@@ -41,8 +41,8 @@ from graph.integrity import IDENTITY_TYPES
 from graph.readers import read_records
 from graph.resolution import resolve
 from ml.evaluation import anonymous_linked, evaluate, merged_persons, read_truth
-from ml.linking import TargetUnreachable
 from ml.synthetic import generate
+from ml.training import TargetUnreachable
 from ml.worlds import BENCH_WORLDS, WorldParams
 
 QUALITY = RESULTS.parent / "quality.md"

@@ -84,7 +84,7 @@ def choose_threshold(
 
 class LinkModel(ClassifierMixin, BaseEstimator):
     """Gradient-boosted trees, isotonic-calibrated; thresholds per candidate family are
-    chosen by the trainer (:func:`ml.linking.train_model`) and set as ``thresholds_``."""
+    chosen by the trainer (:func:`ml.training.train_model`) and set as ``thresholds_``."""
 
     def __init__(self, max_iter: int = 200, random_state: int = 0) -> None:
         self.max_iter = max_iter
