@@ -256,7 +256,7 @@ def resolve(ctx: click.Context, background: bool) -> None:
             f"link model: {m['anonymous_clusters']} anonymous clusters, {m['applied']} model "
             f"links applied; to profiles: {to_profiles['accepted']} accepted, "
             f"{to_profiles['ambiguous']} ambiguous, {to_profiles['below_threshold']} below "
-            f"threshold ({to_profiles['pairs']} pairs); between anonymous clusters: "
+            f"threshold ({to_profiles['pairs']} pairs); to a cookie of the same browser: "
             f"{to_devices['accepted']} accepted ({to_devices['pairs']} pairs); "
             f"{m['excluded_ips']} IPs over the cap"
         )
@@ -312,8 +312,8 @@ def train(ctx: click.Context) -> None:
             click.echo(
                 f"warning: {family} links: no threshold reaches {estimate['target']} (best "
                 f"{best['precision_lower_bound']:.4f} at recall {best['recall']:.4f}); this "
-                "model links no anonymous cluster to a"
-                f" {'profile' if family == 'profile' else 'other anonymous cluster'}",
+                "model links no anonymous cluster to "
+                + ("a profile" if family == "profile" else "another cookie of its browser"),
                 err=True,
             )
     click.echo(f"saved to {metadata['path']} (card: `idgraph model show`); run `idgraph resolve`")

@@ -21,6 +21,7 @@ from graph.errors import IdentifierRejected
 from graph.identifiers import Registry
 
 __all__ = [
+    "DAY_MS",
     "Event",
     "Identifier",
     "ParseResult",
@@ -110,6 +111,10 @@ def parse_timestamp(value: object) -> int:
     if moment.tzinfo is None:
         raise ValueError("timestamp has no UTC offset")
     return int(moment.timestamp() * 1000)
+
+
+#: one day in milliseconds (timestamps are epoch milliseconds throughout)
+DAY_MS = 86_400_000
 
 
 def now_ms() -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from graph.clustering import connected_components, new_profile_id
-from graph.events import Identifier
+from graph.events import DAY_MS, Identifier
 
 __all__ = [
     "ACCOUNT_TYPES",
@@ -64,7 +64,6 @@ RECYCLABLE_TYPES = frozenset({"phone", "email"})
 #: used with one person, then with another at least this many days later: handed on
 #: (carriers keep a given-up number dormant for weeks to months before reassigning it)
 DEFAULT_HANDOVER_DAYS = 30.0
-DAY_MS = 86_400_000
 KIND_RANK = {"deterministic": 0, "model": 1}
 #: the reason recorded when a model link would join two identified profiles
 MODEL_JOINS_IDENTIFIED = "model links never join two identified profiles"

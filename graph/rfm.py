@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.stats import rankdata
 
+from graph.events import DAY_MS
+
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
@@ -38,7 +40,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DAY_MS = 86_400_000
 
 #: group of each (recency score, frequency-monetary score); rows R=1..5, columns FM=1..5
 GROUP_GRID: tuple[tuple[str, ...], ...] = (

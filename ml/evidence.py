@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from graph.events import Identifier
+from graph.events import DAY_MS, Identifier
 
 __all__ = [
     "FEATURES",
@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 K = TypeVar("K", bound=Hashable)
-DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 NO_CONTINUITY = 365.0
 #: an IP seen with at most this many clusters is rare (a home, not a network)
@@ -144,9 +143,9 @@ def evidence_without_events(
 def ip_degrees(evidence: Mapping[K, Evidence]) -> Counter[str]:
     """How many devices each IP was seen with: each identified cluster counts once,
     anonymous clusters once per distinct set of user agents on that IP (once each
-    when they have none) — a browser
-    that renews its cookie every few days is one device, not dozens (a home must not
-    look like a carrier NAT because its browsers churn cookies)."""
+    when they have none). A browser that renews its cookie every few days is one
+    device, not dozens: a home must not look like a carrier NAT because its
+    browsers churn cookies."""
     degrees: Counter[str] = Counter()
     anonymous: dict[str, set[frozenset[str]]] = defaultdict(set)
     for ev in evidence.values():
@@ -219,7 +218,6 @@ FEATURES = (
     "rarity_lead",
 )
 #: the last feature is the pair's context among the query's candidates (see with_context)
-PAIR_FEATURES = len(FEATURES) - 1
 RARITY = FEATURES.index("ip_user_agent_rarity")
 
 

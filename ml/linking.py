@@ -147,8 +147,8 @@ def propose_links(
             start += len(options)
             anchor = min(clusters[a])
             if family == "device":  # its best candidate: one browser, one predecessor
-                b, score = max(zip((o for o, _ in options), scores, strict=True),
-                               key=lambda bs: (bs[1], -bs[0]))  # fmt: skip
+                index, score = decide(scores, 0.0) or (0, 0.0)  # never None: options exist
+                b = options[index][0]
                 if score >= threshold:
                     low, high = sorted((anchor, devices[-1 - b]))
                     counts["accepted"] += (low, high) not in links

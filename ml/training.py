@@ -137,9 +137,9 @@ def _device_decisions(
     made: list[tuple[float, int]] = []
     for query, s in zip(queries, scores, strict=True):
         present, rest = list(s[: len(query.rows)]), list(s[len(query.rows) :])
-        if present:
-            best = max(range(len(present)), key=lambda n: (present[n], -n))
-            made.append((present[best], query.labels[best]))
+        chosen = decide(present, 0.0)  # its best candidate, as at prediction
+        if chosen is not None:
+            made.append((chosen[1], query.labels[chosen[0]]))
         if rest:
             made.append((max(rest), 0))
     array = np.array(made, dtype=float).reshape(-1, 2)
