@@ -15,13 +15,22 @@ from typing import Any, TypeVar
 
 import click
 
+from app.access.audit import audit_trail, cli_actor
+from app.access.commands import audit, keys
 from app.audiences import FORMATS as AUDIENCE_FORMATS
+from app.cli_support import (
+    EXIT_NOT_FOUND,
+    EXIT_TARGET_UNREACHABLE,
+)
+from app.cli_support import config_of as _config
+from app.cli_support import reports_errors as _errors
 from app.config import Config
 from app.profiles import lookup_identifier
-from app.resources import open_resources
+from app.resources import Resources, open_resources
 from graph.embedded import EmbeddedServer
 from graph.errors import IdgraphError, InputError, NotFound
 from graph.ingest import IngestReport, RejectFile
+from graph.privacy import mask_value
 from graph.readers import FORMATS, detect_format, read_records
 from graph.resolution import resolve as resolve_profiles
 from ml.worlds import BENCH_WORLDS as WORLD_NAMES
@@ -30,12 +39,6 @@ logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: exit codes
-EXIT_ERROR = 1
-EXIT_NOT_FOUND = 3
-EXIT_UNAVAILABLE = 4
-#: `idgraph train`: no threshold reaches the target precision (the previous model is kept)
-EXIT_TARGET_UNREACHABLE = 5
 #: the demo writes to a graph of its own, so it never clears a user's data
 DEMO_GRAPH = "idgraph_demo"
 #: segments the demo defines, to have something to browse and export
@@ -55,34 +58,6 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="idgraph")
-
-
-def _config(ctx: click.Context) -> Config:
-    config = ctx.find_object(Config)
-    assert config is not None
-    return config
-
-
-def _errors(func: F) -> F:
-    """Turn idgraph errors into one clear line on stderr and an exit code."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except NotFound as e:
-            click.echo(f"not found: {e}", err=True)
-            sys.exit(EXIT_NOT_FOUND)
-        except InputError as e:
-            where = f"{e.field}: " if e.field and e.field not in str(e) else ""
-            click.echo(f"error: {where}{e}", err=True)
-            sys.exit(EXIT_ERROR)
-        except IdgraphError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(EXIT_UNAVAILABLE if e.retryable else EXIT_ERROR)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group()
@@ -387,6 +362,7 @@ def erase_profile_command(ctx: click.Context, profile_id: str) -> None:
 
     with open_resources(_config(ctx)) as res:
         result = erase_profile(res, profile_id)
+        _audit(res, "erase profile", f"profile:{profile_id}")
     click.echo(json.dumps(result, indent=2))
 
 
@@ -401,7 +377,13 @@ def erase_identifier_command(ctx: click.Context, type_name: str, value: str) -> 
 
     with open_resources(_config(ctx)) as res:
         result = erase_identifier(res, type_name, value)
+        _audit(res, "erase identifier", f"{type_name}:{mask_value(type_name, value)}")
     click.echo(json.dumps(result, indent=2))
+
+
+def _audit(res: Resources, action: str, target: str) -> None:
+    """Record a command's change in the audit trail, as ``cli:<os user>``."""
+    audit_trail(res).record(cli_actor(), action, target)
 
 
 @cli.group()
@@ -441,6 +423,8 @@ def quarantine_set(ctx: click.Context, override: str, type_name: str, value: str
             identifier, None if override == "auto" else override
         ):
             raise NotFound(f"no {identifier.type} identifier with that value has been seen")
+        _audit(res, f"quarantine {override}",
+               f"{identifier.type}:{mask_value(identifier.type, identifier.value)}")  # fmt: skip
     click.echo(f"{identifier.type} {override}; takes effect at the next `idgraph resolve`")
 
 
@@ -745,7 +729,41 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 
 def _serve(config: Config, host: str, port: int, threads: int) -> None:
     with open_resources(config) as res:
+        if config.admin_key_file:
+            _import_admin_key(res, Path(config.admin_key_file))
+        _refuse_open_without_keys(res, host)
         _serve_with(res, host, port, threads)
+
+
+def _import_admin_key(res: Resources, path: Path) -> None:
+    """The deployment's admin key from a secret file (all scopes; idempotent)."""
+    from app.access.keys import SCOPES, import_key
+
+    try:
+        key = path.read_text()
+    except OSError as e:
+        raise InputError(f"admin_key_file {path}: {e.strerror or e}") from e
+    if import_key(res.store, "admin", key, SCOPES) is not None:
+        _audit(res, "keys import", "key:admin")
+        click.echo("imported the admin key from admin_key_file")
+
+
+def _refuse_open_without_keys(res: Resources, host: str) -> None:
+    """Listening beyond this machine while no key exists would serve nobody safely."""
+    import ipaddress
+
+    from app.access.keys import status_of
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not any(status_of(k) == "active" for k in res.store.api_keys()):
+        raise InputError(
+            f"refusing to listen on {host}: no API key exists yet, so nobody could use the "
+            "API. Create one first (`idgraph keys create --name NAME --scope read`), or "
+            "serve on 127.0.0.1"
+        )
 
 
 def _serve_with(res: Any, host: str, port: int, threads: int, banner: str = "") -> None:
@@ -812,8 +830,22 @@ def demo(ctx: click.Context, persons: int, host: str, port: int, no_serve: bool)
                 hints.append(
                     f"  IDGRAPH_GRAPH_NAME={DEMO_GRAPH} {command} lookup {type_name} '{value}'"
                 )
-        banner = "try:\n" + "\n".join(hints) + "\n"
+        from app.access.keys import SCOPES, create_key
+
+        key, _ = create_key(res.store, "demo", SCOPES)
+        banner = (
+            f"API key for this demo (every scope; `idgraph keys list` shows it, never the "
+            f"key): {key}\n"
+            f"send it as the header  Authorization: Bearer {key}\n"
+            f"e.g.  curl -H 'Authorization: Bearer {key}' "
+            "<api>/v1/identifiers/…/profile\n"
+            "try:\n" + "\n".join(hints) + "\n"
+        )
         if no_serve:
             click.echo(banner)
             return
         _serve_with(res, host, port, 8, banner=banner.replace("<api>", f"http://{host}:{port}"))
+
+
+cli.add_command(keys)
+cli.add_command(audit)

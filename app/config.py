@@ -69,6 +69,15 @@ class Config:
     #: event types that are purchases (their ``amount`` feeds the profile facts and RFM)
     purchase_types: tuple[str, ...] = ("purchase",)
     log_level: str = "WARNING"
+    #: the largest HTTP request body, in bytes (413 above it)
+    max_request_bytes: int = 10 * 1024 * 1024
+    #: requests a minute one API key may make (0: no limit); counted on the shared Redis
+    rate_limit_per_minute: int = 6000
+    #: a file holding the deployment's admin key (e.g. a Docker secret): ``serve`` stores
+    #: it as the key named ``admin`` with every scope
+    admin_key_file: str | None = None
+    #: days the audit trail keeps its entries
+    audit_retention_days: float = 365.0
 
     @classmethod
     def load(
@@ -124,6 +133,10 @@ class Config:
         return config
 
     def _validate(self) -> None:
+        if self.max_request_bytes < 1024:
+            raise ConfigError("max_request_bytes must be at least 1024")
+        if self.rate_limit_per_minute < 0 or self.audit_retention_days <= 0:
+            raise ConfigError("rate_limit_per_minute must be >= 0, audit_retention_days > 0")
         if self.batch_size < 1:
             raise ConfigError("batch_size must be at least 1")
         if self.max_identifiers_per_event < 2:

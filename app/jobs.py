@@ -9,6 +9,7 @@ and lands in rq's failed registry with the reason.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -242,6 +243,10 @@ def _enqueue(
     return str(job.id)
 
 
+#: the IDs rq accepts (rq.job.validate_job_id)
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
 @contextmanager
 def _redis_errors() -> Iterator[None]:
     """Redis down is a retryable :class:`StoreUnavailable` (503, exit 4), not a crash."""
@@ -252,6 +257,9 @@ def _redis_errors() -> Iterator[None]:
 
 
 def fetch_job(connection: redis.Redis, job_id: str) -> Job | None:
+    """The job, or None when there is none of that ID (also for IDs rq cannot hold)."""
+    if not JOB_ID.fullmatch(job_id):
+        return None
     with _redis_errors():
         return Queue(QUEUE_NAME, connection=connection).fetch_job(job_id)
 

@@ -9,6 +9,7 @@ from graph.errors import IdentifierRejected, InputError, NotFound
 from graph.events import Identifier, format_ts
 from graph.facts import json_object
 from graph.identifiers import Registry
+from graph.privacy import mask_value
 from graph.store import GraphStore, ProfileRecord
 
 __all__ = ["get_profile", "lookup_identifier", "normalize_query"]
@@ -168,8 +169,4 @@ def _times(row: dict[str, Any]) -> dict[str, Any]:
 
 def _mask(identifier: Identifier) -> str:
     """Enough of a value to recognise it, not enough to leak it in logs."""
-    value = identifier.value
-    if identifier.type == "email" and "@" in value:
-        local, domain = value.split("@", 1)
-        return f"{local[:1]}***@{domain}"
-    return value[:3] + "***" if len(value) > 4 else "***"
+    return mask_value(identifier.type, identifier.value)

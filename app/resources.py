@@ -59,11 +59,17 @@ class Resources:
         )
 
     @contextlib.contextmanager
-    def resolve_lock(self, wait: float = RESOLVE_LOCK_WAIT) -> Iterator[None]:
-        """Serializes full and real-time resolution across processes (a Redis lock)."""
+    def resolve_lock(
+        self, wait: float = RESOLVE_LOCK_WAIT, hold: float = RESOLVE_LOCK_TIMEOUT
+    ) -> Iterator[None]:
+        """Serializes full and real-time resolution across processes (a Redis lock).
+
+        ``hold``: seconds after which Redis frees the lock of a holder that died
+        (kill -9); real-time updates take milliseconds and hold it briefly, so a
+        server killed in the middle of one blocks the others only that long."""
         lock = self.redis.lock(
             f"idgraph:resolve-lock:{self.config.graph_name}",
-            timeout=RESOLVE_LOCK_TIMEOUT,
+            timeout=hold,
             blocking_timeout=wait,
         )
         try:

@@ -148,6 +148,9 @@ def parse_event(
         if not isinstance(value, str) or not value.strip():
             reason = "missing" if value in (None, "") else "must be a non-empty string"
             return _whole(f"{name} {reason}", field=name, value=value, line=line, event_id=eid)
+        if "\x00" in value:
+            return _whole(f"{name} {NUL_REASON}", field=name, value=value.replace("\x00", ""),
+                          line=line, event_id=None)  # fmt: skip
     assert eid is not None
     if len(eid) > MAX_ID_LENGTH:
         return _whole("event_id too long", field="event_id", value=eid[:50], line=line)
@@ -287,7 +290,25 @@ def _object(
     if not isinstance(value, Mapping):
         rejects.append(Reject("must be an object", name, _short_json(value), line, eid))
         return {}
+    if has_nul(value):
+        rejects.append(Reject(NUL_REASON, name, None, line, eid))
+        return {}
     return dict(value)
+
+
+#: the graph stores cannot hold text with NUL characters (FalkorDB sends parameters as text)
+NUL_REASON = "contains a NUL character (\\u0000), which cannot be stored"
+
+
+def has_nul(value: Any) -> bool:
+    """True when a string anywhere in ``value`` (keys included) holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
 
 
 def _stored_json(

@@ -10,7 +10,8 @@ import redis
 from falkordb import FalkorDB
 
 from graph.address import ServerAddress
-from graph.errors import QueryError, StoreUnavailable
+from graph.errors import InputError, QueryError, StoreUnavailable
+from graph.events import has_nul
 from graph.store import GraphStore, Row
 
 __all__ = ["FalkorDBStore"]
@@ -25,6 +26,8 @@ UNIQUE_CONSTRAINTS = (
     ("Tombstone", ("hash",)),
     ("Meta", ("key",)),
     ("Segment", ("segment_id",)),
+    ("ApiKey", ("key_id",)),
+    ("ApiKey", ("name",)),
 )
 
 
@@ -44,6 +47,10 @@ class FalkorDBStore(GraphStore):
         self, name: str, params: Mapping[str, Any] | None, *, read_only: bool, text: str | None
     ) -> list[Row]:
         text = text or self.queries[name]
+        if params and has_nul(dict(params)):
+            # parameters travel as text in FalkorDB's CYPHER header: a NUL would cut it
+            raise InputError("a value contains a NUL character (\\u0000), which the store "
+                             "cannot hold or search for")  # fmt: skip
         run = self._graph.ro_query if read_only else self._graph.query
         try:
             return list(run(text, dict(params or {})).result_set)

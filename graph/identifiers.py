@@ -75,6 +75,8 @@ def _text(value: object, *, repeated: bool = True) -> str:
     if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
         raise IdentifierRejected(f"expected a string, got {type(value).__name__}", value=value)
     text = str(value).strip()
+    if "\x00" in text:
+        raise IdentifierRejected("contains a NUL character (\\u0000)", value=value)
     if is_placeholder(text, repeated=repeated):
         raise IdentifierRejected("placeholder value", value=value)
     if len(text) > MAX_VALUE_LENGTH:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from graph.segments import Condition
 
 __all__ = [
+    "ApiKeyRecord",
     "GraphStore",
     "IdentifierRecord",
     "ObservationBatch",
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 Row = Sequence[Any]
 #: node labels and relationship types a query may name (never taken from input)
-LABELS = ("Identifier", "Event", "Profile", "Tombstone", "Meta", "Segment")
+LABELS = ("Identifier", "Event", "Profile", "Tombstone", "Meta", "Segment", "ApiKey")
 RELATIONSHIPS = (
     "OBSERVED_WITH",
     "SEEN_IN",
@@ -96,6 +97,20 @@ class ProfileRecord:
     last_seen: int | None = None
     sources: list[str] = field(default_factory=list)
     traits: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """An API key as stored: its hash, never the key (times in ms since the epoch)."""
+
+    name: str
+    key_id: str  #: public: finds the record; the hash is then compared in constant time
+    hash: str
+    scopes: tuple[str, ...]
+    created_at: int
+    expires_at: int | None = None
+    revoked_at: int | None = None
+    last_used_at: int | None = None
 
 
 class GraphStore(ABC):
@@ -709,9 +724,43 @@ class GraphStore(ABC):
             counts[str(rel)] = int(n)
         return counts
 
+    # -- API keys (app/access/keys.py) -------------------------------------------
+    def save_api_key(self, record: ApiKeyRecord) -> None:
+        self._write(
+            "save_api_key",
+            {
+                "name": record.name,
+                "key_id": record.key_id,
+                "hash": record.hash,
+                "scopes": list(record.scopes),
+                "now": record.created_at,
+                "expires_at": record.expires_at,
+            },
+        )
+
+    def api_key(self, key_id: str) -> ApiKeyRecord | None:
+        rows = self._read("api_key", {"key_id": key_id})
+        return _api_key(rows[0]) if rows else None
+
+    def api_keys(self) -> list[ApiKeyRecord]:
+        return [_api_key(row) for row in self._read("api_keys")]
+
+    def revoke_api_key(self, name: str, *, now: int) -> bool:
+        """True when a key of that name was active and is revoked now."""
+        return bool(self._write("revoke_api_key", {"name": name, "now": now}))
+
+    def touch_api_key(self, key_id: str, *, now: int) -> None:
+        self._write("touch_api_key", {"key_id": key_id, "now": now})
+
     def delete_all(self) -> None:
         """Remove every node and relationship (tests, demo reset)."""
         self._write("delete_all")
+
+
+def _api_key(row: Row) -> ApiKeyRecord:
+    name, key_id, hash_, scopes, created, expires, revoked, used = row
+    return ApiKeyRecord(name, key_id, hash_, tuple(scopes or ()), int(created),
+                        expires, revoked, used)  # fmt: skip
 
 
 def _segment(row: Row) -> dict[str, Any]:

@@ -92,8 +92,33 @@ def app(config: Config, resources: Resources):  # type: ignore[no-untyped-def]
     return create_app(config, resources=resources, test_config={"TESTING": True})
 
 
+def with_key(test_client: Any, resources: Resources) -> Any:
+    """``test_client`` sending a new key with every scope."""
+    from app.access.keys import SCOPES, create_key
+
+    key, _ = create_key(resources.store, "test-" + uuid.uuid4().hex[:10], SCOPES)
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return test_client
+
+
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def admin_key(resources: Resources) -> str:
+    """A key with every scope, named ``test-all`` (the API tests' default caller)."""
+    from app.access.keys import SCOPES, create_key
+
+    return create_key(resources.store, "test-all", SCOPES)[0]
+
+
+@pytest.fixture
+def client(app, admin_key):  # type: ignore[no-untyped-def]
+    """A test client that sends ``admin_key``; ``anonymous_client`` sends none."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_key}"
+    return test_client
+
+
+@pytest.fixture
+def anonymous_client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
 
 

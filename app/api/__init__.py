@@ -10,6 +10,8 @@ from typing import Any
 from flask import Flask, current_app
 from flask_smorest import Api
 
+from app.access.guard import SECURITY_SCHEME
+from app.access.guard import install as install_guard
 from app.api.errors import register_error_handlers
 from app.config import Config
 from app.resources import Resources, connect
@@ -44,7 +46,8 @@ def create_app(
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
+        MAX_CONTENT_LENGTH=config.max_request_bytes,
         JSON_SORT_KEYS=False,
     )
     app.config.update(test_config or {})
@@ -66,8 +69,18 @@ def create_app(
         },
     )
     register_error_handlers(app, api)
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key (`idgraph keys create`), sent as "
+            "`Authorization: Bearer KEY`. Each operation lists the scope it needs.",
+        },
+    )
 
     from app.api import (
+        access,
         events,
         exports,
         health,
@@ -88,6 +101,8 @@ def create_app(
     api.register_blueprint(exports.blp, url_prefix=f"/{API_VERSION}/exports")
     api.register_blueprint(rfm.blp, url_prefix=f"/{API_VERSION}/rfm")
     api.register_blueprint(model.blp, url_prefix=f"/{API_VERSION}/model")
+    api.register_blueprint(access.blp, url_prefix=f"/{API_VERSION}")
+    install_guard(app)
     return app
 
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from graph.errors import IdgraphError, InputError, NotFound, StoreUnavailable
 
-__all__ = ["register_error_handlers", "status_for"]
+__all__ = ["error_payload", "register_error_handlers", "status_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def status_for(error: IdgraphError) -> int:
     return 500
 
 
-def _payload(code: int, message: str, errors: Any = None) -> dict[str, Any]:
+def error_payload(code: int, message: str, errors: Any = None) -> dict[str, Any]:
     from http import HTTPStatus
 
     payload: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
@@ -43,7 +43,11 @@ def register_error_handlers(app: Flask, api: Api) -> None:
         errors = data.get("errors") or data.get("messages")
         if code == 422 and not data.get("message"):
             message = "the request is not valid; see errors"
-        return _payload(code, str(message), errors), code, data.get("headers") or {}
+        if code == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+            message = (f"the request body is over the limit of {limit:,} bytes "
+                       "(setting max_request_bytes); send smaller batches")  # fmt: skip
+        return error_payload(code, str(message), errors), code, data.get("headers") or {}
 
     def handle_idgraph(error: IdgraphError) -> tuple[dict[str, Any], int]:
         code = status_for(error)
@@ -52,13 +56,13 @@ def register_error_handlers(app: Flask, api: Api) -> None:
         errors = None
         if isinstance(error, InputError) and error.field:
             errors = {error.field: [str(error)]}
-        return _payload(code, str(error), errors), code
+        return error_payload(code, str(error), errors), code
 
     def handle_unexpected(error: Exception) -> tuple[dict[str, Any], int]:
         if isinstance(error, HTTPException):
             return handle_http(error)[:2]
         logger.exception("unexpected error", exc_info=error)
-        return _payload(500, InternalServerError.description), 500
+        return error_payload(500, InternalServerError.description), 500
 
     api.handle_http_exception = handle_http
     app.register_error_handler(HTTPException, handle_http)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from app.access.guard import requires
 from app.api import resources
 from app.api.schemas import EventBatchSchema, IngestResultSchema
 from graph.errors import StoreUnavailable
@@ -16,11 +17,14 @@ logger = logging.getLogger(__name__)
 
 #: seconds a request waits for a running resolve before answering without its update
 REALTIME_LOCK_WAIT = 30.0
+#: seconds Redis keeps a real-time update's lock if its holder dies (kill -9) mid-update
+REALTIME_LOCK_HOLD = 20.0
 
 blp = Blueprint("events", __name__, description="Event ingestion")
 
 
 @blp.route("", methods=["POST"])
+@requires("ingest")
 @blp.arguments(EventBatchSchema)
 @blp.response(200, IngestResultSchema)
 def post_events(body: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +50,7 @@ def post_events(body: dict[str, Any]) -> dict[str, Any]:
                 res.registry,
                 report.touched,
                 res.resolve_settings(),
-                lock=res.resolve_lock(wait=REALTIME_LOCK_WAIT),
+                lock=res.resolve_lock(wait=REALTIME_LOCK_WAIT, hold=REALTIME_LOCK_HOLD),
             )
             profiles = updated.to_dict() if updated else None
         except StoreUnavailable as e:

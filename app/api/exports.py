@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, send_file
 from flask_smorest import Blueprint
 
+from app.access.guard import requires
 from app.api import resources
 from app.api.schemas import ExportInputSchema, ExportListSchema, ExportSchema
 from app.audiences import export_status, finished_export_file, list_exports, start_export
@@ -15,6 +16,7 @@ blp = Blueprint("exports", __name__, description="Audience exports (rq jobs)")
 
 
 @blp.route("", methods=["POST"])
+@requires("segments")
 @blp.arguments(ExportInputSchema)
 @blp.response(202, ExportSchema)
 @blp.alt_response(404, description="No such segment")
@@ -26,6 +28,7 @@ def create_export(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("")
+@requires("segments")
 @blp.response(200, ExportListSchema)
 def exports() -> dict[str, Any]:
     """Recent exports of this graph, newest first."""
@@ -33,6 +36,7 @@ def exports() -> dict[str, Any]:
 
 
 @blp.route("/<string:export_id>")
+@requires("segments")
 @blp.response(200, ExportSchema)
 @blp.alt_response(404, description="Unknown export, or expired")
 def export(export_id: str) -> dict[str, Any]:
@@ -43,6 +47,7 @@ def export(export_id: str) -> dict[str, Any]:
 
 
 @blp.route("/<string:export_id>/file")
+@requires("segments")
 @blp.response(200, description="The complete file (CSV or JSON Lines)")
 @blp.alt_response(404, description="Unknown export, or not finished")
 def download(export_id: str) -> Response:

@@ -7,6 +7,7 @@ from typing import Any
 import redis
 from flask_smorest import Blueprint
 
+from app.access.guard import public
 from app.api import resources
 from app.api.schemas import HealthSchema
 from graph.errors import StoreUnavailable
@@ -15,6 +16,7 @@ blp = Blueprint("health", __name__, description="Liveness and readiness")
 
 
 @blp.route("/health")
+@public
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, schema=HealthSchema, description="Store or Redis unreachable")
 def health() -> tuple[dict[str, Any], int]:

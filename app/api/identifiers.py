@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from app.access.guard import requires
 from app.api import resources
 from app.api.schemas import ErasureSchema, LookupSchema
 from app.erasure import erase_identifier
@@ -15,6 +16,7 @@ blp = Blueprint("identifiers", __name__, description="Identifier look-up and era
 
 
 @blp.route("/<string:type_name>/<path:value>/profile")
+@requires("read")
 @blp.response(200, LookupSchema)
 @blp.alt_response(404, description="Identifier unknown, weak, quarantined or not yet resolved")
 @blp.alt_response(422, description="Unknown type or invalid value")
@@ -29,6 +31,7 @@ def identifier_profile(type_name: str, value: str) -> dict[str, Any]:
 
 
 @blp.route("/<string:type_name>/<path:value>", methods=["DELETE"])
+@requires("admin")
 @blp.response(200, ErasureSchema)
 @blp.alt_response(404, description="Identifier unknown")
 @blp.alt_response(422, description="Unknown type or invalid value")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from app.access.guard import requires
 from app.api import resources
 from app.api.schemas import ModelCardSchema
 from app.linking import model_card
@@ -14,6 +15,7 @@ blp = Blueprint("model", __name__, description="The link model")
 
 
 @blp.route("")
+@requires("read")
 @blp.response(200, ModelCardSchema)
 @blp.alt_response(404, description="No model was trained for this graph")
 def card() -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from app.access.guard import requires
 from app.api import resources
 from app.api.schemas import (
     ErasureSchema,
@@ -22,6 +23,7 @@ blp = Blueprint("profiles", __name__, description="Customer profiles")
 
 
 @blp.route("/<string:profile_id>")
+@requires("read")
 @blp.response(200, ProfileSchema)
 @blp.alt_response(404, description="No such profile (never existed, or erased)")
 def profile(profile_id: str) -> dict[str, Any]:
@@ -37,6 +39,7 @@ def profile(profile_id: str) -> dict[str, Any]:
 
 
 @blp.route("/<string:profile_id>", methods=["DELETE"])
+@requires("admin")
 @blp.response(200, ErasureSchema)
 @blp.alt_response(404, description="No such active profile")
 def delete_profile(profile_id: str) -> dict[str, Any]:
@@ -50,6 +53,7 @@ def delete_profile(profile_id: str) -> dict[str, Any]:
 
 
 @blp.route("/<string:profile_id>/lineage")
+@requires("read")
 @blp.response(200, LineageSchema)
 @blp.alt_response(404, description="No such profile")
 def lineage(profile_id: str) -> dict[str, Any]:
@@ -58,6 +62,7 @@ def lineage(profile_id: str) -> dict[str, Any]:
 
 
 @blp.route("/<string:profile_id>/explain")
+@requires("read")
 @blp.arguments(ExplainQuerySchema, location="query")
 @blp.response(200, ExplainSchema)
 @blp.alt_response(404, description="Unknown identifier or profile")

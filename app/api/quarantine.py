@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from app.access.guard import requires
 from app.api import resources
 from app.api.schemas import (
     QuarantinedSchema,
@@ -20,6 +21,7 @@ blp = Blueprint("quarantine", __name__, description="Supernode quarantine")
 
 
 @blp.route("")
+@requires("admin")
 @blp.arguments(QuarantineQuerySchema, location="query")
 @blp.response(200, QuarantineListSchema)
 def list_quarantine(args: dict[str, int]) -> dict[str, Any]:
@@ -29,6 +31,7 @@ def list_quarantine(args: dict[str, int]) -> dict[str, Any]:
 
 
 @blp.route("/<string:type_name>/<path:value>", methods=["PUT"])
+@requires("admin")
 @blp.arguments(QuarantineOverrideSchema)
 @blp.response(200, QuarantinedSchema)
 @blp.alt_response(404, description="Identifier unknown")

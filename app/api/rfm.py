@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from app.access.guard import requires
 from app.api import resources
 from app.api.schemas import JobAcceptedSchema, RfmRunSchema, RfmSummarySchema
 from app.jobs import enqueue_rfm
@@ -17,6 +18,7 @@ blp = Blueprint("rfm", __name__, description="RFM scores")
 
 
 @blp.route("")
+@requires("segments")
 @blp.response(200, RfmSummarySchema)
 @blp.alt_response(404, description="RFM was never computed")
 def summary() -> dict[str, Any]:
@@ -28,6 +30,7 @@ def summary() -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
+@requires("segments")
 @blp.arguments(RfmRunSchema)
 @blp.response(202, JobAcceptedSchema)
 def recompute(body: dict[str, Any]) -> dict[str, Any]:

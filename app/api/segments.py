@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from app import segments
+from app.access.guard import requires
 from app.api import resources
 from app.api.schemas import (
     MembersQuerySchema,
@@ -21,6 +22,7 @@ blp = Blueprint("segments", __name__, description="Segments: rules over profiles
 
 
 @blp.route("")
+@requires("segments")
 @blp.response(200, SegmentListSchema)
 def list_segments() -> dict[str, Any]:
     """Every segment definition, by name."""
@@ -28,6 +30,7 @@ def list_segments() -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
+@requires("segments")
 @blp.arguments(SegmentInputSchema)
 @blp.response(201, SegmentSchema)
 @blp.alt_response(422, description="The rule is not valid; `errors` names the place")
@@ -38,6 +41,7 @@ def create_segment(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<string:segment_id>")
+@requires("segments")
 @blp.response(200, SegmentSchema)
 @blp.alt_response(404, description="No such segment")
 def get_segment(segment_id: str) -> dict[str, Any]:
@@ -45,6 +49,7 @@ def get_segment(segment_id: str) -> dict[str, Any]:
 
 
 @blp.route("/<string:segment_id>", methods=["PUT"])
+@requires("segments")
 @blp.arguments(SegmentInputSchema)
 @blp.response(200, SegmentSchema)
 @blp.alt_response(404, description="No such segment")
@@ -55,6 +60,7 @@ def update_segment(body: dict[str, Any], segment_id: str) -> dict[str, Any]:
 
 
 @blp.route("/<string:segment_id>", methods=["DELETE"])
+@requires("segments")
 @blp.response(204)
 @blp.alt_response(404, description="No such segment")
 def delete_segment(segment_id: str) -> None:
@@ -62,6 +68,7 @@ def delete_segment(segment_id: str) -> None:
 
 
 @blp.route("/<string:segment_id>/count")
+@requires("segments")
 @blp.response(200, SegmentCountSchema)
 @blp.alt_response(404, description="No such segment")
 def count(segment_id: str) -> dict[str, Any]:
@@ -70,6 +77,7 @@ def count(segment_id: str) -> dict[str, Any]:
 
 
 @blp.route("/<string:segment_id>/members")
+@requires("segments")
 @blp.arguments(MembersQuerySchema, location="query")
 @blp.response(200, MembersSchema)
 @blp.alt_response(404, description="No such segment")

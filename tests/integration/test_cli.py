@@ -172,8 +172,8 @@ def test_serve_answers_over_http_and_stops_cleanly(tmp_path: Path, command: list
         request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/profiles/none")
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(request, timeout=5)
-        assert info.value.code == 404
-        assert json.loads(info.value.read())["code"] == 404
+        assert info.value.code == 401  # no key (tests/integration/test_access_cli.py)
+        assert json.loads(info.value.read())["code"] == 401
         assert len(store_processes(data_dir)) == 1
     finally:
         process.send_signal(signal.SIGTERM)
@@ -184,6 +184,7 @@ def test_serve_answers_over_http_and_stops_cleanly(tmp_path: Path, command: list
         assert "accepted" in out and "try:" in out and "/v1/identifiers/email/" in out
         assert "purchasers scored" in out and "/v1/segments/seg_" in out
         assert f"IDGRAPH_GRAPH_NAME=idgraph_demo {IDGRAPH} lookup email" in out
+        assert "API key for this demo" in out and "Authorization: Bearer idg_" in out
 
 
 def test_integrity_commands(tmp_path: Path) -> None:

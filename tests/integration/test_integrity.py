@@ -17,6 +17,7 @@ from graph.resolution import ResolveSettings, resolve
 from ml.evaluation import evaluate, read_truth
 from ml.synthetic import GeneratedData, generate
 from tests.conftest import login_event as event
+from tests.conftest import with_key
 
 
 def post(client: Any, *events: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +111,7 @@ def test_split_keeps_the_id_on_one_part_and_points_the_other_back(
 def test_realtime_updates_match_a_full_resolve_in_any_order(
     app: Any, resources: Resources, small_data: GeneratedData
 ) -> None:
-    client = app.test_client()
+    client = with_key(app.test_client(), resources)
     lines = [
         json.loads(line)
         for line in small_data.events_path.read_text().splitlines()
@@ -262,11 +263,13 @@ def test_erasing_a_profile_removes_it_and_its_former_ids(client: Any, resources:
 def test_a_retried_post_updates_profiles(app: Any, config: Any, resources: Resources) -> None:
     from app.api import create_app
 
-    quiet = create_app(config.replace(realtime_updates=False), resources=resources,
-                       test_config={"TESTING": True}).test_client()  # fmt: skip
+    quiet_app = create_app(
+        config.replace(realtime_updates=False), resources=resources, test_config={"TESTING": True}
+    )
+    quiet = with_key(quiet_app.test_client(), resources)
     events = [event("1", user_id="u7", email="r@x.com")]
     assert quiet.post("/v1/events", json={"events": events}).get_json()["profiles"] is None
-    client = app.test_client()
+    client = with_key(app.test_client(), resources)
     assert client.get("/v1/identifiers/user_id/u7/profile").status_code == 404  # not resolved
     retry = post(client, *events)
     assert retry["duplicates"] == 1 and retry["profiles"]["profiles"] == 1

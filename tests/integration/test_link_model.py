@@ -17,7 +17,7 @@ from app.linking import model_dir
 from app.resources import Resources
 from ml.evaluation import evaluate, read_truth
 from ml.synthetic import GeneratedData, generate
-from tests.conftest import run_cli
+from tests.conftest import run_cli, with_key
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,8 @@ def test_train_refuses_an_unreachable_target_and_keeps_the_model(
     # the API serves the same card
     from app.api import create_app
 
-    client = create_app(config, resources=resources, test_config={"TESTING": True}).test_client()
+    client = with_key(create_app(config, resources=resources, test_config={"TESTING": True})
+                      .test_client(), resources)  # fmt: skip
     body = client.get("/v1/model").get_json()
     assert body["card"]["version"] == card["version"]
     assert body["last_failed_train"]["error"].startswith("no threshold reaches")

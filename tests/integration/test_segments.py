@@ -36,7 +36,7 @@ from graph.readers import read_records
 from graph.resolution import resolve
 from graph.rfm import DAY_MS, GROUP_GRID
 from ml.synthetic import GeneratedData
-from tests.conftest import IDGRAPH
+from tests.conftest import IDGRAPH, with_key
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -157,9 +157,10 @@ def world(
 def api(world: World):  # type: ignore[no-untyped-def]
     from app.api import create_app
 
-    return create_app(
-        world.config, resources=world.res, test_config={"TESTING": True}
-    ).test_client()
+    return with_key(
+        create_app(world.config, resources=world.res, test_config={"TESTING": True}).test_client(),
+        world.res,
+    )
 
 
 def _segments(world: World) -> list[tuple[dict[str, Any], Callable[[str, Customer], bool]]]:
@@ -557,7 +558,8 @@ def test_exports_answer_503_when_the_job_queue_is_down(world: World) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here once the socket is closed
     down = dataclasses.replace(world.res, redis=redis.Redis(port=port, socket_connect_timeout=1))
-    client = create_app(world.config, resources=down, test_config={"TESTING": True}).test_client()
+    client = with_key(create_app(world.config, resources=down, test_config={"TESTING": True})
+                      .test_client(), world.res)  # fmt: skip
     sid = client.post("/v1/segments", json={"name": "q", "rule": {"has": "email"}}).json[
         "segment_id"
     ]

@@ -289,3 +289,22 @@ def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
         {"type": "cookie_id", "value": "c1", "quarantined": False},
         {"type": "email", "value": "a@x.com", "quarantined": False},
     ]
+
+
+def test_api_keys(any_store: GraphStore) -> None:
+    from graph.store import ApiKeyRecord
+
+    record = ApiKeyRecord("desk", "0123456789abcdef", "h" * 64, ("read", "segments"), 1_000, None)
+    any_store.save_api_key(record)
+    assert any_store.api_key("0123456789abcdef") == record
+    assert any_store.api_key("ffffffffffffffff") is None
+    with pytest.raises(QueryError):  # unique key_id, and unique name
+        any_store.save_api_key(ApiKeyRecord("other", "0123456789abcdef", "x", ("read",), 1))
+    with pytest.raises(QueryError):
+        any_store.save_api_key(ApiKeyRecord("desk", "fedcba9876543210", "x", ("read",), 1))
+    any_store.touch_api_key("0123456789abcdef", now=2_000)
+    assert any_store.revoke_api_key("desk", now=3_000) is True
+    assert any_store.revoke_api_key("desk", now=4_000) is False  # once
+    (stored,) = any_store.api_keys()
+    assert (stored.last_used_at, stored.revoked_at) == (2_000, 3_000)
+    assert stored.scopes == ("read", "segments")

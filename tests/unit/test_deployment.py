@@ -52,3 +52,13 @@ def test_dockerfile_copies_every_package() -> None:
     text = (ROOT / "Dockerfile").read_text()
     for package in ("app", "graph", "ml", "cypher"):
         assert f"COPY {package} ./{package}" in text
+
+
+def test_compose_gives_the_api_an_admin_key_from_a_secret() -> None:
+    data = compose()
+    api = data["services"]["api"]
+    assert api["secrets"] == ["idgraph_admin_key"]
+    assert api["environment"]["IDGRAPH_ADMIN_KEY_FILE"] == "/run/secrets/idgraph_admin_key"
+    assert "idgraph_admin_key" in data["secrets"]
+    # it listens on 0.0.0.0 inside the container: serve refuses that without a key
+    assert api["command"][api["command"].index("--host") + 1] == "0.0.0.0"

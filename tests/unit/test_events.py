@@ -140,3 +140,16 @@ def test_oversized_traits_are_dropped_with_a_reason() -> None:
     result = parse_event(event(traits={"bio": ["x" * 100] * 100}), REGISTRY)
     assert result.event is not None and result.event.traits_json is None
     assert result.rejects[0].field == "traits" and "larger than" in result.rejects[0].reason
+
+
+def test_nul_characters_are_rejected_where_they_are_and_the_rest_kept() -> None:
+    """FalkorDB sends parameters as text: a NUL would cut the query (found by schemathesis)."""
+    whole = parse_event(event(event_id="e\x001"), REGISTRY)
+    assert whole.event is None and "NUL" in whole.rejects[0].reason
+    identifiers = [{"type": "cookie_id", "value": "a0\x00"}, {"type": "email", "value": "a@b.co"}]
+    part = parse_event(event(identifiers=identifiers, traits={"city": "x\x00"}), REGISTRY)
+    assert part.event is not None
+    assert [i.type for i in part.event.identifiers] == ["email"]
+    assert part.event.traits == {}
+    assert {r.field for r in part.rejects} >= {"traits"}
+    assert all("NUL" in r.reason for r in part.rejects)

@@ -1,0 +1,223 @@
+"""The HTTP side of access control: every route's scope, keys, limits, the audit trail.
+
+Each view declares what it needs with :func:`requires` (which also documents the
+operation's security in the OpenAPI document) or :func:`public` (no personal data:
+health, the OpenAPI document, the docs page, static assets). A route that declares
+nothing needs ``admin``: forgetting a declaration never opens a route.
+
+Per request, in this order: the body cap (``max_request_bytes`` → 413), the key
+(``Authorization: Bearer KEY``, or HTTP Basic with the key as user name as Segment's
+clients send it → 401 with ``WWW-Authenticate``), the scope (→ 403), the key's rate
+limit (a fixed one-minute window counted on the shared Redis → 429 with
+``Retry-After``). Every authenticated request, and every refused one, is recorded
+in the audit trail with identifier values masked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import inspect
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import redis
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_smorest import Blueprint
+
+from app.access.audit import AuditTrail, audit_trail
+from app.access.keys import SCOPES, KeyRejected, VerifiedKey, verify_key
+from graph.errors import StoreUnavailable
+from graph.events import now_ms
+from graph.privacy import mask_value
+
+__all__ = ["SECURITY_SCHEME", "install", "public", "requires"]
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SECURITY_SCHEME = "apiKey"
+#: endpoints of Flask and flask-smorest themselves that hold no data
+OPEN_ENDPOINTS = frozenset(
+    {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "api-docs.openapi_redoc"}
+)
+#: write a key's ``last_used_at`` at most this often (seconds), not on every request
+TOUCH_EVERY = 60.0
+RATE_WINDOW = 60
+
+
+def requires(scope: str) -> Callable[[F], F]:
+    """Declare the scope a view needs (documented in the OpenAPI document too)."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+
+    def decorator(func: F) -> F:
+        func._idgraph_scope = scope  # type: ignore[attr-defined]
+        lines = inspect.cleandoc(func.__doc__ or "").splitlines()
+        rest = "\n".join(lines[1:]).strip()  # flask-smorest: line 1 is the summary
+        needs = f"Needs an API key with the `{scope}` scope."
+        documented: F = Blueprint.doc(
+            security=[{SECURITY_SCHEME: [scope]}],
+            description=f"{rest}\n\n{needs}" if rest else needs,
+        )(func)
+        return documented
+
+    return decorator
+
+
+def public(func: F) -> F:
+    """Declare a view open without a key (it must hold no personal data)."""
+    func._idgraph_scope = None  # type: ignore[attr-defined]
+    return Blueprint.doc(security=[])(func)
+
+
+def _scope_of(endpoint: str | None) -> str | None:
+    """The scope an endpoint needs; None when it is open."""
+    if endpoint is None or endpoint in OPEN_ENDPOINTS:
+        return None
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "_idgraph_scope", "admin")
+
+
+def _presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    kind, _, value = header.partition(" ")
+    if kind.lower() == "bearer":
+        return value.strip() or None
+    if kind.lower() == "basic":  # Segment/RudderStack clients: the write key as user name
+        try:
+            user = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return user or None
+    return None
+
+
+def _error(code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    from app.api.errors import error_payload
+
+    response = jsonify(error_payload(code, message))
+    response.status_code = code
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _target(view_args: dict[str, Any] | None) -> str:
+    """What the request is about, masked: ``email:j***@e***.com``, a profile ID…"""
+    args = view_args or {}
+    if "type_name" in args and "value" in args:
+        return f"{args['type_name']}:{mask_value(str(args['type_name']), str(args['value']))}"
+    for name in ("profile_id", "segment_id", "export_id", "name"):
+        if name in args:
+            return f"{name.removesuffix('_id')}:{args[name]}"
+    return ""
+
+
+class Guard:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._touched: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def resources(self) -> Any:
+        return self.app.extensions["idgraph"]
+
+    def audit(self) -> AuditTrail:
+        return audit_trail(self.resources())
+
+    def before(self) -> Response | None:
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        g.api_key = None
+        scope = _scope_of(request.endpoint)
+        if scope is None:
+            return None
+        res = self.resources()
+        presented = _presented_key()
+        challenge = {"WWW-Authenticate": 'Bearer realm="idgraph", charset="UTF-8"'}
+        if presented is None:
+            self._record("(no key)", 401)
+            return _error(401, "an API key is needed: send `Authorization: Bearer KEY` "
+                          "(`idgraph keys create`)", challenge)  # fmt: skip
+        try:
+            key = verify_key(res.store, presented)
+        except KeyRejected as e:
+            self._record("(invalid key)", 401)
+            return _error(401, str(e), {**challenge, "WWW-Authenticate":
+                          challenge["WWW-Authenticate"] + ', error="invalid_token"'})  # fmt: skip
+        if not key.allows(scope):
+            self._record(key.name, 403)
+            has = ", ".join(sorted(key.scopes))
+            return _error(403, f"the API key {key.name!r} does not have the {scope!r} scope "
+                          f"this operation needs (it has: {has})")  # fmt: skip
+        retry = self._rate_limited(key, res.redis, res.config.rate_limit_per_minute)
+        if retry:
+            self._record(key.name, 429)
+            return _error(429, f"rate limit of {res.config.rate_limit_per_minute} requests a "
+                          f"minute for key {key.name!r} reached; retry in {retry} s",
+                          {"Retry-After": str(retry)})  # fmt: skip
+        self._touch(key, res.store)
+        g.api_key = key  # the answer is recorded once it is known (after_request)
+        return None
+
+    def after(self, response: Response) -> Response:
+        key: VerifiedKey | None = g.get("api_key")
+        response.headers.setdefault("X-Request-ID", g.get("request_id", ""))
+        if key is not None and response.status_code not in (429,):
+            self._record(key.name, response.status_code)
+        return response
+
+    def _record(self, actor: str, status: int) -> None:
+        try:
+            self.audit().record(
+                actor,
+                f"{request.method} {request.endpoint}",
+                _target(request.view_args),
+                status=status,
+                detail=g.get("audit_detail"),
+                request_id=g.get("request_id", ""),
+            )
+        except StoreUnavailable as e:  # the answer is not held back; the gap is logged
+            logger.error("audit entry lost (%s %s): %s", request.method, request.endpoint, e)
+
+    def _rate_limited(self, key: VerifiedKey, client: redis.Redis, per_minute: int) -> int:
+        """0, or the seconds until the key may call again."""
+        if per_minute <= 0:
+            return 0
+        now = time.time()
+        window = int(now // RATE_WINDOW)
+        name = f"idgraph:ratelimit:{key.key_id}:{window}"
+        try:
+            pipe = client.pipeline()
+            pipe.incr(name)
+            pipe.expire(name, RATE_WINDOW * 2)
+            count = int(pipe.execute()[0])
+        except (redis.exceptions.RedisError, OSError) as e:
+            # fail open: the limit protects capacity, and a Redis outage must not take
+            # look-ups (which need only the store) down with it; the gap is logged
+            logger.error("rate limit not counted (Redis unreachable): %s", e)
+            return 0
+        if count <= per_minute:
+            return 0
+        return max(1, math.ceil((window + 1) * RATE_WINDOW - now))
+
+    def _touch(self, key: VerifiedKey, store: Any) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._touched.get(key.key_id, -TOUCH_EVERY) < TOUCH_EVERY:
+                return
+            self._touched[key.key_id] = now
+        store.touch_api_key(key.key_id, now=now_ms())
+
+
+def install(app: Flask) -> None:
+    """Guard every request of ``app`` (call after the blueprints are registered)."""
+    guard = Guard(app)
+    app.before_request(guard.before)
+    app.after_request(guard.after)

@@ -1,0 +1,138 @@
+"""Property tests (Hypothesis): every normalizer, the segment compiler, masking."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import re
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graph.errors import IdentifierRejected, InputError
+from graph.identifiers import (
+    default_registry,
+    normalize_device_id,
+    normalize_email,
+    normalize_ip,
+    normalize_phone,
+    normalize_trim,
+)
+from graph.privacy import mask_value
+from graph.segments import compile_rule
+
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+anything = st.one_of(st.text(), st.integers(), st.floats(), st.none(), st.booleans(),
+                     st.lists(st.text(), max_size=3))  # fmt: skip
+
+
+def _outcome(normalizer: Any, value: Any) -> str | None:
+    """The normalized value, or None when rejected; any other exception fails the test."""
+    try:
+        result = normalizer(value)
+    except IdentifierRejected:
+        return None
+    assert isinstance(result, str) and result
+    return result
+
+
+@FAST
+@given(anything)
+def test_every_normalizer_accepts_or_rejects_with_a_reason(value: Any) -> None:
+    for normalizer in (normalize_trim, normalize_email, normalize_phone, normalize_device_id,
+                       normalize_ip):  # fmt: skip
+        result = _outcome(normalizer, value)
+        if result is not None:  # idempotent: a stored value normalizes to itself
+            assert normalizer(result) == result
+
+
+@FAST
+@given(st.emails())
+def test_emails_are_trimmed_lowercased_and_stable(address: str) -> None:
+    result = _outcome(normalize_email, f"  {address.upper()} ")
+    if result is not None:
+        assert result == result.strip().lower() and "@" in result
+        assert normalize_email(result) == result
+
+
+@FAST
+@given(st.from_regex(r"\A\(?[2-9][0-9]{2}\)?[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4}\Z"))
+def test_us_phones_as_people_write_them_become_e164(text: str) -> None:
+    result = _outcome(normalize_phone, text)
+    if result is not None:
+        assert re.fullmatch(r"\+1\d{10}", result)
+        assert result[2:] == re.sub(r"\D", "", text)
+        assert normalize_phone(result) == result
+
+
+@FAST
+@given(st.ip_addresses())
+def test_ips_are_canonical(address: Any) -> None:
+    result = _outcome(normalize_ip, str(address))
+    if result is not None:
+        assert ipaddress.ip_address(result).compressed == result
+    else:
+        effective = getattr(address, "ipv4_mapped", None) or address
+        assert effective.is_loopback or effective.is_unspecified
+
+
+@FAST
+@given(st.uuids())
+def test_uuid_device_ids_are_lowercase_hyphenated(value: Any) -> None:
+    assert _outcome(normalize_device_id, str(value).upper()) in (str(value), None)
+
+
+@FAST
+@given(st.sampled_from(["email", "phone", "user_id", "cookie_id", "ip"]), st.text(min_size=1))
+def test_the_registry_never_raises_anything_else(type_name: str, value: str) -> None:
+    registry = default_registry()
+    with contextlib.suppress(IdentifierRejected):
+        registry.normalize(type_name, value)
+
+
+@FAST
+@given(st.sampled_from(["email", "phone", "user_id", "cookie_id"]), st.text(min_size=6))
+def test_masked_values_never_hold_the_value(type_name: str, value: str) -> None:
+    masked = mask_value(type_name, value)
+    assert value not in masked or len(value) <= 4
+
+
+# -- the segment compiler: values only ever travel as parameters ---------------------
+MARK = "ZQX"  #: every generated string carries it: it must never reach the query text
+marked = st.text(max_size=30).map(lambda t: MARK + t)
+values = st.one_of(marked, st.integers(min_value=10**9), st.floats(min_value=1e9, max_value=1e12))
+leaves = st.one_of(
+    st.builds(lambda f, op, v: {"field": f, "op": op, "value": v},
+              st.sampled_from(["purchase_total", "purchase_count", "rfm.group", "size"]),
+              st.sampled_from(["=", "!=", "<", ">=", "exists"]), values),
+    st.builds(lambda t, v: {"trait": t, "op": "=", "value": v},
+              marked, values),
+    st.builds(lambda s: {"source": s}, marked),
+    st.builds(lambda t, n: {"events": {"type": t, "within_days": n}, "op": ">=", "value": 1},
+              marked, st.integers(min_value=1, max_value=365)),
+    st.builds(lambda t: {"has": t}, st.sampled_from(["email", "phone", "nothing"])),
+)  # fmt: skip
+rules = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        st.builds(lambda xs: {"and": xs}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda xs: {"or": xs}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda x: {"not": x}, inner),
+    ),
+    max_leaves=12,
+)
+
+
+@FAST
+@given(rules)
+def test_no_value_ever_appears_in_the_compiled_cypher(rule: Any) -> None:
+    try:
+        condition = compile_rule(rule, strong_types=["email", "phone"], now=1_800_000_000_000)
+    except InputError:
+        return
+    text = condition.expression
+    assert MARK not in text
+    assert not re.search(r"\d{9,}", text)  # no generated number either
+    assert "'" not in text and '"' not in text  # no literal strings at all
+    assert condition.params  # the values went here
