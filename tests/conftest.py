@@ -147,3 +147,18 @@ def run_cli(
         input=input_text,
         check=False,
     )
+
+
+def start_serve(
+    data_dir: Path, port: int, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """The real ``idgraph serve`` on ``port`` (stdout and stderr piped, as text)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
+    full_env.update({"IDGRAPH_DATA_DIR": str(data_dir), **(env or {})})
+    return subprocess.Popen(
+        [IDGRAPH, "serve", "--port", str(port), *args],
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IDGRAPH, run_cli
+from tests.conftest import run_cli, start_serve
 from tests.integration.test_cli import _free_port, _wait_for
 
 
@@ -46,15 +44,7 @@ def test_keys_cli_and_a_real_server(tmp_path: Path) -> None:
         assert past.returncode == 1 and "in the past" in past.stderr
 
         port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
-        env["IDGRAPH_DATA_DIR"] = str(data_dir)
-        server = subprocess.Popen(
-            [IDGRAPH, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        server = start_serve(data_dir, port)
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_for(f"{base}/health", server, timeout=60)
@@ -110,11 +100,8 @@ def test_serve_imports_the_admin_key_from_a_secret_file(tmp_path: Path) -> None:
     key = "idg_" + "s3cret-from-compose-" * 3
     secret.write_text(key + "\n")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
-    env.update({"IDGRAPH_DATA_DIR": str(data_dir), "IDGRAPH_ADMIN_KEY_FILE": str(secret)})
-    server = subprocess.Popen([IDGRAPH, "serve", "--host", "0.0.0.0", "--port", str(port)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)  # fmt: skip
+    server = start_serve(data_dir, port, "--host", "0.0.0.0",
+                         env={"IDGRAPH_ADMIN_KEY_FILE": str(secret)})  # fmt: skip
     try:
         _wait_for(f"http://127.0.0.1:{port}/health", server, timeout=60)
         assert _get(f"http://127.0.0.1:{port}/v1/keys", key) == 200

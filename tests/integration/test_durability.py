@@ -25,7 +25,7 @@ import pytest
 from app.config import Config
 from app.resources import open_resources
 from graph.embedded import EmbeddedServer
-from tests.conftest import IDGRAPH, TS, run_cli
+from tests.conftest import TS, run_cli, start_serve
 from tests.integration.test_cli import _free_port, _wait_for
 
 BATCHES = 120
@@ -81,15 +81,7 @@ class Poster(threading.Thread):
 
 
 def _start_server(data_dir: Path, port: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
-    env["IDGRAPH_DATA_DIR"] = str(data_dir)
-    return subprocess.Popen(
-        [IDGRAPH, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    return start_serve(data_dir, port)
 
 
 def _wait_posted(poster: Poster, at_least: int) -> None:

@@ -9,9 +9,7 @@ refused (``ignored_auth``). The store holds a small resolved world so look-ups c
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from tests.conftest import IDGRAPH, run_cli
+from tests.conftest import run_cli, start_serve
 from tests.integration.test_cli import _free_port, _wait_for
 
 #: generated requests per operation (x ~30 operations: over 1,000 in all)
@@ -48,22 +46,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                       data_dir=data_dir)  # fmt: skip
     key = created.stdout.strip().splitlines()[-1]
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
-    env.update({"IDGRAPH_DATA_DIR": str(data_dir), "IDGRAPH_RATE_LIMIT_PER_MINUTE": "0"})
-    server = subprocess.Popen(
-        [IDGRAPH, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_serve(data_dir, port, env={"IDGRAPH_RATE_LIMIT_PER_MINUTE": "0"})
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(f"{base}/health", server, timeout=60)
         yield {"base": base, "key": key, "server": server}
     finally:
         server.send_signal(signal.SIGTERM)
-        _, err = server.communicate(timeout=60)
+        _out, err = server.communicate(timeout=60)
         run_cli("store", "stop", data_dir=data_dir)
     assert "Traceback" not in err, err[-3000:]
     assert COUNT["requests"] >= 1000, COUNT
