@@ -298,6 +298,12 @@ def export_status(res: Resources, export_id: str) -> dict[str, Any]:
     summary = job_summary(job)
     result = job.return_value() if summary["status"] == "finished" else None
     ready = result is not None and export_path(res, export_id, job.meta["format"]).is_file()
+    if ready and result is not None:
+        from app.erasure_files import erasure_of
+
+        erased = erasure_of(export_path(res, export_id, job.meta["format"]))
+        if erased:  # erasures removed rows since: the checksum is the file's as it is now
+            result = {**result, **erased, "rows": result["rows"] - erased["rows_erased"]}
     return {
         "export_id": export_id,
         "segment_id": job.meta.get("segment_id"),

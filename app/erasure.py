@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.erasure_files import scrub_files
 from app.profiles import normalize_query
 from app.resources import Resources
 from graph.erasure import erase_identifiers
 from graph.errors import NotFound
 from graph.events import Identifier, now_ms
+from graph.privacy import mask_value
 from graph.resolution import update_profiles
 
 __all__ = ["erase_identifier", "erase_profile"]
@@ -44,5 +46,10 @@ def _erase(res: Resources, identifiers: list[Identifier], *, with_events: bool) 
     resolved = update_profiles(res.store, res.registry, touched, res.resolve_settings())
     res.store.delete_profiles(report.profiles_deleted)  # no member left to re-resolve
     body = report.to_dict()
+    # masked: the answer travels through proxies, terminals and tickets; the values are gone
+    body["identifiers"] = [
+        {"type": i["type"], "value": mask_value(i["type"], i["value"])} for i in body["identifiers"]
+    ]
     body["resolved"] = resolved.to_dict() if resolved else None
+    body["files"] = scrub_files(res, identifiers)
     return body

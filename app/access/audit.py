@@ -19,7 +19,7 @@ from typing import Any
 
 import redis
 
-from graph.errors import StoreUnavailable
+from graph.errors import InputError, StoreUnavailable
 from graph.events import DAY_MS, format_ts, now_ms
 
 __all__ = ["AuditTrail", "audit_trail", "cli_actor"]
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 #: the most entries one page returns
 MAX_PAGE = 1000
+#: the largest part of a stream ID (an unsigned 64-bit integer)
+_MAX_PART = 2**64 - 1
 
 
 def cli_actor() -> str:
@@ -85,7 +87,7 @@ class AuditTrail:
         """Oldest first, from ``since`` (ms) or after the cursor ``after``; at most
         ``limit``. Returns the page and the cursor of the next one (None: the end)."""
         limit = max(1, min(limit, MAX_PAGE))
-        cursor = f"({after}" if after else (str(since) if since is not None else "-")
+        cursor = f"({_stream_id(after)}" if after else (_since(since) if since is not None else "-")
         page: list[dict[str, Any]] = []
         try:
             while len(page) < limit:
@@ -107,6 +109,20 @@ class AuditTrail:
         """Drop entries past the retention; returns how many were dropped."""
         minid = now_ms() - int(self.retention_days * DAY_MS)
         return int(self.redis.xtrim(self.stream, minid=minid, approximate=False))
+
+
+def _since(since: int) -> str:
+    """A stream ID bound from a time in ms: stream IDs start at 0 (1970), so an
+    earlier time means from the start and a later one than IDs can hold, none."""
+    return str(min(max(since, 0), _MAX_PART))
+
+
+def _stream_id(cursor: str) -> str:
+    """Check a paging cursor is a stream ID Redis accepts (``<ms>-<n>``)."""
+    ms, _, seq = cursor.partition("-")
+    if not (ms.isdigit() and seq.isdigit()) or int(ms) > _MAX_PART or int(seq) > _MAX_PART:
+        raise InputError(f"not an audit cursor: {cursor[:40]!r} (pass a page's `next`)")
+    return f"{int(ms)}-{int(seq)}"
 
 
 def audit_trail(res: Any) -> AuditTrail:

@@ -248,6 +248,10 @@ class ErasureSchema(Schema):
     profiles_deleted = fields.List(fields.String())
     profiles_affected = fields.List(fields.String())
     resolved = fields.Nested(ResolveSummarySchema, allow_none=True)
+    files = fields.Dict(
+        metadata={"description": "lines removed from reject and audience files (files_changed, "
+                  "lines_removed)"}
+    )  # fmt: skip
 
 
 class QuarantineQuerySchema(Schema):

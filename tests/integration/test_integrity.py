@@ -207,7 +207,8 @@ def test_forgetting_an_identifier_splits_its_profile_and_stays_forgotten(
     response = client.delete("/v1/identifiers/email/A@X.com")
     assert response.status_code == 200
     body = response.get_json()
-    assert body["identifiers"] == [{"type": "email", "value": "a@x.com"}]
+    # the answer names what was erased masked: it may end up in a ticket or a log
+    assert body["identifiers"] == [{"type": "email", "value": "a***@x***.com"}]
     assert body["events"] == 0 and body["profiles_affected"] == [pid]
     assert client.get("/v1/identifiers/email/a@x.com/profile").status_code == 404
     # the e-mail was the only link between the user_id and the loyalty card: a split
