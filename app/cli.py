@@ -24,7 +24,9 @@ from app.cli_support import (
 )
 from app.cli_support import config_of as _config
 from app.cli_support import reports_errors as _errors
+from app.collection import segment_mapping
 from app.config import Config
+from app.logs import configure_logging
 from app.profiles import lookup_identifier
 from app.resources import Resources, open_resources
 from graph.embedded import EmbeddedServer
@@ -33,6 +35,7 @@ from graph.ingest import IngestReport, RejectFile
 from graph.privacy import mask_value
 from graph.readers import FORMATS, detect_format, read_records
 from graph.resolution import resolve as resolve_profiles
+from graph.segment_messages import SegmentMapping, translate_records
 from ml.worlds import BENCH_WORLDS as WORLD_NAMES
 
 logger = logging.getLogger(__name__)
@@ -73,7 +76,7 @@ def cli(ctx: click.Context, config_path: str | None, data_dir: str | None, verbo
     except IdgraphError as e:
         raise click.UsageError(str(e)) from e
     level = [config.log_level, "INFO", "DEBUG"][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level)
     ctx.obj = config
 
 
@@ -145,7 +148,8 @@ def store_stats(ctx: click.Context) -> None:
 def ingest(
     ctx: click.Context, paths: tuple[Path, ...], fmt: str | None, progress: bool | None
 ) -> None:
-    """Ingest JSON Lines or CSV event files.
+    """Ingest JSON Lines or CSV event files, or (--format segment) JSON Lines of
+    Segment-spec messages, e.g. a warehouse or bucket dump.
 
     Prints accepted / rejected / duplicate counts and where the rejects were
     written. Exit 0 when every file was processed (even with rejects),
@@ -160,16 +164,22 @@ def ingest(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     with open_resources(config) as res:
         ingester = res.ingester()
+        mapping = segment_mapping(config, res.registry) if "segment" in formats.values() else None
         for path in paths:
             rejects = RejectFile(
                 config.data_dir / "rejects" / f"{path.name}.{stamp}.jsonl", source=str(path)
             )
-            report = _ingest_file(ingester, path, formats[path], rejects, show)
+            report = _ingest_file(ingester, path, formats[path], rejects, show, mapping)
             _print_report(path, report)
 
 
 def _ingest_file(
-    ingester: Any, path: Path, fmt: str, rejects: RejectFile, show: bool
+    ingester: Any,
+    path: Path,
+    fmt: str,
+    rejects: RejectFile,
+    show: bool,
+    mapping: SegmentMapping | None = None,
 ) -> IngestReport:
     from tqdm import tqdm
 
@@ -182,6 +192,9 @@ def _ingest_file(
         leave=False,
     ) as bar:
         records = read_records(path, fmt, on_progress=bar.update)
+        if fmt == "segment" and mapping is not None:
+            # a dump's messages carry their own receivedAt: no server clock here
+            records = translate_records(records, mapping)
         report: IngestReport = ingester.ingest_records(records, rejects=rejects)
     return report
 

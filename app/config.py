@@ -78,6 +78,16 @@ class Config:
     admin_key_file: str | None = None
     #: days the audit trail keeps its entries
     audit_retention_days: float = 365.0
+    #: Segment-spec collection: message path → identifier type, over the defaults
+    #: (graph.segment_messages.DEFAULT_IDENTIFIERS); an empty type drops a default path.
+    #: In the environment: ``IDGRAPH_SEGMENT_IDENTIFIERS="traits.crm=crm_id,context.ip="``
+    segment_identifiers: Mapping[str, str] = field(default_factory=dict)
+    #: Segment ``track`` events that are purchases (stored as type ``purchase``)
+    segment_purchase_events: tuple[str, ...] = ("Order Completed",)
+    #: properties holding a purchase's amount, the first one present wins
+    segment_revenue_properties: tuple[str, ...] = ("revenue", "total", "value")
+    #: the largest ``/v1/batch`` body (Segment's limit: 500 KB); one message: 32 KB
+    segment_max_batch_bytes: int = 500 * 1024
 
     @classmethod
     def load(
@@ -120,8 +130,12 @@ class Config:
                     kwargs[name] = float(value)
                 elif name == "identifier_types":
                     kwargs[name] = {k: dict(v) for k, v in dict(value).items()}
-                elif name == "purchase_types":
+                elif name in (
+                    "purchase_types", "segment_purchase_events", "segment_revenue_properties"
+                ):  # fmt: skip
                     kwargs[name] = _names(value)
+                elif name == "segment_identifiers":
+                    kwargs[name] = _str_mapping(value)
                 elif name in ("profile_limits", "quarantine_thresholds"):
                     kwargs[name] = _int_mapping(value)
                 else:
@@ -137,6 +151,8 @@ class Config:
             raise ConfigError("max_request_bytes must be at least 1024")
         if self.rate_limit_per_minute < 0 or self.audit_retention_days <= 0:
             raise ConfigError("rate_limit_per_minute must be >= 0, audit_retention_days > 0")
+        if self.segment_max_batch_bytes < 32 * 1024:
+            raise ConfigError("segment_max_batch_bytes must be at least 32768 (one message)")
         if self.batch_size < 1:
             raise ConfigError("batch_size must be at least 1")
         if self.max_identifiers_per_event < 2:
@@ -184,14 +200,25 @@ def _names(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _pairs(value: Any, shape: str) -> dict[Any, Any]:
+    """A mapping as given in the file, or ``"a=1,b=2"`` from the environment."""
+    if not isinstance(value, str):
+        return dict(value)
+    pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
+    if any(len(p) != 2 for p in pairs):
+        raise ValueError(f"expected {shape}")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _str_mapping(value: Any) -> dict[str, str]:
+    """``{"traits.crm": "crm_id"}`` or ``"traits.crm=crm_id,context.ip="`` to a dict."""
+    return {str(k): str(v).strip() for k, v in _pairs(value, "path=type,path=type").items()}
+
+
 def _int_mapping(value: Any) -> dict[str, int]:
     """``{"email": 3}`` or ``"email=3,phone=2"`` to ``{"email": 3, "phone": 2}``."""
-    if isinstance(value, str):
-        pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
-        if any(len(p) != 2 for p in pairs):
-            raise ValueError("expected type=number,type=number")
-        value = {k.strip(): v.strip() for k, v in pairs}
-    result = {str(k): int(v) for k, v in dict(value).items()}
+    value = _pairs(value, "type=number,type=number")
+    result = {str(k): int(v) for k, v in value.items()}
     if any(v < 1 for v in result.values()):
         raise ValueError("every number must be at least 1")
     return result

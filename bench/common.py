@@ -78,3 +78,20 @@ def record(section: str, body: str) -> None:
         pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
     )
     RESULTS.write_text(text)
+
+
+def serve_in_thread(config: Any, res: Any, threads: int = 8) -> tuple[Any, str, str]:
+    """The API on waitress in this process, with a fresh key of every scope and no rate
+    limit (a benchmark's load is not abuse). Returns (server, base URL, key)."""
+    import threading
+
+    from waitress.server import create_server
+
+    from app.access.keys import SCOPES, create_key
+    from app.api import create_app
+
+    key, _ = create_key(res.store, f"bench-{os.getpid()}-{id(res)}", SCOPES)
+    app = create_app(config.replace(rate_limit_per_minute=0), resources=res)
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    threading.Thread(target=server.run, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.effective_port}", key

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import random
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import parse_args, percentile, publish, workspace
+from common import parse_args, percentile, publish, serve_in_thread, workspace
 
 from app.resources import open_resources
 from graph.readers import read_records
@@ -55,24 +54,13 @@ def main() -> None:
                 found.profile_id,
             )
 
-        from waitress.server import create_server
-
-        from app.api import create_app
-
-        server = create_server(
-            create_app(config, resources=res), host="127.0.0.1", port=0, threads=8
-        )
-        port = server.effective_port  # type: ignore[union-attr]
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        server, base, api_key = serve_in_thread(config, res)
         http_ms: list[float] = []
         for type_name, value in sample:
-            url = (
-                f"http://127.0.0.1:{port}/v1/identifiers/{type_name}/"
-                f"{urllib.parse.quote(value, safe='')}/profile"
-            )
+            url = f"{base}/v1/identifiers/{type_name}/{urllib.parse.quote(value, safe='')}/profile"
+            request = urllib.request.Request(url, headers={"Authorization": f"Bearer {api_key}"})
             started = time.perf_counter()
-            with urllib.request.urlopen(url, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 200
                 response.read()
             http_ms.append((time.perf_counter() - started) * 1000)

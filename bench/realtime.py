@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, publish
+from common import percentile, publish, serve_in_thread
 
 from app.config import Config
 from app.resources import open_resources
@@ -41,9 +41,13 @@ def probe_event(event_id: str, **identifiers: str) -> dict[str, Any]:
             "identifiers": identifiers}  # fmt: skip
 
 
+KEY = {"value": ""}
+
+
 def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY['value']}"}
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -67,15 +71,7 @@ def main() -> None:
     with open_resources(config) as res:
         res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
         resolve(res.store, res.registry, res.resolve_settings())
-        from waitress.server import create_server
-
-        from app.api import create_app
-
-        server = create_server(
-            create_app(config, resources=res), host="127.0.0.1", port=0, threads=8
-        )
-        base = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
-        threading.Thread(target=server.run, daemon=True).start()
+        server, base, KEY["value"] = serve_in_thread(config, res)
 
         stop = threading.Event()
         loaded = {"events": 0, "posts": 0}

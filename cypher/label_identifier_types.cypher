@@ -26,6 +26,10 @@ MATCH (i:Identifier {type: 'cookie_id'})
 WHERE NOT i:CookieId
 SET i:CookieId
 WITH count(*) AS _
+MATCH (i:Identifier {type: 'anonymous_id'})
+WHERE NOT i:AnonymousId
+SET i:AnonymousId
+WITH count(*) AS _
 MATCH (i:Identifier {type: 'ip'})
 WHERE NOT i:Ip
 SET i:Ip

@@ -237,6 +237,8 @@ def default_registry(
         "loyalty_id": IdentifierType("loyalty_id", STRONG, normalize_trim),
         "device_id": IdentifierType("device_id", STRONG, normalize_device_id),
         "cookie_id": IdentifierType("cookie_id", STRONG, normalize_trim),
+        # Segment's and RudderStack's anonymousId: one browser or app install
+        "anonymous_id": IdentifierType("anonymous_id", STRONG, normalize_trim),
         "ip": IdentifierType("ip", WEAK, normalize_ip),
     }
     for name, spec in (extra or {}).items():

@@ -169,9 +169,10 @@ class Ingester:
         for record in batch:
             report.records += 1
             if record.error is not None:
-                result = ParseResult(
-                    None, (Reject(record.error, line=record.line, whole_event=True),)
+                reject = Reject(
+                    record.error, line=record.line, event_id=record.event_id, whole_event=True
                 )
+                result = ParseResult(None, (reject,))
             else:
                 result = parse_event(
                     record.raw,

@@ -58,6 +58,7 @@ DEFAULT_QUARANTINE: Mapping[str, int] = {
     "loyalty_id": 8,
     "device_id": 8,
     "cookie_id": 8,
+    "anonymous_id": 8,
 }
 #: identity identifiers that are given up and handed to someone else (recycled numbers)
 RECYCLABLE_TYPES = frozenset({"phone", "email"})
@@ -68,7 +69,9 @@ KIND_RANK = {"deterministic": 0, "model": 1}
 #: the reason recorded when a model link would join two identified profiles
 MODEL_JOINS_IDENTIFIED = "model links never join two identified profiles"
 #: a profile's strongest identifiers, strongest first (explanations, ID ties)
-ANCHOR_ORDER = ("user_id", "email", "phone", "loyalty_id", "device_id", "cookie_id")
+ANCHOR_ORDER = (
+    "user_id", "email", "phone", "loyalty_id", "device_id", "cookie_id", "anonymous_id"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

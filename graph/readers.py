@@ -20,7 +20,8 @@ from graph.errors import InputError
 
 __all__ = ["FORMATS", "RawRecord", "detect_format", "read_records"]
 
-FORMATS = ("jsonl", "csv")
+#: ``segment``: JSON Lines of Segment-spec messages (graph.segment_messages translates them)
+FORMATS = ("jsonl", "csv", "segment")
 _CSV_BASE = ("event_id", "timestamp", "source", "type")
 
 
@@ -31,6 +32,8 @@ class RawRecord:
     line: int
     raw: object = None
     error: str | None = None
+    #: the event ID, when known although the record is unusable (for its reject)
+    event_id: str | None = None
 
 
 def detect_format(path: Path, explicit: str | None = None) -> str:

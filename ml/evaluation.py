@@ -183,7 +183,7 @@ def anonymous_linked(
     devices = [
         i
         for i, person in owner.items()
-        if i.type in ("cookie_id", "device_id")
+        if i.type in ("cookie_id", "device_id", "anonymous_id")
         and i not in seen_with_identity
         and identities[person]
         and i in predicted

@@ -47,7 +47,7 @@ __all__ = [
     "propose_links",
 ]
 
-DEVICE_TYPES = frozenset({"cookie_id", "device_id"})
+DEVICE_TYPES = frozenset({"cookie_id", "device_id", "anonymous_id"})
 #: what an anonymous cluster is linked to: an identified profile, or the single cookie or
 #: device (anywhere) that is the same browser
 FAMILIES = ("profile", "device")

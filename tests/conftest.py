@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +165,29 @@ def start_serve(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@dataclass
+class LiveServer:
+    """A running ``idgraph serve``: its URL; once stopped, what it logged."""
+
+    base: str
+    stderr: str = ""
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """The real ``idgraph serve`` on a free port, stopped with SIGTERM afterwards; a
+    traceback in its log fails the test."""
+    from tests.integration.test_cli import _free_port, _wait_for
+
+    port = _free_port()
+    server = start_serve(data_dir, port, env=env)
+    live = LiveServer(f"http://127.0.0.1:{port}")
+    try:
+        _wait_for(f"{live.base}/health", server, timeout=60)
+        yield live
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _out, live.stderr = server.communicate(timeout=60)
+    assert "Traceback" not in live.stderr, live.stderr[-3000:]

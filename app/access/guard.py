@@ -36,13 +36,16 @@ from graph.errors import StoreUnavailable
 from graph.events import now_ms
 from graph.privacy import mask_value
 
-__all__ = ["SECURITY_SCHEME", "install", "public", "requires"]
+__all__ = ["SECURITY_SCHEME", "WRITE_KEY_SCHEME", "install", "public", "requires"]
 
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 SECURITY_SCHEME = "apiKey"
+#: the same keys sent as Segment's and RudderStack's clients send their write key:
+#: HTTP Basic, the key as user name, no password
+WRITE_KEY_SCHEME = "writeKey"
 #: endpoints of Flask and flask-smorest themselves that hold no data
 OPEN_ENDPOINTS = frozenset(
     {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "api-docs.openapi_redoc"}
@@ -52,8 +55,10 @@ TOUCH_EVERY = 60.0
 RATE_WINDOW = 60
 
 
-def requires(scope: str) -> Callable[[F], F]:
-    """Declare the scope a view needs (documented in the OpenAPI document too)."""
+def requires(scope: str, *, write_key: bool = False) -> Callable[[F], F]:
+    """Declare the scope a view needs (documented in the OpenAPI document too);
+    ``write_key``: also document the Basic form Segment's clients send. (Every view
+    takes both forms; the document names the one its callers use.)"""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
 
@@ -62,8 +67,12 @@ def requires(scope: str) -> Callable[[F], F]:
         lines = inspect.cleandoc(func.__doc__ or "").splitlines()
         rest = "\n".join(lines[1:]).strip()  # flask-smorest: line 1 is the summary
         needs = f"Needs an API key with the `{scope}` scope."
+        security = [{SECURITY_SCHEME: [scope]}]
+        if write_key:
+            security.append({WRITE_KEY_SCHEME: [scope]})
+            needs += " Segment's clients send it as their write key (HTTP Basic user name)."
         documented: F = Blueprint.doc(
-            security=[{SECURITY_SCHEME: [scope]}],
+            security=security,
             description=f"{rest}\n\n{needs}" if rest else needs,
         )(func)
         return documented

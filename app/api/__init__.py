@@ -10,11 +10,13 @@ from typing import Any
 from flask import Flask, current_app
 from flask_smorest import Api
 
-from app.access.guard import SECURITY_SCHEME
+from app.access.guard import SECURITY_SCHEME, WRITE_KEY_SCHEME
 from app.access.guard import install as install_guard
 from app.api.errors import register_error_handlers
+from app.api.request_bodies import RequestBodies
 from app.config import Config
 from app.resources import Resources, connect
+from graph.segment_messages import CALL_TYPES
 
 __all__ = ["create_app", "resources"]
 
@@ -78,9 +80,19 @@ def create_app(
             "`Authorization: Bearer KEY`. Each operation lists the scope it needs.",
         },
     )
+    api.spec.components.security_scheme(
+        WRITE_KEY_SCHEME,
+        {
+            "type": "http",
+            "scheme": "basic",
+            "description": "The same API key as a Segment write key: the HTTP Basic user "
+            "name, no password (what Segment's and RudderStack's clients send).",
+        },
+    )
 
     from app.api import (
         access,
+        collect,
         events,
         exports,
         health,
@@ -102,6 +114,12 @@ def create_app(
     api.register_blueprint(rfm.blp, url_prefix=f"/{API_VERSION}/rfm")
     api.register_blueprint(model.blp, url_prefix=f"/{API_VERSION}/model")
     api.register_blueprint(access.blp, url_prefix=f"/{API_VERSION}")
+    api.register_blueprint(collect.blp, url_prefix=f"/{API_VERSION}")
+    app.wsgi_app = RequestBodies(  # type: ignore[method-assign]
+        app.wsgi_app,
+        limit=config.max_request_bytes,
+        json_paths=frozenset(f"/{API_VERSION}/{call}" for call in ("batch", *CALL_TYPES)),
+    )
     install_guard(app)
     return app
 

@@ -13,8 +13,11 @@ from app.api import create_app
 from app.config import Config
 from app.resources import Resources
 from graph.events import now_ms
+from graph.segment_messages import CALL_TYPES
 from graph.store import ApiKeyRecord
 from tests.conftest import login_event
+
+SEGMENT_CALLS = {"batch", *CALL_TYPES}
 
 EMAIL = "Jane.Doe@Example.com"
 
@@ -138,12 +141,16 @@ def test_every_route_declares_a_scope_and_the_spec_says_which(app: Any, client: 
             if path == "/health":
                 assert operation["security"] == []
                 continue
-            (requirement,) = operation["security"]
+            requirement, *alternatives = operation["security"]
             (scope,) = requirement["apiKey"]
             assert scope in SCOPES, (method, path)
+            # Segment's calls also document the key as a write key (HTTP Basic)
+            assert alternatives in ([], [{"writeKey": [scope]}]), (method, path)
+            assert bool(alternatives) == (path.split("/")[-1] in SEGMENT_CALLS), path
             assert f"`{scope}` scope" in operation["description"]
             seen += 1
-    assert seen >= 25
+    assert seen >= 32
+    assert spec["components"]["securitySchemes"]["writeKey"]["scheme"] == "basic"
     for rule in app.url_map.iter_rules():  # no route falls back on the admin default
         view = app.view_functions[rule.endpoint]
         if rule.endpoint.startswith(("api-docs.", "static")):
@@ -197,6 +204,12 @@ def test_the_audit_trail_records_who_read_whom_masked(
     # (reading the trail is audited too: the pages also hold the reads since)
     assert [e["id"] for e in paged][: len(everything)] == [e["id"] for e in everything]
     assert paged[len(everything)]["action"] == "GET access.audit"
+    # times before stream IDs begin (1970) mean "from the start"; cursors past what a
+    # stream ID holds are a 422 (both were 503s, found by schemathesis)
+    early = client.get("/v1/audit?since=0729-11-15T03:08:15Z&limit=1000").get_json()
+    assert early["entries"][: len(everything)] == everything
+    bad = client.get("/v1/audit?after=99999999999999999999-0")
+    assert bad.status_code == 422 and "not an audit cursor" in bad.get_json()["message"]
 
 
 def test_body_cap_is_413_with_the_limit(config: Config, resources: Resources) -> None:

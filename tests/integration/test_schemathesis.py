@@ -9,7 +9,6 @@ refused (``ignored_auth``). The store holds a small resolved world so look-ups c
 from __future__ import annotations
 
 import contextlib
-import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,8 +22,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from tests.conftest import run_cli, start_serve
-from tests.integration.test_cli import _free_port, _wait_for
+from tests.conftest import run_cli, serving
 
 #: generated requests per operation (x ~30 operations: over 1,000 in all)
 EXAMPLES = 40
@@ -45,17 +43,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                       "ingest", "--scope", "segments", "--scope", "admin",
                       data_dir=data_dir)  # fmt: skip
     key = created.stdout.strip().splitlines()[-1]
-    port = _free_port()
-    server = start_serve(data_dir, port, env={"IDGRAPH_RATE_LIMIT_PER_MINUTE": "0"})
     try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_for(f"{base}/health", server, timeout=60)
-        yield {"base": base, "key": key, "server": server}
+        with serving(data_dir, env={"IDGRAPH_RATE_LIMIT_PER_MINUTE": "0"}) as server:
+            yield {"base": server.base, "key": key}
     finally:
-        server.send_signal(signal.SIGTERM)
-        _out, err = server.communicate(timeout=60)
         run_cli("store", "stop", data_dir=data_dir)
-    assert "Traceback" not in err, err[-3000:]
     assert COUNT["requests"] >= 1000, COUNT
 
 

@@ -70,3 +70,31 @@ def test_nothing_is_read_at_import() -> None:
     import app.config
 
     importlib.reload(app.config)  # must not touch the environment or the disk
+
+
+def test_segment_mapping_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    from app.collection import segment_mapping
+    from graph.identifiers import default_registry
+
+    path = tmp_path / "idgraph.toml"
+    path.write_text(
+        'segment_purchase_events = ["Order Completed", "Renewed"]\n'
+        '[identifier_types.crm_id]\nstrength = "strong"\n'
+        '[segment_identifiers]\n"context.traits.crm" = "crm_id"\n'
+        '"context.device.advertisingId" = ""\n'
+    )
+    config = Config.load(path, env={})
+    extra = {name: dict(spec) for name, spec in config.identifier_types.items()}
+    mapping = segment_mapping(config, default_registry(extra=extra))
+    assert mapping.identifiers["context.traits.crm"] == "crm_id"
+    assert "context.device.advertisingId" not in mapping.identifiers
+    assert mapping.identifiers["userId"] == "user_id"  # the defaults stay
+    assert mapping.purchase_events == ("Order Completed", "Renewed")
+    from_env = Config.load(env={"IDGRAPH_SEGMENT_IDENTIFIERS": "traits.card=loyalty_id",
+                                "IDGRAPH_SEGMENT_REVENUE_PROPERTIES": "price"})  # fmt: skip
+    mapping = segment_mapping(from_env, default_registry())
+    assert mapping.identifiers["traits.card"] == "loyalty_id"
+    assert mapping.revenue_properties == ("price",)
+    unknown = Config.load(env={"IDGRAPH_SEGMENT_IDENTIFIERS": "traits.x=nope"})
+    with pytest.raises(ConfigError, match="unknown identifier type"):
+        segment_mapping(unknown, default_registry())

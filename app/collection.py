@@ -1,0 +1,130 @@
+"""Taking events in over HTTP: one path for ``POST /v1/events`` and the
+Segment-compatible calls (``/v1/batch``, ``/v1/track``…).
+
+A batch is parsed and stored (bad events and bad parts rejected with their reason,
+the rest kept), its rejects appended to ``<data dir>/rejects/api-<date>.jsonl``, and
+the profiles of the identifiers it carried updated before the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.config import Config
+from app.resources import Resources
+from graph.errors import ConfigError, StoreUnavailable
+from graph.identifiers import Registry
+from graph.ingest import RejectFile
+from graph.readers import RawRecord
+from graph.resolution import update_profiles
+from graph.segment_messages import DEFAULT_IDENTIFIERS, SegmentMapping
+
+__all__ = ["REALTIME_LOCK_HOLD", "REALTIME_LOCK_WAIT", "ingest_batch", "segment_mapping"]
+
+logger = logging.getLogger(__name__)
+
+#: seconds a request waits for a running resolve before answering without its update
+REALTIME_LOCK_WAIT = 30.0
+#: seconds Redis keeps a real-time update's lock if its holder dies (kill -9) mid-update
+REALTIME_LOCK_HOLD = 20.0
+
+
+class RequestRejects(RejectFile):
+    """One request's rejects, appended to the day's file in a single write.
+
+    Several server threads and processes append to the same file: one ``write`` on a
+    file opened with ``O_APPEND`` lands whole, so lines of two requests never mix.
+    """
+
+    def __init__(self, path: Path, *, source: str) -> None:
+        super().__init__(path, source=source)
+        self._lines: list[str] = []
+
+    def write(self, reject: Any) -> None:
+        self._lines.append(json.dumps({"source": self.source, **reject.to_dict()}) + "\n")
+
+    def close(self) -> None:
+        if not self._lines:
+            return
+        data = "".join(self._lines).encode()
+        self._lines = []
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+        except OSError as e:  # the answer still lists them; the events are stored
+            logger.error("rejects not recorded in %s: %s", self.path, e.strerror or e)
+
+
+def ingest_batch(
+    res: Resources, records: Iterable[RawRecord], *, received: int, source: str
+) -> dict[str, Any]:
+    """Store a batch, record its rejects, update its profiles; the API's answer.
+
+    ``errors[].index`` is the position of the event (or message) in the request.
+    """
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    sink = RequestRejects(res.config.data_dir / "rejects" / f"api-{day}.jsonl", source=source)
+    report = res.ingester(collect_touched=True).ingest_records(records, rejects=sink)
+    profiles = None
+    if res.config.realtime_updates and report.touched:
+        try:
+            updated = update_profiles(
+                res.store,
+                res.registry,
+                report.touched,
+                res.resolve_settings(),
+                lock=res.resolve_lock(wait=REALTIME_LOCK_WAIT, hold=REALTIME_LOCK_HOLD),
+            )
+            profiles = updated.to_dict() if updated else None
+        except StoreUnavailable as e:
+            # the events are stored; their profiles follow on a retry of this
+            # request (duplicates update profiles too) or at the next resolve
+            logger.warning("real-time profile update skipped: %s", e)
+    errors = []
+    for reject in report.rejects:
+        row = reject.to_dict()
+        row["index"] = row.pop("line")
+        errors.append(row)
+    return {
+        "received": received,
+        "accepted": report.accepted,
+        "duplicates": report.duplicates,
+        "rejected": report.rejected,
+        "rejected_parts": report.rejected_parts,
+        "errors": errors,
+        "errors_truncated": report.rejected + report.rejected_parts > len(errors),
+        "profiles": profiles,
+    }
+
+
+def segment_mapping(config: Config, registry: Registry) -> SegmentMapping:
+    """The Segment mapping of the configuration, every identifier type checked."""
+    paths = dict(DEFAULT_IDENTIFIERS)
+    for path, type_name in config.segment_identifiers.items():
+        if type_name:
+            paths[path] = type_name
+        else:
+            paths.pop(path, None)
+    unknown = sorted({t for t in paths.values() if t not in registry})
+    if unknown:
+        raise ConfigError(
+            f"segment_identifiers: unknown identifier type(s) {', '.join(unknown)} "
+            "(declare them under [identifier_types])"
+        )
+    return SegmentMapping(
+        identifiers=paths,
+        purchase_events=config.segment_purchase_events,
+        revenue_properties=config.segment_revenue_properties,
+    )
