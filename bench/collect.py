@@ -188,8 +188,8 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
-        f"`/v1/batch` runs at {batch_rate / events_rate:.0%} of `/v1/events` "
-        "(the translation of each message is the difference).",
+        f"`/v1/batch` runs at {batch_rate / events_rate:.0%} of `/v1/events`; its rejects are "
+        "events with neither a user ID nor a cookie/device (Segment needs one of them).",
     ]
     publish("Collection: Segment /v1/batch next to /v1/events", lines, save=not args.no_record)
 
