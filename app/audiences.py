@@ -297,11 +297,12 @@ def export_status(res: Resources, export_id: str) -> dict[str, Any]:
         raise NotFound(f"no export {export_id!r} (unknown, or expired after its retention)")
     summary = job_summary(job)
     result = job.return_value() if summary["status"] == "finished" else None
-    ready = result is not None and export_path(res, export_id, job.meta["format"]).is_file()
+    path = export_path(res, export_id, job.meta["format"])
+    ready = result is not None and path.is_file()
     if ready and result is not None:
         from app.erasure_files import erasure_of
 
-        erased = erasure_of(export_path(res, export_id, job.meta["format"]))
+        erased = erasure_of(path)
         if erased:  # erasures removed rows since: the checksum is the file's as it is now
             result = {**result, **erased, "rows": result["rows"] - erased["rows_erased"]}
     return {

@@ -24,7 +24,6 @@ from app.cli_support import (
 )
 from app.cli_support import config_of as _config
 from app.cli_support import reports_errors as _errors
-from app.collection import segment_mapping
 from app.config import Config
 from app.logs import configure_logging
 from app.profiles import lookup_identifier
@@ -164,7 +163,7 @@ def ingest(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     with open_resources(config) as res:
         ingester = res.ingester()
-        mapping = segment_mapping(config, res.registry) if "segment" in formats.values() else None
+        mapping = res.segment_mapping if "segment" in formats.values() else None
         for path in paths:
             rejects = RejectFile(
                 config.data_dir / "rejects" / f"{path.name}.{stamp}.jsonl", source=str(path)

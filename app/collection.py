@@ -8,7 +8,6 @@ the profiles of the identifiers it carried updated before the answer.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterable
@@ -16,16 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.config import Config
 from app.resources import Resources
-from graph.errors import ConfigError, StoreUnavailable
-from graph.identifiers import Registry
+from graph.errors import StoreUnavailable
 from graph.ingest import RejectFile
 from graph.readers import RawRecord
 from graph.resolution import update_profiles
-from graph.segment_messages import DEFAULT_IDENTIFIERS, SegmentMapping
 
-__all__ = ["REALTIME_LOCK_HOLD", "REALTIME_LOCK_WAIT", "ingest_batch", "segment_mapping"]
+__all__ = ["REALTIME_LOCK_HOLD", "REALTIME_LOCK_WAIT", "ingest_batch"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +43,7 @@ class RequestRejects(RejectFile):
         self._lines: list[str] = []
 
     def write(self, reject: Any) -> None:
-        self._lines.append(json.dumps({"source": self.source, **reject.to_dict()}) + "\n")
+        self._lines.append(self.line(reject))
 
     def close(self) -> None:
         if not self._lines:
@@ -107,24 +103,3 @@ def ingest_batch(
         "errors_truncated": report.rejected + report.rejected_parts > len(errors),
         "profiles": profiles,
     }
-
-
-def segment_mapping(config: Config, registry: Registry) -> SegmentMapping:
-    """The Segment mapping of the configuration, every identifier type checked."""
-    paths = dict(DEFAULT_IDENTIFIERS)
-    for path, type_name in config.segment_identifiers.items():
-        if type_name:
-            paths[path] = type_name
-        else:
-            paths.pop(path, None)
-    unknown = sorted({t for t in paths.values() if t not in registry})
-    if unknown:
-        raise ConfigError(
-            f"segment_identifiers: unknown identifier type(s) {', '.join(unknown)} "
-            "(declare them under [identifier_types])"
-        )
-    return SegmentMapping(
-        identifiers=paths,
-        purchase_events=config.segment_purchase_events,
-        revenue_properties=config.segment_revenue_properties,
-    )

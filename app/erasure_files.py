@@ -49,13 +49,15 @@ def _files(res: Resources) -> list[Path]:
                   if p.is_file() and not p.name.endswith((SIDECAR, ".partial")))  # fmt: skip
 
 
-def _scrub(path: Path, wanted: set[str]) -> int:
-    """Remove the lines holding any of ``wanted``; returns how many went."""
+def _scrub(path: Path, wanted: set[str]) -> tuple[int, str]:
+    """Remove the lines holding any of ``wanted``; returns how many went and the
+    SHA-256 of what the file holds now."""
     removed = 0
+    digest = hashlib.sha256()
     temporary = path.with_name(path.name + ".scrub")
     with (
-        path.open("r", encoding="utf-8", errors="surrogateescape") as source,
-        temporary.open("w", encoding="utf-8", errors="surrogateescape") as target,
+        path.open("r", encoding="utf-8", errors="surrogateescape", newline="") as source,
+        temporary.open("w", encoding="utf-8", errors="surrogateescape", newline="") as target,
     ):
         for line in source:
             lowered = line.lower()
@@ -63,13 +65,14 @@ def _scrub(path: Path, wanted: set[str]) -> int:
                 removed += 1
             else:
                 target.write(line)
+                digest.update(line.encode("utf-8", "surrogateescape"))
         target.flush()
         os.fsync(target.fileno())
     if removed:
         os.replace(temporary, path)
     else:
         temporary.unlink()
-    return removed
+    return removed, digest.hexdigest()
 
 
 def scrub_files(res: Resources, identifiers: Iterable[Identifier]) -> dict[str, Any]:
@@ -79,7 +82,7 @@ def scrub_files(res: Resources, identifiers: Iterable[Identifier]) -> dict[str, 
     if not wanted:
         return {"files_changed": 0, "lines_removed": 0}
     for path in _files(res):
-        removed = _scrub(path, wanted)
+        removed, sha256 = _scrub(path, wanted)
         if not removed:
             continue
         changed += 1
@@ -89,7 +92,7 @@ def scrub_files(res: Resources, identifiers: Iterable[Identifier]) -> dict[str, 
             before = json.loads(sidecar.read_text()) if sidecar.exists() else {}
             sidecar.write_text(json.dumps({
                 "rows_erased": before.get("rows_erased", 0) + removed,
-                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "sha256": sha256,
                 "bytes": path.stat().st_size,
             }) + "\n")  # fmt: skip
     if changed:

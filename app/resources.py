@@ -7,6 +7,7 @@ jobs never open their own connections.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,9 +22,17 @@ from graph.errors import ConfigError, StoreUnavailable
 from graph.identifiers import Registry, default_registry
 from graph.ingest import Ingester
 from graph.resolution import ResolveSettings
+from graph.segment_messages import DEFAULT_IDENTIFIERS, SegmentMapping
 from graph.store import GraphStore
 
-__all__ = ["Resources", "connect", "make_registry", "make_store", "open_resources"]
+__all__ = [
+    "Resources",
+    "connect",
+    "make_registry",
+    "make_segment_mapping",
+    "make_store",
+    "open_resources",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +53,11 @@ class Resources:
 
     def __post_init__(self) -> None:
         self.registry = make_registry(self.config)
+
+    @functools.cached_property
+    def segment_mapping(self) -> SegmentMapping:
+        """The Segment message mapping of the configuration (built at first use)."""
+        return make_segment_mapping(self.config, self.registry)
 
     def resolve_settings(self) -> ResolveSettings:
         defaults = ResolveSettings()
@@ -98,6 +112,27 @@ class Resources:
     def close(self) -> None:
         self.store.close()
         self.redis.close()
+
+
+def make_segment_mapping(config: Config, registry: Registry) -> SegmentMapping:
+    """The Segment mapping of the configuration, every identifier type checked."""
+    paths = dict(DEFAULT_IDENTIFIERS)
+    for path, type_name in config.segment_identifiers.items():
+        if type_name:
+            paths[path] = type_name
+        else:
+            paths.pop(path, None)
+    unknown = sorted({t for t in paths.values() if t not in registry})
+    if unknown:
+        raise ConfigError(
+            f"segment_identifiers: unknown identifier type(s) {', '.join(unknown)} "
+            "(declare them under [identifier_types])"
+        )
+    return SegmentMapping(
+        identifiers=paths,
+        purchase_events=config.segment_purchase_events,
+        revenue_properties=config.segment_revenue_properties,
+    )
 
 
 def make_registry(config: Config) -> Registry:

@@ -73,11 +73,15 @@ class RejectFile:
         self.source = source
         self._handle: IO[str] | None = None
 
+    def line(self, reject: Reject) -> str:
+        """One reject as the file holds it (a JSON line)."""
+        return json.dumps({"source": self.source, **reject.to_dict()}) + "\n"
+
     def write(self, reject: Reject) -> None:
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.path.open("a", encoding="utf-8")
-        self._handle.write(json.dumps({"source": self.source, **reject.to_dict()}) + "\n")
+        self._handle.write(self.line(reject))
 
     def close(self) -> None:
         if self._handle is not None:

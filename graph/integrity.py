@@ -28,6 +28,7 @@ __all__ = [
     "ANCHOR_ORDER",
     "DEFAULT_LIMITS",
     "DEFAULT_QUARANTINE",
+    "DEVICE_TYPES",
     "IDENTITY_TYPES",
     "MODEL_JOINS_IDENTIFIED",
     "ClusterResult",
@@ -47,6 +48,8 @@ __all__ = [
 DEFAULT_LIMITS: Mapping[str, int] = {"user_id": 1, "loyalty_id": 1, "email": 3, "phone": 2}
 #: identifier types that name one person; a value linked to many of them is shared
 IDENTITY_TYPES = frozenset({"email", "phone", "user_id", "loyalty_id"})
+#: identifier types that name one browser or app install (Segment's anonymousId too)
+DEVICE_TYPES = frozenset({"cookie_id", "device_id", "anonymous_id"})
 #: one per customer: an identifier of another type linked to two of one of these spans
 #: two customers (a family tablet, a shared family e-mail) and is quarantined
 ACCOUNT_TYPES = frozenset({"user_id", "loyalty_id"})

@@ -207,8 +207,8 @@ def to_event(
     context = context if isinstance(context, Mapping) else {}
     traits: dict[str, Any] = {}
     for parent in ("context.traits", "traits"):  # a call's own traits win
-        if parent == "traits" and kind not in ("identify",):
-            continue  # a group call's traits describe the group, not the person
+        if parent == "traits" and kind != "identify":
+            continue  # only identify's traits are the person's (a group's are the group's)
         given = _path(message, parent)
         if isinstance(given, Mapping):
             traits.update({k: v for k, v in given.items() if k not in used_traits[parent]})

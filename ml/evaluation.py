@@ -18,7 +18,7 @@ from pathlib import Path
 from graph.clustering import connected_components
 from graph.events import Identifier
 from graph.identifiers import Registry
-from graph.integrity import IDENTITY_TYPES
+from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES
 from graph.store import GraphStore
 
 __all__ = [
@@ -183,7 +183,7 @@ def anonymous_linked(
     devices = [
         i
         for i, person in owner.items()
-        if i.type in ("cookie_id", "device_id", "anonymous_id")
+        if i.type in DEVICE_TYPES
         and i not in seen_with_identity
         and identities[person]
         and i in predicted

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from graph.events import Identifier
-from graph.integrity import IDENTITY_TYPES, Conflict, Link
+from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Link
 from ml.evidence import (
     FEATURES,
     Evidence,
@@ -38,7 +38,6 @@ from ml.evidence import (
 from ml.model import LinkModel
 
 __all__ = [
-    "DEVICE_TYPES",
     "FAMILIES",
     "LinkingSettings",
     "Proposal",
@@ -47,7 +46,6 @@ __all__ = [
     "propose_links",
 ]
 
-DEVICE_TYPES = frozenset({"cookie_id", "device_id", "anonymous_id"})
 #: what an anonymous cluster is linked to: an identified profile, or the single cookie or
 #: device (anywhere) that is the same browser
 FAMILIES = ("profile", "device")

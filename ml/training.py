@@ -26,7 +26,7 @@ import numpy as np
 
 from graph.errors import IdgraphError
 from graph.events import Identifier
-from graph.integrity import IDENTITY_TYPES
+from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES
 from ml.evidence import (
     FEATURES,
     Evidence,
@@ -40,7 +40,7 @@ from ml.evidence import (
     ua_surprisal,
     with_context,
 )
-from ml.linking import DEVICE_TYPES, FAMILIES, LinkingSettings, cluster_evidences, decide
+from ml.linking import FAMILIES, LinkingSettings, cluster_evidences, decide
 from ml.model import LinkModel, choose_threshold, precision_curve
 
 __all__ = [

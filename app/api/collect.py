@@ -18,7 +18,7 @@ from marshmallow import INCLUDE, Schema, fields
 from app.access.guard import requires
 from app.api import resources
 from app.api.schemas import IngestResultSchema
-from app.collection import ingest_batch, segment_mapping
+from app.collection import ingest_batch
 from graph.events import now_ms
 from graph.readers import RawRecord
 from graph.segment_messages import CALL_TYPES, MAX_MESSAGE_BYTES, translate_records
@@ -111,7 +111,7 @@ def _collect(messages: list[Any], *, sent_at: object, context: object, call: str
     received = now_ms()
     records = translate_records(
         (RawRecord(i, raw=m) for i, m in enumerate(messages)),
-        segment_mapping(res.config, res.registry),
+        res.segment_mapping,
         received_ms=received,
         sent_at=sent_at,
         call=call,

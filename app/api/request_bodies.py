@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from io import BytesIO
 from typing import Any
 
+from app.api.errors import error_payload
+
 __all__ = ["RequestBodies"]
 
 Environ = dict[str, Any]
@@ -46,12 +48,12 @@ class RequestBodies:
         try:
             body = self._decompress(environ)
         except _TooLarge:
-            return _error(start_response, 413, "Request Entity Too Large",
+            return _error(start_response, 413,
                           f"the decompressed request body is over the limit of "
                           f"{self.limit:,} bytes (setting max_request_bytes); "
                           "send smaller batches")  # fmt: skip
         except (zlib.error, EOFError, ValueError) as e:
-            return _error(start_response, 400, "Bad Request", f"the gzip body is corrupt: {e}")
+            return _error(start_response, 400, f"the gzip body is corrupt: {e}")
         environ = dict(environ)
         environ["wsgi.input"] = BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
@@ -89,8 +91,10 @@ class _TooLarge(Exception):
     pass
 
 
-def _error(start_response: StartResponse, code: int, status: str, message: str) -> list[bytes]:
-    body = json.dumps({"code": code, "status": status, "message": message}).encode()
-    start_response(f"{code} {status}", [("Content-Type", "application/json"),
-                                        ("Content-Length", str(len(body)))])  # fmt: skip
+def _error(start_response: StartResponse, code: int, message: str) -> list[bytes]:
+    """The API's one error shape, answered before Flask sees the request."""
+    payload = error_payload(code, message)
+    body = json.dumps(payload).encode()
+    start_response(f"{code} {payload['status']}", [("Content-Type", "application/json"),
+                                                   ("Content-Length", str(len(body)))])  # fmt: skip
     return [body]

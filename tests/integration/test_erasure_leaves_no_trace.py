@@ -11,6 +11,7 @@ error) of every command, the worker and the server.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import urllib.parse
@@ -126,6 +127,13 @@ def test_an_erased_customer_leaves_no_trace(tmp_path: Path) -> None:
         cli("store", "stop")  # rewrites the append-only file (compact)
     hits = _grep(data_dir, needles)
     assert hits == [], hits
+    # each scrubbed export says what it holds now: its checksum
+    sidecars = list((data_dir / "exports").rglob("*.erasure.json"))
+    assert sidecars
+    for sidecar in sidecars:
+        export = sidecar.with_name(sidecar.name.removesuffix(".erasure.json"))
+        data = export.read_bytes()
+        assert json.loads(sidecar.read_text())["sha256"] == hashlib.sha256(data).hexdigest()
     assert sum(len(log) for log in logs) > 1000, "the logs say something at debug level"
     logged = "\n".join(logs).lower().encode()
     assert [n for n in needles if n in logged] == []

@@ -9,6 +9,7 @@ package.json), unmodified; only their host setting points at idgraph.
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import shutil
 import subprocess
@@ -130,12 +131,15 @@ def _python_calls(client: Any, ids: dict[str, str]) -> None:
     client.flush()
 
 
-@pytest.mark.parametrize("use_gzip", [False, True], ids=["plain", "gzip"])
-def test_segment_analytics_python(live: dict[str, Any], use_gzip: bool) -> None:
-    from segment.analytics import Client
-
+@pytest.mark.parametrize(
+    ("module", "use_gzip"),
+    [("segment.analytics", False), ("segment.analytics", True), ("rudderstack.analytics", True)],
+    ids=["segment-plain", "segment-gzip", "rudderstack"],  # RudderStack's default: gzip
+)
+def test_python_clients(live: dict[str, Any], module: str, use_gzip: bool) -> None:
+    client_class = importlib.import_module(module).Client
     errors: list[Any] = []
-    client = Client(
+    client = client_class(
         write_key=live["key"],
         host=live["base"],
         sync_mode=True,
@@ -143,24 +147,7 @@ def test_segment_analytics_python(live: dict[str, Any], use_gzip: bool) -> None:
         on_error=lambda e, batch: errors.append(e),
         max_retries=1,
     )
-    ids = _ids("py")
-    _python_calls(client, ids)
-    assert errors == []
-    _assert_profile(live, ids)
-
-
-def test_rudderstack_python(live: dict[str, Any]) -> None:
-    from rudderstack.analytics import Client
-
-    errors: list[Any] = []
-    client = Client(
-        write_key=live["key"],
-        host=live["base"],
-        sync_mode=True,
-        on_error=lambda e, batch: errors.append(e),
-        max_retries=1,
-    )
-    ids = _ids("rs")
+    ids = _ids(module.split(".")[0][:2])
     _python_calls(client, ids)
     assert errors == []
     _assert_profile(live, ids)

@@ -73,7 +73,7 @@ def test_nothing_is_read_at_import() -> None:
 
 
 def test_segment_mapping_from_the_file_and_the_environment(tmp_path: Path) -> None:
-    from app.collection import segment_mapping
+    from app.resources import make_segment_mapping as segment_mapping
     from graph.identifiers import default_registry
 
     path = tmp_path / "idgraph.toml"
