@@ -239,6 +239,21 @@ def resolve(ctx: click.Context, background: bool) -> None:
     else:
         m = report.model
         to_profiles, to_devices = m["profile"], m["device"]
+        chains = m["browser"]
+        if chains["applied"]:
+            click.echo(
+                f"link model: {m['applied']} model links applied; browser chains (estimated "
+                f"precision {chains['precision']:.4f}): {chains['accepted']} links proposed, "
+                "the model's other families superseded"
+            )
+            return
+        if chains["trained"]:
+            click.echo(
+                f"warning: browser chains not applied: on the current data their estimated "
+                f"precision (95% lower bound {chains['precision_lower_bound']:.4f}) is below the "
+                "target; the model's other families decide",
+                err=True,
+            )
         click.echo(
             f"link model: {m['anonymous_clusters']} anonymous clusters, {m['applied']} model "
             f"links applied; to profiles: {to_profiles['accepted']} accepted, "
@@ -289,7 +304,12 @@ def train(ctx: click.Context) -> None:
     )
     for family, estimate in metadata["estimated"].items():
         threshold = metadata["thresholds"][family]
-        if estimate["reached"]:
+        if family == "browser":
+            from ml.model_card import browser_why
+
+            click.echo(f"  browser chains: {browser_why(estimate)}",
+                       err=not estimate["reached"])  # fmt: skip
+        elif estimate["reached"]:
             click.echo(
                 f"  {family} links: threshold {threshold:.3f}, estimated precision "
                 f"{estimate['precision']:.4f}, recall {estimate['recall']:.4f}"

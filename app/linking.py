@@ -57,7 +57,8 @@ def train(res: Resources) -> dict[str, Any]:
     observations = store.weak_observations(strong, registry.weak_types)
     folder = model_dir(res)
     try:
-        model, metadata = train_model(deterministic.clusters, observations, linking_settings(res))
+        model, metadata = train_model(deterministic.clusters, observations, linking_settings(res),
+                                      blocked=set(deterministic.quarantined))  # fmt: skip
     except TargetUnreachable as e:
         folder.mkdir(parents=True, exist_ok=True)
         report = {**e.report, "observations": len(observations), "error": str(e)}
@@ -101,12 +102,12 @@ def proposer(res: Resources) -> Any | None:
     model, metadata = load(folder)
     settings = linking_settings(res)
 
-    def propose(clusters: list[list[Identifier]]) -> Proposal:
+    def propose(clusters: list[list[Identifier]], blocked: set[Identifier]) -> Proposal:
         strong = res.registry.strong_types
         histories = identifier_histories(
             res.store.weak_observations(strong, res.registry.weak_types)
         )
-        proposal = propose_links(clusters, histories, model, settings)
+        proposal = propose_links(clusters, histories, model, settings, blocked=blocked)
         proposal.version = str(metadata.get("version", ""))
         return proposal
 

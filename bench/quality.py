@@ -189,10 +189,7 @@ def table(m: dict[str, Any]) -> list[str]:
         lines.append(f"`idgraph train` refused (exit 5, no model kept): {m['refused']}")
     if m["metadata"]:
         est = m["metadata"]["estimated"]
-        estimated = ", ".join(
-            f"{family} {e['precision']:.4f}" if e["reached"] else f"{family} not reached"
-            for family, e in est.items()
-        )
+        estimated = ", ".join(_estimate_text(family, e, m["model"]) for family, e in est.items())
         measured = "; ".join(
             f"{where}: {right / judged:.4f} ({right}/{judged})" if judged else f"{where}: none"
             for where, (right, judged) in (
@@ -209,6 +206,17 @@ def table(m: dict[str, Any]) -> list[str]:
     timing = f"train {s['train']:.1f} s, resolve {s['resolve']:.1f} s, world {s['all']:.0f} s."
     lines += ["", timing, ""]
     return lines
+
+
+def _estimate_text(family: str, e: dict[str, Any], applied: dict[str, Any] | None) -> str:
+    if family == "browser":
+        used = applied and applied.get("browser", {}).get("applied")
+        state = "applied" if used else ("not applied at resolve" if e["reached"] else "refused")
+        return (
+            f"browser chains {e['precision']:.4f} (95% lower bound "
+            f"{e['precision_lower_bound']:.4f}, {state})"
+        )
+    return f"{family} {e['precision']:.4f}" if e["reached"] else f"{family} not reached"
 
 
 def main() -> None:

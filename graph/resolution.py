@@ -107,7 +107,8 @@ class Proposal(Protocol):
     version: str
 
 
-Proposer = Callable[[list[list[Identifier]]], Proposal]
+#: (clusters, quarantined identifiers) -> the model's proposal
+Proposer = Callable[[list[list[Identifier]], set[Identifier]], Proposal]
 
 
 def plan(
@@ -176,7 +177,7 @@ def resolve(
         model_stats: dict[str, Any] = {}
         version = ""
         if propose is not None:
-            proposal = propose(decided.clusters)
+            proposal = propose(decided.clusters, set(decided.quarantined))
             version, model_stats = proposal.version, proposal.stats
             decided = plan(nodes, [*links, *proposal.links], current, created_at=created_at,
                            overrides=overrides, settings=settings)  # fmt: skip

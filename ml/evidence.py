@@ -21,6 +21,7 @@ from graph.events import DAY_MS, Identifier
 
 __all__ = [
     "FEATURES",
+    "NO_CHAIN",
     "Evidence",
     "IpStats",
     "candidate_pairs",
@@ -85,6 +86,7 @@ class Evidence:
     ips: dict[str, IpStats]
     size: int  #: identifiers in the cluster
     has_account: bool  #: holds a user_id, loyalty_id, e-mail or phone
+    members: frozenset[Identifier] = frozenset()
 
     @property
     def events(self) -> int:
@@ -113,12 +115,13 @@ def cluster_evidence(
     ips: dict[str, IpStats] = {}
     size = 0
     account = False
+    members = frozenset(members)
     for member in members:
         size += 1
         account = account or member.type in account_types
         for ip, stats in histories.get(member, {}).items():
             ips[ip] = ips[ip].merge(stats) if ip in ips else stats
-    return Evidence(ips, size, account)
+    return Evidence(ips, size, account, members)
 
 
 def evidence_without_events(
@@ -215,8 +218,13 @@ FEATURES = (
     "ips_b",
     "size_b",
     "b_has_account",
+    "chain_adjacent",  # ml/browsers.py: one browser's successive cookies
+    "chain_owners",
+    "chain_gap_days",
     "rarity_lead",
 )
+#: the chain features of a pair that is not chain-adjacent (see ml.browsers)
+NO_CHAIN: tuple[float, float, float] = (0.0, 0.0, 365.0)
 #: the last feature is the pair's context among the query's candidates (see with_context)
 RARITY = FEATURES.index("ip_user_agent_rarity")
 
@@ -251,9 +259,11 @@ def features(
     *,
     cap: int,
     agents: Mapping[str, float] | None = None,
+    chain: Sequence[float] = NO_CHAIN,
 ) -> list[float]:
     """The pair's :data:`FEATURES` but the last (``a`` usually anonymous). Pure.
-    ``agents``: :func:`ua_surprisal` (without it, shared user agents count as rare).
+    ``agents``: :func:`ua_surprisal` (without it, shared user agents count as rare);
+    ``chain``: :func:`ml.browsers.chain_features` of the pair.
 
     Deliberately absent: how many candidates ``a`` has. In training a held-out
     device always has its own profile among them, so "one candidate" would mean
@@ -315,4 +325,5 @@ def features(
         float(len(b.ips)),
         float(b.size),
         float(b.has_account),
+        *chain,
     ]

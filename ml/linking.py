@@ -16,7 +16,7 @@ How the model and its thresholds are learned: :mod:`ml.training`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,13 @@ import numpy as np
 
 from graph.events import Identifier
 from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Link
+from ml.browsers import (
+    DEFAULT_MAX_AGENTS,
+    browser_chains,
+    chain_features,
+    chain_links,
+    lookalike_estimate,
+)
 from ml.evidence import (
     FEATURES,
     Evidence,
@@ -39,6 +46,7 @@ from ml.model import LinkModel
 
 __all__ = [
     "FAMILIES",
+    "MODEL_FAMILIES",
     "LinkingSettings",
     "Proposal",
     "cluster_evidences",
@@ -46,9 +54,13 @@ __all__ = [
     "propose_links",
 ]
 
-#: what an anonymous cluster is linked to: an identified profile, or the single cookie or
-#: device (anywhere) that is the same browser
-FAMILIES = ("profile", "device")
+#: what an anonymous cluster is linked to: the next cookie of its browser chain
+#: (ml.browsers), an identified profile, or the single cookie or device (anywhere) that
+#: is the same browser
+FAMILIES = ("browser", "profile", "device")
+#: the families decided by the model's scores (the browser family is a rule whose
+#: precision is estimated from the data)
+MODEL_FAMILIES = ("profile", "device")
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,8 @@ class LinkingSettings:
     #: customers are split in this many folds to score every query out of fold
     folds: int = 4
     seed: int = 0
+    #: browser chains (ml.browsers) only on IPs seen with at most this many user agents
+    chain_max_agents: int = DEFAULT_MAX_AGENTS
 
 
 @dataclass
@@ -100,10 +114,38 @@ def propose_links(
     histories: Mapping[Identifier, Mapping[str, IpStats]],
     model: LinkModel,
     settings: LinkingSettings,
+    *,
+    blocked: Iterable[Identifier] = (),
 ) -> Proposal:
-    """Each anonymous cluster decides against identified profiles (:func:`decide`),
-    and is paired with every single cookie or device elsewhere, in a profile or not
-    (the same browser under another cookie): each family over its threshold links."""
+    """The browser family's chain links when it reached its target at training and
+    the estimate on the current data still does; otherwise the model's families:
+    each anonymous cluster decides against identified profiles (:func:`decide`), and
+    is paired with every single cookie or device elsewhere, in a profile or not (the
+    same browser under another cookie), each family over its threshold linking.
+
+    Why not both: on chain-joined clusters the model's families linked into the
+    wrong profile far more often than their estimates said (docs/quality.md), and on
+    top of the chains they added under a point of recall. ``blocked``: quarantined
+    identifiers (never linked)."""
+    chains = browser_chains(histories, max_agents=settings.chain_max_agents)
+    browser: dict[str, Any] = {"trained": model.thresholds_.get("browser", 1.01) <= 1}
+    browser.update(lookalike_estimate(chains))
+    browser["applied"] = bool(
+        browser["trained"] and browser["precision_lower_bound"] >= settings.target_precision
+    )
+    if browser["applied"]:
+        chained = chain_links(chains, clusters, blocked=blocked, score=browser["precision"])
+        browser["accepted"] = len(chained)
+        idle = {"pairs": 0, "accepted": 0, "ambiguous": 0, "below_threshold": 0,
+                "superseded": True}  # fmt: skip
+        anonymous_clusters = sum(
+            1 for members in clusters if not any(m.type in IDENTITY_TYPES for m in members)
+        )
+        return Proposal(chained, [], {
+            "anonymous_clusters": anonymous_clusters, "browser": browser, "profile": idle,
+            "device": dict(idle), "excluded_ips": 0, "accepted": len(chained),
+        })  # fmt: skip
+    browser["accepted"] = 0
     evidence = cluster_evidences(clusters, histories)
     degrees = ip_degrees(evidence)
     agents = ua_surprisal(evidence)
@@ -113,12 +155,13 @@ def propose_links(
     devices = sorted(m for members in clusters for m in members
                      if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
     owner = {m: n for n, members in enumerate(clusters) for m in members}
+    owner_of = {m: n for n in identified for m in clusters[n]}
     keyed: dict[int, Evidence] = dict(evidence)
     for k, m in enumerate(devices):
         keyed[-1 - k] = cluster_evidence([m], histories, account_types=IDENTITY_TYPES)
     links: dict[tuple[Identifier, Identifier], Link] = {}
     refused: list[Conflict] = []
-    stats: dict[str, Any] = {"anonymous_clusters": len(anonymous)}
+    stats: dict[str, Any] = {"anonymous_clusters": len(anonymous), "browser": browser}
     device_keys = [-1 - k for k in range(len(devices))]
     for family, targets in (("profile", identified), ("device", device_keys)):
         threshold = model.thresholds_[family]
@@ -128,7 +171,9 @@ def propose_links(
         for a, b in pairs:
             if b < 0 and owner[devices[-1 - b]] == a:
                 continue  # its own member
-            row = features(keyed[a], keyed[b], degrees, cap=settings.ip_cap, agents=agents)
+            chain = chain_features(keyed[a].members, keyed[b].members, chains, owner_of)
+            row = features(keyed[a], keyed[b], degrees, cap=settings.ip_cap, agents=agents,
+                           chain=chain)  # fmt: skip
             ranked.setdefault(a, []).append((b, row))
         counts = {"pairs": len(pairs), "accepted": 0, "ambiguous": 0, "below_threshold": 0}
         order = sorted(ranked)

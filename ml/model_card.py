@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CARD_FILE", "read_card", "write_card"]
+__all__ = ["CARD_FILE", "browser_why", "read_card", "write_card"]
 
 CARD_FILE = "model-card.json"
 PR_CURVE_FILE = "precision-recall.png"
@@ -80,6 +80,8 @@ def read_card(folder: Path) -> dict[str, Any] | None:
 
 def _why(family: str, estimate: dict[str, Any]) -> str:
     target = estimate["target"]
+    if family == "browser":
+        return browser_why(estimate)
     if not estimate["reached"]:
         best = estimate["best_reachable"]
         return (
@@ -92,6 +94,26 @@ def _why(family: str, estimate: dict[str, Any]) -> str:
         f"the lowest score at which the 95% lower bound of precision over out-of-fold {kind} "
         f"reaches {target}: estimated precision {estimate['precision']:.4f}, recall "
         f"{estimate['recall']:.4f} ({estimate['accepted']} accepted)"
+    )
+
+
+def browser_why(estimate: dict[str, Any]) -> str:
+    """The browser family's decision in words (card, CLI)."""
+    seen = (
+        f"{estimate['overlapping_groups']} of {estimate['groups'] + estimate['overlapping_groups']}"
+        f" (IP, user agent) groups at homes show two look-alike browsers; two different "
+        f"browsers look like one {estimate['consistent_by_chance']:.1%} of the time"
+    )
+    if not estimate["reached"]:
+        return (
+            f"estimated precision {estimate['precision']:.4f}, 95% lower bound "
+            f"{estimate['precision_lower_bound']:.4f} < {estimate['target']} ({seen}): "
+            "no browser chains; the model's families decide instead"
+        )
+    return (
+        f"estimated precision {estimate['precision']:.4f}, 95% lower bound "
+        f"{estimate['precision_lower_bound']:.4f} >= {estimate['target']} ({seen}): "
+        f"{estimate['accepted']} chain links join clusters; they supersede the model's families"
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +27,12 @@ import numpy as np
 from graph.errors import IdgraphError
 from graph.events import Identifier
 from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES
+from ml.browsers import (
+    browser_chains,
+    chain_features,
+    chain_links,
+    lookalike_estimate,
+)
 from ml.evidence import (
     FEATURES,
     Evidence,
@@ -40,8 +46,9 @@ from ml.evidence import (
     ua_surprisal,
     with_context,
 )
-from ml.linking import FAMILIES, LinkingSettings, cluster_evidences, decide
+from ml.linking import MODEL_FAMILIES, LinkingSettings, cluster_evidences, decide
 from ml.model import LinkModel, choose_threshold, precision_curve
+from ml.model_card import browser_why
 
 __all__ = [
     "Examples",
@@ -160,9 +167,12 @@ def training_examples(
     _, excluded = candidate_pairs([], identified, evidence, degrees, cap=settings.ip_cap)
     observations = raw_observations or {}
     cap = settings.ip_cap
+    chains = browser_chains(histories, max_agents=settings.chain_max_agents)
+    owner_of = {m: n for n in identified for m in clusters[n]}
 
     def feats(a: Evidence, b: Evidence) -> list[float]:
-        return features(a, b, degrees, cap=cap, agents=agents)
+        chain = chain_features(a.members, b.members, chains, owner_of)
+        return features(a, b, degrees, cap=cap, agents=agents, chain=chain)
 
     by_ip = _by_ip({n: evidence[n] for n in identified}, excluded)
     queries: list[Query] = []
@@ -265,8 +275,13 @@ def train_model(
     clusters: Sequence[Sequence[Identifier]],
     observations: Sequence[tuple[Identifier, str, str | None, int]],
     settings: LinkingSettings,
+    *,
+    blocked: Iterable[Identifier] = (),
 ) -> tuple[LinkModel, dict[str, Any]]:
-    """Fit the model and choose each family's threshold on out-of-fold decisions.
+    """Decide the browser family (:mod:`ml.browsers`), fit the model and choose the
+    other families' thresholds on out-of-fold decisions (they link when the browser
+    family does not: :func:`ml.linking.propose_links`). ``blocked``: quarantined
+    identifiers (never linked).
 
     Raises :class:`TargetUnreachable` (with the report) when no family can reach
     the target precision: such a model would link nothing.
@@ -275,7 +290,9 @@ def train_model(
     raw: dict[Identifier, list[tuple[str, str | None, int]]] = {}
     for identifier, ip, ua, ts in observations:
         raw.setdefault(identifier, []).append((ip, ua, ts))
-    examples = training_examples(clusters, identifier_histories(observations), settings, raw)
+    histories = identifier_histories(observations)
+    browser = browser_family(clusters, histories, settings, blocked=blocked)
+    examples = training_examples(clusters, histories, settings, raw)
     X, y, groups = examples.matrix()
     if len(np.unique(y)) < 2:
         raise TargetUnreachable(
@@ -290,9 +307,9 @@ def train_model(
         size = len(query.all_rows())
         per_query.append(oof[start : start + size].tolist())
         start += size
-    thresholds: dict[str, float] = {}
-    estimates: dict[str, dict[str, Any]] = {}
-    for family in FAMILIES:
+    thresholds: dict[str, float] = {"browser": 0.0 if browser["reached"] else 1.01}
+    estimates: dict[str, dict[str, Any]] = {"browser": browser}
+    for family in MODEL_FAMILIES:
         chosen = [(q, s) for q, s in zip(examples.queries, per_query, strict=True)
                   if q.family == family]  # fmt: skip
         if family == "device":
@@ -315,7 +332,8 @@ def train_model(
         "estimated": estimates,
         "pairs": {"train": len(y), "positives": int(y.sum())},
         "queries": {
-            family: sum(1 for q in examples.queries if q.family == family) for family in FAMILIES
+            family: sum(1 for q in examples.queries if q.family == family)
+            for family in MODEL_FAMILIES
         },
         "customers": len(set(groups.tolist())),
         "held_out": model_pair_metrics(oof, y),
@@ -323,17 +341,50 @@ def train_model(
         "seconds": round(time.perf_counter() - started, 1),
     }
     if all(t > 1 for t in thresholds.values()):
-        best = max(estimates.values(), key=lambda e: e["best_reachable"]["precision_lower_bound"])
+        best = max((estimates[f] for f in MODEL_FAMILIES),
+                   key=lambda e: e["best_reachable"]["precision_lower_bound"])  # fmt: skip
         raise TargetUnreachable(
             f"no threshold reaches the target precision {settings.target_precision}: the best "
             f"reachable is {best['best_reachable']['precision_lower_bound']:.4f} (95% lower "
             f"bound; point {best['best_reachable']['precision']:.4f}) at recall "
-            f"{best['best_reachable']['recall']:.4f}",
+            f"{best['best_reachable']['recall']:.4f}; browser chains: {browser_why(browser)}",
             metadata,
         )
     # for the model card (ml/model_card.py), not persisted with the model
     metadata["_card"] = {"scores": oof, "labels": y, "importances": importances}
     return model, metadata
+
+
+def browser_family(
+    clusters: Sequence[Sequence[Identifier]],
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    settings: LinkingSettings,
+    *,
+    blocked: Iterable[Identifier] = (),
+) -> dict[str, Any]:
+    """The browser family's estimate (:func:`ml.browsers.lookalike_estimate`) and
+    decision: it links when the 95% lower bound of its precision reaches the target."""
+    chains = browser_chains(histories, max_agents=settings.chain_max_agents)
+    estimate = lookalike_estimate(chains)
+    reached = estimate["precision_lower_bound"] >= settings.target_precision
+    links = chain_links(chains, clusters, blocked=blocked, score=estimate["precision"])
+    # chain links whose two ends are already one profile link nothing new
+    index = {m: n for n, members in enumerate(clusters) for m in members}
+    new = sum(1 for lk in links if index.get(lk.a) != index.get(lk.b))
+    return {
+        **estimate,
+        "decisions": len(links),
+        "accepted": new if reached else 0,
+        "target": settings.target_precision,
+        "reached": reached,
+        "recall": None,
+        "best_reachable": {
+            "precision": estimate["precision"],
+            "precision_lower_bound": estimate["precision_lower_bound"],
+            "recall": 0.0,
+            "threshold": 0.0,
+        },
+    }
 
 
 def _out_of_fold_scores(

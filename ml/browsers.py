@@ -1,0 +1,249 @@
+"""Browser chains: a browser's successive cookies, one after the other.
+
+A browser holds one cookie at a time. When it renews it (expiry, a privacy
+feature, cleared storage) the new cookie comes with the same user agent from the
+same home network, after the old one was last seen. So on an IP seen with few user
+agents (a home, not an office or a carrier NAT), the cookies seen there with one
+user agent whose lifetimes follow one another without overlapping are consistent
+with one browser: each is *chain-adjacent* to the next. When two lifetimes overlap,
+two browsers of the same make share that address and the group says nothing.
+
+The *browser* family of the link model links each cookie to the next one of its
+chain (:func:`chain_links`), unless the group's cookies belong to two identified
+customers (a shared browser). Whether that can be trusted depends on the data:
+where people at one address run browsers that look alike (the same phone and
+browser version), two browsers can share a group without their cookies ever
+overlapping. How often is estimated from the data itself (:func:`lookalike_estimate`):
+the groups that *do* overlap reveal look-alike browsers, and pairs of known
+different browsers at the same addresses tell how often two browsers' cookies
+would not overlap. The family links only when the estimated precision (95% upper
+bound of the error) reaches the model's target. Adjacency is also a feature of the
+other families (:mod:`ml.evidence`).
+
+Pure functions over :func:`ml.evidence.identifier_histories`. Cost: O(identifiers
+times IPs each) to group, O(g log g) to order each group.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations, pairwise
+from typing import Any
+
+from graph.events import DAY_MS, Identifier
+from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES, Link
+from ml.evidence import NO_CHAIN, IpStats
+
+__all__ = [
+    "BrowserChains",
+    "browser_chains",
+    "chain_features",
+    "chain_links",
+    "join_clusters",
+    "lookalike_estimate",
+]
+
+#: an IP seen with more distinct user agents than this is a network, not a home
+DEFAULT_MAX_AGENTS = 8
+
+
+@dataclass
+class BrowserChains:
+    """Which devices and cookies are chain-adjacent, and the groups they came from."""
+
+    #: identifier -> {adjacent identifier: gap in days between their lifetimes}
+    adjacent: dict[Identifier, dict[Identifier, float]] = field(default_factory=dict)
+    #: identifier -> the members of every consistent group it is in
+    group_members: dict[Identifier, set[Identifier]] = field(default_factory=dict)
+    #: consistent groups of two or more, members in time order
+    chains: list[list[Identifier]] = field(default_factory=list)
+    overlapping: int = 0  #: groups left out: lifetimes overlap (two browsers)
+    #: pairs of groups of different user agents at one IP (two browsers for sure), and
+    #: how many of them would look like one browser if their user agents were equal
+    different_pairs: int = 0
+    different_pairs_consistent: int = 0
+
+    @property
+    def groups(self) -> int:
+        return len(self.chains)
+
+
+def browser_chains(
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    *,
+    max_agents: int = DEFAULT_MAX_AGENTS,
+) -> BrowserChains:
+    """Group devices and cookies by (IP, user agent) on IPs seen with at most
+    ``max_agents`` user agents; in each group whose lifetimes do not overlap, each
+    member is adjacent to the next one in time.
+
+    """
+    lifetime: dict[Identifier, tuple[int, int]] = {}
+    agents_on: dict[str, set[str]] = defaultdict(set)
+    for identifier, by_ip in histories.items():
+        if identifier.type not in DEVICE_TYPES:
+            continue
+        first = min(s.first for s in by_ip.values())
+        last = max(s.last for s in by_ip.values())
+        lifetime[identifier] = (first, last)
+        for ip, stats in by_ip.items():
+            agents_on[ip].update(ua for ua in stats.uas if ua)
+    groups: dict[tuple[str, str], list[Identifier]] = defaultdict(list)
+    for identifier in lifetime:
+        for ip, stats in histories[identifier].items():
+            if len(agents_on[ip]) > max_agents:
+                continue
+            for ua in stats.uas:
+                if ua:
+                    groups[(ip, ua)].append(identifier)
+    chains = BrowserChains()
+
+    def consistent(order: Sequence[Identifier]) -> bool:
+        return all(lifetime[a][1] < lifetime[b][0] for a, b in pairwise(order))
+
+    groups_on: dict[str, list[list[Identifier]]] = defaultdict(list)
+    for (ip, _), members in groups.items():
+        groups_on[ip].append(members)
+    for together in groups_on.values():
+        for one, other in combinations(together, 2):
+            if set(one) & set(other):
+                continue  # one cookie under two user agents: not surely two browsers
+            chains.different_pairs += 1
+            chains.different_pairs_consistent += consistent(
+                sorted([*one, *other], key=lambda m: (lifetime[m], m))
+            )
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        order = sorted(members, key=lambda m: (lifetime[m], m))
+        pairs = list(pairwise(order))
+        if not consistent(order):
+            chains.overlapping += 1
+            continue
+        chains.chains.append(order)
+        for a, b in pairs:
+            gap = (lifetime[b][0] - lifetime[a][1]) / DAY_MS
+            for x, y in ((a, b), (b, a)):
+                known = chains.adjacent.setdefault(x, {})
+                known[y] = min(gap, known.get(y, gap))
+        for m in order:
+            chains.group_members.setdefault(m, set()).update(order)
+    return chains
+
+
+def chain_features(
+    a_members: Iterable[Identifier],
+    b_members: Iterable[Identifier],
+    chains: BrowserChains,
+    owner_of: Mapping[Identifier, int],
+) -> list[float]:
+    """The chain features of :data:`ml.evidence.FEATURES` for a pair of clusters:
+    whether a member of ``a`` is chain-adjacent to a member of ``b``; how many
+    identified profiles (``owner_of``) hold members of the groups that make them
+    adjacent, ``a``'s own members left out (1: the chain leads to one customer; 2 or
+    more: a shared or look-alike browser); the smallest gap between adjacent lifetimes, in days."""
+    a_set = set(a_members)
+    b_set = set(b_members)
+    gap = NO_CHAIN[2]
+    owners: set[int] = set()
+    adjacent = False
+    for m in a_set:
+        near = chains.adjacent.get(m)
+        if not near:
+            continue
+        for other in near.keys() & b_set:
+            adjacent = True
+            gap = min(gap, near[other])
+            for member in chains.group_members.get(other, ()):
+                if member not in a_set and member in owner_of:
+                    owners.add(owner_of[member])
+    return [float(adjacent), float(len(owners)), gap]
+
+
+def lookalike_estimate(chains: BrowserChains, z: float = 1.96) -> dict[str, Any]:
+    """Estimated precision of chain links: the share of consistent groups that hold
+    two look-alike browsers without their cookies overlapping.
+
+    Of groups holding two browsers, a share ``q`` looks consistent by chance; ``q`` is
+    measured on pairs of groups that surely are two browsers (different user agents at
+    one IP). The groups seen overlapping are the other ``1 - q``, so about
+    ``overlapping * q / (1 - q)`` consistent groups are two browsers. The upper
+    bound takes ``overlapping + z * sqrt(overlapping)`` (Poisson) instead.
+    """
+    tried, passed = chains.different_pairs, chains.different_pairs_consistent
+    q = passed / tried if tried else 1.0
+    odds = q / (1 - q) if q < 1 else math.inf
+    seen = chains.overlapping
+    groups = max(1, chains.groups)
+    error = min(1.0, seen * odds / groups) if seen else 0.0
+    upper = min(1.0, (seen + z * math.sqrt(seen) + (z * z if not seen else 0)) * odds / groups)
+    return {
+        "groups": chains.groups,
+        "overlapping_groups": seen,
+        "different_browser_pairs": chains.different_pairs,
+        "consistent_by_chance": round(q, 4),
+        "precision": round(1 - error, 5),
+        "precision_lower_bound": round(1 - upper, 5),
+    }
+
+
+def chain_links(
+    chains: BrowserChains,
+    clusters: Sequence[Sequence[Identifier]],
+    *,
+    blocked: Iterable[Identifier] = (),
+    score: float = 1.0,
+) -> list[Link]:
+    """Each cookie linked to the next of its chain, as model links with ``score``;
+    not in a group whose cookies belong to two identified profiles (a shared
+    browser), nor to a ``blocked`` (quarantined) identifier."""
+    identified = {
+        m: n
+        for n, members in enumerate(clusters)
+        if any(i.type in IDENTITY_TYPES for i in members)
+        for m in members
+    }
+    skip = set(blocked)
+    links: dict[tuple[Identifier, Identifier], Link] = {}
+    for order in chains.chains:
+        if len({identified[m] for m in order if m in identified}) > 1:
+            continue
+        for a, b in pairwise(order):
+            if a in skip or b in skip:
+                continue
+            low, high = sorted((a, b))
+            links.setdefault((low, high), Link(low, high, "model", score))
+    return list(links.values())
+
+
+def join_clusters(
+    clusters: Sequence[Sequence[Identifier]], links: Iterable[Link]
+) -> list[list[Identifier]]:
+    """The clusters after ``links``, never joining two identified clusters (as
+    :func:`graph.integrity.cluster` refuses model links between them)."""
+    index = {m: n for n, members in enumerate(clusters) for m in members}
+    parent = list(range(len(clusters)))
+    identified = [any(i.type in IDENTITY_TYPES for i in members) for members in clusters]
+
+    def find(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for link in sorted(links, key=lambda lk: (lk.a, lk.b)):
+        if link.a not in index or link.b not in index:
+            continue
+        ra, rb = find(index[link.a]), find(index[link.b])
+        if ra == rb or (identified[ra] and identified[rb]):
+            continue
+        if identified[rb]:
+            ra, rb = rb, ra
+        parent[rb] = ra
+    joined: dict[int, list[Identifier]] = {}
+    for n, members in enumerate(clusters):
+        joined.setdefault(find(n), []).extend(members)
+    return [sorted(members) for members in joined.values()]

@@ -1,0 +1,132 @@
+"""Browser chains (ml/browsers.py): one browser's successive cookies, and when not."""
+
+from __future__ import annotations
+
+from graph.events import DAY_MS
+from graph.events import Identifier as I
+from ml.browsers import (
+    browser_chains,
+    chain_features,
+    chain_links,
+    join_clusters,
+    lookalike_estimate,
+)
+from ml.evidence import NO_CHAIN, IpStats, identifier_histories
+
+T0 = 1_780_000_000_000
+HOME, OFFICE = "73.1.1.1", "66.2.2.2"
+FIREFOX, SAFARI = "Mozilla/5.0 (X11; Linux) Firefox/120", "Mozilla/5.0 (Macintosh) Safari/17"
+
+
+def seen(
+    identifier: I, ip: str, ua: str | None, *days: float
+) -> list[tuple[I, str, str | None, int]]:
+    return [(identifier, ip, ua, T0 + int(d * DAY_MS)) for d in days]
+
+
+def cookie(name: str) -> I:
+    return I("cookie_id", name)
+
+
+def test_successive_cookies_of_one_browser_chain_in_time_order() -> None:
+    a, b, c = cookie("a"), cookie("b"), cookie("c")
+    histories = identifier_histories(
+        seen(c, HOME, FIREFOX, 20, 22) + seen(a, HOME, FIREFOX, 1, 4) + seen(b, HOME, FIREFOX, 6, 9)
+    )
+    chains = browser_chains(histories)
+    assert chains.chains == [[a, b, c]] and chains.overlapping == 0
+    assert chains.adjacent[a] == {b: 2.0}
+    assert chains.adjacent[b] == {a: 2.0, c: 11.0}
+    assert {(lk.a, lk.b) for lk in chain_links(chains, [[a], [b], [c]])} == {(a, b), (b, c)}
+
+
+def test_overlapping_lifetimes_are_two_browsers_and_chain_nothing() -> None:
+    a, b = cookie("a"), cookie("b")
+    histories = identifier_histories(seen(a, HOME, FIREFOX, 1, 10) + seen(b, HOME, FIREFOX, 5, 12))
+    chains = browser_chains(histories)
+    assert chains.chains == [] and chains.overlapping == 1
+    assert chain_links(chains, [[a], [b]]) == []
+
+
+def test_a_network_with_many_user_agents_is_no_home() -> None:
+    a, b = cookie("a"), cookie("b")
+    crowd = [row for n in range(9) for row in seen(cookie(f"x{n}"), OFFICE, f"UA/{n}", 50 + n)]
+    histories = identifier_histories(
+        seen(a, OFFICE, FIREFOX, 1) + seen(b, OFFICE, FIREFOX, 3) + crowd
+    )
+    assert browser_chains(histories, max_agents=8).chains == []
+    assert browser_chains(histories, max_agents=10).chains == [[a, b]]
+
+
+def test_a_chain_through_two_customers_links_nobody() -> None:
+    """A family laptop: one cookie logged in by one person, the next by another."""
+    a, b, c = cookie("a"), cookie("b"), cookie("c")
+    histories = identifier_histories(
+        seen(a, HOME, FIREFOX, 1) + seen(b, HOME, FIREFOX, 3) + seen(c, HOME, FIREFOX, 5)
+    )
+    chains = browser_chains(histories)
+    parent, kid = [a, I("email", "mum@example.com")], [c, I("user_id", "kid")]
+    assert chain_links(chains, [parent, [b], kid]) == []
+    # one customer: the anonymous cookie joins them
+    assert len(chain_links(chains, [parent, [b], [c]])) == 2
+
+
+def test_quarantined_cookies_are_never_chained() -> None:
+    a, b, c = cookie("a"), cookie("b"), cookie("c")
+    histories = identifier_histories(
+        seen(a, HOME, FIREFOX, 1) + seen(b, HOME, FIREFOX, 3) + seen(c, HOME, FIREFOX, 5)
+    )
+    links = chain_links(browser_chains(histories), [[a], [b], [c]], blocked={b})
+    assert links == []
+
+
+def test_join_clusters_never_joins_two_identified_clusters() -> None:
+    a, b, c = cookie("a"), cookie("b"), cookie("c")
+    histories = identifier_histories(
+        seen(a, HOME, FIREFOX, 1) + seen(b, HOME, FIREFOX, 3) + seen(c, HOME, FIREFOX, 5)
+    )
+    from graph.integrity import Link
+
+    left, right = [a, I("email", "x@example.com")], [c, I("phone", "+14155550123")]
+    joined = join_clusters([left, [b], right], [Link(a, b, "model"), Link(b, c, "model")])
+    assert sorted(map(len, joined)) == [2, 3]  # b joins one side, never both
+    assert browser_chains(histories).chains == [[a, b, c]]
+
+
+def test_chain_features_count_the_customers_a_chain_leads_to() -> None:
+    a, b, c = cookie("a"), cookie("b"), cookie("c")
+    histories = identifier_histories(
+        seen(a, HOME, FIREFOX, 1) + seen(b, HOME, FIREFOX, 3) + seen(c, HOME, FIREFOX, 5)
+    )
+    chains = browser_chains(histories)
+    assert chain_features([b], [a], chains, {a: 0}) == [1.0, 1.0, 2.0]
+    assert chain_features([b], [a], chains, {a: 0, c: 1}) == [1.0, 2.0, 2.0]
+    assert chain_features([a], [c], chains, {}) == list(NO_CHAIN)  # not next to each other
+
+
+def _homes(look_alike: int, distinct: int) -> dict[I, dict[str, IpStats]]:
+    """Homes with two browsers each: ``look_alike`` homes where both run the same
+    user agent at the same time, ``distinct`` homes where they differ (and half of
+    those use their browsers at different times: their cookies would not overlap)."""
+    rows = []
+    for n in range(look_alike + distinct):
+        ip = f"73.0.{n // 250}.{n % 250}"
+        second = FIREFOX if n < look_alike else SAFARI
+        later = 3 if n % 2 else 0
+        for k in range(4):
+            rows += seen(cookie(f"f{n}-{k}"), ip, FIREFOX, 10 * k, 10 * k + 3)
+            rows += seen(cookie(f"s{n}-{k}"), ip, second, 10 * k + 2 + later, 10 * k + 5 + later)
+    return identifier_histories(rows)
+
+
+def test_estimate_refuses_where_browsers_look_alike() -> None:
+    distinct = lookalike_estimate(browser_chains(_homes(0, 400)))
+    assert distinct["groups"] == 800 and distinct["overlapping_groups"] == 0
+    assert distinct["consistent_by_chance"] == 0.5
+    assert 0.99 < distinct["precision_lower_bound"] < distinct["precision"] == 1.0
+    mixed = lookalike_estimate(browser_chains(_homes(100, 300)))
+    # half the look-alike homes show it (their cookies overlap); the other half hide
+    # two browsers in one consistent group, and the estimate finds as many
+    assert mixed["overlapping_groups"] == 50 and mixed["groups"] == 50 + 600
+    assert abs(mixed["precision"] - (1 - 50 / 650)) < 1e-3
+    assert mixed["precision_lower_bound"] < mixed["precision"] < 0.99
