@@ -36,20 +36,17 @@ from typing import Any
 
 from app.resources import Resources
 from app.segments import iter_members, member_facts, segment_condition
-from graph.errors import InputError, NotFound
-from graph.events import format_ts
+from graph.errors import InputError
+from graph.ingest.events import format_ts
 
 __all__ = [
     "FORMATS",
     "ExportResult",
+    "check_format",
     "export_path",
-    "export_status",
-    "finished_export_file",
     "hash_email",
     "hash_phone_e164",
     "hash_phone_meta",
-    "list_exports",
-    "start_export",
     "write_audience",
 ]
 
@@ -133,7 +130,7 @@ def write_audience(
     ``progress(rows, skipped, members_seen)`` is called after every page. Memory
     holds one page of members, whatever the segment's size.
     """
-    _check_format(fmt)
+    check_format(fmt)
     condition = segment_condition(res, segment_id)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
@@ -165,7 +162,7 @@ def write_audience(
     return ExportResult(output, rows, skipped, output.stat().st_size, digest.hexdigest())
 
 
-def _check_format(fmt: str) -> None:
+def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}", field="format")
 
@@ -267,86 +264,3 @@ def _write_text(f: io.TextIOBase | Any, text: str) -> bytes:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# -- exports as jobs ---------------------------------------------------------------
-def start_export(
-    res: Resources, segment_id: str, fmt: str, traits: Sequence[str] = ()
-) -> dict[str, Any]:
-    """Queue an export of the segment (checked to exist and compile first)."""
-    from app.jobs import enqueue_export
-
-    _check_format(fmt)
-    segment_condition(res, segment_id)  # NotFound / InputError now, not in the worker
-    export_id = enqueue_export(
-        res.redis, res.config.graph_name, segment_id, fmt, traits=list(traits)
-    )
-    return export_status(res, export_id)
-
-
-def export_status(res: Resources, export_id: str) -> dict[str, Any]:
-    """Status, progress and (when complete) the download of an export."""
-    from app.jobs import fetch_job, job_summary
-
-    job = fetch_job(res.redis, export_id)
-    if (
-        job is None
-        or job.meta.get("kind") != "export"
-        or job.meta.get("graph") != (res.config.graph_name)
-    ):
-        raise NotFound(f"no export {export_id!r} (unknown, or expired after its retention)")
-    summary = job_summary(job)
-    result = job.return_value() if summary["status"] == "finished" else None
-    path = export_path(res, export_id, job.meta["format"])
-    ready = result is not None and path.is_file()
-    if ready and result is not None:
-        from app.erasure_files import erasure_of
-
-        erased = erasure_of(path)
-        if erased:  # erasures removed rows since: the checksum is the file's as it is now
-            result = {**result, **erased, "rows": result["rows"] - erased["rows_erased"]}
-    return {
-        "export_id": export_id,
-        "segment_id": job.meta.get("segment_id"),
-        "format": job.meta.get("format"),
-        **{
-            k: summary[k]
-            for k in (
-                "status",
-                "progress",
-                "enqueued_at",
-                "started_at",
-                "ended_at",
-                "retries_left",
-                "error",
-            )
-        },
-        "result": result,
-        "download_url": f"/v1/exports/{export_id}/file" if ready else None,
-    }
-
-
-def finished_export_file(res: Resources, export_id: str) -> tuple[Path, str]:
-    """The complete file of a finished export and its download name; NotFound while
-    the export is not finished (a partial file is never handed out)."""
-    status = export_status(res, export_id)
-    if status["download_url"] is None:
-        raise NotFound(f"export {export_id} has no file yet (status: {status['status']})")
-    fmt = status["format"]
-    return export_path(res, export_id, fmt), f"{export_id}-{fmt}.{FORMATS[fmt].extension}"
-
-
-def list_exports(res: Resources, limit: int = 50) -> list[dict[str, Any]]:
-    from app.jobs import recent_jobs
-
-    jobs = recent_jobs(res.redis, limit=1000)
-    ids = [j["id"] for j in jobs if j["kind"] == "export"]
-    exports = []
-    for export_id in ids:
-        try:
-            exports.append(export_status(res, export_id))
-        except NotFound:  # another graph's export
-            continue
-        if len(exports) >= limit:
-            break
-    return exports

@@ -17,9 +17,9 @@ from typing import Any
 
 from app.resources import Resources
 from graph.errors import StoreUnavailable
-from graph.ingest import RejectFile
-from graph.readers import RawRecord
-from graph.resolution import update_profiles
+from graph.ingest.ingester import RejectFile
+from graph.ingest.readers import RawRecord
+from graph.resolve.resolution import update_profiles
 
 __all__ = ["REALTIME_LOCK_HOLD", "REALTIME_LOCK_WAIT", "ingest_batch"]
 

@@ -79,7 +79,7 @@ class Config:
     #: days the audit trail keeps its entries
     audit_retention_days: float = 365.0
     #: Segment-spec collection: message path → identifier type, over the defaults
-    #: (graph.segment_messages.DEFAULT_IDENTIFIERS); an empty type drops a default path.
+    #: (graph.ingest.segment_messages.DEFAULT_IDENTIFIERS); an empty type drops a default path.
     #: In the environment: ``IDGRAPH_SEGMENT_IDENTIFIERS="traits.crm=crm_id,context.ip="``
     segment_identifiers: Mapping[str, str] = field(default_factory=dict)
     #: Segment ``track`` events that are purchases (stored as type ``purchase``)

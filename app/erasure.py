@@ -7,11 +7,11 @@ from typing import Any
 from app.erasure_files import scrub_files
 from app.profiles import normalize_query
 from app.resources import Resources
-from graph.erasure import erase_identifiers
 from graph.errors import NotFound
-from graph.events import Identifier, now_ms
+from graph.ingest.events import Identifier, now_ms
 from graph.privacy import mask_value
-from graph.resolution import update_profiles
+from graph.resolve.erasure import erase_identifiers
+from graph.resolve.resolution import update_profiles
 
 __all__ = ["erase_identifier", "erase_profile"]
 

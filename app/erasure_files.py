@@ -20,7 +20,7 @@ from typing import Any
 
 from app.audiences import hash_email, hash_phone_e164, hash_phone_meta
 from app.resources import Resources
-from graph.events import Identifier
+from graph.ingest.events import Identifier
 
 __all__ = ["needles", "scrub_files"]
 

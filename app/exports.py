@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from graph.errors import InputError
-from graph.identifiers import Registry
+from graph.ingest.identifiers import Registry
 from graph.store import GraphStore
 
 __all__ = ["write_profiles"]

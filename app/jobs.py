@@ -29,6 +29,7 @@ from rq.registry import (
 )
 from rq.timeouts import JobTimeoutException
 
+from app.audiences import export_path, write_audience
 from app.config import Config
 from app.resources import Resources, connect
 from graph.errors import IdgraphError, StoreUnavailable
@@ -121,7 +122,6 @@ def export_job(
     """Write a segment's audience file (``page_size`` members a write); progress in
     the job's meta, the file's name, rows and checksum as the result. Killed mid-way,
     the job leaves only a ``.partial`` file, which the retry overwrites."""
-    from app.audiences import export_path, write_audience
 
     job = get_current_job()
     with job_resources(graph_name) as resources:

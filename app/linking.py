@@ -9,15 +9,15 @@ from typing import Any
 
 from app.resources import Resources
 from graph.errors import NotFound
-from graph.events import Identifier
-from graph.resolution import ResolveReport, plan, resolve
+from graph.ingest.events import Identifier, now_ms
+from graph.resolve.resolution import ResolveReport, plan, resolve
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings, Proposal, propose_links
 from ml.model import METADATA_FILE, MODEL_FILE, load, save
 from ml.model_card import read_card, write_card
 from ml.training import TargetUnreachable, train_model
 
-__all__ = ["model_card", "model_dir", "proposer", "resolve_all", "train"]
+__all__ = ["model_card", "model_dir", "proposer", "record_run", "resolve_all", "train"]
 
 #: the report of the last training that reached no threshold (the model is kept)
 FAILED_FILE = "last-failed-train.json"
@@ -62,6 +62,8 @@ def train(res: Resources) -> dict[str, Any]:
     except TargetUnreachable as e:
         folder.mkdir(parents=True, exist_ok=True)
         report = {**e.report, "observations": len(observations), "error": str(e)}
+        record_run(res, "train", {"ok": False, "seconds": e.report.get("seconds"),
+                                  "error": str(e)})  # fmt: skip
         (folder / FAILED_FILE).write_text(json.dumps(report, indent=2, default=float) + "\n")
         logger.warning("link model not saved: %s", e)
         raise
@@ -71,6 +73,8 @@ def train(res: Resources) -> dict[str, Any]:
     metadata["card"] = write_card(folder, metadata, scores=card["scores"], labels=card["labels"],
                                   importances=card["importances"])  # fmt: skip
     (folder / FAILED_FILE).unlink(missing_ok=True)
+    record_run(res, "train", {"ok": True, "seconds": metadata["seconds"],
+                              "version": metadata["version"]})  # fmt: skip
     return metadata
 
 
@@ -117,10 +121,17 @@ def proposer(res: Resources) -> Any | None:
 def resolve_all(res: Resources) -> ResolveReport:
     """A full rebuild as ``idgraph resolve`` and the resolve job run it: configured
     merge protection, the resolution lock, and the current link model if any."""
-    return resolve(
+    report = resolve(
         res.store,
         res.registry,
         res.resolve_settings(),
         lock=res.resolve_lock(),
         propose=proposer(res),
     )
+    record_run(res, "resolve", {"ok": True, **report.to_dict()})
+    return report
+
+
+def record_run(res: Resources, kind: str, figures: dict[str, Any]) -> None:
+    """Keep the last ``resolve``/``train`` run's figures in the graph (metrics, console)."""
+    res.store.set_meta(f"last_{kind}", {**figures, "finished_at": now_ms()})

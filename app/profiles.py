@@ -6,10 +6,10 @@ from typing import Any
 
 from app.segments import segments_of_profile
 from graph.errors import IdentifierRejected, InputError, NotFound
-from graph.events import Identifier, format_ts
-from graph.facts import json_object
-from graph.identifiers import Registry
+from graph.ingest.events import Identifier, format_ts
+from graph.ingest.identifiers import Registry
 from graph.privacy import mask_value
+from graph.profiles.facts import json_object
 from graph.store import GraphStore, ProfileRecord
 
 __all__ = ["get_profile", "lookup_identifier", "normalize_query"]

@@ -16,14 +16,14 @@ import redis
 from redis.exceptions import LockError
 
 from app.config import Config
-from graph.address import ServerAddress
-from graph.embedded import EmbeddedServer, running_server
 from graph.errors import ConfigError, StoreUnavailable
-from graph.identifiers import Registry, default_registry
-from graph.ingest import Ingester
-from graph.resolution import ResolveSettings
-from graph.segment_messages import DEFAULT_IDENTIFIERS, SegmentMapping
+from graph.ingest.identifiers import Registry, default_registry
+from graph.ingest.ingester import Ingester
+from graph.ingest.segment_messages import DEFAULT_IDENTIFIERS, SegmentMapping
+from graph.resolve.resolution import ResolveSettings
 from graph.store import GraphStore
+from graph.store.address import ServerAddress
+from graph.store.embedded import EmbeddedServer, running_server
 
 __all__ = [
     "Resources",
@@ -142,7 +142,7 @@ def make_registry(config: Config) -> Registry:
 def make_store(config: Config, embedded: ServerAddress | None = None) -> GraphStore:
     """The store ``config.graph_url`` names (the embedded server when unset)."""
     if config.backend == "neo4j":
-        from graph.neo4j_store import Neo4jStore
+        from graph.store.neo4j_store import Neo4jStore
 
         assert config.graph_url is not None
         return Neo4jStore(
@@ -151,7 +151,7 @@ def make_store(config: Config, embedded: ServerAddress | None = None) -> GraphSt
             password=config.neo4j_password,
             database=config.neo4j_database,
         )
-    from graph.falkordb_store import FalkorDBStore
+    from graph.store.falkordb_store import FalkorDBStore
 
     if config.graph_url:
         address = ServerAddress.from_url(config.graph_url)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.resources import Resources
-from graph.events import format_ts, now_ms
-from graph.rfm import compute_rfm
+from graph.ingest.events import format_ts, now_ms
+from graph.profiles.rfm import compute_rfm
 
 __all__ = ["rfm_status", "run_rfm"]
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from app.resources import Resources
 from graph.errors import InputError, NotFound
-from graph.events import format_ts, now_ms
-from graph.identifiers import Registry
-from graph.segments import Condition, compile_rule, rule_summary
+from graph.ingest.events import format_ts, now_ms
+from graph.ingest.identifiers import Registry
+from graph.profiles.segments import Condition, compile_rule, rule_summary
 from graph.store import GraphStore
 
 __all__ = [

@@ -20,7 +20,7 @@ import networkx as nx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import publish
 
-from graph.clustering import connected_components
+from graph.resolve.clustering import connected_components
 
 
 def main() -> None:
@@ -54,7 +54,7 @@ def main() -> None:
             "",
             "| implementation | seconds |",
             "|---|---:|",
-            f"| scipy.sparse.csgraph (graph/clustering.py) | {scipy_s:.2f} |",
+            f"| scipy.sparse.csgraph (graph/resolve/clustering.py) | {scipy_s:.2f} |",
             f"| networkx.connected_components | {networkx_s:.2f} |",
             "",
             f"scipy is {networkx_s / scipy_s:.1f}x faster here; resolution uses it.",

@@ -29,9 +29,9 @@ from app.jobs import enqueue_export, fetch_job
 from app.resources import open_resources
 from app.rfm import run_rfm
 from app.segments import count_members, create_segment
-from graph.facts import refresh_facts
-from graph.readers import read_records
-from graph.resolution import resolve
+from graph.ingest.readers import read_records
+from graph.profiles.facts import refresh_facts
+from graph.resolve.resolution import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 IDGRAPH = str(Path(sys.executable).with_name("idgraph"))

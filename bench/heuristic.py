@@ -14,8 +14,8 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from graph.events import Identifier
-from graph.integrity import IDENTITY_TYPES
+from graph.ingest.events import Identifier
+from graph.resolve.integrity import IDENTITY_TYPES
 
 
 def rarity_heuristic(

@@ -23,13 +23,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import publish
 
-from graph.embedded import EmbeddedServer
-from graph.events import Event, parse_event
-from graph.falkordb_store import FalkorDBStore
-from graph.identifiers import default_registry
-from graph.ingest import Ingester, build_batch
-from graph.readers import read_records
+from graph.ingest.events import Event, parse_event
+from graph.ingest.identifiers import default_registry
+from graph.ingest.ingester import Ingester, build_batch
+from graph.ingest.readers import read_records
 from graph.store import ObservationBatch
+from graph.store.embedded import EmbeddedServer
+from graph.store.falkordb_store import FalkorDBStore
 from ml.synthetic import generate
 
 QUERIES = Path(__file__).parent / "baseline_cypher"

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parse_args, percentile, publish, serve_in_thread, workspace
 
 from app.resources import open_resources
-from graph.readers import read_records
-from graph.resolution import resolve
+from graph.ingest.readers import read_records
+from graph.resolve.resolution import resolve
 
 
 def timed(samples: list[float], func, *args):  # type: ignore[no-untyped-def]

@@ -35,11 +35,11 @@ from heuristic import rarity_heuristic
 from app.config import Config
 from app.linking import resolve_all, train
 from app.resources import open_resources
-from graph.clustering import connected_components
-from graph.events import Identifier
-from graph.integrity import IDENTITY_TYPES
-from graph.readers import read_records
-from graph.resolution import resolve
+from graph.ingest.events import Identifier
+from graph.ingest.readers import read_records
+from graph.resolve.clustering import connected_components
+from graph.resolve.integrity import IDENTITY_TYPES
+from graph.resolve.resolution import resolve
 from ml.evaluation import anonymous_linked, evaluate, merged_persons, read_truth
 from ml.synthetic import generate
 from ml.training import TargetUnreachable

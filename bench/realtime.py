@@ -29,8 +29,8 @@ from common import percentile, publish, serve_in_thread
 
 from app.config import Config
 from app.resources import open_resources
-from graph.readers import read_records
-from graph.resolution import resolve
+from graph.ingest.readers import read_records
+from graph.resolve.resolution import resolve
 from ml.synthetic import generate
 
 TS = "2026-11-01T12:00:00Z"

@@ -1,1 +1,1 @@
-"""Cypher query files, loaded by name through :mod:`graph.queries`."""
+"""Cypher query files, loaded by name through :mod:`graph.store.queries`."""

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from itertools import combinations, pairwise
 from typing import Any
 
-from graph.events import DAY_MS, Identifier
-from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES, Link
+from graph.ingest.events import DAY_MS, Identifier
+from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES, Link
 from ml.evidence import NO_CHAIN, IpStats
 
 __all__ = [
@@ -223,7 +223,7 @@ def join_clusters(
     clusters: Sequence[Sequence[Identifier]], links: Iterable[Link]
 ) -> list[list[Identifier]]:
     """The clusters after ``links``, never joining two identified clusters (as
-    :func:`graph.integrity.cluster` refuses model links between them)."""
+    :func:`graph.resolve.integrity.cluster` refuses model links between them)."""
     index = {m: n for n, members in enumerate(clusters) for m in members}
     parent = list(range(len(clusters)))
     identified = [any(i.type in IDENTITY_TYPES for i in members) for members in clusters]

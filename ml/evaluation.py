@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from graph.clustering import connected_components
-from graph.events import Identifier
-from graph.identifiers import Registry
-from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES
+from graph.ingest.events import Identifier
+from graph.ingest.identifiers import Registry
+from graph.resolve.clustering import connected_components
+from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES
 from graph.store import GraphStore
 
 __all__ = [

@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from graph.events import DAY_MS, Identifier
+from graph.ingest.events import DAY_MS, Identifier
 
 __all__ = [
     "FEATURES",

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from graph.events import Identifier
-from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Link
+from graph.ingest.events import Identifier
+from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Link
 from ml.browsers import (
     DEFAULT_MAX_AGENTS,
     browser_chains,

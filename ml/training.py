@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from graph.errors import IdgraphError
-from graph.events import Identifier
-from graph.integrity import DEVICE_TYPES, IDENTITY_TYPES
+from graph.ingest.events import Identifier
+from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES
 from ml.browsers import (
     browser_chains,
     chain_features,

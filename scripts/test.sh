@@ -21,4 +21,5 @@ fi
 echo "== ruff check";  .venv/bin/ruff check .
 echo "== ruff format"; .venv/bin/ruff format --check .
 echo "== mypy";        .venv/bin/mypy app graph ml
+echo "== imports";     .venv/bin/lint-imports --no-cache
 echo "== pytest";      .venv/bin/pytest "$@"

@@ -18,10 +18,10 @@ import pytest
 
 from app.config import Config
 from app.resources import Resources, connect
-from graph.address import ServerAddress
-from graph.embedded import EmbeddedServer
-from graph.falkordb_store import FalkorDBStore
-from graph.identifiers import Registry, default_registry
+from graph.ingest.identifiers import Registry, default_registry
+from graph.store.address import ServerAddress
+from graph.store.embedded import EmbeddedServer
+from graph.store.falkordb_store import FalkorDBStore
 from ml.synthetic import GeneratedData, generate
 
 TS = "2026-03-10T08:48:34Z"

@@ -2,6 +2,6 @@
 
 - :mod:`app.access.keys` — creating, listing, revoking and verifying keys (stored as hashes);
 - :mod:`app.access.audit` — the append-only audit trail (identifier values masked);
-- :mod:`app.access.guard` — the HTTP side: every route's scope, 401/403, body cap, rate limits;
-- :mod:`app.access.commands` — ``idgraph keys …`` and ``idgraph audit``.
+- :mod:`app.api.guard` — the HTTP side: every route's scope, 401/403, body cap, rate limits;
+- the ``idgraph keys …`` and ``idgraph audit`` commands are in :mod:`app.cli.access`.
 """

@@ -20,7 +20,7 @@ from typing import Any
 import redis
 
 from graph.errors import InputError, StoreUnavailable
-from graph.events import DAY_MS, format_ts, now_ms
+from graph.ingest.events import DAY_MS, format_ts, now_ms
 
 __all__ = ["AuditTrail", "audit_trail", "cli_actor"]
 

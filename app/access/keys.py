@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graph.errors import IdgraphError, InputError
-from graph.events import now_ms
+from graph.ingest.events import now_ms
 from graph.store import ApiKeyRecord, GraphStore
 
 __all__ = [

@@ -10,13 +10,15 @@ from typing import Any
 from flask import Flask, current_app
 from flask_smorest import Api
 
-from app.access.guard import SECURITY_SCHEME, WRITE_KEY_SCHEME
-from app.access.guard import install as install_guard
 from app.api.errors import register_error_handlers
+from app.api.guard import SECURITY_SCHEME, WRITE_KEY_SCHEME
+from app.api.guard import install as install_guard
 from app.api.request_bodies import RequestBodies
 from app.config import Config
+from app.metrics import Metrics
+from app.metrics import install as install_metrics
 from app.resources import Resources, connect
-from graph.segment_messages import CALL_TYPES
+from graph.ingest.segment_messages import CALL_TYPES
 
 __all__ = ["create_app", "resources"]
 
@@ -60,6 +62,7 @@ def create_app(
         # the app's settings win; the open connections are shared
         resources = dataclasses.replace(resources, config=config)
     app.extensions["idgraph"] = resources
+    install_metrics(app, Metrics(resources))
 
     api = Api(
         app,
@@ -128,3 +131,9 @@ def resources() -> Resources:
     """The open store, Redis and registry of this process (inside a request)."""
     res: Resources = current_app.extensions["idgraph"]
     return res
+
+
+def metrics() -> Metrics:
+    """This process's metrics (inside a request)."""
+    counted: Metrics = current_app.extensions["idgraph_metrics"]
+    return counted

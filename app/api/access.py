@@ -11,9 +11,9 @@ from marshmallow import Schema, fields, validate
 
 from app.access import keys
 from app.access.audit import MAX_PAGE, audit_trail
-from app.access.guard import requires
 from app.api import resources
-from graph.events import format_ts
+from app.api.guard import requires
+from graph.ingest.events import format_ts
 
 blp = Blueprint("access", __name__, description="API keys and the audit trail")
 

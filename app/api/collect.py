@@ -2,7 +2,7 @@
 ``/v1/track``, ``/v1/page``, ``/v1/screen``, ``/v1/alias``, ``/v1/group``.
 
 Payloads exactly as Segment's (and RudderStack's) clients send them, the API key as
-their write key. Each message becomes an idgraph event (graph.segment_messages) and
+their write key. Each message becomes an idgraph event (graph.ingest.segment_messages) and
 takes the path of ``POST /v1/events``: a bad message is rejected with its reason and
 the others kept, rejects are recorded, profiles are updated before the answer.
 """
@@ -15,13 +15,13 @@ from flask import request
 from flask_smorest import Blueprint, abort
 from marshmallow import INCLUDE, Schema, fields
 
-from app.access.guard import requires
-from app.api import resources
+from app.api import metrics, resources
+from app.api.guard import requires
 from app.api.schemas import IngestResultSchema
 from app.collection import ingest_batch
-from graph.events import now_ms
-from graph.readers import RawRecord
-from graph.segment_messages import CALL_TYPES, MAX_MESSAGE_BYTES, translate_records
+from graph.ingest.events import now_ms
+from graph.ingest.readers import RawRecord
+from graph.ingest.segment_messages import CALL_TYPES, MAX_MESSAGE_BYTES, translate_records
 
 blp = Blueprint(
     "collect",
@@ -117,6 +117,7 @@ def _collect(messages: list[Any], *, sent_at: object, context: object, call: str
         call=call,
     )
     answer = ingest_batch(res, records, received=len(messages), source=request.path)
+    metrics().count_events(answer)
     return {"success": True, **answer}
 
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from app.access.guard import requires
-from app.api import resources
+from app.api import metrics, resources
+from app.api.guard import requires
 from app.api.schemas import EventBatchSchema, IngestResultSchema
 from app.collection import ingest_batch
-from graph.readers import RawRecord
+from graph.ingest.readers import RawRecord
 
 blp = Blueprint("events", __name__, description="Event ingestion")
 
@@ -34,4 +34,6 @@ def post_events(body: dict[str, Any]) -> dict[str, Any]:
     """
     events = body["events"]
     records = (RawRecord(i, raw=event) for i, event in enumerate(events))
-    return ingest_batch(resources(), records, received=len(events), source="POST /v1/events")
+    answer = ingest_batch(resources(), records, received=len(events), source="POST /v1/events")
+    metrics().count_events(answer)
+    return answer

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Response, send_file
 from flask_smorest import Blueprint
 
-from app.access.guard import requires
 from app.api import resources
+from app.api.guard import requires
 from app.api.schemas import ExportInputSchema, ExportListSchema, ExportSchema
-from app.audiences import export_status, finished_export_file, list_exports, start_export
+from app.export_jobs import export_status, finished_export_file, list_exports, start_export
 
 blp = Blueprint("exports", __name__, description="Audience exports (rq jobs)")
 

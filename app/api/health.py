@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from flask import Response
 from flask_smorest import Blueprint
 
-from app.access.guard import public
-from app.api import resources
+from app.api import metrics, resources
+from app.api.guard import public, requires
 from app.api.schemas import HealthSchema
 from graph.errors import StoreUnavailable
 
-blp = Blueprint("health", __name__, description="Liveness and readiness")
+blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")
 
 
 @blp.route("/health")
@@ -33,3 +34,16 @@ def health() -> tuple[dict[str, Any], int]:
     ok = body["store"] == "ok" and body["redis"] == "ok"
     body["status"] = "ok" if ok else "unavailable"
     return body, 200 if ok else 503
+
+
+@blp.route("/metrics")
+@requires("admin")
+@blp.response(
+    200,
+    content_type="text/plain; version=0.0.4",
+    description="The Prometheus text format (app/metrics.py lists what is measured)",
+)
+def prometheus_metrics() -> Response:
+    """Metrics for Prometheus: requests, collected events, graph size, profile sizes,
+    quarantine, last resolve and train, jobs."""
+    return metrics().scrape()

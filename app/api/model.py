@@ -6,8 +6,8 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from app.access.guard import requires
 from app.api import resources
+from app.api.guard import requires
 from app.api.schemas import ModelCardSchema
 from app.linking import model_card
 

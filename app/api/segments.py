@@ -7,8 +7,8 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from app import segments
-from app.access.guard import requires
 from app.api import resources
+from app.api.guard import requires
 from app.api.schemas import (
     MembersQuerySchema,
     MembersSchema,

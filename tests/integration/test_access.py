@@ -12,8 +12,8 @@ from app.access.keys import SCOPES, create_key, hash_key, key_id_of
 from app.api import create_app
 from app.config import Config
 from app.resources import Resources
-from graph.events import now_ms
-from graph.segment_messages import CALL_TYPES
+from graph.ingest.events import now_ms
+from graph.ingest.segment_messages import CALL_TYPES
 from graph.store import ApiKeyRecord
 from tests.conftest import login_event
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.resources import Resources
-from graph.resolution import resolve
+from graph.resolve.resolution import resolve
 from tests.conftest import TS
 from tests.conftest import login_event as event
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.queries import QueryLibrary
+from graph.store.queries import QueryLibrary
 
 ROOT = Path(__file__).resolve().parents[2]
 LINTER = ROOT / "tools" / "lint_cypher.mjs"
@@ -86,7 +86,7 @@ def test_the_lint_catches_errors_and_deprecations(
 def test_composed_segment_queries_lint_clean(tmp_path: Path) -> None:
     """Segment rules are composed into templates at run time: lint a rule that uses
     every kind of condition, in every template, as Neo4j would receive it."""
-    from graph.segments import compile_rule
+    from graph.profiles.segments import compile_rule
 
     rule = {
         "and": [

@@ -24,7 +24,7 @@ import pytest
 
 from app.config import Config
 from app.resources import open_resources
-from graph.embedded import EmbeddedServer
+from graph.store.embedded import EmbeddedServer
 from tests.conftest import TS, run_cli, start_serve
 from tests.integration.test_cli import _free_port, _wait_for
 

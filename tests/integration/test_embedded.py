@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from graph.embedded import EmbeddedServer, running_server
-from graph.events import Event, Identifier
-from graph.falkordb_store import FalkorDBStore
-from graph.ingest import build_batch
+from graph.ingest.events import Event, Identifier
+from graph.ingest.ingester import build_batch
+from graph.store.embedded import EmbeddedServer, running_server
+from graph.store.falkordb_store import FalkorDBStore
 
 
 def _alive(pid: int) -> bool:

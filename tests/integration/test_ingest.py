@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from app.resources import Resources
-from graph.falkordb_store import FalkorDBStore
-from graph.ingest import IngestReport, RejectFile
-from graph.readers import read_records
+from graph.ingest.ingester import IngestReport, RejectFile
+from graph.ingest.readers import read_records
+from graph.store.falkordb_store import FalkorDBStore
 from ml.synthetic import GeneratedData, generate
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from app.resources import Resources
-from graph.events import Identifier
-from graph.readers import read_records
-from graph.resolution import ResolveSettings, resolve
+from graph.ingest.events import Identifier
+from graph.ingest.readers import read_records
+from graph.resolve.resolution import ResolveSettings, resolve
 from ml.evaluation import evaluate, read_truth
 from ml.synthetic import GeneratedData, generate
 from tests.conftest import login_event as event

@@ -12,10 +12,10 @@ import pytest
 from app.exports import write_profiles
 from app.resources import Resources
 from graph.errors import InputError
-from graph.events import parse_event
-from graph.identifiers import Registry
-from graph.readers import read_records
-from graph.resolution import ResolveSettings, resolve
+from graph.ingest.events import parse_event
+from graph.ingest.identifiers import Registry
+from graph.ingest.readers import read_records
+from graph.resolve.resolution import ResolveSettings, resolve
 from ml.synthetic import GeneratedData
 
 

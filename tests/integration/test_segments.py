@@ -30,11 +30,11 @@ from app.config import Config
 from app.jobs import EXPORT_TIMEOUT, QUEUE_NAME, enqueue_export, fetch_job
 from app.resources import Resources, connect
 from app.rfm import run_rfm
-from graph.address import ServerAddress
-from graph.events import Identifier, parse_event
-from graph.readers import read_records
-from graph.resolution import resolve
-from graph.rfm import DAY_MS, GROUP_GRID
+from graph.ingest.events import Identifier, parse_event
+from graph.ingest.readers import read_records
+from graph.profiles.rfm import DAY_MS, GROUP_GRID
+from graph.resolve.resolution import resolve
+from graph.store.address import ServerAddress
 from ml.synthetic import GeneratedData
 from tests.conftest import IDGRAPH, with_key
 

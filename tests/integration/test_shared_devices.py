@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from app.resources import Resources
-from graph.events import Identifier
-from graph.readers import read_records
-from graph.resolution import resolve, update_profiles
+from graph.ingest.events import Identifier
+from graph.ingest.readers import read_records
+from graph.resolve.resolution import resolve, update_profiles
 from ml.evaluation import merged_persons, read_truth
 from ml.synthetic import generate
 

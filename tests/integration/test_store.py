@@ -14,14 +14,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.address import ServerAddress
 from graph.errors import QueryError, UnknownQuery
-from graph.events import Event, Identifier
-from graph.falkordb_store import FalkorDBStore
-from graph.ingest import build_batch
-from graph.neo4j_store import Neo4jStore
-from graph.queries import QueryLibrary
+from graph.ingest.events import Event, Identifier
+from graph.ingest.ingester import build_batch
 from graph.store import GraphStore
+from graph.store.address import ServerAddress
+from graph.store.falkordb_store import FalkorDBStore
+from graph.store.neo4j_store import Neo4jStore
+from graph.store.queries import QueryLibrary
 
 BACKENDS = ["falkordb", "neo4j"]
 
@@ -203,9 +203,9 @@ def test_values_are_never_formatted_into_queries(any_store: GraphStore) -> None:
 
 
 def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
-    from graph.facts import refresh_facts
-    from graph.rfm import compute_rfm
-    from graph.segments import compile_rule
+    from graph.profiles.facts import refresh_facts
+    from graph.profiles.rfm import compute_rfm
+    from graph.profiles.segments import compile_rule
 
     a, c, b = (
         Identifier("email", "a@x.com"),

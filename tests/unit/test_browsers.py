@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graph.events import DAY_MS
-from graph.events import Identifier as I
+from graph.ingest.events import DAY_MS
+from graph.ingest.events import Identifier as I
 from ml.browsers import (
     browser_chains,
     chain_features,
@@ -85,7 +85,7 @@ def test_join_clusters_never_joins_two_identified_clusters() -> None:
     histories = identifier_histories(
         seen(a, HOME, FIREFOX, 1) + seen(b, HOME, FIREFOX, 3) + seen(c, HOME, FIREFOX, 5)
     )
-    from graph.integrity import Link
+    from graph.resolve.integrity import Link
 
     left, right = [a, I("email", "x@example.com")], [c, I("phone", "+14155550123")]
     joined = join_clusters([left, [b], right], [Link(a, b, "model"), Link(b, c, "model")])

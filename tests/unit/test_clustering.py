@@ -5,7 +5,7 @@ import random
 import networkx as nx
 import pytest
 
-from graph.clustering import connected_components, new_profile_id
+from graph.resolve.clustering import connected_components, new_profile_id
 
 
 def test_components_with_singletons_largest_first() -> None:

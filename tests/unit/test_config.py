@@ -74,7 +74,7 @@ def test_nothing_is_read_at_import() -> None:
 
 def test_segment_mapping_from_the_file_and_the_environment(tmp_path: Path) -> None:
     from app.resources import make_segment_mapping as segment_mapping
-    from graph.identifiers import default_registry
+    from graph.ingest.identifiers import default_registry
 
     path = tmp_path / "idgraph.toml"
     path.write_text(

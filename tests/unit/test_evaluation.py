@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.events import Identifier as I
+from graph.ingest.events import Identifier as I
 from ml.evaluation import evaluate, read_truth
 
 A1, A2, B1, B2 = I("email", "a1"), I("user_id", "a2"), I("email", "b1"), I("user_id", "b2")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.events import Identifier, format_ts, parse_event, parse_timestamp
-from graph.identifiers import default_registry
+from graph.ingest.events import Identifier, format_ts, parse_event, parse_timestamp
+from graph.ingest.identifiers import default_registry
 
 REGISTRY = default_registry()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from graph.facts import FactInput, profile_facts, trait_property
+from graph.profiles.facts import FactInput, profile_facts, trait_property
 
 
 def _input(**changes: object) -> FactInput:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from graph.errors import ConfigError, IdentifierRejected
-from graph.identifiers import (
+from graph.ingest.identifiers import (
     default_registry,
     is_placeholder,
     normalize_device_id,

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from graph.events import Identifier as I
-from graph.integrity import (
+from graph.ingest.events import Identifier as I
+from graph.resolve.integrity import (
     Link,
     assign_ids_with_lineage,
     cluster,
@@ -144,7 +144,7 @@ def test_most_identifiers_win_before_age() -> None:
 
 
 def test_a_device_bridging_two_people_is_found() -> None:
-    from graph.integrity import bridging
+    from graph.resolve.integrity import bridging
 
     # the tablet saw u1 (whose e-mail is e1) and, once, e2 - nothing ties e2 to u1
     pairs = [(U1, E1), (D, U1), (D, E2), (C1, U1), (C1, E1)]
@@ -159,7 +159,7 @@ def test_a_device_bridging_two_people_is_found() -> None:
 
 
 def test_a_device_never_joins_two_identities_whatever_their_types() -> None:
-    from graph.integrity import bridging
+    from graph.resolve.integrity import bridging
 
     # one person logs in on the tablet with a user_id, the other gives only an e-mail,
     # a phone or a loyalty card: no limit is ever hit, yet the tablet joins nobody
@@ -174,7 +174,7 @@ def test_a_device_never_joins_two_identities_whatever_their_types() -> None:
 
 
 def test_a_number_handed_on_links_neither_person() -> None:
-    from graph.integrity import DAY_MS, Link, handed_on
+    from graph.resolve.integrity import DAY_MS, Link, handed_on
 
     day = DAY_MS
     loyalty = I("loyalty_id", "L9")
@@ -205,7 +205,7 @@ def test_unchanged_clusters_keep_their_ids_and_ties_go_by_id_not_order() -> None
 
 
 def test_model_links_never_join_two_identified_profiles() -> None:
-    from graph.integrity import MODEL_JOINS_IDENTIFIED, Link
+    from graph.resolve.integrity import MODEL_JOINS_IDENTIFIED, Link
 
     c2 = I("cookie_id", "c2")
     links = [Link(U1, C1), Link(E2, c2), Link(C1, c2, "model", 0.999)]

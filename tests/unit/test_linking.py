@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from graph.events import Identifier as I
-from graph.integrity import IDENTITY_TYPES
+from graph.ingest.events import Identifier as I
+from graph.resolve.integrity import IDENTITY_TYPES
 from ml.evidence import (
     DAY_MS,
     FEATURES,

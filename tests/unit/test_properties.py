@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph.errors import IdentifierRejected, InputError
-from graph.identifiers import (
+from graph.ingest.identifiers import (
     default_registry,
     normalize_device_id,
     normalize_email,
@@ -20,7 +20,7 @@ from graph.identifiers import (
     normalize_trim,
 )
 from graph.privacy import mask_value
-from graph.segments import compile_rule
+from graph.profiles.segments import compile_rule
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 anything = st.one_of(st.text(), st.integers(), st.floats(), st.none(), st.booleans(),

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from graph.errors import InputError
-from graph.readers import detect_format, read_records
+from graph.ingest.readers import detect_format, read_records
 
 
 def test_jsonl_lines_good_bad_and_blank(tmp_path: Path) -> None:

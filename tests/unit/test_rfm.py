@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.rfm import DAY_MS, GROUPS, Purchaser, quintiles, rfm_group, score_purchasers
+from graph.profiles.rfm import DAY_MS, GROUPS, Purchaser, quintiles, rfm_group, score_purchasers
 
 
 def test_distinct_values_fill_five_equal_quintiles() -> None:

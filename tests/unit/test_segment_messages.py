@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.events import parse_event, parse_timestamp
-from graph.identifiers import default_registry
-from graph.readers import RawRecord
-from graph.segment_messages import (
+from graph.ingest.events import parse_event, parse_timestamp
+from graph.ingest.identifiers import default_registry
+from graph.ingest.readers import RawRecord
+from graph.ingest.segment_messages import (
     MessageRejected,
     SegmentMapping,
     event_time,

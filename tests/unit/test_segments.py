@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from graph.errors import InputError
-from graph.segments import DAY_MS, compile_rule
+from graph.profiles.segments import DAY_MS, compile_rule
 
 STRONG = ["email", "phone", "user_id", "loyalty_id", "device_id", "cookie_id"]
 NOW = 1_780_000_000_000

@@ -18,10 +18,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from graph.events import Identifier, now_ms
-from graph.facts import refresh_facts
-from graph.identifiers import Registry
-from graph.integrity import (
+from graph.ingest.events import Identifier, now_ms
+from graph.ingest.identifiers import Registry
+from graph.profiles.facts import refresh_facts
+from graph.resolve.integrity import (
     DEFAULT_HANDOVER_DAYS,
     DEFAULT_LIMITS,
     DEFAULT_QUARANTINE,
@@ -36,6 +36,7 @@ from graph.integrity import (
     spanning,
 )
 from graph.store import GraphStore
+from graph.store.records import Plan
 
 __all__ = ["Plan", "ResolveReport", "ResolveSettings", "plan", "resolve", "update_profiles"]
 
@@ -58,25 +59,6 @@ class ResolveSettings:
     handover_days: float = DEFAULT_HANDOVER_DAYS
     #: event types whose amounts are purchases (profile facts)
     purchase_types: tuple[str, ...] = ("purchase",)
-
-
-@dataclass
-class Plan:
-    """What one resolution writes."""
-
-    scope: set[Identifier]
-    moves: dict[Identifier, str]
-    removals: list[Identifier]
-    merged_into: dict[str, str]
-    split_from: dict[str, str]
-    conflicts: list[Conflict]
-    quarantined: dict[Identifier, int]  #: identifier -> identity degree
-    degrees: dict[Identifier, int]
-    clusters: list[list[Identifier]]
-    #: profiles the identifiers in scope belonged to before
-    previous: set[str] = field(default_factory=set)
-    #: model links that were applied (stored as MODEL_LINK for explanations, real time)
-    model_links: list[Link] = field(default_factory=list)
 
 
 @dataclass
@@ -313,7 +295,7 @@ def _blocked(
     """Which of ``among`` are quarantined (their links must all be known).
 
     ``bridges`` adds devices and cookies that bridge two people (see
-    :func:`graph.integrity.bridging`); that needs whole identity components, so
+    :func:`graph.resolve.integrity.bridging`); that needs whole identity components, so
     the neighbourhood search leaves it out (its scope is then a superset, still
     closed) and only the planner applies it.
     """

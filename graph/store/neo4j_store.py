@@ -27,7 +27,8 @@ from neo4j.exceptions import (
 )
 
 from graph.errors import ConfigError, QueryError, StoreUnavailable
-from graph.store import GraphStore, Row
+from graph.store import GraphStore
+from graph.store.records import Row
 
 __all__ = ["Neo4jStore"]
 

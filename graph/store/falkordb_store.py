@@ -9,10 +9,10 @@ from typing import Any
 import redis
 from falkordb import FalkorDB
 
-from graph.address import ServerAddress
 from graph.errors import InputError, QueryError, StoreUnavailable
-from graph.events import has_nul
-from graph.store import GraphStore, Row
+from graph.store import GraphStore
+from graph.store.address import ServerAddress
+from graph.store.records import Row, has_nul
 
 __all__ = ["FalkorDBStore"]
 

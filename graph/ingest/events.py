@@ -15,10 +15,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from graph.errors import IdentifierRejected
-from graph.identifiers import Registry
+from graph.ingest.identifiers import Registry
+from graph.store.records import Identifier, has_nul
 
 __all__ = [
     "DAY_MS",
@@ -35,13 +36,6 @@ __all__ = [
 MAX_ID_LENGTH = 200
 MAX_JSON_LENGTH = 8192
 REQUIRED = ("event_id", "timestamp", "source", "type")
-
-
-class Identifier(NamedTuple):
-    """A normalized identifier: the key of an Identifier node (a plain tuple)."""
-
-    type: str
-    value: str
 
 
 @dataclass(frozen=True)
@@ -298,17 +292,6 @@ def _object(
 
 #: the graph stores cannot hold text with NUL characters (FalkorDB sends parameters as text)
 NUL_REASON = "contains a NUL character (\\u0000), which cannot be stored"
-
-
-def has_nul(value: Any) -> bool:
-    """True when a string anywhere in ``value`` (keys included) holds a NUL character."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, Mapping):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
-    return False
 
 
 def _stored_json(

@@ -15,43 +15,17 @@ hashes cannot be reversed without it and say nothing without the values.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-from graph.events import Identifier
+from graph.ingest.events import Identifier
+from graph.ingest.tombstones import Tombstones, tombstone_hash
 from graph.store import GraphStore
 
 __all__ = ["ErasureReport", "Tombstones", "erase_identifiers", "tombstone_hash"]
-
-
-def tombstone_hash(salt: str, kind: str, value: str) -> str:
-    """``kind`` is an identifier type, or ``"event"`` for an event ID."""
-    return hashlib.sha256(f"{salt}\x1f{kind}\x1f{value}".encode()).hexdigest()
-
-
-@dataclass
-class Tombstones:
-    """The erased values ingest must refuse, loaded once per ingest run."""
-
-    salt: str
-    hashes: set[str]
-
-    @classmethod
-    def load(cls, store: GraphStore) -> Tombstones:
-        hashes = store.tombstones()
-        # the salt (a MERGE, i.e. a write) only matters once something was erased
-        salt = store.erasure_salt(secrets.token_hex(16)) if hashes else ""
-        return cls(salt, hashes)
-
-    def __bool__(self) -> bool:
-        return bool(self.hashes)
-
-    def erased(self, kind: str, value: str) -> bool:
-        return bool(self.hashes) and tombstone_hash(self.salt, kind, value) in self.hashes
 
 
 @dataclass
@@ -80,7 +54,7 @@ def erase_identifiers(
     """Delete identifiers (and, ``with_events``, their events); tombstone them.
 
     Returns the report and the remaining identifiers whose profiles must be
-    re-resolved (callers run :func:`graph.resolution.update_profiles` on them).
+    re-resolved (callers run :func:`graph.resolve.resolution.update_profiles` on them).
     """
     targets = set(store.existing_identifiers(identifiers))
     report = ErasureReport(

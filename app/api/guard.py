@@ -33,7 +33,7 @@ from flask_smorest import Blueprint
 from app.access.audit import AuditTrail, audit_trail
 from app.access.keys import SCOPES, KeyRejected, VerifiedKey, verify_key
 from graph.errors import StoreUnavailable
-from graph.events import now_ms
+from graph.ingest.events import now_ms
 from graph.privacy import mask_value
 
 __all__ = ["SECURITY_SCHEME", "WRITE_KEY_SCHEME", "install", "public", "requires"]
@@ -109,7 +109,7 @@ def _presented_key() -> str | None:
 
 
 def _error(code: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    from app.api.errors import error_payload
+    from app.api.errors import error_payload  # the one error shape
 
     response = jsonify(error_payload(code, message))
     response.status_code = code

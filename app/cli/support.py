@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from app.access.audit import audit_trail, cli_actor
 from app.config import Config
+from app.resources import Resources
 from graph.errors import IdgraphError, InputError, NotFound
 
 __all__ = [
@@ -17,7 +21,9 @@ __all__ = [
     "EXIT_NOT_FOUND",
     "EXIT_TARGET_UNREACHABLE",
     "EXIT_UNAVAILABLE",
+    "audit_change",
     "config_of",
+    "json_argument",
     "reports_errors",
 ]
 
@@ -56,3 +62,20 @@ def reports_errors(func: F) -> F:
             sys.exit(EXIT_UNAVAILABLE if e.retryable else EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
+
+
+def audit_change(res: Resources, action: str, target: str) -> None:
+    """Record a command's change in the audit trail, as ``cli:<os user>``."""
+    audit_trail(res).record(cli_actor(), action, target)
+
+
+def json_argument(text: str, name: str) -> Any:
+    """JSON from an option value, or from a file with ``@path``."""
+    try:
+        if text.startswith("@"):
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        return json.loads(text)
+    except OSError as e:
+        raise InputError(f"--{name}: cannot read {text[1:]}: {e}", field=name) from e
+    except ValueError as e:
+        raise InputError(f"--{name} is not valid JSON: {e}", field=name) from e

@@ -20,7 +20,7 @@ from graph.errors import InputError
 
 __all__ = ["FORMATS", "RawRecord", "detect_format", "read_records"]
 
-#: ``segment``: JSON Lines of Segment-spec messages (graph.segment_messages translates them)
+#: ``segment``: JSON Lines of Segment-spec messages (graph.ingest.segment_messages translates them)
 FORMATS = ("jsonl", "csv", "segment")
 _CSV_BASE = ("event_id", "timestamp", "source", "type")
 

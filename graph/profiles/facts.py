@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from graph.store.records import json_object
+
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
@@ -216,13 +218,3 @@ def refresh_facts(
             ]
         )
     return updated
-
-
-def json_object(text: Any) -> dict[str, Any]:
-    """A JSON object stored as text (``traits``, ``events_by_type``); ``{}`` when the
-    text is missing or not a JSON object."""
-    try:
-        value = json.loads(text) if text else {}
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}

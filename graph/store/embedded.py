@@ -26,8 +26,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from graph.address import ServerAddress
 from graph.errors import StoreUnavailable
+from graph.store.address import ServerAddress
 
 __all__ = ["EmbeddedServer", "ServerStatus", "running_server"]
 

@@ -10,9 +10,9 @@ import click
 
 from app.access import keys as api_keys
 from app.access.audit import audit_trail, cli_actor
-from app.cli_support import config_of, reports_errors
+from app.cli.support import config_of, reports_errors
 from app.resources import open_resources
-from graph.events import format_ts
+from graph.ingest.events import format_ts
 
 __all__ = ["audit", "keys"]
 

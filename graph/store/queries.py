@@ -45,7 +45,7 @@ class QueryLibrary:
 
         Segment rules compile to a boolean expression built only from fixed
         fragments, allow-listed property names and ``$parameters``
-        (:mod:`graph.segments`); the template keeps the rest of the query in its
+        (:mod:`graph.profiles.segments`); the template keeps the rest of the query in its
         file, where it is linted like every other query.
         """
         text = self[name]

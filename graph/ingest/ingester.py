@@ -22,11 +22,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import IO, Any
 
-from graph.erasure import Tombstones
 from graph.errors import QueryError, StoreUnavailable
-from graph.events import Event, Identifier, ParseResult, Reject, parse_event
-from graph.identifiers import Registry
-from graph.readers import RawRecord
+from graph.ingest.events import Event, Identifier, ParseResult, Reject, parse_event
+from graph.ingest.identifiers import Registry
+from graph.ingest.readers import RawRecord
+from graph.ingest.tombstones import Tombstones
 from graph.store import GraphStore, ObservationBatch
 
 __all__ = ["IngestReport", "Ingester", "RejectFile", "build_batch"]
@@ -125,7 +125,7 @@ class Ingester:
         rejects: RejectFile | None = None,
         on_batch: Callable[[IngestReport], None] | None = None,
     ) -> IngestReport:
-        """Ingest decoded lines (from :func:`graph.readers.read_records`)."""
+        """Ingest decoded lines (from :func:`graph.ingest.readers.read_records`)."""
         report = IngestReport(rejects_path=rejects.path if rejects else None)
         started = time.perf_counter()
         # erased values, once per run (an erasure during a long ingest applies to the next)

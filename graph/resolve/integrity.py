@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from graph.clustering import connected_components, new_profile_id
-from graph.events import DAY_MS, Identifier
+from graph.ingest.events import DAY_MS
+from graph.resolve.clustering import connected_components, new_profile_id
+from graph.store.records import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Identifier, Link
 
 __all__ = [
     "ACCOUNT_TYPES",
@@ -46,10 +47,6 @@ __all__ = [
 
 #: most identifiers of a type one profile may hold (types not listed: unlimited)
 DEFAULT_LIMITS: Mapping[str, int] = {"user_id": 1, "loyalty_id": 1, "email": 3, "phone": 2}
-#: identifier types that name one person; a value linked to many of them is shared
-IDENTITY_TYPES = frozenset({"email", "phone", "user_id", "loyalty_id"})
-#: identifier types that name one browser or app install (Segment's anonymousId too)
-DEVICE_TYPES = frozenset({"cookie_id", "device_id", "anonymous_id"})
 #: one per customer: an identifier of another type linked to two of one of these spans
 #: two customers (a family tablet, a shared family e-mail) and is quarantined
 ACCOUNT_TYPES = frozenset({"user_id", "loyalty_id"})
@@ -68,41 +65,12 @@ RECYCLABLE_TYPES = frozenset({"phone", "email"})
 #: used with one person, then with another at least this many days later: handed on
 #: (carriers keep a given-up number dormant for weeks to months before reassigning it)
 DEFAULT_HANDOVER_DAYS = 30.0
-KIND_RANK = {"deterministic": 0, "model": 1}
 #: the reason recorded when a model link would join two identified profiles
 MODEL_JOINS_IDENTIFIED = "model links never join two identified profiles"
 #: a profile's strongest identifiers, strongest first (explanations, ID ties)
 ANCHOR_ORDER = (
     "user_id", "email", "phone", "loyalty_id", "device_id", "cookie_id", "anonymous_id"
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Link:
-    """Evidence that two identifiers are one customer."""
-
-    a: Identifier
-    b: Identifier
-    kind: str = "deterministic"  #: "deterministic" or "model"
-    weight: float = 1.0  #: observation count (deterministic) or score (model)
-    first: int = 0  #: first time the two were seen together (ms; 0: unknown)
-    last: int = 0  #: last time the two were seen together (ms; 0: unknown)
-
-    def order_key(self) -> tuple[int, int, float, Identifier, Identifier]:
-        low, high = sorted((self.a, self.b))
-        # 0: both ends name a person; 1: one does; 2: device/cookie pairs
-        evidence = 2 - (low.type in IDENTITY_TYPES) - (high.type in IDENTITY_TYPES)
-        return (KIND_RANK[self.kind], evidence, -self.weight, low, high)
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """A link that was not applied, and why (``a`` is the smaller key)."""
-
-    a: Identifier
-    b: Identifier
-    kind: str
-    reason: str
 
 
 @dataclass

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from graph.errors import InputError
-from graph.facts import trait_property
-from graph.rfm import DAY_MS, GROUPS
+from graph.profiles.facts import trait_property
+from graph.profiles.rfm import DAY_MS, GROUPS
+from graph.store.records import Condition
 
 __all__ = ["DAY_MS", "FIELDS", "OPERATORS", "Condition", "compile_rule", "rule_summary"]
 
@@ -65,14 +65,6 @@ OPERATORS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 LIST_OPERATORS = ("in", "not_in")
 ORDERED = ("<", "<=", ">", ">=")
 EVENT_KEYS = ("type", "source", "within_days", "since", "until")
-
-
-@dataclass
-class Condition:
-    """A compiled rule: a Cypher boolean expression over ``p`` and its parameters."""
-
-    expression: str
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 def compile_rule(

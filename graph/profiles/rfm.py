@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.stats import rankdata
 
-from graph.events import DAY_MS
+from graph.ingest.events import DAY_MS
+from graph.store.records import Purchaser
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
@@ -63,14 +64,6 @@ GROUPS = (
     "Hibernating",
     "Lost",
 )
-
-
-@dataclass(frozen=True)
-class Purchaser:
-    profile_id: str
-    last_purchase: int  #: epoch ms
-    frequency: int  #: purchases up to as_of
-    monetary: float  #: total amount up to as_of
 
 
 @dataclass(frozen=True)

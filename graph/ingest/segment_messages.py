@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph.errors import InputError
-from graph.events import parse_timestamp
-from graph.readers import RawRecord
+from graph.ingest.events import parse_timestamp
+from graph.ingest.readers import RawRecord
 
 __all__ = [
     "CALL_TYPES",

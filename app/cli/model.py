@@ -1,0 +1,231 @@
+"""Resolution and the link model: ``resolve``, ``train``, ``model show``, ``evaluate``,
+``generate`` (synthetic worlds with ground truth)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.cli.support import (
+    EXIT_TARGET_UNREACHABLE,
+)
+from app.cli.support import config_of as _config
+from app.cli.support import reports_errors as _errors
+from app.resources import open_resources
+from graph.errors import InputError
+from ml.worlds import BENCH_WORLDS as WORLD_NAMES
+
+logger = logging.getLogger(__name__)
+
+
+@click.command()
+@click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
+@click.pass_context
+@_errors
+def resolve(ctx: click.Context, background: bool) -> None:
+    """Rebuild profiles from deterministic links between strong identifiers."""
+    if background:
+        from app.jobs import enqueue_resolve
+
+        with open_resources(_config(ctx)) as res:
+            job_id = enqueue_resolve(res.redis)
+        click.echo(f"resolve queued as job {job_id}")
+        return
+    from app.linking import resolve_all
+
+    with open_resources(_config(ctx)) as res:
+        report = resolve_all(res)
+    click.echo(
+        f"{report.profiles} profiles from {report.identifiers} identifiers, {report.links} links "
+        f"in {report.seconds:.1f}s: largest {report.largest_profile}, "
+        f"{report.moved} identifiers moved, {report.merged} profiles merged, "
+        f"{report.split} split off, {report.conflicts} links refused, "
+        f"{report.quarantined} identifiers quarantined"
+    )
+    if report.model is None:
+        click.echo("no link model yet: deterministic links only (`idgraph train` makes one)")
+    else:
+        m = report.model
+        to_profiles, to_devices = m["profile"], m["device"]
+        chains = m["browser"]
+        if chains["applied"]:
+            click.echo(
+                f"link model: {m['applied']} model links applied; browser chains (estimated "
+                f"precision {chains['precision']:.4f}): {chains['accepted']} links proposed, "
+                "the model's other families superseded"
+            )
+            return
+        if chains["trained"]:
+            click.echo(
+                f"warning: browser chains not applied: on the current data their estimated "
+                f"precision (95% lower bound {chains['precision_lower_bound']:.4f}) is below the "
+                "target; the model's other families decide",
+                err=True,
+            )
+        click.echo(
+            f"link model: {m['anonymous_clusters']} anonymous clusters, {m['applied']} model "
+            f"links applied; to profiles: {to_profiles['accepted']} accepted, "
+            f"{to_profiles['ambiguous']} ambiguous, {to_profiles['below_threshold']} below "
+            f"threshold ({to_profiles['pairs']} pairs); to a cookie of the same browser: "
+            f"{to_devices['accepted']} accepted ({to_devices['pairs']} pairs); "
+            f"{m['excluded_ips']} IPs over the cap"
+        )
+
+
+@click.command()
+@click.pass_context
+@_errors
+def train(ctx: click.Context) -> None:
+    """Train the link model from the current graph (used by the next `idgraph resolve`).
+
+    Exits with code 5, saying why on stderr and keeping the previous model, when
+    no threshold reaches the target precision (IDGRAPH_LINK_TARGET_PRECISION).
+    """
+    from app.linking import train as train_link_model
+    from ml.training import TargetUnreachable
+
+    with open_resources(_config(ctx)) as res:
+        try:
+            metadata = train_link_model(res)
+        except TargetUnreachable as e:
+            click.echo(f"error: link model not saved: {e}. The previous model (if any) is "
+                       "kept; the attempt's report is in last-failed-train.json beside it.",
+                       err=True)  # fmt: skip
+            sys.exit(EXIT_TARGET_UNREACHABLE)
+    held_out = metadata["held_out"]
+    click.echo(
+        f"link model {metadata['version']}: {metadata['pairs']['train']} pairs from "
+        f"{metadata['customers']} customers; out-of-fold ROC AUC {held_out['roc_auc']:.4f}, "
+        f"average precision {held_out['average_precision']:.4f}; {metadata['seconds']}s"
+    )
+    for family, estimate in metadata["estimated"].items():
+        threshold = metadata["thresholds"][family]
+        if family == "browser":
+            from ml.model_card import browser_why
+
+            click.echo(f"  browser chains: {browser_why(estimate)}",
+                       err=not estimate["reached"])  # fmt: skip
+        elif estimate["reached"]:
+            click.echo(
+                f"  {family} links: threshold {threshold:.3f}, estimated precision "
+                f"{estimate['precision']:.4f}, recall {estimate['recall']:.4f}"
+            )
+        else:
+            best = estimate["best_reachable"]
+            click.echo(
+                f"warning: {family} links: no threshold reaches {estimate['target']} (best "
+                f"{best['precision_lower_bound']:.4f} at recall {best['recall']:.4f}); this "
+                "model links no anonymous cluster to "
+                + ("a profile" if family == "profile" else "another cookie of its browser"),
+                err=True,
+            )
+    click.echo(f"saved to {metadata['path']} (card: `idgraph model show`); run `idgraph resolve`")
+
+
+@click.group()
+def model() -> None:
+    """The link model."""
+
+
+@model.command("show")
+@click.option("--json", "as_json", is_flag=True, help="The whole card as JSON.")
+@click.pass_context
+@_errors
+def model_show(ctx: click.Context, as_json: bool) -> None:
+    """Print the current model's card: data, features, thresholds and why, importances."""
+    from app.linking import model_card
+
+    with open_resources(_config(ctx)) as res:
+        body = model_card(res)
+    if as_json:
+        click.echo(json.dumps(body, indent=2, default=str))
+        return
+    card = body["card"] or {}
+    click.echo(f"link model {body['version']} in {body['path']}")
+    data = card.get("data", {})
+    click.echo(f"  data: {data.get('observations')} observations, {data.get('customers')} "
+               f"customers, queries {data.get('queries')}, pairs {data.get('pairs')}")  # fmt: skip
+    metrics = card.get("pair_metrics_out_of_fold") or {}
+    click.echo(f"  out of fold: ROC AUC {metrics.get('roc_auc', float('nan')):.4f}, average "
+               f"precision {metrics.get('average_precision', float('nan')):.4f}")  # fmt: skip
+    for family, entry in card.get("thresholds", {}).items():
+        click.echo(f"  {family}: threshold {entry['threshold']:.3f} — {entry['why']}")
+    top = list(card.get("permutation_importance", {}).items())[:8]
+    if top:
+        click.echo("  most important features (drop in average precision when shuffled):")
+        for name, value in top:
+            click.echo(f"    {name:32s} {value['mean']:+.4f} ± {value['std']:.4f}")
+    images = card.get("images", {})
+    click.echo(f"  images: {', '.join(images.values())} (in {body['path']})")
+    if body.get("last_failed_train"):
+        click.echo(f"  last training failed (model kept): {body['last_failed_train']['error']}")
+
+
+@click.command()
+@click.option("--truth", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.pass_context
+@_errors
+def evaluate(ctx: click.Context, truth: Path, as_json: bool) -> None:
+    """Quality of the current profiles against ground truth (truth.csv of `generate`)."""
+    from ml.evaluation import baselines, read_truth
+    from ml.evaluation import evaluate as evaluate_profiles
+
+    if not truth.is_file():
+        raise InputError(f"cannot read {truth}: no such file")
+    answers = read_truth(truth)
+    with open_resources(_config(ctx)) as res:
+        results = {"idgraph profiles": evaluate_profiles(res.store.assignments(), answers)}
+        for name, assignment in baselines(res.store, res.registry).items():
+            results[name + " (baseline)"] = evaluate_profiles(assignment, answers)
+    if as_json:
+        click.echo(json.dumps({k: q.to_dict() for k, q in results.items()}, indent=2))
+        return
+    names = list(results)
+    click.echo(f"{'':22} " + " ".join(f"{n:>30}" for n in names))
+    for metric in results[names[0]].to_dict():
+        cells = []
+        for name in names:
+            number = results[name].to_dict()[metric]
+            cells.append(f"{number:>30.4f}" if isinstance(number, float) else f"{number:>30}")
+        click.echo(f"{metric:22} " + " ".join(cells))
+
+
+@click.command()
+@click.option("--persons", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--days", type=click.IntRange(min=14), default=90, show_default=True)
+@click.option(
+    "--world",
+    type=click.Choice(sorted(WORLD_NAMES)),
+    help="Start from a named world of bench/quality.py (its seed and size unless given).",
+)
+@click.pass_context
+def generate(
+    ctx: click.Context, persons: int, output: Path, seed: int, days: int, world: str | None
+) -> None:
+    """Synthetic events (events.jsonl) with ground truth (truth.csv) and expected counts."""
+    from ml.synthetic import generate as generate_data
+    from ml.worlds import WorldParams
+    from ml.worlds import world as named_world
+
+    params = named_world(world) if world else WorldParams()
+    given: dict[str, Any] = {
+        name: value
+        for name, value in (("persons", persons), ("seed", seed), ("days", days))
+        if not world or ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+    }
+    data = generate_data(output, params=params.replace(**given))
+    persons = data.manifest["persons"]
+    expected = data.manifest["expected"]
+    click.echo(
+        f"{expected['lines']} lines for {persons} persons in {data.events_path} "
+        f"(expect {expected['accepted']} accepted, {expected['duplicates']} duplicates, "
+        f"{expected['rejected']} rejected); truth in {data.truth_path}"
+    )

@@ -1,0 +1,213 @@
+"""Running idgraph: ``serve``, ``worker``, ``jobs`` and the ``demo``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.cli.ingest import print_report
+from app.cli.support import (
+    audit_change,
+)
+from app.cli.support import config_of as _config
+from app.cli.support import reports_errors as _errors
+from app.config import Config
+from app.resources import Resources, open_resources
+from graph.errors import InputError
+from graph.ingest.ingester import RejectFile
+from graph.ingest.readers import read_records
+from graph.resolve.resolution import resolve as resolve_profiles
+
+logger = logging.getLogger(__name__)
+
+
+#: the demo writes to a graph of its own, so it never clears a user's data
+DEMO_GRAPH = "idgraph_demo"
+
+
+#: segments the demo defines, to have something to browse and export
+DEMO_SEGMENTS = (
+    ("Champions and loyal, with an e-mail", {"and": [
+        {"field": "rfm.group", "op": "in", "value": ["Champions", "Loyal"]}, {"has": "email"}]}),
+    ("Bought at the till at least twice", {
+        "events": {"type": "purchase", "source": "pos"}, "op": ">=", "value": 2}),
+)  # fmt: skip
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.pass_context
+@_errors
+def worker(ctx: click.Context, burst: bool) -> None:
+    """Run an rq worker for idgraph's background jobs (resolve, exports)."""
+    from rq import Queue, Worker
+
+    from app.jobs import QUEUE_NAME
+
+    with open_resources(_config(ctx)) as res:
+        queue = Queue(QUEUE_NAME, connection=res.redis)
+        click.echo(f"worker on queue {QUEUE_NAME!r} ({res.store.describe()})")
+        Worker([queue], connection=res.redis).work(burst=burst, with_scheduler=True)
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
+@click.pass_context
+@_errors
+def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Recent background jobs (queued, running, waiting to retry, finished, failed)."""
+    from app.jobs import recent_jobs
+
+    with open_resources(_config(ctx)) as res:
+        found = recent_jobs(res.redis, limit=limit)
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    if not found:
+        click.echo("no jobs")
+    for job in found:
+        progress = job["progress"] or {}
+        done = f" {progress.get('rows', 0)} rows" if progress else ""
+        error = f"  error: {job['error']}" if job["error"] else ""
+        click.echo(
+            f"{job['id']}  {job['kind']:<8} {job['status']:<9} {job['enqueued_at'] or '-'}"
+            f"{done}  {job['description']}{error}"
+        )
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--threads", default=8, type=int, show_default=True)
+@click.pass_context
+@_errors
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the HTTP API with a production WSGI server (waitress)."""
+    _serve(_config(ctx), host, port, threads)
+
+
+def _serve(config: Config, host: str, port: int, threads: int) -> None:
+    with open_resources(config) as res:
+        if config.admin_key_file:
+            _import_admin_key(res, Path(config.admin_key_file))
+        _refuse_open_without_keys(res, host)
+        _serve_with(res, host, port, threads)
+
+
+def _import_admin_key(res: Resources, path: Path) -> None:
+    """The deployment's admin key from a secret file (all scopes; idempotent)."""
+    from app.access.keys import SCOPES, import_key
+
+    try:
+        key = path.read_text()
+    except OSError as e:
+        raise InputError(f"admin_key_file {path}: {e.strerror or e}") from e
+    if import_key(res.store, "admin", key, SCOPES) is not None:
+        audit_change(res, "keys import", "key:admin")
+        click.echo("imported the admin key from admin_key_file")
+
+
+def _refuse_open_without_keys(res: Resources, host: str) -> None:
+    """Listening beyond this machine while no key exists would serve nobody safely."""
+    import ipaddress
+
+    from app.access.keys import status_of
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not any(status_of(k) == "active" for k in res.store.api_keys()):
+        raise InputError(
+            f"refusing to listen on {host}: no API key exists yet, so nobody could use the "
+            "API. Create one first (`idgraph keys create --name NAME --scope read`), or "
+            "serve on 127.0.0.1"
+        )
+
+
+def _serve_with(res: Any, host: str, port: int, threads: int, banner: str = "") -> None:
+    from waitress import serve as waitress_serve
+
+    from app.api import create_app
+
+    app = create_app(res.config, resources=res)
+    click.echo(f"{banner}idgraph API on http://{host}:{port}/  (docs: http://{host}:{port}/docs)")
+    click.echo("press Ctrl-C to stop")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="idgraph")
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+
+
+@click.command()
+@click.option("--persons", type=click.IntRange(min=10), default=2000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Stop after resolving (for scripts).")
+@click.pass_context
+@_errors
+def demo(ctx: click.Context, persons: int, host: str, port: int, no_serve: bool) -> None:
+    """Generate data, ingest it, resolve profiles and serve the API."""
+    from ml.synthetic import generate as generate_data
+
+    config = _config(ctx)
+    config = config.replace(graph_name=DEMO_GRAPH)
+    out = config.data_dir / "demo"
+    click.echo(f"generating events for {persons} persons in {out} …")
+    data = generate_data(out, persons=persons)
+    with open_resources(config) as res:
+        res.store.delete_all()
+        started = time.perf_counter()
+        report = res.ingester().ingest_records(
+            read_records(data.events_path, "jsonl"),
+            rejects=RejectFile(out / "rejects.jsonl", source=str(data.events_path)),
+        )
+        print_report(data.events_path, report)
+        result = resolve_profiles(res.store, res.registry, res.resolve_settings())
+        click.echo(
+            f"resolved {result.profiles} profiles (largest {result.largest_profile}) "
+            f"in {time.perf_counter() - started:.1f}s total"
+        )
+        from app.rfm import run_rfm
+        from app.segments import count_members, create_segment
+
+        summary = run_rfm(res)
+        click.echo(f"RFM: {summary['purchasers']} purchasers scored")
+        hints = []
+        for name, rule in DEMO_SEGMENTS:
+            segment = create_segment(res, {"name": name, "rule": rule})
+            members = count_members(res, segment["segment_id"])["count"]
+            click.echo(f"segment {segment['segment_id']} {name!r}: {members} profiles")
+            hints.append(f"  <api>/v1/segments/{segment['segment_id']}/members")
+        # the command as it was started (scripts/demo.sh runs .venv/bin/idgraph)
+        command = sys.argv[0] if Path(sys.argv[0]).name == "idgraph" else "idgraph"
+        for type_name in ("email", "phone", "user_id"):
+            for value in res.store.sample_identifiers(type_name, 1):
+                hints.append(f"  <api>/v1/identifiers/{type_name}/{value}/profile")
+                hints.append(
+                    f"  IDGRAPH_GRAPH_NAME={DEMO_GRAPH} {command} lookup {type_name} '{value}'"
+                )
+        from app.access.keys import SCOPES, create_key
+
+        key, _ = create_key(res.store, "demo", SCOPES)
+        banner = (
+            f"API key for this demo (every scope; `idgraph keys list` shows it, never the "
+            f"key): {key}\n"
+            f"send it as the header  Authorization: Bearer {key}\n"
+            f"e.g.  curl -H 'Authorization: Bearer {key}' "
+            "<api>/v1/identifiers/…/profile\n"
+            "try:\n" + "\n".join(hints) + "\n"
+        )
+        if no_serve:
+            click.echo(banner)
+            return
+        _serve_with(res, host, port, 8, banner=banner.replace("<api>", f"http://{host}:{port}"))

@@ -1,0 +1,45 @@
+"""The store contract: the one interface ingest, resolution, API and CLI use.
+
+:class:`GraphStore` is the runner (:mod:`graph.store.runner`: the hooks each
+backend adapter implements) with one repository per concept, each in its own
+module with the Cypher files it runs (``QUERIES``). No caller knows which store it
+talks to; record types live in :mod:`graph.store.records`.
+"""
+
+from __future__ import annotations
+
+from graph.store.erasure import ErasureRepository
+from graph.store.facts import FactRepository
+from graph.store.keys import KeyRepository
+from graph.store.metadata import MetadataRepository
+from graph.store.observations import ObservationRepository
+from graph.store.profiles import ProfileRepository
+from graph.store.quarantine import QuarantineRepository
+from graph.store.segments import SegmentRepository
+
+__all__ = ["REPOSITORIES", "GraphStore"]
+
+#: every repository, in the order they are mixed into :class:`GraphStore`
+REPOSITORIES = (
+    ObservationRepository,
+    ProfileRepository,
+    FactRepository,
+    SegmentRepository,
+    QuarantineRepository,
+    ErasureRepository,
+    KeyRepository,
+    MetadataRepository,
+)
+
+
+class GraphStore(
+    ObservationRepository,
+    ProfileRepository,
+    FactRepository,
+    SegmentRepository,
+    QuarantineRepository,
+    ErasureRepository,
+    KeyRepository,
+    MetadataRepository,
+):
+    """What every graph store offers; adapters implement the runner's hooks."""

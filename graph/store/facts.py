@@ -1,0 +1,76 @@
+"""Profile facts and RFM scores kept on profiles, and the last RFM run's summary."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graph.store.metadata import MetadataRepository
+from graph.store.records import (
+    Purchaser,
+    Row,
+)
+from graph.store.runner import chunks
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FactRepository"]
+
+
+class FactRepository(MetadataRepository):
+    """Facts and RFM (a part of :class:`graph.store.GraphStore`)."""
+
+    #: the Cypher files (cypher/) these methods run
+    QUERIES: tuple[str, ...] = (
+        "clear_rfm",
+        "fact_inputs",
+        "purchasers",
+        "write_profile_facts",
+        "write_rfm",
+    )
+
+    def fact_inputs(self, profile_ids: Sequence[str], purchase_types: Sequence[str]) -> list[Row]:
+        """Aggregated events of active profiles (rows for
+        :func:`graph.profiles.facts.fact_input`)."""
+        return self._read(
+            "fact_inputs", {"ids": list(profile_ids), "purchase_types": list(purchase_types)}
+        )
+
+    def write_profile_facts(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """``rows``: ``{"profile_id": …, "facts": {property: value}}`` (None removes;
+        ``facts_at`` versions them: older facts than the stored ones are dropped).
+        Returns the number of profiles written."""
+        written = 0
+        for chunk in chunks(rows, 1000):
+            result = self._write("write_profile_facts", {"rows": chunk})
+            written += int(result[0][0]) if result else 0
+        return written
+
+    def purchasers(
+        self, *, as_of: int, purchase_types: Sequence[str], page_size: int = 5000
+    ) -> list[Purchaser]:
+        """Every active profile with a purchase up to ``as_of``, read a page at a time."""
+        params = {"as_of": as_of, "purchase_types": list(purchase_types)}
+        return [
+            Purchaser(pid, int(last), int(n), float(total or 0.0))
+            for pid, n, last, total in self._pages("purchasers", params, page_size)
+            if n
+        ]
+
+    def write_rfm(
+        self, rows: Sequence[Mapping[str, Any]], *, run: str, as_of: int, now: int
+    ) -> None:
+        for chunk in chunks(rows, 2000):
+            self._write("write_rfm", {"rows": chunk, "run": run, "as_of": as_of, "now": now})
+
+    def clear_rfm(self, *, run: str) -> int:
+        rows = self._write("clear_rfm", {"run": run})
+        return int(rows[0][0]) if rows else 0
+
+    def set_rfm_summary(self, summary: Mapping[str, Any]) -> None:
+        self.set_meta("rfm", dict(summary))
+
+    def rfm_summary(self) -> dict[str, Any] | None:
+        value = self.meta("rfm")
+        return dict(value) if isinstance(value, dict) else None

@@ -1,0 +1,52 @@
+"""Metadata: small JSON values kept per graph, and node/relationship counts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from graph.store.runner import LABELS, RELATIONSHIPS, StoreRunner
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MetadataRepository"]
+
+
+class MetadataRepository(StoreRunner):
+    """Metadata (a part of :class:`graph.store.GraphStore`)."""
+
+    #: the Cypher files (cypher/) these methods run
+    QUERIES: tuple[str, ...] = (
+        "count_nodes",
+        "count_quarantined",
+        "count_relationships",
+        "get_meta",
+        "profile_sizes",
+        "set_meta",
+    )
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Keep a graph-wide JSON value (e.g. the last RFM run's summary)."""
+        self._write("set_meta", {"key": key, "value": json.dumps(value, sort_keys=True)})
+
+    def meta(self, key: str) -> Any:
+        rows = self._read("get_meta", {"key": key})
+        return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def stats(self) -> dict[str, int]:
+        """Node counts by label and relationship counts by type."""
+        counts = {label: 0 for label in (*LABELS, *RELATIONSHIPS)}
+        identifiers, events, profiles = self._read("count_nodes")[0]
+        counts.update(Identifier=int(identifiers), Event=int(events), Profile=int(profiles))
+        for rel, n in self._read("count_relationships"):
+            counts[str(rel)] = int(n)
+        return counts
+
+    def profile_sizes(self) -> dict[int, int]:
+        """Active profiles by size (members): size -> how many."""
+        return {int(size): int(n) for size, n in self._read("profile_sizes")}
+
+    def count_quarantined(self) -> int:
+        rows = self._read("count_quarantined")
+        return int(rows[0][0]) if rows else 0

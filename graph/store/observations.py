@@ -1,0 +1,116 @@
+"""Observations: events and the identifiers seen in them, observation edges, and
+the weak evidence (IPs, user agents) the link model reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from graph.store.records import (
+    Identifier,
+    IdentifierRecord,
+    Link,
+    ObservationBatch,
+)
+from graph.store.runner import StoreRunner, identifier_keys
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ObservationRepository"]
+
+
+class ObservationRepository(StoreRunner):
+    """Observations (a part of :class:`graph.store.GraphStore`)."""
+
+    #: the Cypher files (cypher/) these methods run
+    QUERIES: tuple[str, ...] = (
+        "count_unresolved",
+        "existing_events",
+        "existing_identifiers",
+        "identifier",
+        "identifiers_of_types",
+        "links_between_types",
+        "neighbourhood",
+        "sample_identifiers",
+        "weak_observations",
+        "write_observations",
+    )
+
+    def existing_event_ids(self, event_ids: Iterable[str]) -> set[str]:
+        ids = list(event_ids)
+        if not ids:
+            return set()
+        return {row[0] for row in self._read("existing_events", {"ids": ids})}
+
+    def write_observations(self, batch: ObservationBatch) -> None:
+        if batch.events:
+            self._write("write_observations", batch.params())
+
+    def identifiers_of_types(self, types: Sequence[str]) -> list[Identifier]:
+        rows = self._read("identifiers_of_types", {"types": list(types)})
+        return [Identifier(t, v) for t, v in rows]
+
+    def weighted_links(self, types: Sequence[str]) -> list[Link]:
+        """Deterministic links between identifiers of ``types``, weighted by co-observations,
+        with the first and last time they were seen together."""
+        rows = self._read("links_between_types", {"types": list(types)})
+        return [
+            Link(
+                Identifier(at, av),
+                Identifier(bt, bv),
+                "deterministic",
+                float(n or 1),
+                int(first or 0),
+                int(last or 0),
+            )
+            for at, av, bt, bv, n, first, last in rows
+        ]
+
+    def links_between_types(self, types: Sequence[str]) -> list[tuple[Identifier, Identifier]]:
+        return [(link.a, link.b) for link in self.weighted_links(types)]
+
+    def existing_identifiers(self, identifiers: Iterable[Identifier]) -> list[Identifier]:
+        rows = self._read("existing_identifiers", {"keys": identifier_keys(identifiers)})
+        return [Identifier(t, v) for t, v in rows]
+
+    def neighbourhood(self, identifiers: Iterable[Identifier], types: Sequence[str]) -> list[Link]:
+        """Links (both directions) of ``identifiers`` to identifiers of ``types``:
+        observation edges (kind ``deterministic``) and stored model links (``model``);
+        ``a`` is always the given identifier."""
+        rows = self._read(
+            "neighbourhood", {"keys": identifier_keys(identifiers), "types": list(types)}
+        )
+        return [
+            Link(
+                Identifier(at, av),
+                Identifier(bt, bv),
+                "model" if rel == "MODEL_LINK" else "deterministic",
+                float(weight or 1),
+                int(first or 0),
+                int(last or 0),
+            )
+            for at, av, bt, bv, rel, weight, first, last in rows
+        ]
+
+    def weak_observations(
+        self, types: Sequence[str], weak: Sequence[str]
+    ) -> list[tuple[Identifier, str, str | None, int]]:
+        """(strong identifier, weak value, user agent, ts) for every event they shared."""
+        rows = self._read("weak_observations", {"types": list(types), "weak": list(weak)})
+        return [(Identifier(t, v), w, ua, int(ts)) for t, v, w, ua, ts in rows]
+
+    def identifier(self, identifier: Identifier) -> IdentifierRecord | None:
+        rows = self._read("identifier", {"type": identifier.type, "value": identifier.value})
+        if not rows:
+            return None
+        first, last, count, pid, quarantined, degree = rows[0]
+        return IdentifierRecord(
+            identifier, first, last, int(count or 0), pid, bool(quarantined), int(degree or 0)
+        )
+
+    def count_unresolved(self, types: Sequence[str]) -> int:
+        return int(self._read("count_unresolved", {"types": list(types)})[0][0])
+
+    def sample_identifiers(self, type_name: str, limit: int = 3) -> list[str]:
+        return [r[0] for r in self._read("sample_identifiers", {"type": type_name, "limit": limit})]

@@ -1,0 +1,329 @@
+"""Profiles and lineage: applying a resolution plan (assignments, retired and
+split IDs, refused and model links, quarantine flags) and reading profiles back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from graph.store.quarantine import QuarantineRepository
+from graph.store.records import (
+    Identifier,
+    Link,
+    Plan,
+    ProfileRecord,
+)
+from graph.store.runner import chunks, identifier_keys
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ProfileRepository"]
+
+
+class ProfileRepository(QuarantineRepository):
+    """Profiles and lineage (a part of :class:`graph.store.GraphStore`)."""
+
+    #: the Cypher files (cypher/) these methods run
+    QUERIES: tuple[str, ...] = (
+        "active_profiles",
+        "assign_profiles",
+        "assignments",
+        "clear_all_refused",
+        "clear_model_links",
+        "clear_refused",
+        "delete_empty_profiles",
+        "delete_empty_profiles_of",
+        "identifier_labels",
+        "label_identifier_types",
+        "members_of_profiles_of",
+        "model_links",
+        "profile_events",
+        "profile_evidence",
+        "profile_lineage",
+        "profile_links",
+        "profile_members",
+        "profile_members_keys",
+        "profile_model_links",
+        "profile_properties",
+        "profile_status",
+        "profile_traits",
+        "profiles_page",
+        "quarantined_among",
+        "record_model_links",
+        "record_refused",
+        "record_splits",
+        "refused_links_of",
+        "retire_profiles",
+        "retired_into",
+        "set_quarantine",
+        "shared_events",
+        "unassign_profiles",
+        "update_profile_sizes",
+    )
+
+    def members_of_profiles_of(
+        self, identifiers: Iterable[Identifier]
+    ) -> list[tuple[Identifier, str, int]]:
+        """(member, profile_id, created_at) of every profile holding one of ``identifiers``."""
+        rows = self._read("members_of_profiles_of", {"keys": identifier_keys(identifiers)})
+        return [(Identifier(t, v), pid, int(c or 0)) for t, v, pid, c in rows]
+
+    def active_profiles(self) -> dict[str, int]:
+        """profile_id -> created_at of every active (not retired) profile."""
+        return {pid: int(c or 0) for pid, c in self._read("active_profiles")}
+
+    def model_links(self) -> list[Link]:
+        return [
+            Link(Identifier(at, av), Identifier(bt, bv), "model", float(score))
+            for at, av, bt, bv, score in self._read("model_links")
+        ]
+
+    def replace_model_links(self, links: Sequence[Link], *, version: str, now: int) -> None:
+        """Forget the stored model links and record ``links`` (accepted at this resolve)."""
+        self._write("clear_model_links")
+        rows = [
+            {
+                "a_type": lk.a.type,
+                "a_value": lk.a.value,
+                "b_type": lk.b.type,
+                "b_value": lk.b.value,
+                "score": lk.weight,
+                "model_version": version,
+            }
+            for lk in links
+        ]
+        for chunk in chunks(rows, 5000):
+            self._write("record_model_links", {"rows": chunk, "now": now})
+
+    def apply_plan(self, plan: Plan, *, now: int, full: bool, batch_size: int = 5000) -> int:
+        """Write a :class:`graph.resolve.resolution.Plan`; returns profiles deleted (emptied)."""
+        self.apply_assignments(
+            plan.moves, plan.removals, now=now, batch_size=batch_size, delete_empty=False
+        )
+        retire = [{"profile_id": old, "merged_into": new} for old, new in plan.merged_into.items()]
+        for chunk in chunks(retire, batch_size):
+            self._write("retire_profiles", {"rows": chunk, "now": now})
+        splits = [{"profile_id": new, "split_from": old} for new, old in plan.split_from.items()]
+        for chunk in chunks(splits, batch_size):
+            self._write("record_splits", {"rows": chunk, "now": now})
+        if full:
+            self._write("clear_all_refused")
+        else:
+            for keys in chunks(identifier_keys(plan.scope), batch_size):
+                self._write("clear_refused", {"keys": keys})
+        refused = [
+            {
+                "a_type": c.a.type,
+                "a_value": c.a.value,
+                "b_type": c.b.type,
+                "b_value": c.b.value,
+                "kind": c.kind,
+                "reason": c.reason,
+            }
+            for c in plan.conflicts
+        ]
+        for chunk in chunks(refused, batch_size):
+            self._write("record_refused", {"rows": chunk, "now": now})
+        if full:
+            flagged = {
+                Identifier(q["type"], q["value"])
+                for q in self.quarantine_list(limit=1_000_000)
+                if q["quarantined"]
+            }
+        else:
+            flagged = {
+                Identifier(t, v)
+                for keys in chunks(identifier_keys(plan.scope), batch_size)
+                for t, v in self._read("quarantined_among", {"keys": keys})
+            }
+        rows = [
+            {"type": i.type, "value": i.value, "quarantined": True, "degree": d}
+            for i, d in plan.quarantined.items()
+        ] + [
+            {
+                "type": i.type,
+                "value": i.value,
+                "quarantined": False,
+                "degree": plan.degrees.get(i, 0),
+            }
+            for i in flagged
+            if i not in plan.quarantined and (full or i in plan.scope)
+        ]
+        for chunk in chunks(rows, batch_size):
+            self._write("set_quarantine", {"rows": chunk})
+        if full and self.type_labels:
+            self.label_identifier_types()
+        # emptied, not retired: every member was erased
+        if full:
+            deleted = self._write("delete_empty_profiles")
+            return int(deleted[0][0]) if deleted else 0
+        emptied = self._write("delete_empty_profiles_of", {"ids": sorted(plan.previous)})
+        return int(emptied[0][0]) if emptied else 0
+
+    def assignments(self) -> dict[Identifier, str]:
+        return {Identifier(t, v): pid for t, v, pid in self._read("assignments")}
+
+    def apply_assignments(
+        self,
+        moves: Mapping[Identifier, str],
+        removals: Iterable[Identifier],
+        *,
+        now: int,
+        batch_size: int = 5000,
+        delete_empty: bool = True,
+    ) -> int:
+        """Move identifiers to profiles, drop others from theirs, tidy up profiles.
+
+        Returns the number of profiles deleted because they lost every member
+        (with ``delete_empty=False`` none are: the caller retires them first).
+        """
+        touched: set[str] = set(moves.values())
+        rows = [{"type": i.type, "value": i.value, "profile_id": p} for i, p in moves.items()]
+        for chunk in chunks(rows, batch_size):
+            self._write("assign_profiles", {"rows": chunk, "now": now})
+        gone = [{"type": i.type, "value": i.value} for i in removals]
+        for chunk in chunks(gone, batch_size):
+            self._write("unassign_profiles", {"rows": chunk})
+        for ids in chunks(sorted(touched), batch_size):
+            self._write("update_profile_sizes", {"ids": ids})
+        if not delete_empty:
+            return 0
+        deleted = self._write("delete_empty_profiles")
+        return int(deleted[0][0]) if deleted else 0
+
+    def label_identifier_types(self) -> None:
+        """Add type labels (``:Email``…) to identifiers that lack them (for Neo4j Browser)."""
+        self._write("label_identifier_types")
+
+    def identifier_labels(self, identifier: Identifier) -> list[str]:
+        rows = self._read("identifier_labels", {"type": identifier.type, "value": identifier.value})
+        return sorted(rows[0][0]) if rows else []
+
+    def profile(
+        self, profile_id: str, *, weak_types: Sequence[str] = (), evidence_limit: int = 50
+    ) -> ProfileRecord | None:
+        members = self._read("profile_members", {"profile_id": profile_id})
+        if not members:
+            return None
+        record = ProfileRecord(
+            profile_id=profile_id,
+            created_at=members[0][0],
+            updated_at=members[0][1],
+            identifiers=[
+                {
+                    "type": t,
+                    "value": v,
+                    "first_seen": f,
+                    "last_seen": la,
+                    "event_count": n,
+                    "quarantined": bool(q),
+                }
+                for _, _, t, v, f, la, n, q in members
+            ],
+        )
+        if weak_types:
+            record.evidence = [
+                {"type": t, "value": v, "count": int(n), "first_seen": f, "last_seen": la}
+                for t, v, n, f, la in self._read(
+                    "profile_evidence",
+                    {"profile_id": profile_id, "types": list(weak_types), "limit": evidence_limit},
+                )
+            ]
+        activity = self._read("profile_events", {"profile_id": profile_id})
+        if activity:
+            count, first, last, sources = activity[0]
+            record.event_count = int(count or 0)
+            record.first_seen, record.last_seen = first, last
+            record.sources = sorted(s for s in sources or [] if s)
+        for _, traits in reversed(
+            self._read("profile_traits", {"profile_id": profile_id, "limit": 100})
+        ):
+            try:
+                record.traits.update(json.loads(traits))
+            except (TypeError, ValueError):
+                logger.warning("profile %s: unreadable stored traits skipped", profile_id)
+        return record
+
+    def iter_profiles(self, *, page_size: int = 1000) -> Iterator[tuple[str, list[Identifier]]]:
+        """Every profile with its members, in profile_id order, a page at a time."""
+        for pid, members in self._pages("profiles_page", {}, page_size):
+            yield pid, sorted(Identifier(t, v) for t, v in members)
+
+    def profile_member_keys(self, profile_id: str) -> list[Identifier]:
+        rows = self._read("profile_members_keys", {"profile_id": profile_id})
+        return [Identifier(t, v) for t, v in rows]
+
+    def retired_into(self, profile_id: str) -> list[str]:
+        return [r[0] for r in self._read("retired_into", {"profile_id": profile_id})]
+
+    def profile_status(self, profile_id: str) -> dict[str, Any] | None:
+        rows = self._read("profile_status", {"profile_id": profile_id})
+        if not rows:
+            return None
+        status, merged_into, split_from, created_at, retired_at = rows[0]
+        return {
+            "status": status or "active",
+            "merged_into": merged_into,
+            "split_from": split_from,
+            "created_at": created_at,
+            "retired_at": retired_at,
+        }
+
+    def profile_lineage(self, profile_id: str) -> list[dict[str, Any]]:
+        rows = self._read("profile_lineage", {"profile_id": profile_id})
+        return [
+            {"relation": rel, "from": start, "to": end, "at": at}
+            for rel, start, end, at in rows
+            if rel is not None
+        ]
+
+    def profile_links(self, profile_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "a": Identifier(at, av),
+                "b": Identifier(bt, bv),
+                "count": int(n or 0),
+                "first_seen": first,
+                "last_seen": last,
+                "sources": list(sources or []),
+                "refused": bool(refused),
+            }
+            for at, av, bt, bv, n, first, last, sources, refused in self._read(
+                "profile_links", {"profile_id": profile_id}
+            )
+        ]
+
+    def profile_model_links(self, profile_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "a": Identifier(at, av),
+                "b": Identifier(bt, bv),
+                "score": float(score),
+                "model_version": version,
+            }
+            for at, av, bt, bv, score, version in self._read(
+                "profile_model_links", {"profile_id": profile_id}
+            )
+        ]
+
+    def shared_events(self, a: Identifier, b: Identifier, limit: int = 3) -> list[str]:
+        params = {"a_type": a.type, "a_value": a.value, "b_type": b.type, "b_value": b.value}
+        return [r[0] for r in self._read("shared_events", {**params, "limit": limit})]
+
+    def refused_links_of(self, identifier: Identifier, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self._read(
+            "refused_links_of",
+            {"type": identifier.type, "value": identifier.value, "limit": limit},
+        )
+        return [
+            {"with": {"type": t, "value": v}, "kind": kind, "reason": reason}
+            for t, v, kind, reason in rows
+        ]
+
+    def profile_properties(self, profile_id: str) -> dict[str, Any]:
+        """Every stored property of a profile (facts, RFM), or {} if unknown."""
+        rows = self._read("profile_properties", {"profile_id": profile_id})
+        return dict(rows[0][0]) if rows else {}
