@@ -69,6 +69,9 @@ class Config:
     #: event types that are purchases (their ``amount`` feeds the profile facts and RFM)
     purchase_types: tuple[str, ...] = ("purchase",)
     log_level: str = "WARNING"
+    #: ``text`` (one readable line) or ``json`` (one JSON object a line, with the
+    #: request ID inside a request, for a log system)
+    log_format: str = "text"
     #: the largest HTTP request body, in bytes (413 above it)
     max_request_bytes: int = 10 * 1024 * 1024
     #: requests a minute one API key may make (0: no limit); counted on the shared Redis
@@ -147,6 +150,8 @@ class Config:
         return config
 
     def _validate(self) -> None:
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"log_format {self.log_format!r}: use text or json")
         if self.max_request_bytes < 1024:
             raise ConfigError("max_request_bytes must be at least 1024")
         if self.rate_limit_per_minute < 0 or self.audit_retention_days <= 0:

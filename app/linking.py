@@ -10,6 +10,7 @@ from typing import Any
 from app.resources import Resources
 from graph.errors import NotFound
 from graph.ingest.events import Identifier, now_ms
+from graph.progress import Progress, no_progress
 from graph.resolve.resolution import ResolveReport, plan, resolve
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings, Proposal, propose_links
@@ -37,7 +38,7 @@ def linking_settings(res: Resources) -> LinkingSettings:
     )
 
 
-def train(res: Resources) -> dict[str, Any]:
+def train(res: Resources, progress: Progress = no_progress) -> dict[str, Any]:
     """Train the link model on the current graph; returns its metadata (also saved).
 
     Raises :class:`~ml.training.TargetUnreachable` when no threshold reaches the
@@ -46,6 +47,7 @@ def train(res: Resources) -> dict[str, Any]:
     """
     store, registry = res.store, res.registry
     strong = registry.strong_types
+    progress("reading the graph", 0, None)
     deterministic = plan(
         store.identifiers_of_types(strong),
         store.weighted_links(strong),
@@ -58,7 +60,8 @@ def train(res: Resources) -> dict[str, Any]:
     folder = model_dir(res)
     try:
         model, metadata = train_model(deterministic.clusters, observations, linking_settings(res),
-                                      blocked=set(deterministic.quarantined))  # fmt: skip
+                                      blocked=set(deterministic.quarantined),
+                                      progress=progress)  # fmt: skip
     except TargetUnreachable as e:
         folder.mkdir(parents=True, exist_ok=True)
         report = {**e.report, "observations": len(observations), "error": str(e)}
@@ -67,6 +70,7 @@ def train(res: Resources) -> dict[str, Any]:
         (folder / FAILED_FILE).write_text(json.dumps(report, indent=2, default=float) + "\n")
         logger.warning("link model not saved: %s", e)
         raise
+    progress("writing the model card", 0, None)
     card = metadata.pop("_card")
     metadata["observations"] = len(observations)
     metadata["path"] = str(save(model, metadata, folder))
@@ -118,7 +122,7 @@ def proposer(res: Resources) -> Any | None:
     return propose
 
 
-def resolve_all(res: Resources) -> ResolveReport:
+def resolve_all(res: Resources, progress: Progress = no_progress) -> ResolveReport:
     """A full rebuild as ``idgraph resolve`` and the resolve job run it: configured
     merge protection, the resolution lock, and the current link model if any."""
     report = resolve(
@@ -127,6 +131,7 @@ def resolve_all(res: Resources) -> ResolveReport:
         res.resolve_settings(),
         lock=res.resolve_lock(),
         propose=proposer(res),
+        progress=progress,
     )
     record_run(res, "resolve", {"ok": True, **report.to_dict()})
     return report

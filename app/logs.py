@@ -4,18 +4,30 @@ e-mail address or phone number in any log line.
 Masking sits in the log-record factory, so it covers every logger of the process —
 idgraph's, waitress's, rq's worker — and the text of logged exceptions, not only the
 messages idgraph writes itself (those already mask values where they name them).
+
+``log_format="json"`` (``IDGRAPH_LOG_FORMAT=json``) writes one JSON object a line —
+time, level, logger, message, and inside an HTTP request its ``request_id`` (the
+caller's ``X-Request-ID`` when it is a sane token, else a new one; sent back in the
+response) — for a log system to parse.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from graph.privacy import mask_text
 
-__all__ = ["configure_logging"]
+__all__ = ["JsonFormatter", "configure_logging", "install_request_ids", "request_id"]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: a caller's request ID is kept only when it looks like one (no log injection)
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class MaskingFormatter(logging.Formatter):
@@ -25,11 +37,42 @@ class MaskingFormatter(logging.Formatter):
         return mask_text(super().formatException(ei))
 
 
-def configure_logging(level: str | int) -> None:
-    """Log to stderr at ``level``, every record's message masked."""
+class JsonFormatter(MaskingFormatter):
+    """One JSON object a line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        rid = getattr(record, "request_id", None) or request_id()
+        if rid:
+            entry["request_id"] = rid
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def request_id() -> str | None:
+    """The current HTTP request's ID, or None outside a request."""
+    try:
+        from flask import g, has_request_context
+    except ImportError:  # pragma: no cover - flask is a dependency
+        return None
+    return g.get("request_id") if has_request_context() else None
+
+
+def configure_logging(level: str | int, fmt: str = "text") -> None:
+    """Log to stderr at ``level`` in ``fmt`` (``text`` or ``json``), every record's
+    message masked."""
     logging.basicConfig(level=level, format=FORMAT)
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(MaskingFormatter(FORMAT))
+    root = logging.getLogger()
+    root.setLevel(level)
+    formatter = JsonFormatter() if fmt == "json" else MaskingFormatter(FORMAT)
+    for handler in root.handlers:
+        handler.setFormatter(formatter)
     previous = logging.getLogRecordFactory()
     if getattr(previous, "idgraph_masking", False):
         return
@@ -47,3 +90,30 @@ def configure_logging(level: str | int) -> None:
 
     factory.idgraph_masking = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
+
+
+def install_request_ids(app: Any) -> None:
+    """Give every request an ID (``X-Request-ID``), for logs and the response, and log
+    one access line a request at INFO (``idgraph.access``): method, route template
+    (never the raw path: it can hold an e-mail), status, milliseconds."""
+    from flask import Response, g, request
+
+    access = logging.getLogger("idgraph.access")
+
+    @app.before_request
+    def _assign() -> None:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _echo(response: Response) -> Response:
+        rid = g.get("request_id")
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        started = g.get("request_started")
+        if started is not None and access.isEnabledFor(logging.INFO):
+            route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+            ms = (time.perf_counter() - started) * 1000
+            access.info("%s %s %s %.1f ms", request.method, route, response.status_code, ms)
+        return response

@@ -122,7 +122,7 @@ class GraphCollector(Collector):
         buckets, running = [], 0
         for bound in SIZE_BUCKETS:
             running = sum(n for size, n in sizes.items() if size <= bound)
-            buckets.append((str(bound), running))
+            buckets.append((str(float(bound)), running))
         buckets.append(("+Inf", sum(sizes.values())))
         histogram = HistogramMetricFamily(
             "idgraph_profile_size", "Active profiles by number of member identifiers."

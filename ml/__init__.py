@@ -1,1 +1,8 @@
-"""Synthetic data, features, link model and evaluation."""
+"""The link model and how its quality is measured, above ``graph``.
+
+- Evidence and decisions: ``evidence`` (features), ``browsers`` (browser chains),
+  ``linking`` (proposals at resolve), ``examples`` (self-supervised queries),
+  ``training`` (fit, thresholds), ``model`` and ``model_card``.
+- Measuring: ``worlds`` (parameters of generated worlds), ``population`` and
+  ``synthetic`` (people and their events with ground truth), ``evaluation``.
+"""

@@ -15,6 +15,7 @@ from app.api.guard import SECURITY_SCHEME, WRITE_KEY_SCHEME
 from app.api.guard import install as install_guard
 from app.api.request_bodies import RequestBodies
 from app.config import Config
+from app.logs import install_request_ids
 from app.metrics import Metrics
 from app.metrics import install as install_metrics
 from app.resources import Resources, connect
@@ -62,6 +63,7 @@ def create_app(
         # the app's settings win; the open connections are shared
         resources = dataclasses.replace(resources, config=config)
     app.extensions["idgraph"] = resources
+    install_request_ids(app)
     install_metrics(app, Metrics(resources))
 
     api = Api(

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from app.api import resources
 from app.api.guard import requires
-from app.api.schemas import ExportInputSchema, ExportListSchema, ExportSchema
+from app.api.marketing_schemas import ExportInputSchema, ExportListSchema, ExportSchema
 from app.export_jobs import export_status, finished_export_file, list_exports, start_export
 
 blp = Blueprint("exports", __name__, description="Audience exports (rq jobs)")

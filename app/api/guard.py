@@ -22,7 +22,6 @@ import logging
 import math
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -142,8 +141,7 @@ class Guard:
         return audit_trail(self.resources())
 
     def before(self) -> Response | None:
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
-        g.api_key = None
+        g.api_key = None  # g.request_id: set first by app.logs.install_request_ids
         scope = _scope_of(request.endpoint)
         if scope is None:
             return None
@@ -177,7 +175,6 @@ class Guard:
 
     def after(self, response: Response) -> Response:
         key: VerifiedKey | None = g.get("api_key")
-        response.headers.setdefault("X-Request-ID", g.get("request_id", ""))
         if key is not None and response.status_code not in (429,):
             self._record(key.name, response.status_code)
         return response

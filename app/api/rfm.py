@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from app.api import resources
 from app.api.guard import requires
-from app.api.schemas import JobAcceptedSchema, RfmRunSchema, RfmSummarySchema
+from app.api.marketing_schemas import JobAcceptedSchema, RfmRunSchema, RfmSummarySchema
 from app.jobs import enqueue_rfm
 from app.rfm import rfm_status
 from graph.errors import NotFound

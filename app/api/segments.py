@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from app import segments
 from app.api import resources
 from app.api.guard import requires
-from app.api.schemas import (
+from app.api.marketing_schemas import (
     MembersQuerySchema,
     MembersSchema,
     SegmentCountSchema,

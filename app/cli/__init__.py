@@ -50,7 +50,7 @@ def cli(ctx: click.Context, config_path: str | None, data_dir: str | None, verbo
     except IdgraphError as e:
         raise click.UsageError(str(e)) from e
     level = [config.log_level, "INFO", "DEBUG"][min(verbose, 2)]
-    configure_logging(level)
+    configure_logging(level, config.log_format)
     ctx.obj = config
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from app.audiences import FORMATS as AUDIENCE_FORMATS
+from app.cli.progress import progress_bar, progress_option
 from app.cli.support import config_of as _config
 from app.cli.support import (
     json_argument,
@@ -56,6 +57,7 @@ def export_profiles(ctx: click.Context, output: Path) -> None:
 )
 @click.option("--trait", "traits", multiple=True, help="csv/jsonl: a trait to include.")
 @click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
+@progress_option
 @click.pass_context
 @_errors
 def export_audience(
@@ -65,6 +67,7 @@ def export_audience(
     output: Path | None,
     traits: tuple[str, ...],
     background: bool,
+    progress: bool | None,
 ) -> None:
     """A segment's members as an audience file."""
     from app.audiences import write_audience
@@ -77,7 +80,15 @@ def export_audience(
             return
         if output is None:
             raise InputError("--output is required unless --background", field="output")
-        result = write_audience(res, segment_id, fmt, output, traits=traits)
+        from app.segments import count_members
+
+        with progress_bar(progress) as bar:
+            total = count_members(res, segment_id)["count"] if bar.enabled else None
+
+            def report(rows: int, skipped: int, seen: int) -> None:
+                bar("exporting members", seen, total)
+
+            result = write_audience(res, segment_id, fmt, output, traits=traits, progress=report)
     click.echo(
         f"{result.rows} rows written to {output} ({result.skipped} members skipped: "
         f"no value the format needs); sha256 {result.sha256}"
@@ -168,9 +179,12 @@ def segments_delete(ctx: click.Context, segment_id: str) -> None:
     help="Reference date (UTC); default: now.",
 )
 @click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
+@progress_option
 @click.pass_context
 @_errors
-def rfm(ctx: click.Context, as_of: datetime | None, background: bool) -> None:
+def rfm(
+    ctx: click.Context, as_of: datetime | None, background: bool, progress: bool | None
+) -> None:
     """Recompute RFM scores and groups of every profile (kept on the profiles)."""
     from app.jobs import enqueue_rfm
     from app.rfm import run_rfm
@@ -181,6 +195,7 @@ def rfm(ctx: click.Context, as_of: datetime | None, background: bool) -> None:
             job_id = enqueue_rfm(res.redis, res.config.graph_name, as_of=when)
             click.echo(f"RFM queued as job {job_id}")
             return
-        summary = run_rfm(res, as_of=when)
+        with progress_bar(progress) as bar:
+            summary = run_rfm(res, as_of=when, progress=bar)
     groups = ", ".join(f"{g} {n}" for g, n in summary["groups"].items() if n)
     click.echo(f"{summary['purchasers']} purchasers scored as of {summary['as_of']}: {groups}")

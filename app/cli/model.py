@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from app.cli.progress import progress_bar, progress_option
 from app.cli.support import (
     EXIT_TARGET_UNREACHABLE,
 )
@@ -25,9 +26,10 @@ logger = logging.getLogger(__name__)
 
 @click.command()
 @click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
+@progress_option
 @click.pass_context
 @_errors
-def resolve(ctx: click.Context, background: bool) -> None:
+def resolve(ctx: click.Context, background: bool, progress: bool | None) -> None:
     """Rebuild profiles from deterministic links between strong identifiers."""
     if background:
         from app.jobs import enqueue_resolve
@@ -38,8 +40,8 @@ def resolve(ctx: click.Context, background: bool) -> None:
         return
     from app.linking import resolve_all
 
-    with open_resources(_config(ctx)) as res:
-        report = resolve_all(res)
+    with open_resources(_config(ctx)) as res, progress_bar(progress) as bar:
+        report = resolve_all(res, progress=bar)
     click.echo(
         f"{report.profiles} profiles from {report.identifiers} identifiers, {report.links} links "
         f"in {report.seconds:.1f}s: largest {report.largest_profile}, "
@@ -78,9 +80,10 @@ def resolve(ctx: click.Context, background: bool) -> None:
 
 
 @click.command()
+@progress_option
 @click.pass_context
 @_errors
-def train(ctx: click.Context) -> None:
+def train(ctx: click.Context, progress: bool | None) -> None:
     """Train the link model from the current graph (used by the next `idgraph resolve`).
 
     Exits with code 5, saying why on stderr and keeping the previous model, when
@@ -89,9 +92,9 @@ def train(ctx: click.Context) -> None:
     from app.linking import train as train_link_model
     from ml.training import TargetUnreachable
 
-    with open_resources(_config(ctx)) as res:
+    with open_resources(_config(ctx)) as res, progress_bar(progress) as bar:
         try:
-            metadata = train_link_model(res)
+            metadata = train_link_model(res, progress=bar)
         except TargetUnreachable as e:
             click.echo(f"error: link model not saved: {e}. The previous model (if any) is "
                        "kept; the attempt's report is in last-failed-train.json beside it.",

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from graph.progress import Progress, no_progress
 from graph.store.records import json_object
 
 if TYPE_CHECKING:
@@ -191,6 +192,7 @@ def refresh_facts(
     *,
     purchase_types: Sequence[str],
     batch_size: int = 500,
+    progress: Progress = no_progress,
 ) -> int:
     """Recompute and store the facts of ``profile_ids`` (retired or unknown IDs are
     skipped); returns the number of profiles updated.
@@ -202,6 +204,7 @@ def refresh_facts(
     ids = sorted(set(profile_ids))
     updated = 0
     for start in range(0, len(ids), batch_size):
+        progress("refreshing facts", start, len(ids))
         rows = [
             fact_input(r)
             for r in store.fact_inputs(ids[start : start + batch_size], purchase_types)

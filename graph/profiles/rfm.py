@@ -23,6 +23,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from graph.ingest.events import DAY_MS
+from graph.progress import Progress, no_progress
 from graph.store.records import Purchaser
 
 if TYPE_CHECKING:
@@ -124,14 +125,18 @@ def compute_rfm(
     purchase_types: Sequence[str],
     now: int,
     page_size: int = 5000,
+    progress: Progress = no_progress,
 ) -> dict[str, Any]:
     """Score every active profile's purchases up to ``as_of`` and keep the scores on
     the profiles; profiles without purchases lose any earlier scores. Returns a
     summary (also stored in the graph, see :meth:`GraphStore.rfm_summary`)."""
+    progress("reading purchases", 0, None)
     purchasers = store.purchasers(as_of=as_of, purchase_types=purchase_types,
                                   page_size=page_size)  # fmt: skip
+    progress("scoring", 0, len(purchasers))
     scores = score_purchasers(purchasers, as_of)
     run = uuid.uuid4().hex
+    progress("writing scores", 0, len(scores))
     store.write_rfm(
         [
             {

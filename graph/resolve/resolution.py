@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from graph.ingest.events import Identifier, now_ms
 from graph.ingest.identifiers import Registry
 from graph.profiles.facts import refresh_facts
+from graph.progress import Progress, no_progress
 from graph.resolve.integrity import (
     DEFAULT_HANDOVER_DAYS,
     DEFAULT_LIMITS,
@@ -136,6 +137,7 @@ def resolve(
     *,
     lock: AbstractContextManager[Any] | None = None,
     propose: Proposer | None = None,
+    progress: Progress = no_progress,
 ) -> ResolveReport:
     """Rebuild every profile from the links between strong identifiers.
 
@@ -149,27 +151,31 @@ def resolve(
     started = time.perf_counter()
     with lock or contextlib.nullcontext():
         strong = registry.strong_types
+        progress("reading the graph", 0, None)
         nodes = store.identifiers_of_types(strong)
         links = store.weighted_links(strong)
         current = store.assignments()
         created_at = store.active_profiles()
         overrides = store.quarantine_overrides()
+        progress("planning profiles", 0, None)
         decided = plan(nodes, links, current, created_at=created_at, overrides=overrides,
                        settings=settings)  # fmt: skip
         model_stats: dict[str, Any] = {}
         version = ""
         if propose is not None:
+            progress("link model", 0, None)
             proposal = propose(decided.clusters, set(decided.quarantined))
             version, model_stats = proposal.version, proposal.stats
             decided = plan(nodes, [*links, *proposal.links], current, created_at=created_at,
                            overrides=overrides, settings=settings)  # fmt: skip
             decided.conflicts.extend(proposal.refused)
+        progress("writing profiles", 0, None)
         deleted = store.apply_plan(decided, now=now_ms(), full=True)
         store.replace_model_links(decided.model_links, version=version, now=now_ms())
     # every profile: a bulk ingest since the last resolve may have added events to any.
     # Outside the lock (real-time updates go on meanwhile): facts are versioned.
     refreshed = refresh_facts(
-        store, store.active_profiles(), purchase_types=settings.purchase_types
+        store, store.active_profiles(), purchase_types=settings.purchase_types, progress=progress
     )
     report = _report(decided, len(links), deleted, started)
     report.facts_refreshed = refreshed

@@ -19,9 +19,9 @@ from ml.evidence import (
     ip_degrees,
     with_context,
 )
+from ml.examples import Query, simulated_decisions, training_examples
 from ml.linking import LinkingSettings, decide
 from ml.model import LinkModel, choose_threshold, load, save
-from ml.training import Query, simulated_decisions, training_examples
 
 T0 = 1_780_000_000_000
 UA_LAPTOP, UA_PHONE = "Mozilla/5.0 (X11; Linux) Firefox/120", "Mozilla/5.0 (iPhone) Mobile"
