@@ -69,6 +69,12 @@ class Config:
     #: event types that are purchases (their ``amount`` feeds the profile facts and RFM)
     purchase_types: tuple[str, ...] = ("purchase",)
     log_level: str = "WARNING"
+    #: graph health after each resolve (graph/resolve/health.py): alarms on a profile
+    #: over this many members, on the size distribution moving more than this (total
+    #: variation) between two resolves, on quarantine growing by more than this share
+    health_max_profile_size: int = 200
+    health_max_distribution_shift: float = 0.05
+    health_max_quarantine_growth: float = 0.5
     #: ``text`` (one readable line) or ``json`` (one JSON object a line, with the
     #: request ID inside a request, for a log system)
     log_format: str = "text"
@@ -150,6 +156,11 @@ class Config:
         return config
 
     def _validate(self) -> None:
+        if self.health_max_profile_size < 2 or not 0 < self.health_max_distribution_shift <= 1:
+            raise ConfigError("health_max_profile_size must be >= 2 and "
+                              "health_max_distribution_shift in (0, 1]")  # fmt: skip
+        if self.health_max_quarantine_growth <= 0:
+            raise ConfigError("health_max_quarantine_growth must be > 0")
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"log_format {self.log_format!r}: use text or json")
         if self.max_request_bytes < 1024:

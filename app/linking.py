@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from app.resources import Resources
-from graph.errors import NotFound
+from graph.errors import ConfigError, InputError, NotFound
 from graph.ingest.events import Identifier, now_ms
 from graph.progress import Progress, no_progress
+from graph.resolve.health import HealthLimits, alarms, snapshot
+from graph.resolve.preview import Preview, preview
 from graph.resolve.resolution import ResolveReport, plan, resolve
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings, Proposal, propose_links
@@ -18,7 +22,16 @@ from ml.model import METADATA_FILE, MODEL_FILE, load, save
 from ml.model_card import read_card, write_card
 from ml.training import TargetUnreachable, train_model
 
-__all__ = ["model_card", "model_dir", "proposer", "record_run", "resolve_all", "train"]
+__all__ = [
+    "graph_health",
+    "model_card",
+    "model_dir",
+    "preview_all",
+    "proposer",
+    "record_run",
+    "resolve_all",
+    "train",
+]
 
 #: the report of the last training that reached no threshold (the model is kept)
 FAILED_FILE = "last-failed-train.json"
@@ -102,9 +115,10 @@ def model_card(res: Resources) -> dict[str, Any]:
     }
 
 
-def proposer(res: Resources) -> Any | None:
-    """The current model as a ``propose`` callable for resolve, or None without one."""
-    folder = model_dir(res)
+def proposer(res: Resources, folder: Path | None = None) -> Any | None:
+    """The current model (or the one saved in ``folder``) as a ``propose`` callable
+    for resolve, or None without one."""
+    folder = folder or model_dir(res)
     if not (folder / MODEL_FILE).exists():
         return None
     model, metadata = load(folder)
@@ -134,7 +148,63 @@ def resolve_all(res: Resources, progress: Progress = no_progress) -> ResolveRepo
         progress=progress,
     )
     record_run(res, "resolve", {"ok": True, **report.to_dict()})
+    report.health = record_health(res, model_links=report.model["applied"] if report.model else 0)
     return report
+
+
+def health_limits(res: Resources) -> HealthLimits:
+    c = res.config
+    return HealthLimits(c.health_max_profile_size, c.health_max_distribution_shift,
+                        c.health_max_quarantine_growth)  # fmt: skip
+
+
+def record_health(res: Resources, *, model_links: int) -> dict[str, Any]:
+    """After a full resolve: the graph's health next to the last resolve's, with its
+    alarms (logged at WARNING); kept in the graph (``Meta`` "health")."""
+    store = res.store
+    current = snapshot(store.profile_sizes(), store.largest_profiles(10),
+                       quarantined=store.count_quarantined(),
+                       identifiers=store.stats().get("Identifier", 0), model_links=model_links,
+                       at=now_ms())  # fmt: skip
+    previous = (store.meta("health") or {}).get("current")
+    found = alarms(previous, current, health_limits(res))
+    for alarm in found:
+        logger.warning("graph health: %s", alarm["message"])
+    health = {"current": current, "previous": previous, "alarms": found}
+    store.set_meta("health", health)
+    return health
+
+
+def graph_health(res: Resources) -> dict[str, Any]:
+    """The health recorded by the last full resolve (NotFound before one)."""
+    health = res.store.meta("health")
+    if not health:
+        raise NotFound("no resolve recorded its graph health yet; run `idgraph resolve`")
+    return dict(health)
+
+
+def preview_all(
+    res: Resources,
+    changes: Mapping[str, str] | None = None,
+    *,
+    model: Path | None = None,
+    progress: Progress = no_progress,
+) -> Preview:
+    """What ``resolve_all`` would change with the settings ``changes`` (names as in
+    the configuration, values as in the environment) and the model saved in
+    ``model`` (default: the current one), without writing."""
+    try:
+        config = res.config.replace(**dict(changes or {}))
+    except ConfigError as e:
+        raise InputError(f"settings: {e}", field="settings") from e
+    changed = dataclasses.replace(res, config=config)
+    if model is not None and not (model / MODEL_FILE).exists():
+        raise NotFound(f"no link model in {model} (a folder `idgraph train` wrote)")
+    result = preview(changed.store, changed.registry, changed.resolve_settings(),
+                     propose=proposer(changed, model), progress=progress)  # fmt: skip
+    result.summary["settings"] = dict(changes or {})
+    result.summary["model_path"] = str(model or model_dir(res))
+    return result
 
 
 def record_run(res: Resources, kind: str, figures: dict[str, Any]) -> None:

@@ -135,6 +135,17 @@ class GraphCollector(Collector):
         )
         quarantine.add_metric([], store.count_quarantined())
         yield from (nodes, profiles, histogram, largest, quarantine)
+        health = store.meta("health") or {}
+        alarm = GaugeMetricFamily(
+            "idgraph_health_alarm",
+            "1 when the last full resolve raised this graph-health alarm (giant_profile, "
+            "distribution_shift, quarantine_growth).",
+            labels=["kind"],
+        )
+        raised = {a["kind"] for a in health.get("alarms", [])}
+        for kind in ("giant_profile", "distribution_shift", "quarantine_growth"):
+            alarm.add_metric([kind], 1 if kind in raised else 0)
+        yield alarm
         for kind in ("resolve", "train"):
             run = store.meta(f"last_{kind}") or {}
             seconds = GaugeMetricFamily(

@@ -105,6 +105,7 @@ def create_app(
         model,
         profiles,
         quarantine,
+        resolution,
         rfm,
         segments,
     )
@@ -118,6 +119,7 @@ def create_app(
     api.register_blueprint(exports.blp, url_prefix=f"/{API_VERSION}/exports")
     api.register_blueprint(rfm.blp, url_prefix=f"/{API_VERSION}/rfm")
     api.register_blueprint(model.blp, url_prefix=f"/{API_VERSION}/model")
+    api.register_blueprint(resolution.blp, url_prefix=f"/{API_VERSION}/resolve")
     api.register_blueprint(access.blp, url_prefix=f"/{API_VERSION}")
     api.register_blueprint(collect.blp, url_prefix=f"/{API_VERSION}")
     app.wsgi_app = RequestBodies(  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.cli.support import (
 )
 from app.cli.support import config_of as _config
 from app.cli.support import reports_errors as _errors
+from app.config import Config
 from app.resources import open_resources
 from graph.errors import InputError
 from ml.worlds import BENCH_WORLDS as WORLD_NAMES
@@ -26,11 +28,43 @@ logger = logging.getLogger(__name__)
 
 @click.command()
 @click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Compute what would change (summary, JSON Lines diff); write nothing.",
+)
+@click.option("--set", "changes", multiple=True, metavar="KEY=VALUE",
+              help="--dry-run with a setting changed (as in the config file; repeatable), "
+              "e.g. profile_limits=email=1.")  # fmt: skip
+@click.option("--model", "model_path", type=click.Path(file_okay=False, path_type=Path),
+              help="--dry-run with the model saved in this folder.")  # fmt: skip
+@click.option(
+    "--diff",
+    "diff_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="--dry-run: where to write the diff (default: <data dir>/previews/).",
+)
 @progress_option
 @click.pass_context
 @_errors
-def resolve(ctx: click.Context, background: bool, progress: bool | None) -> None:
-    """Rebuild profiles from deterministic links between strong identifiers."""
+def resolve(
+    ctx: click.Context,
+    background: bool,
+    dry_run: bool,
+    changes: tuple[str, ...],
+    model_path: Path | None,
+    diff_path: Path | None,
+    progress: bool | None,
+) -> None:
+    """Rebuild profiles from deterministic links between strong identifiers.
+
+    With --dry-run, compute the resolution that would follow (from changed settings
+    or another model) and what it would change, without writing to the graph."""
+    if (changes or model_path or diff_path) and not dry_run:
+        raise InputError("--set, --model and --diff go with --dry-run", field="dry_run")
+    if dry_run:
+        _dry_run(_config(ctx), changes, model_path, diff_path, progress)
+        return
     if background:
         from app.jobs import enqueue_resolve
 
@@ -49,6 +83,8 @@ def resolve(ctx: click.Context, background: bool, progress: bool | None) -> None
         f"{report.split} split off, {report.conflicts} links refused, "
         f"{report.quarantined} identifiers quarantined"
     )
+    for alarm in (report.health or {}).get("alarms", []):
+        click.echo(f"warning: graph health: {alarm['message']}", err=True)
     if report.model is None:
         click.echo("no link model yet: deterministic links only (`idgraph train` makes one)")
     else:
@@ -232,3 +268,36 @@ def generate(
         f"(expect {expected['accepted']} accepted, {expected['duplicates']} duplicates, "
         f"{expected['rejected']} rejected); truth in {data.truth_path}"
     )
+
+
+def _dry_run(config: Config, changes: tuple[str, ...], model_path: Path | None,
+             diff_path: Path | None, progress: bool | None) -> None:  # fmt: skip
+    from app.linking import preview_all
+
+    settings: dict[str, str] = {}
+    for change in changes:
+        key, sep, value = change.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {change!r}: use KEY=VALUE", field="set")
+        settings[key.strip().lower().removeprefix("idgraph_")] = value
+    with open_resources(config) as res, progress_bar(progress) as bar:
+        result = preview_all(res, settings, model=model_path, progress=bar)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = diff_path or config.data_dir / "previews" / f"resolve-{stamp}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for row in result.diff:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    s = result.summary
+    click.echo(
+        f"dry run: {s['profiles_before']} profiles now, {s['profiles_after']} after; "
+        f"{s['merges']} merges, {s['splits']} splits, {s['new_profiles']} new profiles; "
+        f"{s['identifiers_moving']} identifiers move, {s['identifiers_new']} unresolved "
+        f"ones join, {s['identifiers_gone']} leave; nothing written"
+    )
+    largest = ", ".join(f"{p['size']} (was {p['size_before']})" for p in s["largest"][:5])
+    click.echo(f"largest profiles after: {largest}")
+    before, after = s["sizes"]["before"], s["sizes"]["after"]
+    click.echo("profile sizes: " + ", ".join(
+        f"{label}: {before[label]}→{after[label]}" for label in after))  # fmt: skip
+    click.echo(f"diff ({len(result.diff)} rows) written to {path}")

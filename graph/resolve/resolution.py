@@ -39,7 +39,16 @@ from graph.resolve.integrity import (
 from graph.store import GraphStore
 from graph.store.records import Plan
 
-__all__ = ["Plan", "ResolveReport", "ResolveSettings", "plan", "resolve", "update_profiles"]
+__all__ = [
+    "Decision",
+    "Plan",
+    "ResolveReport",
+    "ResolveSettings",
+    "decide",
+    "plan",
+    "resolve",
+    "update_profiles",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +87,8 @@ class ResolveReport:
     seconds: float = 0.0
     #: what the link model proposed and what was applied (None: no model)
     model: dict[str, Any] | None = None
+    #: graph health after it, with alarms (recorded by the app; graph/resolve/health.py)
+    health: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(self).items()}
@@ -150,25 +161,9 @@ def resolve(
     settings = settings or ResolveSettings()
     started = time.perf_counter()
     with lock or contextlib.nullcontext():
-        strong = registry.strong_types
-        progress("reading the graph", 0, None)
-        nodes = store.identifiers_of_types(strong)
-        links = store.weighted_links(strong)
-        current = store.assignments()
-        created_at = store.active_profiles()
-        overrides = store.quarantine_overrides()
-        progress("planning profiles", 0, None)
-        decided = plan(nodes, links, current, created_at=created_at, overrides=overrides,
-                       settings=settings)  # fmt: skip
-        model_stats: dict[str, Any] = {}
-        version = ""
-        if propose is not None:
-            progress("link model", 0, None)
-            proposal = propose(decided.clusters, set(decided.quarantined))
-            version, model_stats = proposal.version, proposal.stats
-            decided = plan(nodes, [*links, *proposal.links], current, created_at=created_at,
-                           overrides=overrides, settings=settings)  # fmt: skip
-            decided.conflicts.extend(proposal.refused)
+        decision = decide(store, registry, settings, propose=propose, progress=progress)
+        decided, links = decision.plan, decision.links
+        version, model_stats = decision.version, decision.model_stats
         progress("writing profiles", 0, None)
         deleted = store.apply_plan(decided, now=now_ms(), full=True)
         store.replace_model_links(decided.model_links, version=version, now=now_ms())
@@ -181,6 +176,47 @@ def resolve(
     report.facts_refreshed = refreshed
     report.model = {**model_stats, "applied": len(decided.model_links)} if propose else None
     return report
+
+
+@dataclass
+class Decision:
+    """What a full resolution would write, and what it was decided from."""
+
+    plan: Plan
+    links: list[Link]  #: the deterministic links read
+    current: dict[Identifier, str]  #: assignments before
+    version: str = ""  #: the link model's version ("" without one)
+    model_stats: dict[str, Any] = field(default_factory=dict)
+
+
+def decide(
+    store: GraphStore,
+    registry: Registry,
+    settings: ResolveSettings,
+    *,
+    propose: Proposer | None = None,
+    progress: Progress = no_progress,
+) -> Decision:
+    """Read the graph and plan a full resolution, without writing: shared by
+    :func:`resolve` and the dry run (:mod:`graph.resolve.preview`)."""
+    strong = registry.strong_types
+    progress("reading the graph", 0, None)
+    nodes = store.identifiers_of_types(strong)
+    links = store.weighted_links(strong)
+    current = store.assignments()
+    created_at = store.active_profiles()
+    overrides = store.quarantine_overrides()
+    progress("planning profiles", 0, None)
+    decided = plan(nodes, links, current, created_at=created_at, overrides=overrides,
+                   settings=settings)  # fmt: skip
+    if propose is None:
+        return Decision(decided, links, current)
+    progress("link model", 0, None)
+    proposal = propose(decided.clusters, set(decided.quarantined))
+    decided = plan(nodes, [*links, *proposal.links], current, created_at=created_at,
+                   overrides=overrides, settings=settings)  # fmt: skip
+    decided.conflicts.extend(proposal.refused)
+    return Decision(decided, links, current, proposal.version, proposal.stats)
 
 
 def update_profiles(

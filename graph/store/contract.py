@@ -15,21 +15,10 @@ from graph.store.metadata import MetadataRepository
 from graph.store.observations import ObservationRepository
 from graph.store.profiles import ProfileRepository
 from graph.store.quarantine import QuarantineRepository
+from graph.store.runner import StoreRunner
 from graph.store.segments import SegmentRepository
 
 __all__ = ["REPOSITORIES", "GraphStore"]
-
-#: every repository, in the order they are mixed into :class:`GraphStore`
-REPOSITORIES = (
-    ObservationRepository,
-    ProfileRepository,
-    FactRepository,
-    SegmentRepository,
-    QuarantineRepository,
-    ErasureRepository,
-    KeyRepository,
-    MetadataRepository,
-)
 
 
 class GraphStore(
@@ -43,3 +32,7 @@ class GraphStore(
     MetadataRepository,
 ):
     """What every graph store offers; adapters implement the runner's hooks."""
+
+
+#: every repository, in the order they are mixed into :class:`GraphStore`
+REPOSITORIES: tuple[type[StoreRunner], ...] = GraphStore.__bases__

@@ -22,6 +22,7 @@ class MetadataRepository(StoreRunner):
         "count_quarantined",
         "count_relationships",
         "get_meta",
+        "largest_profiles",
         "profile_sizes",
         "set_meta",
     )
@@ -50,3 +51,8 @@ class MetadataRepository(StoreRunner):
     def count_quarantined(self) -> int:
         rows = self._read("count_quarantined")
         return int(rows[0][0]) if rows else 0
+
+    def largest_profiles(self, limit: int = 10) -> list[tuple[str, int]]:
+        """(profile ID, members) of the largest active profiles, largest first."""
+        return [(str(pid), int(size)) for pid, size in self._read("largest_profiles",
+                                                                  {"limit": limit})]  # fmt: skip
