@@ -7,6 +7,7 @@ import dataclasses
 import logging
 from typing import Any
 
+from flask import Blueprint as FlaskBlueprint
 from flask import Flask, current_app
 from flask_smorest import Api
 
@@ -42,7 +43,7 @@ def create_app(
     (``idgraph store start``).
     """
     config = config or Config.load()
-    app = Flask("idgraph")
+    app = Flask("idgraph", static_folder=None)  # assets: the "assets" blueprint below
     app.config.update(
         API_TITLE="idgraph",
         API_VERSION=API_VERSION,
@@ -50,8 +51,11 @@ def create_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
+        # Swagger UI from files shipped in the package (npm swagger-ui-dist, pinned in
+        # package.json; tests/unit/test_assets.py keeps the copies equal): /docs works
+        # offline. No validator badge: it would call validator.swagger.io.
+        OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True, "validatorUrl": None},
         MAX_CONTENT_LENGTH=config.max_request_bytes,
         JSON_SORT_KEYS=False,
     )
@@ -63,6 +67,9 @@ def create_app(
         # the app's settings win; the open connections are shared
         resources = dataclasses.replace(resources, config=config)
     app.extensions["idgraph"] = resources
+    app.register_blueprint(  # app/api/static/ at /static/ (Swagger UI's files)
+        FlaskBlueprint("assets", __name__, static_folder="static", static_url_path="/static")
+    )
     install_request_ids(app)
     install_metrics(app, Metrics(resources))
 

@@ -47,7 +47,13 @@ SECURITY_SCHEME = "apiKey"
 WRITE_KEY_SCHEME = "writeKey"
 #: endpoints of Flask and flask-smorest themselves that hold no data
 OPEN_ENDPOINTS = frozenset(
-    {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "api-docs.openapi_redoc"}
+    {
+        "static",
+        "assets.static",
+        "api-docs.openapi_json",
+        "api-docs.openapi_swagger_ui",
+        "api-docs.openapi_redoc",
+    }
 )
 #: write a key's ``last_used_at`` at most this often (seconds), not on every request
 TOUCH_EVERY = 60.0

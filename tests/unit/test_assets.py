@@ -1,0 +1,23 @@
+"""Assets the web pages load are shipped inside the package, copied from the npm
+packages package.json pins: nothing comes from a CDN at run time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "app" / "api" / "static" / "swagger-ui"
+FILES = ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css", "LICENSE")
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_swagger_ui_files_are_those_of_the_pinned_npm_package(name: str) -> None:
+    package = ROOT / "node_modules" / "swagger-ui-dist"
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["swagger-ui-dist"]
+    assert json.loads((package / "package.json").read_text())["version"] == pinned
+    assert (SHIPPED / name).read_bytes() == (package / name).read_bytes(), (
+        f"copy node_modules/swagger-ui-dist/{name} to {SHIPPED.relative_to(ROOT)}"
+    )
