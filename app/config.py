@@ -69,6 +69,9 @@ class Config:
     #: event types that are purchases (their ``amount`` feeds the profile facts and RFM)
     purchase_types: tuple[str, ...] = ("purchase",)
     log_level: str = "WARNING"
+    #: look-ups and profile reads leave out links below this confidence unless the
+    #: caller asks otherwise (deterministic links 1, model links their score)
+    min_confidence: float = 0.0
     #: graph health after each resolve (graph/resolve/health.py): alarms on a profile
     #: over this many members, on the size distribution moving more than this (total
     #: variation) between two resolves, on quarantine growing by more than this share
@@ -161,6 +164,8 @@ class Config:
                               "health_max_distribution_shift in (0, 1]")  # fmt: skip
         if self.health_max_quarantine_growth <= 0:
             raise ConfigError("health_max_quarantine_growth must be > 0")
+        if not 0 <= self.min_confidence <= 1:
+            raise ConfigError("min_confidence must be in [0, 1]")
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"log_format {self.log_format!r}: use text or json")
         if self.max_request_bytes < 1024:

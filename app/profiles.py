@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.confidence import confident_part
 from app.segments import segments_of_profile
 from graph.errors import IdentifierRejected, InputError, NotFound
 from graph.ingest.events import Identifier, format_ts
 from graph.ingest.identifiers import Registry
 from graph.privacy import mask_value
 from graph.profiles.facts import json_object
+from graph.resolve.resolution import ResolveSettings
 from graph.store import GraphStore, ProfileRecord
 
 __all__ = ["get_profile", "lookup_identifier", "normalize_query"]
@@ -26,9 +28,17 @@ def normalize_query(registry: Registry, type_name: str, value: str) -> Identifie
 
 
 def lookup_identifier(
-    store: GraphStore, registry: Registry, type_name: str, value: str
+    store: GraphStore,
+    registry: Registry,
+    type_name: str,
+    value: str,
+    *,
+    min_confidence: float = 0.0,
+    settings: ResolveSettings | None = None,
 ) -> dict[str, Any]:
-    """``{"identifier": …, "profile": …}`` for one identifier, or :class:`NotFound`."""
+    """``{"identifier": …, "profile": …}`` for one identifier, or :class:`NotFound`;
+    with ``min_confidence``, the profile as it stands without links below it
+    (:mod:`app.confidence`)."""
     identifier = normalize_query(registry, type_name, value)
     record = store.identifier(identifier)
     if record is None:
@@ -44,7 +54,8 @@ def lookup_identifier(
             f"{identifier.type} {_mask(identifier)} was ingested after the last resolve; "
             "run `idgraph resolve`"
         )
-    profile = get_profile(store, registry, record.profile_id)
+    profile = get_profile(store, registry, record.profile_id, min_confidence=min_confidence,
+                          settings=settings, holding=identifier)  # fmt: skip
     return {"identifier": {"type": identifier.type, "value": identifier.value}, "profile": profile}
 
 
@@ -52,15 +63,35 @@ def lookup_identifier(
 MAX_MERGE_HOPS = 100
 
 
-def get_profile(store: GraphStore, registry: Registry, profile_id: str) -> dict[str, Any]:
+def get_profile(
+    store: GraphStore,
+    registry: Registry,
+    profile_id: str,
+    *,
+    min_confidence: float = 0.0,
+    settings: ResolveSettings | None = None,
+    holding: Identifier | None = None,
+) -> dict[str, Any]:
     """A profile by ID. A retired ID (merged into another profile) answers with the
     surviving profile, saying so: ``merged_into`` is the survivor's ID and
-    ``requested_profile_id`` the ID asked for."""
+    ``requested_profile_id`` the ID asked for. With ``min_confidence``, only the part
+    that stands without links below it (``confidence`` says what was left out)."""
     survivor = resolve_profile_id(store, profile_id)
     record = store.profile(survivor, weak_types=registry.weak_types)
     if record is None:
         raise NotFound(f"no profile {profile_id!r}")
     body = profile_to_dict(record)
+    body["confidence"] = {"min_confidence": min_confidence, "identifiers_left_out": 0,
+                          "model_links_left_out": 0}  # fmt: skip
+    part = None
+    if min_confidence > 0:
+        resolve_settings = settings or ResolveSettings()
+        part = confident_part(store, resolve_settings, survivor, min_confidence, holding=holding)
+    if part is not None:
+        body["identifiers"] = [
+            i for i in body["identifiers"] if Identifier(i["type"], i["value"]) in part.members
+        ]
+        body["confidence"] = part.describe(min_confidence)
     props = store.profile_properties(survivor)  # facts, RFM and lineage in one read
     body.update(stored_facts(props))
     body["segments"] = segments_of_profile(store, registry, survivor)

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from app.api import resources
 from app.api.guard import requires
-from app.api.schemas import ErasureSchema, LookupSchema
+from app.api.schemas import ConfidenceQuerySchema, ErasureSchema, LookupSchema
 from app.erasure import erase_identifier
 from app.profiles import lookup_identifier
 
@@ -17,17 +17,25 @@ blp = Blueprint("identifiers", __name__, description="Identifier look-up and era
 
 @blp.route("/<string:type_name>/<path:value>/profile")
 @requires("read")
+@blp.arguments(ConfidenceQuerySchema, location="query")
 @blp.response(200, LookupSchema)
 @blp.alt_response(404, description="Identifier unknown, weak, quarantined or not yet resolved")
 @blp.alt_response(422, description="Unknown type or invalid value")
-def identifier_profile(type_name: str, value: str) -> dict[str, Any]:
+def identifier_profile(args: dict[str, Any], type_name: str, value: str) -> dict[str, Any]:
     """The profile an identifier belongs to.
 
     The value is normalized like ingested values, so `(415) 555-0123` finds
-    `+14155550123` and ` Jane.Doe@Example.com` finds `jane.doe@example.com`.
+    `+14155550123` and ` Jane.Doe@Example.com` finds `jane.doe@example.com`. With
+    `min_confidence`, the profile as it stands when links below it are left out:
+    the part holding this identifier.
     """
     res = resources()
-    return lookup_identifier(res.store, res.registry, type_name, value)
+    wanted = args["min_confidence"]
+    return lookup_identifier(
+        res.store, res.registry, type_name, value,
+        min_confidence=res.config.min_confidence if wanted is None else wanted,
+        settings=res.resolve_settings(),
+    )  # fmt: skip
 
 
 @blp.route("/<string:type_name>/<path:value>", methods=["DELETE"])

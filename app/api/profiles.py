@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from app.api import resources
 from app.api.guard import requires
 from app.api.schemas import (
+    ConfidenceQuerySchema,
     ErasureSchema,
     ExplainQuerySchema,
     ExplainSchema,
@@ -24,18 +25,25 @@ blp = Blueprint("profiles", __name__, description="Customer profiles")
 
 @blp.route("/<string:profile_id>")
 @requires("read")
+@blp.arguments(ConfidenceQuerySchema, location="query")
 @blp.response(200, ProfileSchema)
 @blp.alt_response(404, description="No such profile (never existed, or erased)")
-def profile(profile_id: str) -> dict[str, Any]:
+def profile(args: dict[str, Any], profile_id: str) -> dict[str, Any]:
     """A profile: member identifiers, weak evidence, activity and latest traits.
 
     A retired ID (its profile was merged into another) answers 200 with the
     surviving profile, plus `requested_profile_id` (the ID asked for) and
     `merged_into` (the survivor's ID): clients that stored the old ID keep
-    working and can update it.
+    working and can update it. With `min_confidence`, the part of the profile that
+    stands when links below it are left out (holding its strongest identifier).
     """
     res = resources()
-    return get_profile(res.store, res.registry, profile_id)
+    wanted = args["min_confidence"]
+    return get_profile(
+        res.store, res.registry, profile_id,
+        min_confidence=res.config.min_confidence if wanted is None else wanted,
+        settings=res.resolve_settings(),
+    )  # fmt: skip
 
 
 @blp.route("/<string:profile_id>", methods=["DELETE"])

@@ -122,8 +122,30 @@ class SegmentRefSchema(Schema):
     name = fields.String()
 
 
+class ConfidenceQuerySchema(Schema):
+    min_confidence = fields.Float(
+        load_default=None,
+        validate=validate.Range(0, 1),
+        metadata={
+            "description": "Leave out links below this confidence (deterministic links 1, "
+            "model links their score): 1 = deterministic links only. Default: the "
+            "`min_confidence` setting (0: every link)."
+        },
+    )
+
+
+class ConfidenceSchema(Schema):
+    min_confidence = fields.Float()
+    identifiers_left_out = fields.Integer()
+    model_links_left_out = fields.Integer()
+    facts_of = fields.String(
+        metadata={"description": "Facts, RFM and segments are of the whole profile."}
+    )
+
+
 class ProfileSchema(Schema):
     profile_id = fields.String()
+    confidence = fields.Nested(ConfidenceSchema)
     identifiers = fields.List(fields.Nested(ProfileIdentifierSchema))
     evidence = fields.List(
         fields.Nested(EvidenceSchema),

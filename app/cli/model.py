@@ -83,8 +83,7 @@ def resolve(
         f"{report.split} split off, {report.conflicts} links refused, "
         f"{report.quarantined} identifiers quarantined"
     )
-    for alarm in (report.health or {}).get("alarms", []):
-        click.echo(f"warning: graph health: {alarm['message']}", err=True)
+    # graph-health alarms are logged (WARNING, on stderr) by app.linking.record_health
     if report.model is None:
         click.echo("no link model yet: deterministic links only (`idgraph train` makes one)")
     else:

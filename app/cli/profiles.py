@@ -23,12 +23,18 @@ logger = logging.getLogger(__name__)
 @click.command()
 @click.argument("type_name", metavar="TYPE")
 @click.argument("value")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=None,
+              help="Leave out links below this confidence (1: deterministic links only; "
+              "default: the min_confidence setting).")  # fmt: skip
 @click.pass_context
 @_errors
-def lookup(ctx: click.Context, type_name: str, value: str) -> None:
+def lookup(ctx: click.Context, type_name: str, value: str, min_confidence: float | None) -> None:
     """The profile of one identifier, as JSON (exit 3 when not found)."""
     with open_resources(_config(ctx)) as res:
-        result = lookup_identifier(res.store, res.registry, type_name, value)
+        wanted = res.config.min_confidence if min_confidence is None else min_confidence
+        settings = res.resolve_settings()
+        result = lookup_identifier(res.store, res.registry, type_name, value,
+                                   min_confidence=wanted, settings=settings)  # fmt: skip
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 

@@ -97,6 +97,14 @@ def test_lookup_right_after_post(client: Any, resources: Resources) -> None:
 
     direct = client.get(f"/v1/profiles/{profile['profile_id']}")
     assert direct.status_code == 200 and direct.get_json() == profile
+    # deterministic links only: nothing of this profile rests on a model link
+    strict = client.get(f"/v1/profiles/{profile['profile_id']}?min_confidence=1").get_json()
+    assert strict["identifiers"] == profile["identifiers"]
+    assert strict["confidence"] == {"min_confidence": 1.0, "identifiers_left_out": 0,
+                                    "model_links_left_out": 0}  # fmt: skip
+    assert (
+        client.get("/v1/identifiers/phone/4155550123/profile?min_confidence=2").status_code == 422
+    )
     resolve(resources.store, resources.registry)  # a full rebuild agrees
     again = client.get(f"/v1/profiles/{profile['profile_id']}").get_json()
     assert {(i["type"], i["value"]) for i in again["identifiers"]} == {

@@ -16,7 +16,10 @@ import pytest
 
 from app.config import Config
 from app.linking import model_dir
+from app.profiles import lookup_identifier
 from app.resources import Resources
+from graph.ingest.events import Identifier
+from graph.resolve.integrity import IDENTITY_TYPES
 from ml.evaluation import evaluate, merged_persons, read_truth
 from ml.synthetic import generate
 from tests.conftest import run_cli
@@ -58,6 +61,32 @@ def test_churned_cookies_chain_to_their_customer(
     # chain links are stored as model links, with the estimated precision as score
     links = resources.store.model_links()
     assert links and {round(lk.weight, 4) for lk in links} == {round(browser["precision"], 4)}
+
+    # confidence-aware look-ups: a support desk asking for deterministic links only
+    # gets the customer without the cookies only a chain tied to them
+    assignments = resources.store.assignments()
+    members: dict[str, list[Identifier]] = {}
+    for identifier, pid in assignments.items():
+        members.setdefault(pid, []).append(identifier)
+    link = next(lk for lk in links
+                if any(m.type in IDENTITY_TYPES for m in members[assignments[lk.a]]))  # fmt: skip
+    person = next(m for m in members[assignments[link.a]] if m.type in IDENTITY_TYPES)
+    whole = lookup_identifier(resources.store, resources.registry, person.type, person.value)
+    strict = run_cli("lookup", "--min-confidence", "1", person.type, person.value,
+                     data_dir=data_dir, env=env)  # fmt: skip
+    assert strict.returncode == 0, strict.stderr
+    core = json.loads(strict.stdout)["profile"]
+    assert core["profile_id"] == whole["profile"]["profile_id"]
+    assert core["confidence"]["model_links_left_out"] >= 1
+    left_out = core["confidence"]["identifiers_left_out"]
+    assert left_out >= 1 and len(core["identifiers"]) + left_out == len(
+        whole["profile"]["identifiers"]
+    )
+    kept = {(i["type"], i["value"]) for i in core["identifiers"]}
+    assert (person.type, person.value) in kept and not {tuple(link.a), tuple(link.b)} <= kept
+    loose = lookup_identifier(resources.store, resources.registry, person.type, person.value,
+                              min_confidence=0.5)  # fmt: skip
+    assert loose["profile"]["identifiers"] == whole["profile"]["identifiers"]
 
 
 @pytest.mark.slow

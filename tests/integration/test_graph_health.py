@@ -56,7 +56,8 @@ def test_health_is_recorded_and_alarms_raised(
                     env=_env(config, IDGRAPH_HEALTH_MAX_PROFILE_SIZE="2"))  # fmt: skip
     assert giant.returncode == 0
     assert (
-        "warning: graph health: profile" in giant.stderr and "over the limit of 2" in giant.stderr
+        "WARNING app.linking: graph health: profile" in giant.stderr
+        and "over the limit of 2" in giant.stderr
     )
     body = client.get("/v1/resolve/health").get_json()
     assert {a["kind"] for a in body["alarms"]} == {"giant_profile"}

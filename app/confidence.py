@@ -1,0 +1,67 @@
+"""Confidence-aware reads: a profile as it stands when links below a confidence are
+left out.
+
+Every link has a confidence: a deterministic link (seen together in an event) 1.0,
+a model link its score — the calibrated probability of the model's families, or the
+browser family's estimated precision. A support desk verifying a caller asks for
+``min_confidence=1`` (deterministic links only); an ad audience can take every link.
+Leaving links out can only split a profile: the members are re-clustered under the
+same merge protection with the remaining links (:func:`graph.resolve.integrity.cluster`)
+and the answer is the part holding the identifier asked for (a look-up) or the
+profile's strongest identifier (a profile read). Facts, RFM and segments stay those
+of the whole profile (they are kept per profile); the answer says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graph.resolve.integrity import ANCHOR_ORDER, cluster
+from graph.resolve.resolution import ResolveSettings
+from graph.store import GraphStore
+from graph.store.records import Identifier, Link
+
+__all__ = ["ConfidentPart", "confident_part"]
+
+
+@dataclass
+class ConfidentPart:
+    members: set[Identifier]
+    left_out: int  #: members of the profile not in this part
+    model_links_left_out: int
+
+    def describe(self, min_confidence: float) -> dict[str, Any]:
+        return {
+            "min_confidence": min_confidence,
+            "identifiers_left_out": self.left_out,
+            "model_links_left_out": self.model_links_left_out,
+            "facts_of": "the whole profile",
+        }
+
+
+def confident_part(
+    store: GraphStore,
+    settings: ResolveSettings,
+    profile_id: str,
+    min_confidence: float,
+    *,
+    holding: Identifier | None = None,
+) -> ConfidentPart | None:
+    """The part of ``profile_id`` that stands with links of at least
+    ``min_confidence``, holding ``holding`` (default: the profile's strongest
+    identifier); None when no link of the profile is below it (the whole profile)."""
+    model = store.profile_model_links(profile_id)
+    low = [m for m in model if m["score"] < min_confidence]
+    if not low:
+        return None
+    members = store.profile_member_keys(profile_id)
+    links = [Link(lk["a"], lk["b"], "deterministic", float(lk["count"] or 1))
+             for lk in store.profile_links(profile_id) if not lk["refused"]]  # fmt: skip
+    links += [Link(m["a"], m["b"], "model", m["score"]) for m in model
+              if m["score"] >= min_confidence]  # fmt: skip
+    parts = cluster(members, links, limits=settings.limits).clusters
+    rank = {t: n for n, t in enumerate(ANCHOR_ORDER)}
+    anchor = holding or min(members, key=lambda m: (rank.get(m.type, len(rank)), m))
+    part = next(set(p) for p in parts if anchor in p)
+    return ConfidentPart(part, len(members) - len(part), len(low))
