@@ -8,13 +8,19 @@ from pathlib import Path
 
 from graph.errors import InputError
 from graph.ingest.identifiers import Registry
+from graph.progress import Progress, no_progress
 from graph.store import GraphStore
 
 __all__ = ["write_profiles"]
 
 
 def write_profiles(
-    store: GraphStore, registry: Registry, output: Path, *, page_size: int = 2000
+    store: GraphStore,
+    registry: Registry,
+    output: Path,
+    *,
+    page_size: int = 2000,
+    progress: Progress = no_progress,
 ) -> int:
     """Write every profile as a JSON line; returns the number written.
 
@@ -32,6 +38,7 @@ def write_profiles(
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     count = 0
+    total = len(store.active_profiles()) if progress is not no_progress else None
     try:
         with partial.open("w", encoding="utf-8") as f:
             for profile_id, members in store.iter_profiles(page_size=page_size):
@@ -41,6 +48,9 @@ def write_profiles(
                 }
                 f.write(json.dumps(line, ensure_ascii=False) + "\n")
                 count += 1
+                if count % page_size == 0:
+                    progress("exporting profiles", count, total)
+        progress("exporting profiles", count, total)
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)

@@ -29,14 +29,15 @@ def export() -> None:
 
 @export.command("profiles")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@progress_option
 @click.pass_context
 @_errors
-def export_profiles(ctx: click.Context, output: Path) -> None:
+def export_profiles(ctx: click.Context, output: Path, progress: bool | None) -> None:
     """JSON Lines, one profile a line; every strong identifier in exactly one line."""
     from app.exports import write_profiles
 
-    with open_resources(_config(ctx)) as res:
-        count = write_profiles(res.store, res.registry, output)
+    with open_resources(_config(ctx)) as res, progress_bar(progress) as bar:
+        count = write_profiles(res.store, res.registry, output, progress=bar)
     click.echo(f"{count} profiles written to {output}")
 
 

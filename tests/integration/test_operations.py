@@ -126,5 +126,10 @@ def test_progress_bars_only_on_a_terminal_or_on_request(
         assert "it/s" in shown.stderr  # tqdm's rate
         rfm = run_cli("rfm", "--progress", data_dir=data_dir)
         assert rfm.returncode == 0 and "writing scores" in rfm.stderr
+        out = tmp_path / "profiles.jsonl"
+        exported = run_cli("export", "profiles", "--progress", "-o", str(out), data_dir=data_dir)
+        assert exported.returncode == 0 and "exporting profiles" in exported.stderr
+        quiet = run_cli("export", "profiles", "-o", str(out), data_dir=data_dir)
+        assert quiet.returncode == 0 and quiet.stderr == ""
     finally:
         run_cli("store", "stop", data_dir=data_dir)
