@@ -124,11 +124,13 @@ def write_audience(
     traits: Sequence[str] = (),
     page_size: int = 1000,
     progress: Callable[[int, int, int], None] | None = None,
+    min_confidence: float = 0.0,
 ) -> ExportResult:
     """Write the segment's current members to ``output`` in ``fmt``.
 
     ``progress(rows, skipped, members_seen)`` is called after every page. Memory
-    holds one page of members, whatever the segment's size.
+    holds one page of members, whatever the segment's size. With ``min_confidence``,
+    each profile's identifiers are those that stand without links below it.
     """
     check_format(fmt)
     condition = segment_condition(res, segment_id)
@@ -141,7 +143,8 @@ def write_audience(
             header = _header(fmt, traits)
             if header is not None:
                 digest.update(_write_text(f, _csv_line(header)))
-            for page in iter_members(res, condition, page_size=page_size):
+            for page in iter_members(res, condition, page_size=page_size,
+                                     min_confidence=min_confidence):  # fmt: skip
                 lines = []
                 for member in page:
                     line = _line(fmt, member, traits)

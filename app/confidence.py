@@ -22,7 +22,7 @@ from graph.resolve.resolution import ResolveSettings
 from graph.store import GraphStore
 from graph.store.records import Identifier, Link
 
-__all__ = ["ConfidentPart", "confident_part"]
+__all__ = ["ConfidentPart", "confident_part", "restrict_rows"]
 
 
 @dataclass
@@ -65,3 +65,28 @@ def confident_part(
     anchor = holding or min(members, key=lambda m: (rank.get(m.type, len(rank)), m))
     part = next(set(p) for p in parts if anchor in p)
     return ConfidentPart(part, len(members) - len(part), len(low))
+
+
+def restrict_rows(
+    store: GraphStore,
+    settings: ResolveSettings,
+    rows: list[dict[str, Any]],
+    min_confidence: float,
+) -> list[dict[str, Any]]:
+    """Member rows (:meth:`GraphStore.member_rows`) with each profile's identifiers
+    restricted to the part that stands at ``min_confidence`` (holding its strongest
+    identifier); a row that lost identifiers says so in ``confidence``. One query for
+    the page, then three for each profile that has a link below the confidence."""
+    if min_confidence <= 0 or not rows:
+        return rows
+    lowest = store.lowest_model_scores([row["profile_id"] for row in rows])
+    for row in rows:
+        if lowest.get(row["profile_id"], 1.0) >= min_confidence:
+            continue
+        part = confident_part(store, settings, row["profile_id"], min_confidence)
+        if part is None:
+            continue
+        row["identifiers"] = [i for i in row["identifiers"]
+                              if Identifier(i["type"], i["value"]) in part.members]  # fmt: skip
+        row["confidence"] = part.describe(min_confidence)
+    return rows

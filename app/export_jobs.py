@@ -20,14 +20,17 @@ __all__ = ["export_status", "finished_export_file", "list_exports", "start_expor
 
 
 def start_export(
-    res: Resources, segment_id: str, fmt: str, traits: Sequence[str] = ()
+    res: Resources,
+    segment_id: str,
+    fmt: str,
+    traits: Sequence[str] = (),
+    min_confidence: float = 0.0,
 ) -> dict[str, Any]:
     """Queue an export of the segment (checked to exist and compile first)."""
     check_format(fmt)
     segment_condition(res, segment_id)  # NotFound / InputError now, not in the worker
-    export_id = enqueue_export(
-        res.redis, res.config.graph_name, segment_id, fmt, traits=list(traits)
-    )
+    export_id = enqueue_export(res.redis, res.config.graph_name, segment_id, fmt,
+                               traits=list(traits), min_confidence=min_confidence)  # fmt: skip
     return export_status(res, export_id)
 
 
@@ -52,6 +55,7 @@ def export_status(res: Resources, export_id: str) -> dict[str, Any]:
         "export_id": export_id,
         "segment_id": job.meta.get("segment_id"),
         "format": job.meta.get("format"),
+        "min_confidence": job.meta.get("min_confidence", 0.0),
         **{
             k: summary[k]
             for k in (

@@ -118,6 +118,7 @@ def export_job(
     graph_name: str | None = None,
     traits: list[str] | None = None,
     page_size: int = EXPORT_PAGE_SIZE,
+    min_confidence: float = 0.0,
 ) -> dict[str, Any]:
     """Write a segment's audience file (``page_size`` members a write); progress in
     the job's meta, the file's name, rows and checksum as the result. Killed mid-way,
@@ -153,6 +154,7 @@ def export_job(
             export_path(resources, export_id, fmt),
             traits=traits or [],
             page_size=page_size,
+            min_confidence=min_confidence,
             progress=progress,
         )
         if job is not None:
@@ -192,6 +194,7 @@ def enqueue_export(
     traits: list[str] | None = None,
     page_size: int = EXPORT_PAGE_SIZE,
     timeout: int = EXPORT_TIMEOUT,
+    min_confidence: float = 0.0,
 ) -> str:
     """Queue an audience export; returns its ID (also the rq job ID)."""
     export_id = "exp_" + uuid.uuid4().hex[:20]
@@ -202,6 +205,7 @@ def enqueue_export(
         "graph_name": graph_name,
         "traits": traits or [],
         "page_size": page_size,
+        "min_confidence": min_confidence,
     }
     return _enqueue(
         connection,
@@ -212,7 +216,12 @@ def enqueue_export(
         graph=graph_name,
         kwargs=kwargs,
         job_id=export_id,
-        meta={"segment_id": segment_id, "format": fmt, "traits": traits or []},
+        meta={
+            "segment_id": segment_id,
+            "format": fmt,
+            "traits": traits or [],
+            "min_confidence": min_confidence,
+        },
     )
 
 

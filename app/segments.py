@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from app.confidence import restrict_rows
 from app.resources import Resources
 from graph.errors import InputError, NotFound
 from graph.ingest.events import format_ts, now_ms
@@ -78,7 +79,12 @@ def count_members(res: Resources, segment_id: str) -> dict[str, Any]:
 
 
 def member_page(
-    res: Resources, segment_id: str, *, after: str = "", limit: int = 100
+    res: Resources,
+    segment_id: str,
+    *,
+    after: str = "",
+    limit: int = 100,
+    min_confidence: float = 0.0,
 ) -> dict[str, Any]:
     """Members in profile_id order after the cursor ``after``; ``next`` is the cursor
     of the following page (None at the end). Stable across pages: a profile's place
@@ -93,7 +99,9 @@ def member_page(
             if len(ids) == limit:
                 done = last
                 break
-    members = [_member(row) for row in res.store.member_rows(ids)]
+    rows = restrict_rows(res.store, res.resolve_settings(), res.store.member_rows(ids),
+                         min_confidence)  # fmt: skip
+    members = [_member(row) for row in rows]
     return {
         "segment_id": segment_id,
         "members": members,
@@ -102,19 +110,22 @@ def member_page(
 
 
 def iter_members(
-    res: Resources, condition: Condition, *, page_size: int = 1000
+    res: Resources, condition: Condition, *, page_size: int = 1000, min_confidence: float = 0.0
 ) -> Iterator[list[dict[str, Any]]]:
-    """Members a page at a time (rows as :meth:`GraphStore.member_rows`); memory
-    holds one window, whatever the segment's size."""
+    """Members a page at a time (rows as :meth:`GraphStore.member_rows`, identifiers
+    restricted to ``min_confidence``: :mod:`app.confidence`); memory holds one
+    window, whatever the segment's size."""
+    settings = res.resolve_settings()
     ids: list[str] = []
     for pid, member, _ in _scan(res, condition, ""):
         if member:
             ids.append(pid)
             if len(ids) >= page_size:
-                yield res.store.member_rows(ids)
+                yield restrict_rows(res.store, settings, res.store.member_rows(ids),
+                                    min_confidence)  # fmt: skip
                 ids = []
     if ids:
-        yield res.store.member_rows(ids)
+        yield restrict_rows(res.store, settings, res.store.member_rows(ids), min_confidence)
 
 
 def member_facts(row: dict[str, Any]) -> dict[str, Any]:
@@ -210,4 +221,5 @@ def _member(row: dict[str, Any]) -> dict[str, Any]:
         "size": row["size"],
         "identifiers": [{"type": i["type"], "value": i["value"]} for i in row["identifiers"]],
         **member_facts(row),
+        **({"confidence": row["confidence"]} if "confidence" in row else {}),
     }

@@ -24,7 +24,8 @@ def create_export(body: dict[str, Any]) -> dict[str, Any]:
     """Queue an export of a segment's current members; answers at once with the
     export's ID. Follow it with `GET /v1/exports/{export_id}` (an `idgraph worker`
     must be running)."""
-    return start_export(resources(), body["segment_id"], body["format"], body["traits"])
+    return start_export(resources(), body["segment_id"], body["format"], body["traits"],
+                        min_confidence=body["min_confidence"])  # fmt: skip
 
 
 @blp.route("")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.api.schemas import IdentifierKeySchema
+from app.api.schemas import ConfidenceSchema, IdentifierKeySchema
 from app.audiences import FORMATS
 
 RULE_DESCRIPTION = (
@@ -58,11 +58,23 @@ class MembersQuerySchema(Schema):
         load_default="",
         metadata={"description": "The `next` cursor of the previous page (profile ID order)."},
     )
+    min_confidence = fields.Float(
+        load_default=0.0,
+        validate=validate.Range(0, 1),
+        metadata={
+            "description": "Each profile's identifiers as they stand without links "
+            "below this confidence (1: deterministic links only; 0: every link)."
+        },
+    )
 
 
 class MemberSchema(Schema):
     profile_id = fields.String()
     size = fields.Integer()
+    confidence = fields.Nested(
+        ConfidenceSchema,
+        metadata={"description": "Present when links below min_confidence left identifiers out."},
+    )
     identifiers = fields.List(fields.Nested(IdentifierKeySchema))
     first_seen = fields.String(allow_none=True)
     last_seen = fields.String(allow_none=True)
@@ -117,6 +129,14 @@ class ExportInputSchema(Schema):
         validate=validate.Length(max=50),
         metadata={"description": "csv/jsonl: traits to include (csv: trait_<name> columns)."},
     )
+    min_confidence = fields.Float(
+        load_default=0.0,
+        validate=validate.Range(0, 1),
+        metadata={
+            "description": "Each profile's identifiers as they stand without links "
+            "below this confidence (1: deterministic links only; 0: every link)."
+        },
+    )
 
 
 class ProgressSchema(Schema):
@@ -130,6 +150,7 @@ class ExportSchema(Schema):
     export_id = fields.String()
     segment_id = fields.String()
     format = fields.String()
+    min_confidence = fields.Float()
     status = fields.String(
         metadata={"description": "queued, started, scheduled (waiting to retry), finished, failed"}
     )

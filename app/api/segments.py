@@ -83,5 +83,8 @@ def count(segment_id: str) -> dict[str, Any]:
 @blp.alt_response(404, description="No such segment")
 def members(args: dict[str, Any], segment_id: str) -> dict[str, Any]:
     """Members in profile ID order, `limit` at a time; pass `next` as `after` for the
-    following page. The order is stable: a profile's place is its ID."""
-    return segments.member_page(resources(), segment_id, after=args["after"], limit=args["limit"])
+    following page. The order is stable: a profile's place is its ID. With
+    `min_confidence`, each member's identifiers as they stand without links below it."""
+    return segments.member_page(resources(), segment_id, after=args["after"],
+                                limit=args["limit"],
+                                min_confidence=args["min_confidence"])  # fmt: skip

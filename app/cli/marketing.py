@@ -58,6 +58,13 @@ def export_profiles(ctx: click.Context, output: Path, progress: bool | None) -> 
 )
 @click.option("--trait", "traits", multiple=True, help="csv/jsonl: a trait to include.")
 @click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Identifiers as they stand without links below this confidence.",
+)
 @progress_option
 @click.pass_context
 @_errors
@@ -68,6 +75,7 @@ def export_audience(
     output: Path | None,
     traits: tuple[str, ...],
     background: bool,
+    min_confidence: float,
     progress: bool | None,
 ) -> None:
     """A segment's members as an audience file."""
@@ -76,7 +84,7 @@ def export_audience(
 
     with open_resources(_config(ctx)) as res:
         if background:
-            status = start_export(res, segment_id, fmt, traits)
+            status = start_export(res, segment_id, fmt, traits, min_confidence=min_confidence)
             click.echo(f"export queued as {status['export_id']} (follow it with `idgraph jobs`)")
             return
         if output is None:
@@ -89,7 +97,8 @@ def export_audience(
             def report(rows: int, skipped: int, seen: int) -> None:
                 bar("exporting members", seen, total)
 
-            result = write_audience(res, segment_id, fmt, output, traits=traits, progress=report)
+            result = write_audience(res, segment_id, fmt, output, traits=traits, progress=report,
+                                    min_confidence=min_confidence)  # fmt: skip
     click.echo(
         f"{result.rows} rows written to {output} ({result.skipped} members skipped: "
         f"no value the format needs); sha256 {result.sha256}"
@@ -149,14 +158,23 @@ def segments_show(ctx: click.Context, segment_id: str) -> None:
 @click.argument("segment_id")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--after", default="", help="The `next` cursor of the previous page.")
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Identifiers as they stand without links below this confidence.",
+)
 @click.pass_context
 @_errors
-def segments_members(ctx: click.Context, segment_id: str, limit: int, after: str) -> None:
+def segments_members(ctx: click.Context, segment_id: str, limit: int, after: str,
+                     min_confidence: float) -> None:  # fmt: skip
     """A page of members (JSON), in profile ID order."""
     from app.segments import member_page
 
     with open_resources(_config(ctx)) as res:
-        page = member_page(res, segment_id, after=after, limit=limit)
+        page = member_page(res, segment_id, after=after, limit=limit,
+                           min_confidence=min_confidence)  # fmt: skip
     click.echo(json.dumps(page, indent=2, ensure_ascii=False))
 
 

@@ -38,6 +38,7 @@ class ProfileRepository(QuarantineRepository):
         "delete_empty_profiles_of",
         "identifier_labels",
         "label_identifier_types",
+        "lowest_model_scores",
         "members_of_profiles_of",
         "model_links",
         "profile_events",
@@ -295,6 +296,13 @@ class ProfileRepository(QuarantineRepository):
                 "profile_links", {"profile_id": profile_id}
             )
         ]
+
+    def lowest_model_scores(self, profile_ids: Sequence[str]) -> dict[str, float]:
+        """For each of ``profile_ids`` with model links inside it, the lowest score."""
+        if not profile_ids:
+            return {}
+        rows = self._read("lowest_model_scores", {"ids": list(profile_ids)})
+        return {str(pid): float(score) for pid, score in rows}
 
     def profile_model_links(self, profile_id: str) -> list[dict[str, Any]]:
         return [

@@ -88,6 +88,27 @@ def test_churned_cookies_chain_to_their_customer(
                               min_confidence=0.5)  # fmt: skip
     assert loose["profile"]["identifiers"] == whole["profile"]["identifiers"]
 
+    # segment members and audience exports at a confidence: fewer cookies, same people
+    made = run_cli("segments", "create", "--name", "e-mail holders", "--rule",
+                   '{"has": "email"}', data_dir=data_dir, env=env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    segment_id = json.loads(made.stdout)["segment_id"]
+    counts = {}
+    for confidence in ("0", "1"):
+        out = tmp_path / f"audience-{confidence}.jsonl"
+        exported = run_cli("export", "audience", segment_id, "--format", "jsonl", "-o", str(out),
+                           "--min-confidence", confidence, data_dir=data_dir, env=env)  # fmt: skip
+        assert exported.returncode == 0, exported.stderr
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        values = sum(len(v) for r in rows for v in r["identifiers"].values())
+        counts[confidence] = (len(rows), values)
+    assert counts["1"][0] == counts["0"][0]  # the same customers
+    assert counts["1"][1] < counts["0"][1]  # without the identifiers chains brought
+    page = run_cli("segments", "members", segment_id, "--limit", "1000", "--min-confidence", "1",
+                   data_dir=data_dir, env=env)  # fmt: skip
+    trimmed = [m for m in json.loads(page.stdout)["members"] if "confidence" in m]
+    assert trimmed and all(m["confidence"]["identifiers_left_out"] > 0 for m in trimmed)
+
 
 @pytest.mark.slow
 def test_look_alike_browsers_refuse_chains_loudly(config: Config, resources: Resources,
