@@ -45,6 +45,14 @@ def explain(
     base: dict[str, Any] = {
         "identifier": {"type": identifier.type, "value": identifier.value},
         "profile_id": record.profile_id,
+        # the household a shared device belongs to, or the one its profile shares a
+        # home with (graph/resolve/households.py)
+        "household_id": store.identifier_household(identifier)
+        or (
+            store.profile_properties(record.profile_id).get("household_id")
+            if record.profile_id
+            else None
+        ),
         "quarantined": record.quarantined,
         "refused": refused,
     }

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from app.households import resolve_households
 from app.resources import Resources
 from graph.errors import ConfigError, InputError, NotFound
 from graph.ingest.events import Identifier, now_ms
@@ -147,6 +148,7 @@ def resolve_all(res: Resources, progress: Progress = no_progress) -> ResolveRepo
         propose=proposer(res),
         progress=progress,
     )
+    report.households = resolve_households(res)
     record_run(res, "resolve", {"ok": True, **report.to_dict()})
     report.health = record_health(res, model_links=report.model["applied"] if report.model else 0)
     return report

@@ -96,6 +96,7 @@ def get_profile(
     body.update(stored_facts(props))
     body["segments"] = segments_of_profile(store, registry, survivor)
     body["split_from"] = props.get("split_from")
+    body["household_id"] = props.get("household_id")
     if survivor != profile_id:
         body["requested_profile_id"] = profile_id
         body["merged_into"] = survivor

@@ -40,7 +40,14 @@ from graph.ingest.readers import read_records
 from graph.resolve.clustering import connected_components
 from graph.resolve.integrity import IDENTITY_TYPES
 from graph.resolve.resolution import resolve
-from ml.evaluation import anonymous_linked, evaluate, merged_persons, read_truth
+from ml.evaluation import (
+    anonymous_linked,
+    evaluate,
+    household_quality,
+    merged_persons,
+    read_households,
+    read_truth,
+)
 from ml.synthetic import generate
 from ml.training import TargetUnreachable
 from ml.worlds import BENCH_WORLDS, WorldParams
@@ -91,6 +98,8 @@ def measure(world: WorldParams, work: Path) -> dict[str, Any]:
         resolve_s = time.perf_counter() - resolve_started
         modelled = res.store.assignments()
         model_links = res.store.model_links()
+        lived = read_households(data.events_path.parent / "households.csv")
+        homes = household_quality(modelled, res.store.current_households(), truth, lived)
         rows.append(("idgraph, train + resolve", modelled))
     results = []
     for name, predicted in rows:
@@ -116,6 +125,7 @@ def measure(world: WorldParams, work: Path) -> dict[str, Any]:
         "metadata": metadata,
         "refused": refused,
         "links_truth": _link_precision(model_links, protected, truth),
+        "households": homes,
         "model": report.model,
         "seconds": {"train": train_s, "resolve": resolve_s, "all": time.perf_counter() - started},
     }
@@ -202,6 +212,15 @@ def table(m: dict[str, Any]) -> list[str]:
             f"Self-supervised estimate of decision precision: {estimated}. Applied model "
             f"links judged with the ground truth — {measured}."
         )
+    h = m["households"]
+    lines += [
+        "",
+        f"Households (graph/resolve/households.py, after train + resolve): pairs of persons "
+        f"in one household — precision {h['precision']:.3f}, recall {h['recall']:.3f} "
+        f"({h['predicted_pairs']} pairs predicted, {h['true_pairs']} true, over "
+        f"{h['persons']} persons with an identified profile; pairs within one profile "
+        "are not counted).",
+    ]
     s = m["seconds"]
     timing = f"train {s['train']:.1f} s, resolve {s['resolve']:.1f} s, world {s['all']:.0f} s."
     lines += ["", timing, ""]

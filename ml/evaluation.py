@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from graph.ingest.events import Identifier
 from graph.ingest.identifiers import Registry
@@ -26,7 +27,9 @@ __all__ = [
     "anonymous_linked",
     "baselines",
     "evaluate",
+    "household_quality",
     "merged_persons",
+    "read_households",
     "read_truth",
 ]
 
@@ -190,3 +193,52 @@ def anonymous_linked(
     ]
     linked = sum(1 for i in devices if members[predicted[i]] & identities[owner[i]])
     return (linked / len(devices) if devices else 0.0), len(devices)
+
+
+def read_households(path: Path) -> dict[str, str]:
+    """person_id -> true household ID (``households.csv`` of a generated world)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return {row["person_id"]: row["household_id"] for row in csv.DictReader(f)}
+
+
+def household_quality(
+    assignments: Mapping[Identifier, str],
+    household_of: Mapping[str, str],
+    truth: Mapping[Identifier, set[str]],
+    true_households: Mapping[str, str],
+) -> dict[str, Any]:
+    """Pairwise precision and recall of household membership, over persons whose
+    identity identifiers (e-mail, phone, user_id, loyalty card) are in a profile: a
+    person's profile is the one holding most of them, their household that
+    profile's (none when it is in none). A pair is predicted when both persons'
+    profiles are in one household (two persons in one *profile* are not counted:
+    that is profile quality), true when they live together."""
+    votes: dict[str, Counter[str]] = {}
+    for identifier, pid in assignments.items():
+        owners = truth.get(identifier, set())
+        if identifier.type in IDENTITY_TYPES and len(owners) == 1:
+            votes.setdefault(next(iter(owners)), Counter())[pid] += 1
+    profile_of = {person: counts.most_common(1)[0][0] for person, counts in votes.items()}
+    persons = sorted(profile_of)
+    by_home: dict[str, list[str]] = {}
+    for person in persons:
+        by_home.setdefault(true_households.get(person, person), []).append(person)
+    true_pairs = {(a, b) for group in by_home.values() for i, a in enumerate(group)
+                  for b in group[i + 1:]}  # fmt: skip
+    by_household: dict[str, list[str]] = {}
+    for person in persons:
+        hid = household_of.get(profile_of[person])
+        if hid is not None:
+            by_household.setdefault(hid, []).append(person)
+    predicted = {(a, b) for group in by_household.values() for i, a in enumerate(group)
+                 for b in group[i + 1:] if profile_of[a] != profile_of[b]}  # fmt: skip
+    true_pairs = {(a, b) for a, b in true_pairs if profile_of[a] != profile_of[b]}
+    hits = len(predicted & true_pairs)
+    return {
+        "persons": len(persons),
+        "true_pairs": len(true_pairs),
+        "predicted_pairs": len(predicted),
+        "precision": hits / len(predicted) if predicted else 1.0,
+        "recall": hits / len(true_pairs) if true_pairs else 1.0,
+        "households": len(by_household),
+    }

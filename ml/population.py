@@ -74,6 +74,7 @@ class Person:
     style: str  #: how they identify on devices: "account", "email", "phone" or "none"
     vpn: bool = False
     trip: tuple[int, int, str] | None = None  # (first day, last day, hotel ip)
+    household: int = -1  #: which household (index) they live in
 
     def home_ip_on(self, day: int) -> str:
         return _on(self.home_ips, day) or self.home_ips[0][1]
@@ -185,6 +186,8 @@ class World:
                         offices.pop(index)
                 members.append(self._person(pid, home, office, city, household_ua))
                 pid += 1
+            for member in members:
+                member.household = members[0].pid  # named after its first member
             if len(members) >= 2 and rng.random() < p.shared_device_share:
                 shared = self._device(rng.choice(("app", "desktop")), household_ua)
                 shared.logs_in = True

@@ -14,6 +14,7 @@ Files written to the output directory:
 - ``events.jsonl``: one event a line, in time order (replays and bad lines mixed in);
 - ``truth.csv``: ``type,value,person_id`` for every strong identifier (normalized);
   a value shared by several persons has one row per person;
+- ``households.csv``: ``person_id,household_id``: who lives with whom;
 - ``manifest.json``: the settings and the exact expected ingest counts.
 """
 
@@ -108,6 +109,12 @@ def generate(
                 out.write(rng.choice(emitted) + "\n")
                 counts["duplicates"] += 1
                 counts["lines"] += 1
+    households_path = output / "households.csv"
+    with households_path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["person_id", "household_id"])
+        for person in world.persons:
+            writer.writerow([f"person-{person.pid}", f"household-{person.household}"])
     truth_path = output / "truth.csv"
     with truth_path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)

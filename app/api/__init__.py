@@ -108,6 +108,7 @@ def create_app(
         events,
         exports,
         health,
+        households,
         identifiers,
         model,
         profiles,
@@ -127,6 +128,7 @@ def create_app(
     api.register_blueprint(rfm.blp, url_prefix=f"/{API_VERSION}/rfm")
     api.register_blueprint(model.blp, url_prefix=f"/{API_VERSION}/model")
     api.register_blueprint(resolution.blp, url_prefix=f"/{API_VERSION}/resolve")
+    api.register_blueprint(households.blp, url_prefix=f"/{API_VERSION}/households")
     api.register_blueprint(access.blp, url_prefix=f"/{API_VERSION}")
     api.register_blueprint(collect.blp, url_prefix=f"/{API_VERSION}")
     app.wsgi_app = RequestBodies(  # type: ignore[method-assign]

@@ -69,3 +69,22 @@ class HealthReportSchema(Schema):
                                                    "model_link_share"})  # fmt: skip
     previous = fields.Dict(allow_none=True)
     alarms = fields.List(fields.Nested(AlarmSchema))
+
+
+class HouseholdProfileSchema(Schema):
+    profile_id = fields.String()
+    size = fields.Integer()
+
+
+class HouseholdSchema(Schema):
+    household_id = fields.String()
+    status = fields.String()
+    size = fields.Integer(metadata={"description": "Profiles in it."})
+    profiles = fields.List(fields.Nested(HouseholdProfileSchema))
+    shared_devices = fields.List(fields.Nested(AnchorSchema))
+    homes = fields.Integer(metadata={"description": "Home IPs that joined its profiles."})
+    split_from = fields.String(allow_none=True)
+    created_at = fields.String(allow_none=True)
+    updated_at = fields.String(allow_none=True)
+    requested_household_id = fields.String()
+    merged_into = fields.String()

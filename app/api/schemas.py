@@ -145,6 +145,10 @@ class ConfidenceSchema(Schema):
 
 class ProfileSchema(Schema):
     profile_id = fields.String()
+    household_id = fields.String(
+        allow_none=True,
+        metadata={"description": "The household it shares a home with (GET /v1/households)."},
+    )
     confidence = fields.Nested(ConfidenceSchema)
     identifiers = fields.List(fields.Nested(ProfileIdentifierSchema))
     evidence = fields.List(
@@ -253,6 +257,10 @@ class RefusedSchema(Schema):
 class ExplainSchema(Schema):
     identifier = fields.Nested(IdentifierKeySchema)
     profile_id = fields.String(allow_none=True)
+    household_id = fields.String(
+        allow_none=True,
+        metadata={"description": "The household of the profile (or of a shared device)."},
+    )
     quarantined = fields.Boolean()
     anchor = fields.Nested(IdentifierKeySchema, allow_none=True)
     reason = fields.String()

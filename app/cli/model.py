@@ -83,6 +83,10 @@ def resolve(
         f"{report.split} split off, {report.conflicts} links refused, "
         f"{report.quarantined} identifiers quarantined"
     )
+    if report.households is not None:
+        h = report.households
+        click.echo(f"households: {h['households']} ({h['profiles_in_households']} profiles, "
+                   f"{h['shared_devices']} shared devices)")  # fmt: skip
     # graph-health alarms are logged (WARNING, on stderr) by app.linking.record_health
     if report.model is None:
         click.echo("no link model yet: deterministic links only (`idgraph train` makes one)")

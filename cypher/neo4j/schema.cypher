@@ -9,3 +9,5 @@ CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:Meta) REQUIRE m.key IS UNIQUE
 CREATE CONSTRAINT segment_id IF NOT EXISTS FOR (s:Segment) REQUIRE s.segment_id IS UNIQUE
 CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.key_id IS UNIQUE
 CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.name IS UNIQUE
+CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:Household) REQUIRE h.household_id IS UNIQUE
+CREATE INDEX profile_household IF NOT EXISTS FOR (p:Profile) ON (p.household_id)

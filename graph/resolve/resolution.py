@@ -89,6 +89,8 @@ class ResolveReport:
     model: dict[str, Any] | None = None
     #: graph health after it, with alarms (recorded by the app; graph/resolve/health.py)
     health: dict[str, Any] | None = None
+    #: households planned after it (by the app; graph/resolve/households.py)
+    households: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(self).items()}

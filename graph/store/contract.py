@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from graph.store.erasure import ErasureRepository
 from graph.store.facts import FactRepository
+from graph.store.households import HouseholdRepository
 from graph.store.keys import KeyRepository
 from graph.store.metadata import MetadataRepository
 from graph.store.observations import ObservationRepository
@@ -30,6 +31,7 @@ class GraphStore(
     ErasureRepository,
     KeyRepository,
     MetadataRepository,
+    HouseholdRepository,
 ):
     """What every graph store offers; adapters implement the runner's hooks."""
 

@@ -28,6 +28,7 @@ UNIQUE_CONSTRAINTS = (
     ("Segment", ("segment_id",)),
     ("ApiKey", ("key_id",)),
     ("ApiKey", ("name",)),
+    ("Household", ("household_id",)),
 )
 
 

@@ -18,7 +18,9 @@ from graph.store.records import Identifier, Row
 __all__ = ["LABELS", "RELATIONSHIPS", "StoreRunner", "chunks", "identifier_keys"]
 
 #: node labels and relationship types a query may name (never taken from input)
-LABELS = ("Identifier", "Event", "Profile", "Tombstone", "Meta", "Segment", "ApiKey")
+LABELS = (
+    "Identifier", "Event", "Profile", "Tombstone", "Meta", "Segment", "ApiKey", "Household"
+)  # fmt: skip
 RELATIONSHIPS = (
     "OBSERVED_WITH",
     "SEEN_IN",
