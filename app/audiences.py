@@ -125,12 +125,17 @@ def write_audience(
     page_size: int = 1000,
     progress: Callable[[int, int, int], None] | None = None,
     min_confidence: float = 0.0,
+    household: bool = False,
 ) -> ExportResult:
     """Write the segment's current members to ``output`` in ``fmt``.
 
     ``progress(rows, skipped, members_seen)`` is called after every page. Memory
     holds one page of members, whatever the segment's size. With ``min_confidence``,
-    each profile's identifiers are those that stand without links below it.
+    each profile's identifiers are those that stand without links below it. With
+    ``household``, one row per household (graph/resolve/households.py): its member
+    profiles' identifiers and summed facts, the household ID in ``profile_id``; a
+    member in no household is a row of its own. Members in households are held until
+    the end (memory grows with them, not with the segment's other members).
     """
     check_format(fmt)
     condition = segment_condition(res, segment_id)
@@ -143,10 +148,15 @@ def write_audience(
             header = _header(fmt, traits)
             if header is not None:
                 digest.update(_write_text(f, _csv_line(header)))
+            homes: dict[str, dict[str, Any]] = {}
             for page in iter_members(res, condition, page_size=page_size,
                                      min_confidence=min_confidence):  # fmt: skip
                 lines = []
                 for member in page:
+                    hid = member.get("household_id") if household else None
+                    if hid is not None:
+                        homes[hid] = _joined(homes.get(hid), member, hid)
+                        continue
                     line = _line(fmt, member, traits)
                     if line is None:
                         skipped += 1
@@ -157,12 +167,43 @@ def write_audience(
                 seen += len(page)
                 if progress is not None:
                     progress(rows, skipped, seen)
+            lines = []
+            for hid in sorted(homes):
+                line = _line(fmt, homes[hid], traits)
+                if line is None:
+                    skipped += 1
+                else:
+                    lines.append(line)
+            digest.update(_write_text(f, "".join(lines)))
+            rows += len(lines)
             f.flush()
             os.fsync(f.fileno())
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
     return ExportResult(output, rows, skipped, output.stat().st_size, digest.hexdigest())
+
+
+def _joined(home: dict[str, Any] | None, member: dict[str, Any], hid: str) -> dict[str, Any]:
+    """A household as one member row: identifiers of all its profiles, facts added up;
+    traits left out (they are one person's)."""
+    if home is None:
+        return {**member, "profile_id": hid, "traits": {}, "rfm_group": None,
+                "rfm_score": None, "identifiers": list(member["identifiers"])}  # fmt: skip
+    last = [t for t in (home["last_purchase"], member["last_purchase"]) if t is not None]
+    return {
+        **home,
+        "size": home["size"] + member["size"],
+        "first_seen": min(t for t in (home["first_seen"], member["first_seen"]) if t is not None)
+        if home["first_seen"] is not None or member["first_seen"] is not None else None,
+        "last_seen": max(t for t in (home["last_seen"], member["last_seen"]) if t is not None)
+        if home["last_seen"] is not None or member["last_seen"] is not None else None,
+        "event_count": home["event_count"] + member["event_count"],
+        "purchase_count": home["purchase_count"] + member["purchase_count"],
+        "purchase_total": home["purchase_total"] + member["purchase_total"],
+        "last_purchase": max(last) if last else None,
+        "identifiers": [*home["identifiers"], *member["identifiers"]],
+    }  # fmt: skip
 
 
 def check_format(fmt: str) -> None:

@@ -25,12 +25,14 @@ def start_export(
     fmt: str,
     traits: Sequence[str] = (),
     min_confidence: float = 0.0,
+    household: bool = False,
 ) -> dict[str, Any]:
     """Queue an export of the segment (checked to exist and compile first)."""
     check_format(fmt)
     segment_condition(res, segment_id)  # NotFound / InputError now, not in the worker
     export_id = enqueue_export(res.redis, res.config.graph_name, segment_id, fmt,
-                               traits=list(traits), min_confidence=min_confidence)  # fmt: skip
+                               traits=list(traits), min_confidence=min_confidence,
+                               household=household)  # fmt: skip
     return export_status(res, export_id)
 
 
@@ -56,6 +58,7 @@ def export_status(res: Resources, export_id: str) -> dict[str, Any]:
         "segment_id": job.meta.get("segment_id"),
         "format": job.meta.get("format"),
         "min_confidence": job.meta.get("min_confidence", 0.0),
+        "household": job.meta.get("household", False),
         **{
             k: summary[k]
             for k in (

@@ -119,6 +119,7 @@ def export_job(
     traits: list[str] | None = None,
     page_size: int = EXPORT_PAGE_SIZE,
     min_confidence: float = 0.0,
+    household: bool = False,
 ) -> dict[str, Any]:
     """Write a segment's audience file (``page_size`` members a write); progress in
     the job's meta, the file's name, rows and checksum as the result. Killed mid-way,
@@ -155,6 +156,7 @@ def export_job(
             traits=traits or [],
             page_size=page_size,
             min_confidence=min_confidence,
+            household=household,
             progress=progress,
         )
         if job is not None:
@@ -195,6 +197,7 @@ def enqueue_export(
     page_size: int = EXPORT_PAGE_SIZE,
     timeout: int = EXPORT_TIMEOUT,
     min_confidence: float = 0.0,
+    household: bool = False,
 ) -> str:
     """Queue an audience export; returns its ID (also the rq job ID)."""
     export_id = "exp_" + uuid.uuid4().hex[:20]
@@ -206,6 +209,7 @@ def enqueue_export(
         "traits": traits or [],
         "page_size": page_size,
         "min_confidence": min_confidence,
+        "household": household,
     }
     return _enqueue(
         connection,
@@ -221,6 +225,7 @@ def enqueue_export(
             "format": fmt,
             "traits": traits or [],
             "min_confidence": min_confidence,
+            "household": household,
         },
     )
 

@@ -25,7 +25,8 @@ def create_export(body: dict[str, Any]) -> dict[str, Any]:
     export's ID. Follow it with `GET /v1/exports/{export_id}` (an `idgraph worker`
     must be running)."""
     return start_export(resources(), body["segment_id"], body["format"], body["traits"],
-                        min_confidence=body["min_confidence"])  # fmt: skip
+                        min_confidence=body["min_confidence"],
+                        household=body["household"])  # fmt: skip
 
 
 @blp.route("")

@@ -137,6 +137,13 @@ class ExportInputSchema(Schema):
             "below this confidence (1: deterministic links only; 0: every link)."
         },
     )
+    household = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "One row per household (profiles sharing a home): "
+            "their identifiers together; a member in no household is a row of its own."
+        },
+    )
 
 
 class ProgressSchema(Schema):
@@ -151,6 +158,7 @@ class ExportSchema(Schema):
     segment_id = fields.String()
     format = fields.String()
     min_confidence = fields.Float()
+    household = fields.Boolean()
     status = fields.String(
         metadata={"description": "queued, started, scheduled (waiting to retry), finished, failed"}
     )

@@ -17,7 +17,7 @@ from app.cli.access import audit, keys
 from app.cli.ingest import ingest
 from app.cli.marketing import export, rfm, segments
 from app.cli.model import evaluate, generate, model, resolve, train
-from app.cli.profiles import erase, explain, lookup, quarantine
+from app.cli.profiles import erase, explain, household, lookup, quarantine
 from app.cli.service import demo, jobs, serve, worker
 from app.cli.store import store
 from app.config import Config
@@ -65,6 +65,7 @@ for _command in (
     lookup,
     explain,
     erase,
+    household,
     quarantine,
     export,
     segments,

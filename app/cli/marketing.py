@@ -65,6 +65,7 @@ def export_profiles(ctx: click.Context, output: Path, progress: bool | None) -> 
     show_default=True,
     help="Identifiers as they stand without links below this confidence.",
 )
+@click.option("--household", is_flag=True, help="One row per household (profiles sharing a home).")
 @progress_option
 @click.pass_context
 @_errors
@@ -76,6 +77,7 @@ def export_audience(
     traits: tuple[str, ...],
     background: bool,
     min_confidence: float,
+    household: bool,
     progress: bool | None,
 ) -> None:
     """A segment's members as an audience file."""
@@ -84,7 +86,8 @@ def export_audience(
 
     with open_resources(_config(ctx)) as res:
         if background:
-            status = start_export(res, segment_id, fmt, traits, min_confidence=min_confidence)
+            status = start_export(res, segment_id, fmt, traits, min_confidence=min_confidence,
+                                  household=household)  # fmt: skip
             click.echo(f"export queued as {status['export_id']} (follow it with `idgraph jobs`)")
             return
         if output is None:
@@ -98,7 +101,8 @@ def export_audience(
                 bar("exporting members", seen, total)
 
             result = write_audience(res, segment_id, fmt, output, traits=traits, progress=report,
-                                    min_confidence=min_confidence)  # fmt: skip
+                                    min_confidence=min_confidence,
+                                    household=household)  # fmt: skip
     click.echo(
         f"{result.rows} rows written to {output} ({result.skipped} members skipped: "
         f"no value the format needs); sha256 {result.sha256}"

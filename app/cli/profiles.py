@@ -126,3 +126,17 @@ def quarantine_set(ctx: click.Context, override: str, type_name: str, value: str
         audit_change(res, f"quarantine {override}",
                f"{identifier.type}:{mask_value(identifier.type, identifier.value)}")  # fmt: skip
     click.echo(f"{identifier.type} {override}; takes effect at the next `idgraph resolve`")
+
+
+@click.command()
+@click.argument("household_id")
+@click.pass_context
+@_errors
+def household(ctx: click.Context, household_id: str) -> None:
+    """A household as JSON: the profiles that share a home and its shared devices
+    (exit 3 when not found)."""
+    from app.households import get_household
+
+    with open_resources(_config(ctx)) as res:
+        body = get_household(res, household_id)
+    click.echo(json.dumps(body, indent=2, ensure_ascii=False))

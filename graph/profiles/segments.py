@@ -58,6 +58,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "rfm.recency_days": ("rfm_recency_days", "number"),
     "rfm.score": ("rfm_score", "text"),
     "rfm.group": ("rfm_group", "group"),
+    # graph/resolve/households.py: the household's ID and its size in profiles (none:
+    # the profile shares no home; `exists` asks whether it does)
+    "household.id": ("household_id", "text"),
+    "household.size": ("household_size", "number"),
 }
 
 #: rule operator -> Cypher operator

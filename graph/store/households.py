@@ -43,7 +43,7 @@ class HouseholdRepository(StoreRunner):
         """Replace every household assignment with this plan (profiles, shared
         devices, household nodes; retired households point to their successor)."""
         self._write("clear_profile_households")
-        rows = [{"profile_id": pid, "household_id": hid}
+        rows = [{"profile_id": pid, "household_id": hid, "size": len(pids)}
                 for hid, pids in households.items() for pid in pids]  # fmt: skip
         for chunk in chunks(rows, 5000):
             self._write("set_profile_households", {"rows": chunk})

@@ -67,7 +67,7 @@ class SegmentRepository(StoreRunner):
         found = {}
         for row in self._read("segment_member_rows", {"ids": list(profile_ids)}):
             pid, size, first, last, events, purchases, total, last_purchase = row[:8]
-            group, score, traits, members = row[8:]
+            group, score, traits, household, members = row[8:]
             found[pid] = {
                 "profile_id": pid,
                 "size": int(size or 0),
@@ -80,6 +80,7 @@ class SegmentRepository(StoreRunner):
                 "rfm_group": group,
                 "rfm_score": score,
                 "traits": json_object(traits),
+                "household_id": household,
                 "identifiers": sorted(
                     ({"type": t, "value": v, "quarantined": bool(q)} for t, v, q in members),
                     key=lambda i: (i["type"], i["value"]),
