@@ -185,6 +185,18 @@ def graph_health(res: Resources) -> dict[str, Any]:
     return dict(health)
 
 
+#: the settings a dry run may change: those resolution reads (never paths or servers)
+PREVIEW_SETTINGS = (
+    "profile_limits",
+    "quarantine_thresholds",
+    "quarantine_shared",
+    "handover_days",
+    "link_ip_cap",
+    "link_target_precision",
+    "link_margin",
+)
+
+
 def preview_all(
     res: Resources,
     changes: Mapping[str, str] | None = None,
@@ -195,6 +207,11 @@ def preview_all(
     """What ``resolve_all`` would change with the settings ``changes`` (names as in
     the configuration, values as in the environment) and the model saved in
     ``model`` (default: the current one), without writing."""
+    unknown = sorted(set(changes or {}) - set(PREVIEW_SETTINGS))
+    if unknown:
+        raise InputError(f"settings: {', '.join(unknown)} cannot be previewed; settings that "
+                         f"change resolution: {', '.join(PREVIEW_SETTINGS)}",
+                         field="settings")  # fmt: skip
     try:
         config = res.config.replace(**dict(changes or {}))
     except ConfigError as e:

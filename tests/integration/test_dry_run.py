@@ -90,3 +90,8 @@ def test_preview_over_the_api(client: Any, resources: Resources,
     assert unchanged["diff_rows"] == 0 and unchanged["summary"]["merges"] == 0
     bad = client.post("/v1/resolve/preview", json={"settings": {"no_such_setting": "1"}})
     assert bad.status_code == 422 and "no_such_setting" in bad.get_json()["message"]
+    # only settings resolution reads: never a path a model would be loaded from
+    where = client.post("/v1/resolve/preview", json={"settings": {"data_dir": "/tmp/x"}})
+    assert where.status_code == 422 and "cannot be previewed" in where.get_json()["message"]
+    wrong = client.post("/v1/resolve/preview", json={"settings": {"handover_days": "soon"}})
+    assert wrong.status_code == 422
