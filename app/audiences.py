@@ -151,31 +151,25 @@ def write_audience(
             homes: dict[str, dict[str, Any]] = {}
             for page in iter_members(res, condition, page_size=page_size,
                                      min_confidence=min_confidence):  # fmt: skip
-                lines = []
+                lines: list[str | None] = []
                 for member in page:
                     hid = member.get("household_id") if household else None
                     if hid is not None:
                         homes[hid] = _joined(homes.get(hid), member, hid)
                         continue
-                    line = _line(fmt, member, traits)
-                    if line is None:
-                        skipped += 1
-                    else:
-                        lines.append(line)
-                digest.update(_write_text(f, "".join(lines)))
-                rows += len(lines)
+                    lines.append(_line(fmt, member, traits))
+                written = [line for line in lines if line is not None]
+                digest.update(_write_text(f, "".join(written)))
+                rows += len(written)
+                skipped += len(lines) - len(written)
                 seen += len(page)
                 if progress is not None:
                     progress(rows, skipped, seen)
-            lines = []
-            for hid in sorted(homes):
-                line = _line(fmt, homes[hid], traits)
-                if line is None:
-                    skipped += 1
-                else:
-                    lines.append(line)
-            digest.update(_write_text(f, "".join(lines)))
-            rows += len(lines)
+            lines = [_line(fmt, homes[hid], traits) for hid in sorted(homes)]
+            written = [line for line in lines if line is not None]
+            digest.update(_write_text(f, "".join(written)))
+            rows += len(written)
+            skipped += len(lines) - len(written)
             f.flush()
             os.fsync(f.fileno())
         os.replace(partial, output)

@@ -42,7 +42,6 @@ __all__ = [
     "browser_chains",
     "chain_features",
     "chain_links",
-    "join_clusters",
     "lookalike_estimate",
 ]
 
@@ -217,33 +216,3 @@ def chain_links(
             low, high = sorted((a, b))
             links.setdefault((low, high), Link(low, high, "model", score))
     return list(links.values())
-
-
-def join_clusters(
-    clusters: Sequence[Sequence[Identifier]], links: Iterable[Link]
-) -> list[list[Identifier]]:
-    """The clusters after ``links``, never joining two identified clusters (as
-    :func:`graph.resolve.integrity.cluster` refuses model links between them)."""
-    index = {m: n for n, members in enumerate(clusters) for m in members}
-    parent = list(range(len(clusters)))
-    identified = [any(i.type in IDENTITY_TYPES for i in members) for members in clusters]
-
-    def find(n: int) -> int:
-        while parent[n] != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
-
-    for link in sorted(links, key=lambda lk: (lk.a, lk.b)):
-        if link.a not in index or link.b not in index:
-            continue
-        ra, rb = find(index[link.a]), find(index[link.b])
-        if ra == rb or (identified[ra] and identified[rb]):
-            continue
-        if identified[rb]:
-            ra, rb = rb, ra
-        parent[rb] = ra
-    joined: dict[int, list[Identifier]] = {}
-    for n, members in enumerate(clusters):
-        joined.setdefault(find(n), []).extend(members)
-    return [sorted(members) for members in joined.values()]

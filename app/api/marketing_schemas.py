@@ -7,6 +7,19 @@ from marshmallow import Schema, fields, validate
 from app.api.schemas import ConfidenceSchema, IdentifierKeySchema
 from app.audiences import FORMATS
 
+
+def min_confidence_field() -> fields.Float:
+    """``min_confidence`` of member lists and exports (app/confidence.py)."""
+    return fields.Float(
+        load_default=0.0,
+        validate=validate.Range(0, 1),
+        metadata={
+            "description": "Each profile's identifiers as they stand without links "
+            "below this confidence (1: deterministic links only; 0: every link)."
+        },
+    )
+
+
 RULE_DESCRIPTION = (
     "A JSON rule: {and: [...]}, {or: [...]}, {not: rule}, {field, op, value}, "
     "{trait, op, value}, {has: type}, {source: name}, {events: {type, source, "
@@ -58,14 +71,7 @@ class MembersQuerySchema(Schema):
         load_default="",
         metadata={"description": "The `next` cursor of the previous page (profile ID order)."},
     )
-    min_confidence = fields.Float(
-        load_default=0.0,
-        validate=validate.Range(0, 1),
-        metadata={
-            "description": "Each profile's identifiers as they stand without links "
-            "below this confidence (1: deterministic links only; 0: every link)."
-        },
-    )
+    min_confidence = min_confidence_field()
 
 
 class MemberSchema(Schema):
@@ -129,14 +135,7 @@ class ExportInputSchema(Schema):
         validate=validate.Length(max=50),
         metadata={"description": "csv/jsonl: traits to include (csv: trait_<name> columns)."},
     )
-    min_confidence = fields.Float(
-        load_default=0.0,
-        validate=validate.Range(0, 1),
-        metadata={
-            "description": "Each profile's identifiers as they stand without links "
-            "below this confidence (1: deterministic links only; 0: every link)."
-        },
-    )
+    min_confidence = min_confidence_field()
     household = fields.Boolean(
         load_default=False,
         metadata={

@@ -21,6 +21,15 @@ from graph.errors import InputError
 
 logger = logging.getLogger(__name__)
 
+#: ``--min-confidence`` for member lists and exports (app/confidence.py)
+min_confidence_option = click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Identifiers as they stand without links below this confidence.",
+)
+
 
 @click.group()
 def export() -> None:
@@ -58,13 +67,7 @@ def export_profiles(ctx: click.Context, output: Path, progress: bool | None) -> 
 )
 @click.option("--trait", "traits", multiple=True, help="csv/jsonl: a trait to include.")
 @click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
-@click.option(
-    "--min-confidence",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Identifiers as they stand without links below this confidence.",
-)
+@min_confidence_option
 @click.option("--household", is_flag=True, help="One row per household (profiles sharing a home).")
 @progress_option
 @click.pass_context
@@ -162,13 +165,7 @@ def segments_show(ctx: click.Context, segment_id: str) -> None:
 @click.argument("segment_id")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @click.option("--after", default="", help="The `next` cursor of the previous page.")
-@click.option(
-    "--min-confidence",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Identifiers as they stand without links below this confidence.",
-)
+@min_confidence_option
 @click.pass_context
 @_errors
 def segments_members(ctx: click.Context, segment_id: str, limit: int, after: str,

@@ -8,7 +8,6 @@ from ml.browsers import (
     browser_chains,
     chain_features,
     chain_links,
-    join_clusters,
     lookalike_estimate,
 )
 from ml.evidence import NO_CHAIN, IpStats, identifier_histories
@@ -78,19 +77,6 @@ def test_quarantined_cookies_are_never_chained() -> None:
     )
     links = chain_links(browser_chains(histories), [[a], [b], [c]], blocked={b})
     assert links == []
-
-
-def test_join_clusters_never_joins_two_identified_clusters() -> None:
-    a, b, c = cookie("a"), cookie("b"), cookie("c")
-    histories = identifier_histories(
-        seen(a, HOME, FIREFOX, 1) + seen(b, HOME, FIREFOX, 3) + seen(c, HOME, FIREFOX, 5)
-    )
-    from graph.resolve.integrity import Link
-
-    left, right = [a, I("email", "x@example.com")], [c, I("phone", "+14155550123")]
-    joined = join_clusters([left, [b], right], [Link(a, b, "model"), Link(b, c, "model")])
-    assert sorted(map(len, joined)) == [2, 3]  # b joins one side, never both
-    assert browser_chains(histories).chains == [[a, b, c]]
 
 
 def test_chain_features_count_the_customers_a_chain_leads_to() -> None:
