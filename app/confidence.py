@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from graph.resolve.integrity import ANCHOR_ORDER, cluster
+from graph.resolve.integrity import anchor_of, cluster
 from graph.resolve.resolution import ResolveSettings
 from graph.store import GraphStore
 from graph.store.records import Identifier, Link
@@ -61,8 +61,7 @@ def confident_part(
     links += [Link(m["a"], m["b"], "model", m["score"]) for m in model
               if m["score"] >= min_confidence]  # fmt: skip
     parts = cluster(members, links, limits=settings.limits).clusters
-    rank = {t: n for n, t in enumerate(ANCHOR_ORDER)}
-    anchor = holding or min(members, key=lambda m: (rank.get(m.type, len(rank)), m))
+    anchor = holding or anchor_of(members)
     part = next(set(p) for p in parts if anchor in p)
     return ConfidentPart(part, len(members) - len(part), len(low))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.profiles import follow_merges
 from app.resources import Resources
 from graph.errors import NotFound
 from graph.ingest.events import format_ts, now_ms
@@ -17,16 +18,17 @@ from graph.store.records import Identifier
 
 __all__ = ["get_household", "resolve_households"]
 
-#: the longest chain of merges followed from a retired household ID
-MAX_MERGE_HOPS = 100
 
-
-def resolve_households(res: Resources) -> dict[str, int]:
-    """Plan every household from the current profiles and write it; a summary."""
+def resolve_households(
+    res: Resources, observations: list[tuple[Identifier, str, str | None, int]] | None = None
+) -> dict[str, int]:
+    """Plan every household from the current profiles and write it; a summary.
+    ``observations``: the weak observations when the caller has read them already."""
     store, registry = res.store, res.registry
     strong = registry.strong_types
     assignments = store.assignments()
-    observations = store.weak_observations(strong, registry.weak_types)
+    if observations is None:
+        observations = store.weak_observations(strong, registry.weak_types)
     quarantined = [
         Identifier(q["type"], q["value"])
         for q in store.quarantine_list(limit=1_000_000)
@@ -53,16 +55,9 @@ def resolve_households(res: Resources) -> dict[str, int]:
 def get_household(res: Resources, household_id: str) -> dict[str, Any]:
     """A household: its profiles, shared devices and lineage. A retired ID answers
     with the household it was merged into, saying so (as profiles do)."""
-    current = household_id
+    current = follow_merges(res.store.household, household_id, "household")
     record = res.store.household(current)
-    for _ in range(MAX_MERGE_HOPS):
-        if record is None:
-            raise NotFound(f"no household {household_id!r}")
-        if record.get("status") != "retired" or not record.get("merged_into"):
-            break
-        current = record["merged_into"]
-        record = res.store.household(current)
-    if record is None:
+    if record is None:  # erased meanwhile
         raise NotFound(f"no household {household_id!r}")
     body: dict[str, Any] = {
         "household_id": current,

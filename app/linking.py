@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,9 @@ from ml.linking import LinkingSettings, Proposal, propose_links
 from ml.model import METADATA_FILE, MODEL_FILE, load, save
 from ml.model_card import read_card, write_card
 from ml.training import TargetUnreachable, train_model
+
+#: (strong identifier, weak value, user agent, ms)
+Observation = tuple[Identifier, str, str | None, int]
 
 __all__ = [
     "graph_health",
@@ -116,9 +119,15 @@ def model_card(res: Resources) -> dict[str, Any]:
     }
 
 
-def proposer(res: Resources, folder: Path | None = None) -> Any | None:
+def proposer(
+    res: Resources,
+    folder: Path | None = None,
+    *,
+    observations: Callable[[], list[Observation]] | None = None,
+) -> Any | None:
     """The current model (or the one saved in ``folder``) as a ``propose`` callable
-    for resolve, or None without one."""
+    for resolve, or None without one. ``observations``: where to get the weak
+    observations (default: read them from the store when proposing)."""
     folder = folder or model_dir(res)
     if not (folder / MODEL_FILE).exists():
         return None
@@ -126,10 +135,7 @@ def proposer(res: Resources, folder: Path | None = None) -> Any | None:
     settings = linking_settings(res)
 
     def propose(clusters: list[list[Identifier]], blocked: set[Identifier]) -> Proposal:
-        strong = res.registry.strong_types
-        histories = identifier_histories(
-            res.store.weak_observations(strong, res.registry.weak_types)
-        )
+        histories = identifier_histories((observations or _reader(res))())
         proposal = propose_links(clusters, histories, model, settings, blocked=blocked)
         proposal.version = str(metadata.get("version", ""))
         return proposal
@@ -139,19 +145,35 @@ def proposer(res: Resources, folder: Path | None = None) -> Any | None:
 
 def resolve_all(res: Resources, progress: Progress = no_progress) -> ResolveReport:
     """A full rebuild as ``idgraph resolve`` and the resolve job run it: configured
-    merge protection, the resolution lock, and the current link model if any."""
+    merge protection, the resolution lock, and the current link model if any; then
+    households and graph health. The weak observations are read once, for the model
+    and the households both."""
+    read = _reader(res)
+    kept: list[list[Observation]] = []
+
+    def observations() -> list[Observation]:
+        if not kept:
+            kept.append(read())
+        return kept[0]
+
     report = resolve(
         res.store,
         res.registry,
         res.resolve_settings(),
         lock=res.resolve_lock(),
-        propose=proposer(res),
+        propose=proposer(res, observations=observations),
         progress=progress,
     )
-    report.households = resolve_households(res)
+    report.households = resolve_households(res, observations())
     record_run(res, "resolve", {"ok": True, **report.to_dict()})
     report.health = record_health(res, model_links=report.model["applied"] if report.model else 0)
     return report
+
+
+def _reader(res: Resources) -> Callable[[], list[Observation]]:
+    """Reads every (strong identifier, weak value, user agent, ms) observation."""
+    strong, weak = res.registry.strong_types, res.registry.weak_types
+    return lambda: res.store.weak_observations(strong, weak)
 
 
 def health_limits(res: Resources) -> HealthLimits:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.confidence import confident_part
@@ -105,15 +106,26 @@ def get_profile(
 
 def resolve_profile_id(store: GraphStore, profile_id: str) -> str:
     """The active profile an ID stands for now: itself, or the end of its merges."""
-    current = profile_id
+    return follow_merges(store.profile_status, profile_id, "profile",
+                         missing="never existed, or erased")  # fmt: skip
+
+
+def follow_merges(
+    status_of: Callable[[str], Mapping[str, Any] | None], start: str, what: str, *,
+    missing: str = "",
+) -> str:  # fmt: skip
+    """The active ID ``start`` stands for now (profiles, households): itself, or the
+    end of its chain of ``merged_into`` pointers. ``status_of`` reads one ID's
+    ``status`` and ``merged_into``."""
+    current = start
     for _ in range(MAX_MERGE_HOPS):
-        status = store.profile_status(current)
+        status = status_of(current)
         if status is None:
-            raise NotFound(f"no profile {profile_id!r} (never existed, or erased)")
-        if status["status"] != "retired":
+            raise NotFound(f"no {what} {start!r}" + (f" ({missing})" if missing else ""))
+        if status.get("status") != "retired" or not status.get("merged_into"):
             return current
         current = status["merged_into"]
-    raise NotFound(f"profile {profile_id!r}: merge chain longer than {MAX_MERGE_HOPS}")
+    raise NotFound(f"{what} {start!r}: merge chain longer than {MAX_MERGE_HOPS}")
 
 
 def profile_lineage(store: GraphStore, profile_id: str) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.api.schemas import IdentifierKeySchema
+
 
 class PreviewInputSchema(Schema):
     settings = fields.Dict(
@@ -24,18 +26,13 @@ class PreviewInputSchema(Schema):
     )
 
 
-class AnchorSchema(Schema):
-    type = fields.String()
-    value = fields.String()
-
-
 class DiffRowSchema(Schema):
     type = fields.String()
     value = fields.String()
     to = fields.String(allow_none=True)
     new_profile = fields.Boolean()
     gone = fields.Boolean()
-    anchor = fields.Nested(AnchorSchema)
+    anchor = fields.Nested(IdentifierKeySchema)
 
     class Meta:
         include = {"from": fields.String(allow_none=True)}
@@ -81,7 +78,7 @@ class HouseholdSchema(Schema):
     status = fields.String()
     size = fields.Integer(metadata={"description": "Profiles in it."})
     profiles = fields.List(fields.Nested(HouseholdProfileSchema))
-    shared_devices = fields.List(fields.Nested(AnchorSchema))
+    shared_devices = fields.List(fields.Nested(IdentifierKeySchema))
     homes = fields.Integer(metadata={"description": "Home IPs that joined its profiles."})
     split_from = fields.String(allow_none=True)
     created_at = fields.String(allow_none=True)

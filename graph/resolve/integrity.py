@@ -36,6 +36,7 @@ __all__ = [
     "Conflict",
     "IdAssignment",
     "Link",
+    "anchor_of",
     "assign_ids_with_lineage",
     "bridging",
     "cluster",
@@ -358,6 +359,14 @@ def assign_ids_with_lineage(
     for pid, (_, position) in biggest_share.items():
         assignment.merged_into[pid] = assignment.ids[position]
     return assignment
+
+
+def anchor_of(members: Sequence[Identifier]) -> Identifier:
+    """A cluster's strongest identifier: of the first :data:`ANCHOR_ORDER` type it
+    holds, the smallest; names a profile that has no ID yet (dry runs) and the part
+    of a profile a read at a confidence keeps."""
+    rank = {t: n for n, t in enumerate(ANCHOR_ORDER)}
+    return min(members, key=lambda m: (rank.get(m.type, len(rank)), m))
 
 
 def _strength(members: Sequence[Identifier]) -> tuple[int, Identifier]:

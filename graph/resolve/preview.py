@@ -19,7 +19,7 @@ from typing import Any
 
 from graph.ingest.identifiers import Registry
 from graph.progress import Progress, no_progress
-from graph.resolve.integrity import ANCHOR_ORDER
+from graph.resolve.integrity import anchor_of
 from graph.resolve.resolution import Proposer, ResolveSettings, decide
 from graph.store import GraphStore
 from graph.store.records import Identifier, Plan
@@ -64,12 +64,12 @@ def diff_of(decided: Plan, current: Mapping[Identifier, str]) -> Preview:
     what ``decided`` would write."""
     before_ids = set(current.values())
     profile_of: dict[Identifier, str] = {}
-    anchor_of: dict[str, Identifier] = {}
+    anchors: dict[str, Identifier] = {}
     for members in decided.clusters:
         pid = decided.moves.get(members[0]) or current[members[0]]
         for member in members:
             profile_of[member] = decided.moves.get(member, current.get(member, pid))
-        anchor_of[pid] = _anchor(members)
+        anchors[pid] = anchor_of(members)
     diff: list[dict[str, Any]] = []
     for identifier in sorted(set(current) | set(profile_of)):
         old, new = current.get(identifier), profile_of.get(identifier)
@@ -82,7 +82,7 @@ def diff_of(decided: Plan, current: Mapping[Identifier, str]) -> Preview:
         elif new in before_ids:
             row.update(to=new, new_profile=False)
         else:
-            anchor = anchor_of[new]
+            anchor = anchors[new]
             row.update(to=None, new_profile=True,
                        anchor={"type": anchor.type, "value": anchor.value})  # fmt: skip
         diff.append(row)
@@ -100,16 +100,16 @@ def diff_of(decided: Plan, current: Mapping[Identifier, str]) -> Preview:
         "merged": [{"retired": a, "into": b} for a, b in sorted(decided.merged_into.items())],
         "splits": len(decided.split_from),
         "split": [
-            {"anchor": _key(anchor_of[new]), "split_from": old}
+            {"anchor": _key(anchors[new]), "split_from": old}
             for new, old in sorted(decided.split_from.items())
-            if new in anchor_of
+            if new in anchors
         ],
-        "new_profiles": sum(1 for pid in anchor_of if pid not in before_ids),
+        "new_profiles": sum(1 for pid in anchors if pid not in before_ids),
         "largest": [
             {
                 "profile_id": profile_of[members[0]] if profile_of[members[0]] in before_ids
                 else None,
-                "anchor": _key(_anchor(members)),
+                "anchor": _key(anchor_of(members)),
                 "size": len(members),
                 "size_before": old_size.get(profile_of[members[0]], 0),
             }
@@ -135,11 +135,6 @@ def size_distribution(sizes: Mapping[int, int]) -> dict[str, int]:
         low = high + 1
     out[f"{low}+"] = sum(n for size, n in sizes.items() if size >= low)
     return out
-
-
-def _anchor(members: list[Identifier]) -> Identifier:
-    rank = {t: n for n, t in enumerate(ANCHOR_ORDER)}
-    return min(members, key=lambda m: (rank.get(m.type, len(rank)), m))
 
 
 def _key(identifier: Identifier) -> dict[str, str]:
