@@ -7,5 +7,6 @@
   handed out), ``collection`` (events in), ``linking`` (train/resolve with the model),
   ``profiles``, ``explain``, ``erasure`` and ``erasure_files``, ``segments``, ``rfm``,
   ``audiences`` (files), ``export_jobs`` and ``jobs`` (rq), ``exports`` (profile files),
-  ``metrics`` (Prometheus) and ``logs``.
+  ``metrics`` (Prometheus), ``logs`` and ``statuses`` (HTTP status of each error).
+- :mod:`app.console`: the web console (server-rendered pages at ``/``).
 """

@@ -88,6 +88,13 @@ class Config:
     #: a file holding the deployment's admin key (e.g. a Docker secret): ``serve`` stores
     #: it as the key named ``admin`` with every scope
     admin_key_file: str | None = None
+    #: hours a console sign-in lasts (the session is also ended by sign-out, or at
+    #: once when its API key is revoked or expires)
+    console_session_hours: float = 8.0
+    #: the console's session cookie is ``Secure`` (sent over HTTPS only; browsers
+    #: also send it to http://localhost and 127.0.0.1). False only behind a plain-HTTP
+    #: proxy on another host name, which you should not have
+    console_secure_cookie: bool = True
     #: days the audit trail keeps its entries
     audit_retention_days: float = 365.0
     #: Segment-spec collection: message path → identifier type, over the defaults

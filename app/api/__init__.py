@@ -16,6 +16,7 @@ from app.api.guard import SECURITY_SCHEME, WRITE_KEY_SCHEME
 from app.api.guard import install as install_guard
 from app.api.request_bodies import RequestBodies
 from app.config import Config
+from app.console import install as install_console
 from app.logs import install_request_ids
 from app.metrics import Metrics
 from app.metrics import install as install_metrics
@@ -131,6 +132,7 @@ def create_app(
     api.register_blueprint(households.blp, url_prefix=f"/{API_VERSION}/households")
     api.register_blueprint(access.blp, url_prefix=f"/{API_VERSION}")
     api.register_blueprint(collect.blp, url_prefix=f"/{API_VERSION}")
+    install_console(app)  # the web console at / (app/console/)
     app.wsgi_app = RequestBodies(  # type: ignore[method-assign]
         app.wsgi_app,
         limit=config.max_request_bytes,

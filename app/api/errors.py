@@ -9,21 +9,12 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from graph.errors import IdgraphError, InputError, NotFound, StoreUnavailable
+from app.statuses import status_for
+from graph.errors import IdgraphError, InputError
 
 __all__ = ["error_payload", "register_error_handlers", "status_for"]
 
 logger = logging.getLogger(__name__)
-
-
-def status_for(error: IdgraphError) -> int:
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, InputError):
-        return 422
-    if isinstance(error, StoreUnavailable):
-        return 503
-    return 500
 
 
 def error_payload(code: int, message: str, errors: Any = None) -> dict[str, Any]:

@@ -5,6 +5,11 @@ operation's security in the OpenAPI document) or :func:`public` (no personal dat
 health, the OpenAPI document, the docs page, static assets). A route that declares
 nothing needs ``admin``: forgetting a declaration never opens a route.
 
+Console pages (:mod:`app.console`, views marked ``_idgraph_console``) take the same
+scopes, limits and audit, with a session cookie instead of the header
+(:mod:`app.access.sessions`), a CSRF token on every form, and the sign-in page
+instead of 401.
+
 Per request, in this order: the body cap (``max_request_bytes`` → 413), the key
 (``Authorization: Bearer KEY``, or HTTP Basic with the key as user name as Segment's
 clients send it → 401 with ``WWW-Authenticate``), the scope (→ 403), the key's rate
@@ -26,11 +31,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, redirect, request, url_for
 from flask_smorest import Blueprint
+from werkzeug.exceptions import BadRequest, Forbidden, TooManyRequests
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.access.audit import AuditTrail, audit_trail
 from app.access.keys import SCOPES, KeyRejected, VerifiedKey, verify_key
+from app.access.sessions import ANY_SCOPE, SESSION_COOKIE, csrf_matches, find_session
 from graph.errors import StoreUnavailable
 from graph.ingest.events import now_ms
 from graph.privacy import mask_value
@@ -50,6 +58,7 @@ OPEN_ENDPOINTS = frozenset(
     {
         "static",
         "assets.static",
+        "console.static",
         "api-docs.openapi_json",
         "api-docs.openapi_swagger_ui",
         "api-docs.openapi_redoc",
@@ -99,6 +108,16 @@ def _scope_of(endpoint: str | None) -> str | None:
     return getattr(view, "_idgraph_scope", "admin")
 
 
+def _is_console(endpoint: str | None) -> bool:
+    view = current_app.view_functions.get(endpoint or "")
+    return bool(getattr(view, "_idgraph_console", False))
+
+
+def _rate_message(res: Any, key: VerifiedKey, retry: int) -> str:
+    return (f"rate limit of {res.config.rate_limit_per_minute} requests a minute for key "
+            f"{key.name!r} reached; retry in {retry} s")  # fmt: skip
+
+
 def _presented_key() -> str | None:
     header = request.headers.get("Authorization", "")
     kind, _, value = header.partition(" ")
@@ -146,12 +165,14 @@ class Guard:
     def audit(self) -> AuditTrail:
         return audit_trail(self.resources())
 
-    def before(self) -> Response | None:
+    def before(self) -> BaseResponse | None:
         g.api_key = None  # g.request_id: set first by app.logs.install_request_ids
         scope = _scope_of(request.endpoint)
         if scope is None:
             return None
         res = self.resources()
+        if _is_console(request.endpoint):
+            return self._console(res, scope)
         presented = _presented_key()
         challenge = {"WWW-Authenticate": 'Bearer realm="idgraph", charset="UTF-8"'}
         if presented is None:
@@ -172,11 +193,39 @@ class Guard:
         retry = self._rate_limited(key, res.redis, res.config.rate_limit_per_minute)
         if retry:
             self._record(key.name, 429)
-            return _error(429, f"rate limit of {res.config.rate_limit_per_minute} requests a "
-                          f"minute for key {key.name!r} reached; retry in {retry} s",
-                          {"Retry-After": str(retry)})  # fmt: skip
+            return _error(429, _rate_message(res, key, retry), {"Retry-After": str(retry)})
         self._touch(key, res.store)
         g.api_key = key  # the answer is recorded once it is known (after_request)
+        return None
+
+    def _console(self, res: Any, scope: str) -> BaseResponse | None:
+        """Console pages: the session cookie instead of a header, CSRF tokens on
+        every form, sign-in instead of 401; the same scopes, limits and audit."""
+        session = find_session(res.redis, res.store, res.config.graph_name,
+                               request.cookies.get(SESSION_COOKIE))  # fmt: skip
+        if session is None:
+            if getattr(current_app.view_functions.get(request.endpoint or ""), "_idgraph_json",
+                       False):  # fmt: skip
+                return _error(401, "not signed in to the console, or the session ended")
+            return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
+        key = session.key
+        g.console_session = session
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            presented = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+            if not csrf_matches(session.csrf_token, presented):
+                self._record(key.name, 400)
+                raise BadRequest("the form is out of date or was not sent by the console "
+                                 "(CSRF token missing or wrong): reload the page")  # fmt: skip
+        if scope != ANY_SCOPE and not key.allows(scope):
+            self._record(key.name, 403)
+            raise Forbidden(f"the key {key.name!r} you signed in with does not have the "
+                            f"{scope!r} scope this page needs")  # fmt: skip
+        retry = self._rate_limited(key, res.redis, res.config.rate_limit_per_minute)
+        if retry:
+            self._record(key.name, 429)
+            raise TooManyRequests(_rate_message(res, key, retry))
+        self._touch(key, res.store)
+        g.api_key = key
         return None
 
     def after(self, response: Response) -> Response:

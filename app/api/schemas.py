@@ -73,6 +73,9 @@ class ProfileIdentifierSchema(Schema):
     last_seen = fields.String(allow_none=True)
     event_count = fields.Integer()
     quarantined = fields.Boolean()
+    sources = fields.List(
+        fields.String(), metadata={"description": "Sources of the events it was seen in."}
+    )
 
 
 class EvidenceSchema(Schema):

@@ -8,6 +8,7 @@ talks to; record types live in :mod:`graph.store.records`.
 
 from __future__ import annotations
 
+from graph.store.clusters import ClusterRepository
 from graph.store.erasure import ErasureRepository
 from graph.store.facts import FactRepository
 from graph.store.households import HouseholdRepository
@@ -32,6 +33,7 @@ class GraphStore(
     KeyRepository,
     MetadataRepository,
     HouseholdRepository,
+    ClusterRepository,
 ):
     """What every graph store offers; adapters implement the runner's hooks."""
 

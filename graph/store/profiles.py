@@ -221,8 +221,9 @@ class ProfileRepository(QuarantineRepository):
                     "last_seen": la,
                     "event_count": n,
                     "quarantined": bool(q),
+                    "sources": sorted(x for x in sources or [] if x),
                 }
-                for _, _, t, v, f, la, n, q in members
+                for _, _, t, v, f, la, n, q, sources in members
             ],
         )
         if weak_types:
