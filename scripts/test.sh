@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (once) and run every check: lint, format, types, the whole test suite
-# (which includes the Neo4j Cypher lint). Works on a fresh machine with Python >= 3.11
+# (which includes the Neo4j Cypher lint and the console in headless Chromium). Works on a fresh machine with Python >= 3.11
 # and Node.js >= 18; everything else is installed here, into .venv/ and node_modules/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,15 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 if [ ! -d node_modules/@neo4j-cypher/language-support ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --silent --no-audit --no-fund
+fi
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  # the console's browser tests drive Debian's Chromium; nothing downloads a browser
+  echo "== installing Debian's chromium and chromium-driver (browser tests)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
 echo "== ruff check";  .venv/bin/ruff check .

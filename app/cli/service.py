@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +141,7 @@ def _serve_with(res: Any, host: str, port: int, threads: int, banner: str = "") 
 
     app = create_app(res.config, resources=res)
     click.echo(f"{banner}idgraph API on http://{host}:{port}/  (docs: http://{host}:{port}/docs)")
+    click.echo(f"console: http://{host}:{port}/  (sign in with an API key)")
     click.echo("press Ctrl-C to stop")
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="idgraph")
@@ -210,4 +213,27 @@ def demo(ctx: click.Context, persons: int, host: str, port: int, no_serve: bool)
         if no_serve:
             click.echo(banner)
             return
-        _serve_with(res, host, port, 8, banner=banner.replace("<api>", f"http://{host}:{port}"))
+        banner += f"console: http://{host}:{port}/  — sign in with the key above\n"
+        with _demo_worker(config):  # exports started in the console need a worker
+            _serve_with(res, host, port, 8,
+                        banner=banner.replace("<api>", f"http://{host}:{port}"))  # fmt: skip
+
+
+@contextlib.contextmanager
+def _demo_worker(config: Config) -> Iterator[None]:
+    """An ``idgraph worker`` beside the demo's server, stopped with it."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "IDGRAPH_DATA_DIR": str(config.data_dir),
+           "IDGRAPH_GRAPH_NAME": config.graph_name}  # fmt: skip
+    command = [sys.executable, "-c", "from app.cli import main; main()", "worker"]
+    worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()

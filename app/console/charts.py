@@ -30,8 +30,8 @@ class Chart:
 
 
 def bar_chart(
-    title: str, items: Sequence[tuple[str, int]], *, width: int = 640, height: int = 220,
-    label_space: int = 54,
+    title: str, items: Sequence[tuple[str, int]], *, width: int = 640, height: int = 260,
+    label_space: int = 96,
 ) -> Chart:  # fmt: skip
     """Vertical bars, one per item, scaled to the largest count (each bar at least a
     pixel high when its count is not 0, so a small group stays visible)."""

@@ -38,7 +38,8 @@ def operations() -> Any:
         current = health.get("current") or {}
         health = {**health, "at_text": format_ts(current.get("at"))}
         sizes = current.get("sizes") or {}
-        chart = bar_chart("Profiles per size (identifiers)", list(sizes.items()))
+        ordered = sorted(sizes.items(), key=lambda kv: int(kv[0].split("-")[0].rstrip("+")))
+        chart = bar_chart("Profiles per size (identifiers)", ordered)
     admin = "admin" in session().key.scopes
     return render(
         "operations.html",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +32,21 @@ def store_processes(data_dir: Path) -> list[int]:
         except OSError:
             continue
         if b"redis-server" in cmdline and needle in cmdline and "zombie" not in status:
+            pids.append(int(proc.name))
+    return pids
+
+
+def worker_processes(data_dir: Path) -> list[int]:
+    """PIDs of live ``idgraph worker`` processes the demo started for ``data_dir``."""
+    pids = []
+    needle = f"IDGRAPH_DATA_DIR={data_dir}".encode()
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes() if b"worker" in cmdline else b""
+        except OSError:
+            continue
+        if b"from app.cli import main" in cmdline and needle in environ.split(b"\0"):
             pids.append(int(proc.name))
     return pids
 
@@ -164,6 +181,7 @@ def test_serve_answers_over_http_and_stops_cleanly(tmp_path: Path, command: list
         stderr=subprocess.PIPE,
         text=True,
     )
+    banner = ""
     try:
         health = json.loads(_wait_for(f"http://127.0.0.1:{port}/health", process, timeout=120))
         assert health["status"] == "ok"
@@ -175,16 +193,52 @@ def test_serve_answers_over_http_and_stops_cleanly(tmp_path: Path, command: list
         assert info.value.code == 401  # no key (tests/integration/test_access_cli.py)
         assert json.loads(info.value.read())["code"] == 401
         assert len(store_processes(data_dir)) == 1
+        if command[0] == "demo":
+            assert len(worker_processes(data_dir)) == 1
+            banner = _demo_export_through_its_worker(process, port)
     finally:
         process.send_signal(signal.SIGTERM)
         out, _err = process.communicate(timeout=60)
+    out = banner + out
     assert store_processes(data_dir) == [], "serve left the embedded store running"
+    assert worker_processes(data_dir) == [], "the demo left its worker running"
     assert f"http://127.0.0.1:{port}/" in out
     if command[0] == "demo":
+        assert f"console: http://127.0.0.1:{port}/" in out
         assert "accepted" in out and "try:" in out and "/v1/identifiers/email/" in out
         assert "purchasers scored" in out and "/v1/segments/seg_" in out
         assert f"IDGRAPH_GRAPH_NAME=idgraph_demo {IDGRAPH} lookup email" in out
         assert "API key for this demo" in out and "Authorization: Bearer idg_" in out
+
+
+def _demo_export_through_its_worker(process: subprocess.Popen[str], port: int) -> str:
+    """Read the demo's banner (its key and a segment), export that segment through the
+    API and wait for the demo's own worker to finish it; returns what was read."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or not lines[-1].startswith("console:"):
+        line = process.stdout.readline()
+        assert line, "the demo ended before printing the console's address"
+        lines.append(line)
+    banner = "".join(lines)
+    key = re.search(r"Bearer (idg_[A-Za-z0-9_-]+)", banner)
+    segment = re.search(r"/v1/segments/(seg_[0-9a-f]+)/members", banner)
+    assert key and segment, banner
+    auth = {"Authorization": f"Bearer {key.group(1)}", "Content-Type": "application/json"}
+    base = f"http://127.0.0.1:{port}"
+    body = json.dumps({"segment_id": segment.group(1), "format": "csv"}).encode()
+    request = urllib.request.Request(f"{base}/v1/exports", data=body, headers=auth)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        export_id = json.loads(response.read())["export_id"]
+    deadline = time.monotonic() + 60
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline and status.get("status") != "finished":
+        time.sleep(0.3)
+        poll = urllib.request.Request(f"{base}/v1/exports/{export_id}", headers=auth)
+        with urllib.request.urlopen(poll, timeout=10) as response:
+            status = json.loads(response.read())
+    assert status.get("status") == "finished", status
+    return banner
 
 
 def test_integrity_commands(tmp_path: Path) -> None:

@@ -26,8 +26,9 @@
   function layoutFor(n) {
     // force-directed while it stays readable; concentric rings by type beyond
     if (n <= 80) {
-      return { name: "cose", animate: false, nodeRepulsion: function () { return 9000; },
-               idealEdgeLength: function () { return 70; }, padding: 24, randomize: false };
+      return { name: "cose", animate: false, nodeRepulsion: function () { return 60000; },
+               idealEdgeLength: function () { return 120; }, nodeOverlap: 40, padding: 24,
+               randomize: false, numIter: 2000 };
     }
     var order = ["user_id", "loyalty_id", "email", "phone", "device_id", "cookie_id", "ip"];
     return { name: "concentric", animate: false, padding: 16, minNodeSpacing: 6,
@@ -104,7 +105,8 @@
       wheelSensitivity: 0.3,
       style: [
         { selector: "node", style: { "background-color": "data(colour)", "border-color": "data(border)", "border-width": 2,
-          "label": "data(label)", "font-size": 9, "text-valign": "bottom", "text-margin-y": 3, "width": 26, "height": 26 } },
+          "label": "data(label)", "font-size": 9, "text-valign": "bottom", "text-margin-y": 3, "width": 26, "height": 26,
+          "text-background-color": "#fbfcfd", "text-background-opacity": 0.85, "text-background-padding": 1 } },
         { selector: "node[!member]", style: { "opacity": 0.75, "shape": "round-rectangle" } },
         { selector: "node[?weak]", style: { "width": 16, "height": 16, "shape": "diamond" } },
         { selector: "node[?quarantined]", style: { "border-color": "#B00020", "border-width": 4, "border-style": "double" } },

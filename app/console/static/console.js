@@ -32,6 +32,29 @@
     });
   });
 
+  // the segment editor: another empty condition row (a copy of the last, renumbered)
+  var add = document.getElementById("add-condition");
+  if (add) {
+    add.addEventListener("click", function () {
+      var rows = document.querySelectorAll("table.conditions tbody tr");
+      var last = rows[rows.length - 1];
+      var n = rows.length;
+      var copy = last.cloneNode(true);
+      copy.classList.remove("invalid");
+      copy.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
+      copy.querySelectorAll("[id]").forEach(function (el) { el.id = el.id.replace(/^row-\d+-/, "row-" + n + "-"); });
+      copy.querySelectorAll("[name]").forEach(function (el) { el.name = el.name.replace(/^row-\d+-/, "row-" + n + "-"); });
+      copy.querySelectorAll("label[for]").forEach(function (el) {
+        el.htmlFor = el.htmlFor.replace(/^row-\d+-/, "row-" + n + "-");
+        el.textContent = el.textContent.replace(/Condition \d+/, "Condition " + (n + 1));
+      });
+      copy.querySelectorAll("input").forEach(function (el) { el.value = ""; el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); });
+      copy.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); });
+      last.parentNode.appendChild(copy);
+      copy.querySelector("select").focus();
+    });
+  }
+
   // an export's page: follow its progress until it finishes or fails
   var box = document.getElementById("export-status");
   if (box) {
