@@ -36,6 +36,8 @@ class ConfidentPart:
             "min_confidence": min_confidence,
             "identifiers_left_out": self.left_out,
             "model_links_left_out": self.model_links_left_out,
+            # member rows (segments, exports) carry the stored facts of the whole
+            # profile; a profile read replaces them with the part's (app/profiles.py)
             "facts_of": "the whole profile",
         }
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from app.confidence import confident_part
 from app.segments import segments_of_profile
 from graph.errors import IdentifierRejected, InputError, NotFound
-from graph.ingest.events import Identifier, format_ts
+from graph.ingest.events import Identifier, format_ts, now_ms
 from graph.ingest.identifiers import Registry
 from graph.privacy import mask_value
-from graph.profiles.facts import json_object
+from graph.profiles.facts import FactInput, fact_input, json_object, profile_facts
 from graph.resolve.resolution import ResolveSettings
 from graph.store import GraphStore, ProfileRecord
 
@@ -36,6 +36,7 @@ def lookup_identifier(
     *,
     min_confidence: float = 0.0,
     settings: ResolveSettings | None = None,
+    purchase_types: Sequence[str] = ("purchase",),
 ) -> dict[str, Any]:
     """``{"identifier": …, "profile": …}`` for one identifier, or :class:`NotFound`;
     with ``min_confidence``, the profile as it stands without links below it
@@ -56,7 +57,8 @@ def lookup_identifier(
             "run `idgraph resolve`"
         )
     profile = get_profile(store, registry, record.profile_id, min_confidence=min_confidence,
-                          settings=settings, holding=identifier)  # fmt: skip
+                          settings=settings, holding=identifier,
+                          purchase_types=purchase_types)  # fmt: skip
     return {"identifier": {"type": identifier.type, "value": identifier.value}, "profile": profile}
 
 
@@ -72,11 +74,14 @@ def get_profile(
     min_confidence: float = 0.0,
     settings: ResolveSettings | None = None,
     holding: Identifier | None = None,
+    purchase_types: Sequence[str] = ("purchase",),
 ) -> dict[str, Any]:
     """A profile by ID. A retired ID (merged into another profile) answers with the
     surviving profile, saying so: ``merged_into`` is the survivor's ID and
     ``requested_profile_id`` the ID asked for. With ``min_confidence``, only the part
-    that stands without links below it (``confidence`` says what was left out)."""
+    that stands without links below it (``confidence`` says what was left out), with
+    the facts and activity of its events alone (``purchase_types`` are purchases);
+    RFM and segments stay those of the whole profile (they rank stored profiles)."""
     survivor = resolve_profile_id(store, profile_id)
     record = store.profile(survivor, weak_types=registry.weak_types)
     if record is None:
@@ -95,6 +100,9 @@ def get_profile(
         body["confidence"] = part.describe(min_confidence)
     props = store.profile_properties(survivor)  # facts, RFM and lineage in one read
     body.update(stored_facts(props))
+    if part is not None:  # the facts of what is shown; RFM and segments rank whole profiles
+        body.update(part_activity(store, survivor, part.members, purchase_types))
+        body["confidence"]["facts_of"] = "the identifiers shown"
     body["segments"] = segments_of_profile(store, registry, survivor)
     body["split_from"] = props.get("split_from")
     body["household_id"] = props.get("household_id")
@@ -102,6 +110,25 @@ def get_profile(
         body["requested_profile_id"] = profile_id
         body["merged_into"] = survivor
     return body
+
+
+def part_activity(
+    store: GraphStore, profile_id: str, members: Iterable[Identifier],
+    purchase_types: Sequence[str],
+) -> dict[str, Any]:  # fmt: skip
+    """``facts``, ``event_count``, ``first_seen``, ``last_seen`` and ``sources`` of
+    the events some of a profile's identifiers were seen in."""
+    rows = store.identifier_fact_inputs(profile_id, members, purchase_types)
+    empty = FactInput(profile_id, 0, None, None, [], [], [], [])
+    facts = profile_facts(fact_input(rows[0]) if rows else empty)
+    props = facts.properties(now=fact_input(rows[0]).read_at if rows else now_ms())
+    return {
+        "facts": stored_facts(props)["facts"],
+        "event_count": facts.event_count,
+        "first_seen": format_ts(facts.first_seen),
+        "last_seen": format_ts(facts.last_seen),
+        "sources": facts.sources,
+    }
 
 
 def resolve_profile_id(store: GraphStore, profile_id: str) -> str:

@@ -34,7 +34,7 @@ def identifier_profile(args: dict[str, Any], type_name: str, value: str) -> dict
     return lookup_identifier(
         res.store, res.registry, type_name, value,
         min_confidence=res.config.min_confidence if wanted is None else wanted,
-        settings=res.resolve_settings(),
+        settings=res.resolve_settings(), purchase_types=res.config.purchase_types,
     )  # fmt: skip
 
 

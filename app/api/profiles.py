@@ -42,7 +42,7 @@ def profile(args: dict[str, Any], profile_id: str) -> dict[str, Any]:
     return get_profile(
         res.store, res.registry, profile_id,
         min_confidence=res.config.min_confidence if wanted is None else wanted,
-        settings=res.resolve_settings(),
+        settings=res.resolve_settings(), purchase_types=res.config.purchase_types,
     )  # fmt: skip
 
 

@@ -142,7 +142,12 @@ class ConfidenceSchema(Schema):
     identifiers_left_out = fields.Integer()
     model_links_left_out = fields.Integer()
     facts_of = fields.String(
-        metadata={"description": "Facts, RFM and segments are of the whole profile."}
+        metadata={
+            "description": "What the facts describe: on a profile read, `the identifiers "
+            "shown` (their events alone); on member rows and exports, `the whole profile`. "
+            "RFM and segments are always those of the whole profile (they rank stored "
+            "profiles)."
+        }
     )
 
 

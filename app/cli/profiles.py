@@ -34,7 +34,8 @@ def lookup(ctx: click.Context, type_name: str, value: str, min_confidence: float
         wanted = res.config.min_confidence if min_confidence is None else min_confidence
         settings = res.resolve_settings()
         result = lookup_identifier(res.store, res.registry, type_name, value,
-                                   min_confidence=wanted, settings=settings)  # fmt: skip
+                                   min_confidence=wanted, settings=settings,
+                                   purchase_types=res.config.purchase_types)  # fmt: skip
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 

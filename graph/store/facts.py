@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from graph.store.metadata import MetadataRepository
-from graph.store.records import (
-    Purchaser,
-    Row,
-)
-from graph.store.runner import chunks
+from graph.store.records import Identifier, Purchaser, Row
+from graph.store.runner import chunks, identifier_keys
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +22,7 @@ class FactRepository(MetadataRepository):
     QUERIES: tuple[str, ...] = (
         "clear_rfm",
         "fact_inputs",
+        "identifier_fact_inputs",
         "purchasers",
         "write_profile_facts",
         "write_rfm",
@@ -36,6 +34,15 @@ class FactRepository(MetadataRepository):
         return self._read(
             "fact_inputs", {"ids": list(profile_ids), "purchase_types": list(purchase_types)}
         )
+
+    def identifier_fact_inputs(
+        self, profile_id: str, identifiers: Iterable[Identifier], purchase_types: Sequence[str]
+    ) -> list[Row]:
+        """The events of some of a profile's identifiers, aggregated like
+        :meth:`fact_inputs` (one row, or none when they were seen in no event)."""
+        return self._read("identifier_fact_inputs", {
+            "profile_id": profile_id, "keys": identifier_keys(identifiers),
+            "purchase_types": list(purchase_types)})  # fmt: skip
 
     def write_profile_facts(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """``rows``: ``{"profile_id": …, "facts": {property: value}}`` (None removes;

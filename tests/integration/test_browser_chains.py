@@ -84,6 +84,11 @@ def test_churned_cookies_chain_to_their_customer(
     )
     kept = {(i["type"], i["value"]) for i in core["identifiers"]}
     assert (person.type, person.value) in kept and not {tuple(link.a), tuple(link.b)} <= kept
+    # its facts are those of the identifiers shown: the events they were seen in
+    assert core["confidence"]["facts_of"] == "the identifiers shown"
+    shown = resources.store.events_of_identifiers([Identifier(t, v) for t, v in kept])
+    assert core["event_count"] == len(shown) < whole["profile"]["event_count"]
+    assert sum(core["facts"]["events_by_type"].values()) == core["event_count"]
     loose = lookup_identifier(resources.store, resources.registry, person.type, person.value,
                               min_confidence=0.5)  # fmt: skip
     assert loose["profile"]["identifiers"] == whole["profile"]["identifiers"]

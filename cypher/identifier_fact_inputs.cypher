@@ -1,0 +1,11 @@
+// What the facts of some identifiers (the part of a profile that stands at a chosen
+// confidence, app/confidence.py) are computed from: their distinct events, aggregated
+// as fact_inputs aggregates a whole profile's. No row when they were seen in no event.
+WITH timestamp() AS read_at
+UNWIND $keys AS k
+MATCH (:Identifier {type: k[0], value: k[1]})-[:SEEN_IN]->(e:Event)
+WITH DISTINCT read_at, e
+RETURN $profile_id, [], count(e), min(e.ts), max(e.ts),
+  collect(DISTINCT e.source), collect(e.type),
+  collect(CASE WHEN e.type IN $purchase_types THEN [e.ts, e.amount, e.currency] END),
+  collect(CASE WHEN e.traits IS NOT NULL THEN [e.ts, e.traits] END), read_at
