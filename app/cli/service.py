@@ -88,19 +88,30 @@ def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--threads", default=8, type=int, show_default=True)
+@click.option(
+    "--processes",
+    default=1,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Server processes sharing the port (one per core serves most: Python runs "
+    "one thread at a time per process).",
+)
 @click.pass_context
 @_errors
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
-    """Serve the HTTP API with a production WSGI server (waitress)."""
-    _serve(_config(ctx), host, port, threads)
+def serve(ctx: click.Context, host: str, port: int, threads: int, processes: int) -> None:
+    """Serve the HTTP API and the console with a production WSGI server (waitress)."""
+    _serve(_config(ctx), host, port, threads, processes)
 
 
-def _serve(config: Config, host: str, port: int, threads: int) -> None:
+def _serve(config: Config, host: str, port: int, threads: int, processes: int = 1) -> None:
     with open_resources(config) as res:
         if config.admin_key_file:
             _import_admin_key(res, Path(config.admin_key_file))
         _refuse_open_without_keys(res, host)
-        _serve_with(res, host, port, threads)
+        if processes > 1:
+            _serve_processes(res, host, port, threads, processes)
+        else:
+            _serve_with(res, host, port, threads)
 
 
 def _import_admin_key(res: Resources, path: Path) -> None:
@@ -149,6 +160,66 @@ def _serve_with(res: Any, host: str, port: int, threads: int, banner: str = "") 
         pass
     except OSError as e:
         raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+
+
+def _serve_processes(res: Resources, host: str, port: int, threads: int, processes: int) -> None:
+    """Pre-fork: one listening socket, ``processes`` children each serving it with
+    waitress and connections of their own (opened after the fork); this process keeps
+    the embedded store and stops the children when it is told to stop."""
+    import os
+    import signal
+    import socket
+
+    try:
+        listener = socket.create_server((host, port), backlog=2048)
+    except OSError as e:
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+    click.echo(f"idgraph API on http://{host}:{port}/  (docs: http://{host}:{port}/docs), "
+               f"{processes} processes of {threads} threads")  # fmt: skip
+    click.echo(f"console: http://{host}:{port}/  (sign in with an API key)")
+    click.echo("press Ctrl-C to stop")
+    sys.stdout.flush()
+    children: list[int] = []
+    try:
+        for _ in range(processes):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child
+                os._exit(_serve_child(res.config, listener, threads))
+            children.append(pid)
+        for _ in children:
+            os.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        listener.close()
+
+
+def _serve_child(config: Config, listener: Any, threads: int) -> int:
+    """One server process of :func:`_serve_processes`; its exit code."""
+    from waitress import serve as waitress_serve
+
+    from app.api import create_app
+    from app.resources import connect
+
+    try:
+        res = connect(config)
+        try:
+            app = create_app(config, resources=res)
+            waitress_serve(app, sockets=[listener], threads=threads, ident="idgraph")
+        finally:
+            res.close()
+    except (KeyboardInterrupt, SystemExit):
+        return 0
+    except Exception:
+        logger.exception("server process failed")
+        return 1
+    return 0
 
 
 @click.command()

@@ -302,3 +302,54 @@ def test_integrity_commands(tmp_path: Path) -> None:
     finally:
         run_cli("store", "stop", data_dir=data_dir)
     assert store_processes(data_dir) == []
+
+
+def test_serve_with_several_processes_shares_one_port_and_stops_them_all(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "d"
+    assert run_cli("store", "start", data_dir=data_dir).returncode == 0
+    created = run_cli("keys", "create", "--name", "desk", "--scope", "read", data_dir=data_dir)
+    key = created.stdout.strip().splitlines()[-1]
+    assert run_cli("store", "stop", data_dir=data_dir).returncode == 0
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
+    env["IDGRAPH_DATA_DIR"] = str(data_dir)
+    process = subprocess.Popen([IDGRAPH, "serve", "--port", str(port), "--processes", "2"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/health", process, timeout=60)
+        servers = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                   and _parent_of(p) == process.pid}  # fmt: skip
+        assert len(servers) >= 2  # the two server processes (children of serve)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/profiles/prf_none",
+                                         headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        for _ in range(20):  # every process answers with its own connections
+            with pytest.raises(urllib.error.HTTPError) as info:
+                urllib.request.urlopen(request, timeout=5)
+            assert info.value.code == 404
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    assert "2 processes of 8 threads" in out
+    assert "Traceback" not in err, err
+    assert all(not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid) for pid in servers)
+    assert store_processes(data_dir) == [], "serve left the embedded store running"
+
+
+def _parent_of(proc: Path) -> int:
+    try:
+        for line in (proc / "status").read_text().splitlines():
+            if line.startswith("PPid:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "zombie"
