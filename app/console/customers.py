@@ -87,7 +87,8 @@ def profile(profile_id: str) -> Any:
         return redirect(url_for("console.profile", profile_id=current, merged_from=profile_id))
     minimum = _min_confidence()
     body = get_profile(res.store, res.registry, profile_id, min_confidence=minimum,
-                       settings=res.resolve_settings())  # fmt: skip
+                       settings=res.resolve_settings(),
+                       purchase_types=res.config.purchase_types)  # fmt: skip
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for identifier in body["identifiers"]:
         by_type[identifier["type"]].append(identifier)

@@ -21,6 +21,12 @@ __all__: list[str] = []
 OVERRIDES = {"force": "force", "release": "release", "": None}
 
 
+def _run(res: Any, kind: str) -> dict[str, Any] | None:
+    """The last ``resolve``/``train`` run's figures (app.linking.record_run)."""
+    run = res.store.meta(f"last_{kind}")
+    return {**run, "finished": format_ts(run.get("finished_at"))} if run else None
+
+
 def _or_none(read: Any) -> Any:
     try:
         return read(resources())
@@ -41,11 +47,19 @@ def operations() -> Any:
         ordered = sorted(sizes.items(), key=lambda kv: int(kv[0].split("-")[0].rstrip("+")))
         chart = bar_chart("Profiles per size (identifiers)", ordered)
     admin = "admin" in session().key.scopes
+    model, model_missing = None, ""
+    try:
+        model = model_card(res)
+    except NotFound as e:  # never trained, or every attempt failed: says which
+        model_missing = str(e)
     return render(
         "operations.html",
         health=health,
         chart=chart,
-        model=_or_none(model_card),
+        model=model,
+        model_missing=model_missing,
+        last_resolve=_run(res, "resolve"),
+        last_train=_run(res, "train"),
         rfm=rfm_status(res),
         quarantine=res.store.quarantine_list(limit=200) if admin else None,
         jobs=recent_jobs(res.redis, limit=10) if admin else None,

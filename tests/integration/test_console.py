@@ -17,11 +17,11 @@ import pytest
 
 from app.access.keys import SCOPES, create_key, key_id_of, revoke_key
 from app.config import Config
+from app.linking import resolve_all, train
 from app.resources import Resources, connect
 from app.rfm import run_rfm
 from graph.ingest.events import Identifier
 from graph.ingest.readers import read_records
-from graph.resolve.resolution import resolve
 from graph.store.address import ServerAddress
 from ml.synthetic import GeneratedData
 from tests.conftest import IDGRAPH
@@ -48,10 +48,7 @@ def world(
     })  # fmt: skip
     res = connect(config)
     res.ingester().ingest_records(read_records(small_data.events_path, "jsonl"))
-    resolve(res.store, res.registry, res.resolve_settings())
-    from app.linking import record_health
-
-    record_health(res, model_links=0)
+    resolve_all(res)  # as `idgraph resolve` does: health and the run's figures recorded
     run_rfm(res)
     yield World(res, create_app(config, resources=res, test_config={"TESTING": True}))
     res.store.drop()
@@ -318,6 +315,23 @@ def test_operations_show_health_quarantine_and_runs(world: World) -> None:
     assert "RFM" in page.text
     agent, _ = signed_in(world, ("read",))
     assert "Quarantine</h2>" not in get(agent, "/operations").text  # admin only
+
+
+def test_operations_show_the_last_training_and_resolve(world: World) -> None:
+    from ml.training import TargetUnreachable
+
+    admin, _ = signed_in(world)
+    try:
+        metadata = train(world.res)
+    except TargetUnreachable as e:  # refused on this small world: the page says why
+        page = get(admin, "/operations").text
+        assert "failed" in page and str(e)[:40] in page.replace("&#39;", "'")
+    else:
+        page = get(admin, "/operations").text
+        assert f"model <code>{metadata['version']}</code> saved" in page
+        assert "The model's metrics" in page
+    resolved = world.res.store.meta("last_resolve")
+    assert f"{resolved['profiles']} profiles (largest" in page
 
 
 def test_erasure_from_the_console_needs_the_profile_id_typed_again(world: World) -> None:

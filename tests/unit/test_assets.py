@@ -21,3 +21,15 @@ def test_swagger_ui_files_are_those_of_the_pinned_npm_package(name: str) -> None
     assert (SHIPPED / name).read_bytes() == (package / name).read_bytes(), (
         f"copy node_modules/swagger-ui-dist/{name} to {SHIPPED.relative_to(ROOT)}"
     )
+
+
+@pytest.mark.parametrize(("shipped", "packaged"), [
+    ("cytoscape.min.js", "dist/cytoscape.min.js"), ("cytoscape.LICENSE", "LICENSE")])  # fmt: skip
+def test_cytoscape_is_that_of_the_pinned_npm_package(shipped: str, packaged: str) -> None:
+    package = ROOT / "node_modules" / "cytoscape"
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["cytoscape"]
+    assert json.loads((package / "package.json").read_text())["version"] == pinned
+    console = ROOT / "app" / "console" / "static"
+    assert (console / shipped).read_bytes() == (package / packaged).read_bytes(), (
+        f"copy node_modules/cytoscape/{packaged} to app/console/static/{shipped}"
+    )
