@@ -92,7 +92,7 @@ def member_page(
     condition = segment_condition(res, segment_id)
     ids: list[str] = []
     cursor, done = after, True
-    for pid, member, last in _scan(res, condition, after):
+    for pid, member, last in _scan(res, condition, after, first=max(200, 20 * limit)):
         cursor = pid
         if member:
             ids.append(pid)
@@ -141,18 +141,23 @@ def member_facts(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _scan(res: Resources, condition: Condition, after: str) -> Iterator[tuple[str, bool, bool]]:
-    """``(profile_id, member, last)`` for every profile after the cursor, in ID order,
-    read :data:`SCAN_WINDOW` at a time; ``last``: no profile follows."""
-    cursor = after
+def _scan(
+    res: Resources, condition: Condition, after: str, first: int = SCAN_WINDOW
+) -> Iterator[tuple[str, bool, bool]]:
+    """``(profile_id, member, last)`` for every profile after the cursor, in ID order;
+    ``last``: no profile follows. Read ``first`` profiles at a time at first, four
+    times more at each next read up to :data:`SCAN_WINDOW` (a short page of a common
+    segment costs a short read: 10 members of a 10% segment, 200 profiles, not 5,000)."""
+    cursor, size = after, max(1, min(first, SCAN_WINDOW))
     while True:
-        window = res.store.segment_window(condition, after=cursor, scan=SCAN_WINDOW)
-        final = len(window) < SCAN_WINDOW
+        window = res.store.segment_window(condition, after=cursor, scan=size)
+        final = len(window) < size
         for n, (pid, member) in enumerate(window):
             yield pid, member, final and n == len(window) - 1
         if final:
             return
         cursor = window[-1][0]
+        size = min(size * 4, SCAN_WINDOW)
 
 
 def segments_of_profile(

@@ -1,0 +1,162 @@
+"""Look-ups at saturation: one server process next to several, loaded by wrk.
+
+    python bench/serving.py --persons 4000 --seconds 15 --max-processes 3
+
+Generates data, ingests and resolves it into a fresh embedded store, creates a key,
+then for P = 1 .. --max-processes starts the real ``idgraph serve --processes P``
+(8 threads each, no rate limit) and loads ``GET /v1/identifiers/{type}/{value}/profile``
+with Debian's ``wrk`` (a separate, efficient process: 2 threads, 32 connections,
+random strong identifiers from a Lua script) for --seconds. Reported per P: requests
+a second, latency p50/p99 as wrk measured them, and non-2xx answers.
+Baseline in the same run: the raw store's ceiling for the reads a look-up makes
+(``GraphStore.identifier`` then ``GraphStore.profile``, the heaviest of them) from
+2 Python processes in a closed loop, no HTTP and no Flask.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import parse_args, publish, workspace
+
+from app.access.keys import SCOPES, create_key
+from app.config import Config
+from app.resources import connect, open_resources
+from graph.ingest.events import Identifier
+from graph.ingest.readers import read_records
+from graph.resolve.resolution import resolve
+
+IDGRAPH = str(Path(sys.executable).with_name("idgraph"))
+
+LUA = """
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local headers = {["Authorization"] = "Bearer %(key)s"}
+math.randomseed(%(seed)d)
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], headers)
+end
+done = function(summary, latency, requests)
+  local bad = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format('RESULT {"requests": %%d, "seconds": %%f, "p50_us": %%d, '
+    .. '"p99_us": %%d, "errors": %%d}\\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50), latency:percentile(99), bad))
+end
+"""
+
+
+def _raw_reader(config: Config, keys: list[tuple[str, str]], seconds: float, out: Any) -> None:
+    res = connect(config)
+    rng = random.Random(os.getpid())
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        record = res.store.identifier(Identifier(*rng.choice(keys)))
+        if record is not None and record.profile_id:
+            res.store.profile(record.profile_id, weak_types=res.registry.weak_types)
+        done += 1
+    out.put(done)
+    res.close()
+
+
+def raw_ceiling(config: Config, keys: list[tuple[str, str]], seconds: float) -> float:
+    results: Any = multiprocessing.get_context("fork").Queue()
+    workers = [multiprocessing.get_context("fork").Process(
+        target=_raw_reader, args=(config, keys, seconds, results)) for _ in range(2)]  # fmt: skip
+    for w in workers:
+        w.start()
+    total = sum(results.get(timeout=seconds + 60) for _ in workers)
+    for w in workers:
+        w.join()
+    return total / seconds
+
+
+def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited: {process.communicate()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def main() -> None:
+    args = parse_args(__doc__, persons=4000, seconds=15, **{"max-processes": 3})
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    work, data, config = workspace(args.persons, prefix="idgraph-bench-serving-")
+    rows = []
+    with open_resources(config) as res:
+        res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
+        resolved = resolve(res.store, res.registry, res.resolve_settings())
+        key, _ = create_key(res.store, "bench-serving", SCOPES)
+        keys = [(i.type, i.value) for i in res.store.assignments()]
+        random.Random(3).shuffle(keys)
+        paths = work / "paths.txt"
+        paths.write_text("".join(
+            f"/v1/identifiers/{t}/{urllib.parse.quote(v, safe='')}/profile\n"
+            for t, v in keys[:20000]))  # fmt: skip
+        script = work / "lookup.lua"
+        script.write_text(LUA % {"paths": paths, "key": key, "seed": 7})
+        ceiling = raw_ceiling(config, keys[:20000], args.seconds)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
+        env.update(IDGRAPH_DATA_DIR=str(config.data_dir), IDGRAPH_RATE_LIMIT_PER_MINUTE="0",
+                   IDGRAPH_LOG_LEVEL="ERROR")  # fmt: skip
+        for processes in range(1, args.max_processes + 1):
+            port = 18000 + processes
+            server = subprocess.Popen(
+                [IDGRAPH, "serve", "--port", str(port), "--processes", str(processes)],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+            try:
+                base = f"http://127.0.0.1:{port}"
+                _wait_for(base + "/health", server)
+                subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", str(script), base],
+                               capture_output=True, check=True)  # warm-up  # fmt: skip
+                run = subprocess.run(
+                    ["wrk", "-t2", "-c32", f"-d{args.seconds}s", "--latency", "-s", str(script),
+                     base], capture_output=True, text=True, check=True)  # fmt: skip
+                line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT "))
+                result = json.loads(line.removeprefix("RESULT "))
+                rate = result["requests"] / result["seconds"]
+                rows.append(f"| `idgraph serve --processes {processes}` | {rate:,.0f} | "
+                            f"{result['p50_us'] / 1000:.1f} | {result['p99_us'] / 1000:.1f} | "
+                            f"{result['errors']} |")  # fmt: skip
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.communicate(timeout=60)
+    lines = [
+        f"Command: `python bench/serving.py --persons {args.persons} --seconds {args.seconds} "
+        f"--max-processes {args.max_processes}` ({resolved.identifiers:,} identifiers, "
+        f"{resolved.profiles:,} profiles). Load: `wrk -t2 -c32 -d{args.seconds}s` on the same "
+        "2 cores, random strong identifiers, `GET /v1/identifiers/{type}/{value}/profile`.",
+        "",
+        f"Baseline, the raw store's ceiling for the same reads (identifier, then the full "
+        f"profile; 2 Python processes, no HTTP): **{ceiling:,.0f} look-ups/s**.",
+        "",
+        "| server | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|",
+        *rows,
+    ]
+    publish("Look-ups at saturation: server processes", lines, save=not args.no_record)
+
+
+if __name__ == "__main__":
+    main()
