@@ -24,6 +24,7 @@ __all__ = [
     "list_segments",
     "member_facts",
     "member_page",
+    "member_sample",
     "segment_condition",
     "segments_of_profile",
     "update_segment",
@@ -107,6 +108,13 @@ def member_page(
         "members": members,
         "next": None if done else cursor,
     }
+
+
+def member_sample(res: Resources, segment_id: str, limit: int = 10) -> list[dict[str, Any]]:
+    """A few members, the first the store finds (a preview: not in any order, and
+    cheap for a common segment where a page in ID order sorts every profile)."""
+    ids = res.store.segment_sample(segment_condition(res, segment_id), limit)
+    return [_member(row) for row in res.store.member_rows(sorted(ids))]
 
 
 def iter_members(

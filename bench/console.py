@@ -120,8 +120,10 @@ def main() -> None:
                 "explanation (JSON)": (
                     lambda p, pid: f"/profiles/{pid}/explain.json?{first(pid)}", browser),
                 "segments (list, RFM chart, exports)": (lambda p, pid: "/segments", browser),
-                "segment editor with member preview": (lambda p, pid: f"/segments/{sid}", browser),
-                "segment live count (JSON)": (
+                "segment editor": (lambda p, pid: f"/segments/{sid}", browser),
+                "segment member preview (loaded after the editor)": (
+                    lambda p, pid: f"/segments/{sid}/preview", browser),
+                "segment live count (loaded after the list)": (
                     lambda p, pid: f"/segments/{sid}/count.json", browser),
                 "operations": (lambda p, pid: "/operations", browser),
             }  # fmt: skip

@@ -24,7 +24,7 @@ from app.segments import (
     delete_segment,
     get_segment,
     list_segments,
-    member_page,
+    member_sample,
     update_segment,
 )
 from graph.errors import InputError
@@ -60,10 +60,7 @@ def segment_count(segment_id: str) -> Any:
 
 
 def _editor(form: SegmentForm, segment: dict[str, Any] | None, status: int = 200) -> Any:
-    preview = None
-    if segment is not None and not form.errors and not any(r.errors for r in form.rows):
-        preview = member_page(resources(), segment["segment_id"], limit=10)
-    return render("segment_edit.html", status, form=form, segment=segment, preview=preview,
+    return render("segment_edit.html", status, form=form, segment=segment,
                   kinds=CONDITION_KINDS, operators=ROW_OPERATORS, formats=FORMATS,
                   types=resources().registry.strong_types)  # fmt: skip
 
@@ -81,6 +78,13 @@ def _saved(form: SegmentForm, segment_id: str | None) -> dict[str, Any] | None:
     except InputError as e:
         form.place(e.field, str(e))
     return None
+
+
+@blp.route("/segments/<string:segment_id>/preview")
+@page("segments")
+def segment_preview(segment_id: str) -> Any:
+    """A few members (an HTML fragment the editor loads after the page)."""
+    return render("_members.html", members=member_sample(resources(), segment_id, 10))
 
 
 @blp.route("/segments/new", methods=["GET", "POST"])

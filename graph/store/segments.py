@@ -30,6 +30,7 @@ class SegmentRepository(StoreRunner):
         "segment",
         "segment_count",
         "segment_member_rows",
+        "segment_sample",
         "segment_window",
         "segments",
     )
@@ -44,6 +45,12 @@ class SegmentRepository(StoreRunner):
             "segment_window", {**condition.params, "after": after, "scan": scan}, text=text
         )
         return [(pid, bool(member)) for pid, member in rows]
+
+    def segment_sample(self, condition: Condition, limit: int) -> list[str]:
+        """Up to ``limit`` active members, the first the store finds (a preview)."""
+        text = self.queries.compose("segment_sample", condition.expression)
+        params = {**condition.params, "limit": limit}
+        return [str(r[0]) for r in self._read("segment_sample", params, text=text)]
 
     def segment_count(self, condition: Condition) -> int:
         text = self.queries.compose("segment_count", condition.expression)

@@ -265,7 +265,9 @@ def test_segment_editor_puts_errors_where_the_mistake_is(world: World) -> None:
     assert stored["rule"] == {"and": [
         {"field": "purchase_total", "op": ">=", "value": 100}, {"has": "email"}]}  # fmt: skip
     page = get(client, f"/segments/{segment_id}")
-    assert 'value="purchase_total" selected' in page.text and "member-preview" in page.text
+    assert 'value="purchase_total" selected' in page.text and "data-preview-url" in page.text
+    preview = get(client, f"/segments/{segment_id}/preview").text
+    assert "member-preview" in preview and "/profiles/prf_" in preview
     count = get(client, f"/segments/{segment_id}/count.json").json["count"]
     assert count > 0
     listing = get(client, "/segments")

@@ -22,6 +22,18 @@
       .catch(function () { cell.textContent = "?"; cell.title = "the count could not be read"; });
   });
 
+  // the segment editor: a few members, loaded after the page (server-rendered HTML)
+  var preview = document.getElementById("preview");
+  if (preview) {
+    fetch(preview.getAttribute("data-preview-url"), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        preview.replaceChildren.apply(preview, Array.from(doc.body.childNodes));
+      })
+      .catch(function () { preview.textContent = "The members could not be read."; });
+  }
+
   // the segment editor: show the rows or the JSON text, as the mode says
   var modes = document.querySelectorAll("input[name=mode]");
   modes.forEach(function (radio) {
