@@ -211,6 +211,7 @@ def test_the_console_in_a_real_browser(
             _wait(d, ec.presence_of_element_located((By.ID, "member-preview")))
             count = _wait(d, lambda drv: drv.find_element(By.CSS_SELECTOR, "h2 .num.loaded"))
             assert int(count.text.replace(",", "")) > 0
+            d.execute_script("document.getElementById('members').scrollIntoView()")
             d.save_screenshot(str(shots / "segment.png"))
 
             # -- an export followed to its download --------------------------------------
