@@ -145,6 +145,7 @@ def train(ctx: click.Context, progress: bool | None) -> None:
         f"{metadata['customers']} customers; out-of-fold ROC AUC {held_out['roc_auc']:.4f}, "
         f"average precision {held_out['average_precision']:.4f}; {metadata['seconds']}s"
     )
+    chains_apply = bool(metadata["estimated"].get("browser", {}).get("reached"))
     for family, estimate in metadata["estimated"].items():
         threshold = metadata["thresholds"][family]
         if family == "browser":
@@ -159,10 +160,14 @@ def train(ctx: click.Context, progress: bool | None) -> None:
             )
         else:
             best = estimate["best_reachable"]
+            bound = best["precision_lower_bound"]
+            missed = (f"no threshold reaches {estimate['target']} (best {bound:.4f} at "
+                      f"recall {best['recall']:.4f})")  # fmt: skip
+            if chains_apply:  # not a warning: browser chains decide instead of this family
+                click.echo(f"  {family} links: {missed}; not used while browser chains apply")
+                continue
             click.echo(
-                f"warning: {family} links: no threshold reaches {estimate['target']} (best "
-                f"{best['precision_lower_bound']:.4f} at recall {best['recall']:.4f}); this "
-                "model links no anonymous cluster to "
+                f"warning: {family} links: {missed}; this model links no anonymous cluster to "
                 + ("a profile" if family == "profile" else "another cookie of its browser"),
                 err=True,
             )
