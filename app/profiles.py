@@ -119,9 +119,10 @@ def part_activity(
     """``facts``, ``event_count``, ``first_seen``, ``last_seen`` and ``sources`` of
     the events some of a profile's identifiers were seen in."""
     rows = store.identifier_fact_inputs(profile_id, members, purchase_types)
-    empty = FactInput(profile_id, 0, None, None, [], [], [], [])
-    facts = profile_facts(fact_input(rows[0]) if rows else empty)
-    props = facts.properties(now=fact_input(rows[0]).read_at if rows else now_ms())
+    row = fact_input(rows[0]) if rows else FactInput(profile_id, 0, None, None, [], [], [], [],
+                                                      read_at=now_ms())  # fmt: skip
+    facts = profile_facts(row)
+    props = facts.properties(now=row.read_at)
     return {
         "facts": stored_facts(props)["facts"],
         "event_count": facts.event_count,

@@ -39,6 +39,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.access.audit import AuditTrail, audit_trail
 from app.access.keys import SCOPES, KeyRejected, VerifiedKey, verify_key
 from app.access.sessions import ANY_SCOPE, SESSION_COOKIE, csrf_matches, find_session
+from app.console.pages import is_json_view
 from graph.errors import StoreUnavailable
 from graph.ingest.events import now_ms
 from graph.privacy import mask_value
@@ -204,8 +205,7 @@ class Guard:
         session = find_session(res.redis, res.store, res.config.graph_name,
                                request.cookies.get(SESSION_COOKIE))  # fmt: skip
         if session is None:
-            if getattr(current_app.view_functions.get(request.endpoint or ""), "_idgraph_json",
-                       False):  # fmt: skip
+            if is_json_view():
                 return _error(401, "not signed in to the console, or the session ended")
             return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
         key = session.key

@@ -145,15 +145,20 @@ def _refuse_open_without_keys(res: Resources, host: str) -> None:
         )
 
 
+def _announce(host: str, port: int, detail: str = "", banner: str = "") -> None:
+    click.echo(f"{banner}idgraph API on http://{host}:{port}/  (docs: http://{host}:{port}/docs)"
+               f"{detail}")  # fmt: skip
+    click.echo(f"console: http://{host}:{port}/  (sign in with an API key)")
+    click.echo("press Ctrl-C to stop")
+
+
 def _serve_with(res: Any, host: str, port: int, threads: int, banner: str = "") -> None:
     from waitress import serve as waitress_serve
 
     from app.api import create_app
 
     app = create_app(res.config, resources=res)
-    click.echo(f"{banner}idgraph API on http://{host}:{port}/  (docs: http://{host}:{port}/docs)")
-    click.echo(f"console: http://{host}:{port}/  (sign in with an API key)")
-    click.echo("press Ctrl-C to stop")
+    _announce(host, port, banner=banner)
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="idgraph")
     except KeyboardInterrupt:
@@ -174,10 +179,7 @@ def _serve_processes(res: Resources, host: str, port: int, threads: int, process
         listener = socket.create_server((host, port), backlog=2048)
     except OSError as e:
         raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
-    click.echo(f"idgraph API on http://{host}:{port}/  (docs: http://{host}:{port}/docs), "
-               f"{processes} processes of {threads} threads")  # fmt: skip
-    click.echo(f"console: http://{host}:{port}/  (sign in with an API key)")
-    click.echo("press Ctrl-C to stop")
+    _announce(host, port, f", {processes} processes of {threads} threads")
     sys.stdout.flush()
     children: list[int] = []
     try:

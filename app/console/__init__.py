@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from app.console.pages import blp, render
+from app.console.pages import blp, is_json_view, render
 from app.statuses import status_for
 from graph.errors import IdgraphError
 
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 def _answer(status: int, message: str) -> Any:
-    if request.path.endswith(".json"):
+    if is_json_view():
         return jsonify({"code": status, "status": HTTPStatus(status).phrase,
                         "message": message}), status  # fmt: skip
     back = request.referrer if request.referrer and request.referrer != request.url else None

@@ -56,6 +56,12 @@ def _node(identifier: Identifier, **data: Any) -> dict[str, Any]:
     }
 
 
+def _pair(a: Identifier, b: Identifier) -> tuple[str, str]:
+    """The two node IDs of a link, in one order whichever way it was read."""
+    first, second = sorted((node_id(a), node_id(b)))
+    return first, second
+
+
 def _width(count: int) -> float:
     """Edge width grows with the log of how often two were seen together."""
     return round(1.0 + 1.5 * math.log2(max(1, count)), 2)
@@ -80,9 +86,15 @@ def elements(
             first_seen=m.get("first_seen"), last_seen=m.get("last_seen"),
             event_count=m.get("event_count", 0),
         )  # fmt: skip
+    # a refused link is drawn once, with its reason, instead of its observation edge
+    refused_by_pair: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for link in refused:
+        refused_by_pair.setdefault(_pair(link["a"], link["b"]), link)
     edges: list[dict[str, Any]] = []
     for link in observed:
         a, b = link["a"], link["b"]
+        if _pair(a, b) in refused_by_pair:
+            continue
         edges.append({"data": {
             "id": f"o|{node_id(a)}|{node_id(b)}", "source": node_id(a), "target": node_id(b),
             "kind": "refused" if link.get("refused") else "observed",
@@ -98,20 +110,15 @@ def elements(
             "kind": "model", "score": round(float(link["score"]), 4),
             "label": f"{float(link['score']):.2f}", "model_version": link.get("model_version"),
         }})  # fmt: skip
-    seen_refused: set[tuple[str, str]] = set()
-    for link in refused:
+    for (first, second), link in refused_by_pair.items():
         a, b = link["a"], link["b"]
-        pair = tuple(sorted((node_id(a), node_id(b))))
-        if pair in seen_refused:
-            continue
-        seen_refused.add(pair)  # type: ignore[arg-type]
         if node_id(b) not in nodes:
             nodes[node_id(b)] = _node(
                 b, member=False, quarantined=bool(link.get("b_quarantined")),
                 profile_id=link.get("b_profile_id"),
             )  # fmt: skip
         edges.append({"data": {
-            "id": f"r|{pair[0]}|{pair[1]}", "source": node_id(a), "target": node_id(b),
+            "id": f"r|{first}|{second}", "source": node_id(a), "target": node_id(b),
             "kind": "refused", "reason": link.get("reason"), "refused_as": link.get("kind"),
             "label": "refused",
         }})  # fmt: skip
@@ -127,11 +134,4 @@ def elements(
             "first_seen": format_ts(link.get("first_seen")),
             "last_seen": format_ts(link.get("last_seen")),
         }})  # fmt: skip
-    # an observation edge that was refused is drawn once, as the refused link
-    refused_pairs = {tuple(sorted((e["data"]["source"], e["data"]["target"])))
-                     for e in edges if e["data"]["id"].startswith("r|")}  # fmt: skip
-    edges = [e for e in edges if not (
-        e["data"]["id"].startswith("o|")
-        and tuple(sorted((e["data"]["source"], e["data"]["target"]))) in refused_pairs
-    )]  # fmt: skip
     return list(nodes.values()) + edges

@@ -10,11 +10,11 @@ from flask import abort, jsonify, redirect, request, url_for
 
 from app.access.sessions import ANY_SCOPE
 from app.console.cluster import elements
-from app.console.pages import blp, json_view, page, render, resources, session
+from app.console.pages import blp, confidence, json_view, page, render, resources, session
 from app.console.search import find
 from app.erasure import erase_profile
 from app.explain import explain
-from app.profiles import get_profile, profile_lineage, resolve_profile_id
+from app.profiles import get_profile, profile_lineage
 from graph.errors import InputError
 from graph.ingest.events import format_ts
 
@@ -61,34 +61,19 @@ def search() -> Any:
                   types=res.registry.strong_types)  # fmt: skip
 
 
-def _min_confidence() -> float:
-    raw = request.args.get("min_confidence")
-    if raw in (None, ""):
-        return resources().config.min_confidence
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(
-            "min_confidence must be a number from 0 to 1", field="min_confidence"
-        ) from None
-    if not 0 <= value <= 1:
-        raise InputError("min_confidence must be a number from 0 to 1", field="min_confidence")
-    return value
-
-
 @blp.route("/profiles/<string:profile_id>")
 @page("read")
 def profile(profile_id: str) -> Any:
     """Who the customer is, their identifiers, facts, RFM, segments, timeline,
     lineage and household, and the picture of the cluster."""
     res = resources()
-    current = resolve_profile_id(res.store, profile_id)
-    if current != profile_id:
-        return redirect(url_for("console.profile", profile_id=current, merged_from=profile_id))
-    minimum = _min_confidence()
+    minimum = confidence(request.args.get("min_confidence"), res.config.min_confidence)
     body = get_profile(res.store, res.registry, profile_id, min_confidence=minimum,
                        settings=res.resolve_settings(),
                        purchase_types=res.config.purchase_types)  # fmt: skip
+    if body.get("merged_into"):  # a retired ID: show the survivor under its own ID
+        return redirect(url_for("console.profile", profile_id=body["merged_into"],
+                                merged_from=profile_id))  # fmt: skip
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for identifier in body["identifiers"]:
         by_type[identifier["type"]].append(identifier)
@@ -115,8 +100,8 @@ def profile(profile_id: str) -> Any:
 def cluster(profile_id: str) -> Any:
     """The profile's picture as cytoscape.js elements; ``ips=1`` adds IP evidence."""
     res = resources()
-    record = res.store.profile(profile_id)
-    if record is None:
+    members = res.store.profile_identifiers(profile_id)
+    if not members:
         abort(404, f"no profile {profile_id!r}")
     with_ips = request.args.get("ips") == "1"
     evidence = (
@@ -126,7 +111,7 @@ def cluster(profile_id: str) -> Any:
         {
             "profile_id": profile_id,
             "elements": elements(
-                record.identifiers,
+                members,
                 res.store.profile_links(profile_id),
                 res.store.profile_model_links(profile_id),
                 res.store.profile_refused_links(profile_id),

@@ -9,7 +9,7 @@ from flask import jsonify, redirect, request, send_file, url_for
 
 from app.audiences import FORMATS
 from app.console.charts import bar_chart
-from app.console.pages import blp, json_view, page, render, resources
+from app.console.pages import blp, confidence, json_view, page, render, resources
 from app.console.segment_form import (
     RuleTextError,
     SegmentForm,
@@ -127,12 +127,7 @@ def export(segment_id: str) -> Any:
     fmt = request.form.get("format", "")
     if fmt not in FORMATS:
         raise InputError(f"choose a format: {', '.join(FORMATS)}", field="format")
-    try:
-        minimum = float(request.form.get("min_confidence") or 0)
-    except ValueError:
-        raise InputError(
-            "min_confidence must be a number from 0 to 1", field="min_confidence"
-        ) from None
+    minimum = confidence(request.form.get("min_confidence"), 0.0)
     traits = [t.strip() for t in request.form.get("traits", "").split(",") if t.strip()]
     started = start_export(resources(), segment_id, fmt, traits, min_confidence=minimum,
                            household=request.form.get("household") == "1")  # fmt: skip

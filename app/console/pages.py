@@ -3,15 +3,26 @@ signed-in key, rendering with the CSRF token, and the security headers."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, current_app, g, render_template
+from flask import Blueprint, Response, current_app, g, render_template, request
 
 from app.access.sessions import ConsoleSession
 from app.resources import Resources
+from graph.errors import InputError
 
-__all__ = ["blp", "json_view", "page", "render", "resources", "session"]
+__all__ = [
+    "blp",
+    "confidence",
+    "is_json_view",
+    "json_view",
+    "page",
+    "render",
+    "resources",
+    "session",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +57,25 @@ def json_view(func: F) -> F:
     """A console view scripts call: 401 JSON instead of the sign-in page."""
     func._idgraph_json = True  # type: ignore[attr-defined]
     return func
+
+
+def is_json_view() -> bool:
+    """Whether the request's view answers scripts (JSON), not people (a page)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "_idgraph_json", False))
+
+
+def confidence(raw: str | None, default: float) -> float:
+    """A ``min_confidence`` from a form or query string (``default`` when empty)."""
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan  # refused below, like a number out of range
+    if not 0 <= value <= 1:
+        raise InputError("min_confidence must be a number from 0 to 1", field="min_confidence")
+    return value
 
 
 def resources() -> Resources:

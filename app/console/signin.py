@@ -49,22 +49,18 @@ def sign_in() -> Any:
     res = resources()
     target = _safe_next(request.values.get("next"))
     if request.method == "GET":
-        token = new_csrf_token()
-        body, status = render("sign_in.html", next=target, signin_csrf=token, error=None)
-        response = Response(body, status, mimetype="text/html")
-        response.set_cookie(SIGNIN_CSRF_COOKIE, token, max_age=3600, **_cookie_options())
-        return response
+        return _form(target)
     audit = audit_trail(res)
     if not csrf_matches(
         request.cookies.get(SIGNIN_CSRF_COOKIE, ""), request.form.get("csrf_token")
     ):
-        return _form_again(target, "The form expired or came from elsewhere: try again.", 400)
+        return _form(target, "The form expired or came from elsewhere: try again.", 400)
     try:
         key = verify_key(res.store, request.form.get("api_key", ""))
     except KeyRejected as e:
         audit.record("(invalid key)", "POST console.sign_in", status=401,
                      request_id=g.get("request_id", ""))  # fmt: skip
-        return _form_again(target, str(e).replace("the API key", "This API key"), 401)
+        return _form(target, str(e).replace("the API key", "This API key"), 401)
     token = open_session(res.redis, res.config.graph_name, key, res.config.console_session_hours)
     audit.record(key.name, "POST console.sign_in", status=303, request_id=g.get("request_id", ""))
     signed = redirect(target, 303)
@@ -74,7 +70,8 @@ def sign_in() -> Any:
     return signed
 
 
-def _form_again(target: str, error: str, status: int) -> Any:
+def _form(target: str, error: str | None = None, status: int = 200) -> Any:
+    """The sign-in form with a fresh double-submit CSRF token (cookie and field)."""
     token = new_csrf_token()
     body, _ = render("sign_in.html", next=target, signin_csrf=token, error=error)
     response = Response(body, status, mimetype="text/html")

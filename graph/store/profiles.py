@@ -15,6 +15,7 @@ from graph.store.records import (
     Link,
     Plan,
     ProfileRecord,
+    Row,
 )
 from graph.store.runner import chunks, identifier_keys
 
@@ -213,18 +214,7 @@ class ProfileRepository(QuarantineRepository):
             profile_id=profile_id,
             created_at=members[0][0],
             updated_at=members[0][1],
-            identifiers=[
-                {
-                    "type": t,
-                    "value": v,
-                    "first_seen": f,
-                    "last_seen": la,
-                    "event_count": n,
-                    "quarantined": bool(q),
-                    "sources": sorted(x for x in sources or [] if x),
-                }
-                for _, _, t, v, f, la, n, q, sources in members
-            ],
+            identifiers=_member_identifiers(members),
         )
         if weak_types:
             record.evidence = [
@@ -248,6 +238,11 @@ class ProfileRepository(QuarantineRepository):
             except (TypeError, ValueError):
                 logger.warning("profile %s: unreadable stored traits skipped", profile_id)
         return record
+
+    def profile_identifiers(self, profile_id: str) -> list[dict[str, Any]]:
+        """A profile's members with their activity (the first part of :meth:`profile`,
+        without its evidence, events and traits); [] for an unknown profile."""
+        return _member_identifiers(self._read("profile_members", {"profile_id": profile_id}))
 
     def iter_profiles(self, *, page_size: int = 1000) -> Iterator[tuple[str, list[Identifier]]]:
         """Every profile with its members, in profile_id order, a page at a time."""
@@ -336,3 +331,19 @@ class ProfileRepository(QuarantineRepository):
         """Every stored property of a profile (facts, RFM), or {} if unknown."""
         rows = self._read("profile_properties", {"profile_id": profile_id})
         return dict(rows[0][0]) if rows else {}
+
+
+def _member_identifiers(rows: list[Row]) -> list[dict[str, Any]]:
+    """Member dicts from ``profile_members`` rows."""
+    return [
+        {
+            "type": t,
+            "value": v,
+            "first_seen": f,
+            "last_seen": la,
+            "event_count": n,
+            "quarantined": bool(q),
+            "sources": sorted(x for x in sources or [] if x),
+        }
+        for _, _, t, v, f, la, n, q, sources in rows
+    ]
