@@ -27,7 +27,7 @@ times IPs each) to group, O(g log g) to order each group.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
@@ -42,11 +42,14 @@ __all__ = [
     "browser_chains",
     "chain_features",
     "chain_links",
+    "home_chains",
     "lookalike_estimate",
 ]
 
 #: an IP seen with more distinct user agents than this is a network, not a home
 DEFAULT_MAX_AGENTS = 8
+#: the home definitions tried, narrowest first (:func:`home_chains`)
+HOME_WIDTHS = (DEFAULT_MAX_AGENTS, 12, 16, 24)
 
 
 @dataclass
@@ -187,6 +190,55 @@ def lookalike_estimate(chains: BrowserChains, z: float = 1.96) -> dict[str, Any]
         "precision": round(1 - error, 5),
         "precision_lower_bound": round(1 - upper, 5),
     }
+
+
+def home_chains(
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    target: float,
+    widths: Sequence[int] = HOME_WIDTHS,
+) -> tuple[BrowserChains, dict[str, Any]]:
+    """The chains of the widest home definition the data supports, and its estimate.
+
+    Homes are IPs seen with at most ``widths[0]`` user agents, widened step by step:
+    each wider band (IPs with more agents than the last width and at most the next)
+    is added while the band's own estimated precision (its groups against its own
+    overlapping groups and look-alike share) reaches ``target`` and the 95% lower
+    bound of the whole still does. A big household's IP (more phones and browsers
+    than eight) is then a home; an office, where look-alike browsers overlap, stops
+    the widening. The estimate returned is the whole's, with ``home_max_agents``
+    and each band's estimate (``bands``).
+    """
+    chosen = browser_chains(histories, max_agents=widths[0])
+    estimate = lookalike_estimate(chosen)
+    bands = [{"max_agents": widths[0], **estimate, "added": True}]
+    width = widths[0]
+    if estimate["precision_lower_bound"] >= target:
+        for wider in widths[1:]:
+            whole = browser_chains(histories, max_agents=wider)
+            band = lookalike_estimate(_band(whole, chosen))
+            whole_estimate = lookalike_estimate(whole)
+            added = (
+                band["precision"] >= target and whole_estimate["precision_lower_bound"] >= target
+            )
+            bands.append({"max_agents": wider, **band, "added": added})
+            if not added:
+                break
+            chosen, estimate, width = whole, whole_estimate, wider
+    return chosen, {**estimate, "home_max_agents": width, "bands": bands}
+
+
+def _band(wider: BrowserChains, narrower: BrowserChains) -> BrowserChains:
+    """The groups and pairs ``wider`` holds beyond ``narrower`` (the IPs between)."""
+    beyond = Counter(tuple(order) for order in wider.chains)
+    beyond.subtract(tuple(order) for order in narrower.chains)
+    return BrowserChains(
+        chains=[list(order) for order, n in beyond.items() for _ in range(n)],
+        overlapping=wider.overlapping - narrower.overlapping,
+        different_pairs=wider.different_pairs - narrower.different_pairs,
+        different_pairs_consistent=(
+            wider.different_pairs_consistent - narrower.different_pairs_consistent
+        ),
+    )
 
 
 def chain_links(

@@ -137,7 +137,7 @@ def training_examples(
     _, excluded = candidate_pairs([], identified, evidence, degrees, cap=settings.ip_cap)
     observations = raw_observations or {}
     cap = settings.ip_cap
-    chains = browser_chains(histories, max_agents=settings.chain_max_agents)
+    chains = browser_chains(histories, max_agents=settings.chain_widths[0])
     owner_of = {m: n for n in identified for m in clusters[n]}
 
     def feats(a: Evidence, b: Evidence) -> list[float]:

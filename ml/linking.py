@@ -25,11 +25,11 @@ import numpy as np
 from graph.ingest.events import Identifier
 from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Link
 from ml.browsers import (
-    DEFAULT_MAX_AGENTS,
+    HOME_WIDTHS,
     browser_chains,
     chain_features,
     chain_links,
-    lookalike_estimate,
+    home_chains,
 )
 from ml.evidence import (
     FEATURES,
@@ -74,8 +74,10 @@ class LinkingSettings:
     #: customers are split in this many folds to score every query out of fold
     folds: int = 4
     seed: int = 0
-    #: browser chains (ml.browsers) only on IPs seen with at most this many user agents
-    chain_max_agents: int = DEFAULT_MAX_AGENTS
+    #: browser chains (ml.browsers) on IPs seen with at most this many user agents,
+    #: widened from the first while the data supports it (ml.browsers.home_chains);
+    #: the model's chain features use the first
+    chain_widths: tuple[int, ...] = HOME_WIDTHS
 
 
 @dataclass
@@ -127,14 +129,14 @@ def propose_links(
     wrong profile far more often than their estimates said (docs/quality.md), and on
     top of the chains they added under a point of recall. ``blocked``: quarantined
     identifiers (never linked)."""
-    chains = browser_chains(histories, max_agents=settings.chain_max_agents)
+    homes, estimate = home_chains(histories, settings.target_precision, settings.chain_widths)
     browser: dict[str, Any] = {"trained": model.thresholds_.get("browser", 1.01) <= 1}
-    browser.update(lookalike_estimate(chains))
+    browser.update(estimate)
     browser["applied"] = bool(
         browser["trained"] and browser["precision_lower_bound"] >= settings.target_precision
     )
     if browser["applied"]:
-        chained = chain_links(chains, clusters, blocked=blocked, score=browser["precision"])
+        chained = chain_links(homes, clusters, blocked=blocked, score=browser["precision"])
         browser["accepted"] = len(chained)
         idle = {"pairs": 0, "accepted": 0, "ambiguous": 0, "below_threshold": 0,
                 "superseded": True}  # fmt: skip
@@ -146,6 +148,12 @@ def propose_links(
             "device": dict(idle), "excluded_ips": 0, "accepted": len(chained),
         })  # fmt: skip
     browser["accepted"] = 0
+    narrowest = settings.chain_widths[0]
+    chains = (
+        homes
+        if estimate["home_max_agents"] == narrowest
+        else browser_chains(histories, max_agents=narrowest)
+    )
     evidence = cluster_evidences(clusters, histories)
     degrees = ip_degrees(evidence)
     agents = ua_surprisal(evidence)

@@ -103,6 +103,7 @@ def browser_why(estimate: dict[str, Any]) -> str:
         f"{estimate['overlapping_groups']} of {estimate['groups'] + estimate['overlapping_groups']}"
         f" (IP, user agent) groups at homes show two look-alike browsers; two different "
         f"browsers look like one {estimate['consistent_by_chance']:.1%} of the time"
+        f"{_homes(estimate)}"
     )
     if not estimate["reached"]:
         return (
@@ -115,6 +116,21 @@ def browser_why(estimate: dict[str, Any]) -> str:
         f"{estimate['precision_lower_bound']:.4f} >= {estimate['target']} ({seen}): "
         f"{estimate['accepted']} chain links join clusters; they supersede the model's families"
     )
+
+
+def _homes(estimate: dict[str, Any]) -> str:
+    """Which IPs counted as homes, and why no wider (:func:`ml.browsers.home_chains`)."""
+    if "home_max_agents" not in estimate:
+        return ""
+    text = f"; homes: IPs with at most {estimate['home_max_agents']} user agents"
+    refused = [band for band in estimate.get("bands", ()) if not band["added"]]
+    if refused:
+        band = refused[0]
+        text += (
+            f" (up to {band['max_agents']}: those IPs' own groups estimated "
+            f"{band['precision']:.4f}, or the whole's bound falls below the target)"
+        )
+    return text
 
 
 def _plot_pr(path: Path, recall: Any, precision: Any) -> None:

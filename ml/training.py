@@ -19,11 +19,7 @@ import numpy as np
 from graph.errors import IdgraphError
 from graph.ingest.events import Identifier
 from graph.progress import Progress, no_progress
-from ml.browsers import (
-    browser_chains,
-    chain_links,
-    lookalike_estimate,
-)
+from ml.browsers import chain_links, home_chains
 from ml.evidence import (
     FEATURES,
     IpStats,
@@ -140,10 +136,10 @@ def browser_family(
     *,
     blocked: Iterable[Identifier] = (),
 ) -> dict[str, Any]:
-    """The browser family's estimate (:func:`ml.browsers.lookalike_estimate`) and
-    decision: it links when the 95% lower bound of its precision reaches the target."""
-    chains = browser_chains(histories, max_agents=settings.chain_max_agents)
-    estimate = lookalike_estimate(chains)
+    """The browser family's estimate (:func:`ml.browsers.home_chains`: the widest
+    home definition the data supports) and decision: it links when the 95% lower
+    bound of its precision reaches the target."""
+    chains, estimate = home_chains(histories, settings.target_precision, settings.chain_widths)
     reached = estimate["precision_lower_bound"] >= settings.target_precision
     links = chain_links(chains, clusters, blocked=blocked, score=estimate["precision"])
     # chain links whose two ends are already one profile link nothing new

@@ -8,6 +8,7 @@ from ml.browsers import (
     browser_chains,
     chain_features,
     chain_links,
+    home_chains,
     lookalike_estimate,
 )
 from ml.evidence import NO_CHAIN, IpStats, identifier_histories
@@ -91,6 +92,10 @@ def test_chain_features_count_the_customers_a_chain_leads_to() -> None:
 
 
 def _homes(look_alike: int, distinct: int) -> dict[I, dict[str, IpStats]]:
+    return identifier_histories(_home_rows(look_alike, distinct))
+
+
+def _home_rows(look_alike: int, distinct: int) -> list[tuple[I, str, str | None, int]]:
     """Homes with two browsers each: ``look_alike`` homes where both run the same
     user agent at the same time, ``distinct`` homes where they differ (and half of
     those use their browsers at different times: their cookies would not overlap)."""
@@ -102,7 +107,7 @@ def _homes(look_alike: int, distinct: int) -> dict[I, dict[str, IpStats]]:
         for k in range(4):
             rows += seen(cookie(f"f{n}-{k}"), ip, FIREFOX, 10 * k, 10 * k + 3)
             rows += seen(cookie(f"s{n}-{k}"), ip, second, 10 * k + 2 + later, 10 * k + 5 + later)
-    return identifier_histories(rows)
+    return rows
 
 
 def test_estimate_refuses_where_browsers_look_alike() -> None:
@@ -116,3 +121,39 @@ def test_estimate_refuses_where_browsers_look_alike() -> None:
     assert mixed["overlapping_groups"] == 50 and mixed["groups"] == 50 + 600
     assert abs(mixed["precision"] - (1 - 50 / 650)) < 1e-3
     assert mixed["precision_lower_bound"] < mixed["precision"] < 0.99
+
+
+def _big_homes(homes: int, look_alike: bool) -> list[tuple[I, str, str | None, int]]:
+    """Homes with ten browsers each (more user agents than the narrowest home
+    definition); each browser's two cookies follow one another. With ``look_alike``,
+    two of each home's browsers share a user agent and are used at the same time."""
+    rows = []
+    for n in range(homes):
+        ip = f"74.0.{n // 250}.{n % 250}"
+        for k in range(10):
+            ua = f"UA/{k}"
+            rows += seen(cookie(f"b{n}-{k}-1"), ip, ua, 2 * k, 2 * k + 3)
+            rows += seen(cookie(f"b{n}-{k}-2"), ip, ua, 2 * k + 5, 2 * k + 8)
+        if look_alike:
+            rows += seen(cookie(f"b{n}-twin"), ip, "UA/0", 1, 6)
+    return rows
+
+
+def test_homes_widen_while_the_data_supports_it() -> None:
+    small = _home_rows(0, 400)
+    wide, estimate = home_chains(identifier_histories(small + _big_homes(60, False)), 0.99)
+    assert estimate["home_max_agents"] == 24 and all(b["added"] for b in estimate["bands"])
+    assert any(order[0].value.startswith("b0-") for order in wide.chains)
+    # where the bigger homes' look-alike browsers overlap, their band is refused and
+    # the narrow homes' chains stand alone
+    narrow, refused = home_chains(identifier_histories(small + _big_homes(60, True)), 0.99)
+    assert refused["home_max_agents"] == 8
+    assert [b["added"] for b in refused["bands"]] == [True, False]
+    assert refused["bands"][1]["precision"] < 0.99
+    assert not any(order[0].value.startswith("b") for order in narrow.chains)
+    assert refused["precision_lower_bound"] >= 0.99  # the narrow homes still link
+
+
+def test_no_widening_when_the_narrowest_homes_fail() -> None:
+    _, estimate = home_chains(_homes(100, 300), 0.99)
+    assert estimate["home_max_agents"] == 8 and len(estimate["bands"]) == 1
