@@ -42,21 +42,21 @@ def lookup_identifier(
     with ``min_confidence``, the profile as it stands without links below it
     (:mod:`app.confidence`)."""
     identifier = normalize_query(registry, type_name, value)
-    record = store.identifier(identifier)
-    if record is None:
+    seen, profile_id, quarantined = store.identifier_profile(identifier)
+    if not seen:
         raise NotFound(f"no {identifier.type} {_mask(identifier)} has been seen")
     if not registry[identifier.type].strong:
         raise NotFound(
             f"{identifier.type} is a weak identifier: evidence for links, never a profile member"
         )
-    if record.profile_id is None and record.quarantined:
+    if profile_id is None and quarantined:
         raise NotFound(f"{identifier.type} {_mask(identifier)} is quarantined and in no profile")
-    if record.profile_id is None:
+    if profile_id is None:
         raise NotFound(
             f"{identifier.type} {_mask(identifier)} was ingested after the last resolve; "
             "run `idgraph resolve`"
         )
-    profile = get_profile(store, registry, record.profile_id, min_confidence=min_confidence,
+    profile = get_profile(store, registry, profile_id, min_confidence=min_confidence,
                           settings=settings, holding=identifier,
                           purchase_types=purchase_types)  # fmt: skip
     return {"identifier": {"type": identifier.type, "value": identifier.value}, "profile": profile}
@@ -82,8 +82,13 @@ def get_profile(
     that stands without links below it (``confidence`` says what was left out), with
     the facts and activity of its events alone (``purchase_types`` are purchases);
     RFM and segments stay those of the whole profile (they rank stored profiles)."""
-    survivor = resolve_profile_id(store, profile_id)
-    record = store.profile(survivor, weak_types=registry.weak_types)
+    # one read for an active profile; a retired (or unknown) ID follows its merges
+    survivor = profile_id
+    record = store.profile(profile_id, weak_types=registry.weak_types)
+    if record is None or record.properties.get("status") == "retired":
+        survivor = resolve_profile_id(store, profile_id)
+        if survivor != profile_id:
+            record = store.profile(survivor, weak_types=registry.weak_types)
     if record is None:
         raise NotFound(f"no profile {profile_id!r}")
     body = profile_to_dict(record)
@@ -98,7 +103,7 @@ def get_profile(
             i for i in body["identifiers"] if Identifier(i["type"], i["value"]) in part.members
         ]
         body["confidence"] = part.describe(min_confidence)
-    props = store.profile_properties(survivor)  # facts, RFM and lineage in one read
+    props = record.properties  # facts, RFM and lineage
     body.update(stored_facts(props))
     if part is not None:  # the facts of what is shown; RFM and segments rank whole profiles
         body.update(part_activity(store, survivor, part.members, purchase_types))

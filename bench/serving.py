@@ -9,7 +9,7 @@ with Debian's ``wrk`` (a separate, efficient process: 2 threads, 32 connections,
 random strong identifiers from a Lua script) for --seconds. Reported per P: requests
 a second, latency p50/p99 as wrk measured them, and non-2xx answers.
 Baseline in the same run: the raw store's ceiling for the reads a look-up makes
-(``GraphStore.identifier`` then ``GraphStore.profile``, the heaviest of them) from
+(``GraphStore.identifier_profile`` then ``GraphStore.profile``, the heaviest of them) from
 2 Python processes in a closed loop, no HTTP and no Flask.
 """
 
@@ -65,9 +65,9 @@ def _raw_reader(config: Config, keys: list[tuple[str, str]], seconds: float, out
     done = 0
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        record = res.store.identifier(Identifier(*rng.choice(keys)))
-        if record is not None and record.profile_id:
-            res.store.profile(record.profile_id, weak_types=res.registry.weak_types)
+        _, profile_id, _ = res.store.identifier_profile(Identifier(*rng.choice(keys)))
+        if profile_id:
+            res.store.profile(profile_id, weak_types=res.registry.weak_types)
         done += 1
     out.put(done)
     res.close()

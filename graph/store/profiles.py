@@ -38,20 +38,19 @@ class ProfileRepository(QuarantineRepository):
         "delete_empty_profiles",
         "delete_empty_profiles_of",
         "identifier_labels",
+        "identifier_profile",
         "label_identifier_types",
         "lowest_model_scores",
         "members_of_profiles_of",
         "model_links",
-        "profile_events",
-        "profile_evidence",
         "profile_lineage",
         "profile_links",
         "profile_members",
         "profile_members_keys",
         "profile_model_links",
         "profile_properties",
+        "profile_view",
         "profile_status",
-        "profile_traits",
         "profiles_page",
         "quarantined_among",
         "record_model_links",
@@ -205,39 +204,51 @@ class ProfileRepository(QuarantineRepository):
         return sorted(rows[0][0]) if rows else []
 
     def profile(
-        self, profile_id: str, *, weak_types: Sequence[str] = (), evidence_limit: int = 50
-    ) -> ProfileRecord | None:
-        members = self._read("profile_members", {"profile_id": profile_id})
-        if not members:
+        self, profile_id: str, *, weak_types: Sequence[str] = (), evidence_limit: int = 50,
+        traits_limit: int = 100,
+    ) -> ProfileRecord | None:  # fmt: skip
+        """A profile with its members, activity, newest traits (from its ``traits_limit``
+        newest events that carried any), evidence of ``weak_types`` and stored
+        properties, in one read; ``None`` when unknown or empty (retired, erased)."""
+        rows = self._read(
+            "profile_view",
+            {"profile_id": profile_id, "types": list(weak_types), "limit": evidence_limit},
+        )
+        if not rows or not rows[0][1]:
             return None
+        properties, members, count, first, last, sources, traits, evidence = rows[0]
+        props = dict(properties or {})
         record = ProfileRecord(
             profile_id=profile_id,
-            created_at=members[0][0],
-            updated_at=members[0][1],
-            identifiers=_member_identifiers(members),
+            created_at=props.get("created_at"),
+            updated_at=props.get("updated_at"),
+            identifiers=_member_identifiers([[None, None, *m] for m in members]),
+            event_count=int(count or 0),
+            first_seen=first,
+            last_seen=last,
+            sources=sorted(s for s in sources or [] if s),
+            properties=props,
         )
-        if weak_types:
-            record.evidence = [
-                {"type": t, "value": v, "count": int(n), "first_seen": f, "last_seen": la}
-                for t, v, n, f, la in self._read(
-                    "profile_evidence",
-                    {"profile_id": profile_id, "types": list(weak_types), "limit": evidence_limit},
-                )
-            ]
-        activity = self._read("profile_events", {"profile_id": profile_id})
-        if activity:
-            count, first, last, sources = activity[0]
-            record.event_count = int(count or 0)
-            record.first_seen, record.last_seen = first, last
-            record.sources = sorted(s for s in sources or [] if s)
-        for _, traits in reversed(
-            self._read("profile_traits", {"profile_id": profile_id, "limit": 100})
-        ):
+        record.evidence = [
+            {"type": t, "value": v, "count": int(n), "first_seen": f, "last_seen": la}
+            for t, v, n, f, la in evidence or []
+        ]
+        newest = sorted(traits or [], key=lambda row: row[0] or 0)[-traits_limit:]
+        for _, text in newest:  # oldest first: the newest value of each trait wins
             try:
-                record.traits.update(json.loads(traits))
+                record.traits.update(json.loads(text))
             except (TypeError, ValueError):
                 logger.warning("profile %s: unreadable stored traits skipped", profile_id)
         return record
+
+    def identifier_profile(self, identifier: Identifier) -> tuple[bool, str | None, bool]:
+        """(seen at all, the profile it belongs to, quarantined), without its activity."""
+        rows = self._read(
+            "identifier_profile", {"type": identifier.type, "value": identifier.value}
+        )
+        if not rows:
+            return False, None, False
+        return True, rows[0][0], bool(rows[0][1])
 
     def profile_identifiers(self, profile_id: str) -> list[dict[str, Any]]:
         """A profile's members with their activity (the first part of :meth:`profile`,

@@ -161,6 +161,8 @@ class ProfileRecord:
     last_seen: int | None = None
     sources: list[str] = field(default_factory=list)
     traits: dict[str, Any] = field(default_factory=dict)
+    #: every stored property of the profile node (status, lineage, facts, RFM)
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
