@@ -233,7 +233,8 @@ def _estimate_text(family: str, e: dict[str, Any], applied: dict[str, Any] | Non
         state = "applied" if used else ("not applied at resolve" if e["reached"] else "refused")
         return (
             f"browser chains {e['precision']:.4f} (95% lower bound "
-            f"{e['precision_lower_bound']:.4f}, {state})"
+            f"{e['precision_lower_bound']:.4f}, {state}; homes: IPs with at most "
+            f"{e.get('home_max_agents', '?')} user agents)"
         )
     return f"{family} {e['precision']:.4f}" if e["reached"] else f"{family} not reached"
 
