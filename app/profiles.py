@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -42,23 +43,33 @@ def lookup_identifier(
     with ``min_confidence``, the profile as it stands without links below it
     (:mod:`app.confidence`)."""
     identifier = normalize_query(registry, type_name, value)
-    seen, profile_id, quarantined = store.identifier_profile(identifier)
-    if not seen:
+    ready = store.ready_profile(identifier)
+    if not ready.seen:
         raise NotFound(f"no {identifier.type} {_mask(identifier)} has been seen")
     if not registry[identifier.type].strong:
         raise NotFound(
             f"{identifier.type} is a weak identifier: evidence for links, never a profile member"
         )
-    if profile_id is None and quarantined:
+    if ready.profile_id is None and ready.quarantined:
         raise NotFound(f"{identifier.type} {_mask(identifier)} is quarantined and in no profile")
-    if profile_id is None:
+    if ready.profile_id is None:
         raise NotFound(
             f"{identifier.type} {_mask(identifier)} was ingested after the last resolve; "
             "run `idgraph resolve`"
         )
-    profile = get_profile(store, registry, profile_id, min_confidence=min_confidence,
-                          settings=settings, holding=identifier,
-                          purchase_types=purchase_types)  # fmt: skip
+    if min_confidence == 0 and ready.document is not None:
+        profile = json.loads(ready.document)
+    else:
+        profile = get_profile(store, registry, ready.profile_id, min_confidence=min_confidence,
+                              settings=settings, holding=identifier, purchase_types=purchase_types,
+                              with_segments=False)  # fmt: skip
+        if min_confidence == 0 and profile["profile_id"] == ready.profile_id:
+            document = json.dumps(profile, sort_keys=True)
+            store.save_ready_profile(ready.profile_id, document, revision=ready.revision,
+                                     generation=ready.generation)  # fmt: skip
+    # segments are never kept ready: rules such as "seen in the last 30 days" change
+    # with the clock, not with writes
+    profile["segments"] = segments_of_profile(store, registry, profile["profile_id"])
     return {"identifier": {"type": identifier.type, "value": identifier.value}, "profile": profile}
 
 
@@ -75,6 +86,7 @@ def get_profile(
     settings: ResolveSettings | None = None,
     holding: Identifier | None = None,
     purchase_types: Sequence[str] = ("purchase",),
+    with_segments: bool = True,
 ) -> dict[str, Any]:
     """A profile by ID. A retired ID (merged into another profile) answers with the
     surviving profile, saying so: ``merged_into`` is the survivor's ID and
@@ -108,7 +120,8 @@ def get_profile(
     if part is not None:  # the facts of what is shown; RFM and segments rank whole profiles
         body.update(part_activity(store, survivor, part.members, purchase_types))
         body["confidence"]["facts_of"] = "the identifiers shown"
-    body["segments"] = segments_of_profile(store, registry, survivor)
+    if with_segments:
+        body["segments"] = segments_of_profile(store, registry, survivor)
     body["split_from"] = props.get("split_from")
     body["household_id"] = props.get("household_id")
     if survivor != profile_id:

@@ -1,4 +1,4 @@
-"""Look-ups at saturation: one server process next to several, loaded by wrk.
+"""Look-ups at saturation: one server process next to several, cold and ready, by wrk.
 
     python bench/serving.py --persons 4000 --seconds 15 --max-processes 3
 
@@ -7,10 +7,14 @@ then for P = 1 .. --max-processes starts the real ``idgraph serve --processes P`
 (8 threads each, no rate limit) and loads ``GET /v1/identifiers/{type}/{value}/profile``
 with Debian's ``wrk`` (a separate, efficient process: 2 threads, 32 connections,
 random strong identifiers from a Lua script) for --seconds. Reported per P: requests
-a second, latency p50/p99 as wrk measured them, and non-2xx answers.
-Baseline in the same run: the raw store's ceiling for the reads a look-up makes
-(``GraphStore.identifier_profile`` then ``GraphStore.profile``, the heaviest of them) from
-2 Python processes in a closed loop, no HTTP and no Flask.
+a second, latency p50/p99 as wrk measured them, and non-2xx answers. Twice: *cold*,
+every ready profile document stale before the run (each look-up's first read of a
+profile renders it and keeps it ready: graph/store/serving.py), and *ready*, after
+every profile was looked up once.
+Baselines in the same run: the raw store's ceiling for the reads a look-up makes,
+from 2 Python processes in a closed loop, no HTTP and no Flask: cold
+(``GraphStore.ready_profile`` then the full ``GraphStore.profile``) and ready
+(``ready_profile`` alone, its document decoded).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from common import parse_args, publish, workspace
 
 from app.access.keys import SCOPES, create_key
 from app.config import Config
+from app.profiles import lookup_identifier
 from app.resources import connect, open_resources
 from graph.ingest.events import Identifier
 from graph.ingest.readers import read_records
@@ -59,24 +64,31 @@ end
 """
 
 
-def _raw_reader(config: Config, keys: list[tuple[str, str]], seconds: float, out: Any) -> None:
+def _raw_reader(
+    config: Config, keys: list[tuple[str, str]], seconds: float, ready: bool, out: Any
+) -> None:
     res = connect(config)
     rng = random.Random(os.getpid())
     done = 0
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        _, profile_id, _ = res.store.identifier_profile(Identifier(*rng.choice(keys)))
-        if profile_id:
-            res.store.profile(profile_id, weak_types=res.registry.weak_types)
+        found = res.store.ready_profile(Identifier(*rng.choice(keys)))
+        if ready:
+            json.loads(found.document or "{}")
+        elif found.profile_id:
+            res.store.profile(found.profile_id, weak_types=res.registry.weak_types)
         done += 1
     out.put(done)
     res.close()
 
 
-def raw_ceiling(config: Config, keys: list[tuple[str, str]], seconds: float) -> float:
+def raw_ceiling(
+    config: Config, keys: list[tuple[str, str]], seconds: float, *, ready: bool
+) -> float:
     results: Any = multiprocessing.get_context("fork").Queue()
     workers = [multiprocessing.get_context("fork").Process(
-        target=_raw_reader, args=(config, keys, seconds, results)) for _ in range(2)]  # fmt: skip
+        target=_raw_reader, args=(config, keys, seconds, ready, results))
+        for _ in range(2)]  # fmt: skip
     for w in workers:
         w.start()
     total = sum(results.get(timeout=seconds + 60) for _ in workers)
@@ -98,6 +110,35 @@ def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> 
     raise RuntimeError(f"{url} did not answer")
 
 
+def _load(env: dict[str, str], processes: int, script: Path, seconds: int) -> dict[str, Any]:
+    """``idgraph serve --processes N`` under wrk: wrk's summary (its Lua ``done``)."""
+    port = 18000 + processes
+    server = subprocess.Popen(
+        [IDGRAPH, "serve", "--port", str(port), "--processes", str(processes)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base + "/health", server)
+        subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", str(script), base],
+                       capture_output=True, check=True)  # warm-up  # fmt: skip
+        run = subprocess.run(
+            ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), base],
+            capture_output=True, text=True, check=True)  # fmt: skip
+        line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT "))
+        result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+        return result
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+
+
+def _row(documents: str, processes: int, result: dict[str, Any]) -> str:
+    rate = result["requests"] / result["seconds"]
+    return (f"| {documents} | `idgraph serve --processes {processes}` | {rate:,.0f} | "
+            f"{result['p50_us'] / 1000:.1f} | {result['p99_us'] / 1000:.1f} | "
+            f"{result['errors']} |")  # fmt: skip
+
+
 def main() -> None:
     args = parse_args(__doc__, persons=4000, seconds=15, **{"max-processes": 3})
     if not shutil.which("wrk"):
@@ -116,43 +157,31 @@ def main() -> None:
             for t, v in keys[:20000]))  # fmt: skip
         script = work / "lookup.lua"
         script.write_text(LUA % {"paths": paths, "key": key, "seed": 7})
-        ceiling = raw_ceiling(config, keys[:20000], args.seconds)
+        res.store.expire_ready_profiles()
+        cold = raw_ceiling(config, keys[:20000], args.seconds, ready=False)
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
         env.update(IDGRAPH_DATA_DIR=str(config.data_dir), IDGRAPH_RATE_LIMIT_PER_MINUTE="0",
                    IDGRAPH_LOG_LEVEL="ERROR")  # fmt: skip
         for processes in range(1, args.max_processes + 1):
-            port = 18000 + processes
-            server = subprocess.Popen(
-                [IDGRAPH, "serve", "--port", str(port), "--processes", str(processes)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-            try:
-                base = f"http://127.0.0.1:{port}"
-                _wait_for(base + "/health", server)
-                subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", str(script), base],
-                               capture_output=True, check=True)  # warm-up  # fmt: skip
-                run = subprocess.run(
-                    ["wrk", "-t2", "-c32", f"-d{args.seconds}s", "--latency", "-s", str(script),
-                     base], capture_output=True, text=True, check=True)  # fmt: skip
-                line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT "))
-                result = json.loads(line.removeprefix("RESULT "))
-                rate = result["requests"] / result["seconds"]
-                rows.append(f"| `idgraph serve --processes {processes}` | {rate:,.0f} | "
-                            f"{result['p50_us'] / 1000:.1f} | {result['p99_us'] / 1000:.1f} | "
-                            f"{result['errors']} |")  # fmt: skip
-            finally:
-                server.send_signal(signal.SIGTERM)
-                server.communicate(timeout=60)
+            res.store.expire_ready_profiles()
+            rows.append(_row("cold", processes, _load(env, processes, script, args.seconds)))
+        for t, v in keys[:20000]:  # every profile looked up once: documents ready
+            lookup_identifier(res.store, res.registry, t, v)
+        ready = raw_ceiling(config, keys[:20000], args.seconds, ready=True)
+        for processes in range(1, args.max_processes + 1):
+            rows.append(_row("ready", processes, _load(env, processes, script, args.seconds)))
     lines = [
         f"Command: `python bench/serving.py --persons {args.persons} --seconds {args.seconds} "
         f"--max-processes {args.max_processes}` ({resolved.identifiers:,} identifiers, "
         f"{resolved.profiles:,} profiles). Load: `wrk -t2 -c32 -d{args.seconds}s` on the same "
         "2 cores, random strong identifiers, `GET /v1/identifiers/{type}/{value}/profile`.",
         "",
-        f"Baseline, the raw store's ceiling for the same reads (identifier, then the full "
-        f"profile; 2 Python processes, no HTTP): **{ceiling:,.0f} look-ups/s**.",
+        "Baselines, the raw store's ceiling for the same reads (2 Python processes, no HTTP):"
+        f" cold (identifier and its document, then the full profile) **{cold:,.0f} "
+        f"look-ups/s**; ready (identifier and its document) **{ready:,.0f} look-ups/s**.",
         "",
-        "| server | requests/s | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|",
+        "| documents | server | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|",
         *rows,
     ]
     publish("Look-ups at saturation: server processes", lines, save=not args.no_record)

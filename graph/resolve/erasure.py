@@ -71,6 +71,9 @@ def erase_identifiers(
         survivors.update(remaining)
         pairs.update(combinations(remaining, 2))
     before = {m: pid for m, pid, _ in store.members_of_profiles_of(targets)}
+    # ready documents may hold the erased values (or traits of the erased events)
+    touched = targets | survivors
+    store.clear_ready_profiles({pid for _, pid, _ in store.members_of_profiles_of(touched)})
     store.delete_events(list(events))
     store.delete_identifiers(targets)
     store.recount_observations(pairs)

@@ -240,6 +240,16 @@ def update_profiles(
     if not seeds:
         return None
     started = time.perf_counter()
+    # only the profiles it changes lose their ready documents (graph.store.serving)
+    with store.profile_changes() as changed:
+        report = _update(store, seeds, strong, settings, lock, started, changed)
+    return report
+
+
+def _update(
+    store: GraphStore, seeds: set[Identifier], strong: set[str], settings: ResolveSettings,
+    lock: AbstractContextManager[Any] | None, started: float, changed: set[str],
+) -> ResolveReport | None:  # fmt: skip
     with lock or contextlib.nullcontext():
         overrides = store.quarantine_overrides()
         scope = _neighbourhood(store, seeds, sorted(strong), settings, overrides)
@@ -257,9 +267,9 @@ def update_profiles(
     # (not the whole neighbourhood: most of it changed neither members nor events).
     # Outside the lock, so updates do not queue behind each other's facts: facts are
     # versioned by the store time they were read, a stale write never wins.
-    refreshed = refresh_facts(
-        store, _changed_profiles(decided, current, seeds), purchase_types=settings.purchase_types
-    )
+    facts_of = _changed_profiles(decided, current, seeds)
+    changed.update(facts_of)
+    refreshed = refresh_facts(store, facts_of, purchase_types=settings.purchase_types)
     report = _report(decided, len(links), deleted, started)
     report.facts_refreshed = refreshed
     return report

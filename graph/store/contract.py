@@ -19,6 +19,7 @@ from graph.store.profiles import ProfileRepository
 from graph.store.quarantine import QuarantineRepository
 from graph.store.runner import StoreRunner
 from graph.store.segments import SegmentRepository
+from graph.store.serving import ServingRepository
 
 __all__ = ["REPOSITORIES", "GraphStore"]
 
@@ -34,6 +35,7 @@ class GraphStore(
     MetadataRepository,
     HouseholdRepository,
     ClusterRepository,
+    ServingRepository,
 ):
     """What every graph store offers; adapters implement the runner's hooks."""
 

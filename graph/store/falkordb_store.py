@@ -67,7 +67,7 @@ class FalkorDBStore(GraphStore):
     ) -> list[Row]:
         return self._run(name, params, read_only=True, text=text)
 
-    def _write(
+    def _run_write(
         self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
     ) -> list[Row]:
         return self._run(name, params, read_only=False, text=text)

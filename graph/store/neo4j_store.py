@@ -89,7 +89,7 @@ class Neo4jStore(GraphStore):
     ) -> list[Row]:
         return self._run(name, params, RoutingControl.READ, text)
 
-    def _write(
+    def _run_write(
         self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
     ) -> list[Row]:
         return self._run(name, params, RoutingControl.WRITE, text)

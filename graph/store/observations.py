@@ -13,7 +13,7 @@ from graph.store.records import (
     Link,
     ObservationBatch,
 )
-from graph.store.runner import StoreRunner, identifier_keys
+from graph.store.runner import StoreRunner, chunks, identifier_keys
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class ObservationRepository(StoreRunner):
         "sample_identifiers",
         "weak_observations",
         "write_observations",
+        "bump_profiles_of",
     )
 
     def existing_event_ids(self, event_ids: Iterable[str]) -> set[str]:
@@ -44,8 +45,13 @@ class ObservationRepository(StoreRunner):
         return {row[0] for row in self._read("existing_events", {"ids": ids})}
 
     def write_observations(self, batch: ObservationBatch) -> None:
+        """Write one batch; the ready documents of the profiles its identifiers belong
+        to go stale (:mod:`graph.store.serving`)."""
         if batch.events:
             self._write("write_observations", batch.params())
+            keys = [[r["type"], r["value"]] for r in batch.identifiers]
+            for chunk in chunks(keys, 5000):
+                self._run_write("bump_profiles_of", {"keys": chunk})
 
     def identifiers_of_types(self, types: Sequence[str]) -> list[Identifier]:
         rows = self._read("identifiers_of_types", {"types": list(types)})

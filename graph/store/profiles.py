@@ -18,6 +18,7 @@ from graph.store.records import (
     Row,
 )
 from graph.store.runner import chunks, identifier_keys
+from graph.store.serving import without_serving
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ class ProfileRepository(QuarantineRepository):
         "delete_empty_profiles",
         "delete_empty_profiles_of",
         "identifier_labels",
-        "identifier_profile",
         "label_identifier_types",
         "lowest_model_scores",
         "members_of_profiles_of",
@@ -217,7 +217,7 @@ class ProfileRepository(QuarantineRepository):
         if not rows or not rows[0][1]:
             return None
         properties, members, count, first, last, sources, traits, evidence = rows[0]
-        props = dict(properties or {})
+        props = without_serving(dict(properties or {}))
         record = ProfileRecord(
             profile_id=profile_id,
             created_at=props.get("created_at"),
@@ -240,15 +240,6 @@ class ProfileRepository(QuarantineRepository):
             except (TypeError, ValueError):
                 logger.warning("profile %s: unreadable stored traits skipped", profile_id)
         return record
-
-    def identifier_profile(self, identifier: Identifier) -> tuple[bool, str | None, bool]:
-        """(seen at all, the profile it belongs to, quarantined), without its activity."""
-        rows = self._read(
-            "identifier_profile", {"type": identifier.type, "value": identifier.value}
-        )
-        if not rows:
-            return False, None, False
-        return True, rows[0][0], bool(rows[0][1])
 
     def profile_identifiers(self, profile_id: str) -> list[dict[str, Any]]:
         """A profile's members with their activity (the first part of :meth:`profile`,
@@ -341,7 +332,7 @@ class ProfileRepository(QuarantineRepository):
     def profile_properties(self, profile_id: str) -> dict[str, Any]:
         """Every stored property of a profile (facts, RFM), or {} if unknown."""
         rows = self._read("profile_properties", {"profile_id": profile_id})
-        return dict(rows[0][0]) if rows else {}
+        return without_serving(dict(rows[0][0])) if rows else {}
 
 
 def _member_identifiers(rows: list[Row]) -> list[dict[str, Any]]:

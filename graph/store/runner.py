@@ -8,14 +8,38 @@ this package) build on these hooks; :class:`graph.store.GraphStore` is all of th
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from graph.store.queries import QueryLibrary
 from graph.store.records import Identifier, Row
 
-__all__ = ["LABELS", "RELATIONSHIPS", "StoreRunner", "chunks", "identifier_keys"]
+__all__ = [
+    "LABELS",
+    "RELATIONSHIPS",
+    "SERVING_GENERATION",
+    "VIEW_NEUTRAL",
+    "StoreRunner",
+    "chunks",
+    "identifier_keys",
+]
+
+#: the Meta key of the serving generation: ready profile documents (graph.store.serving)
+#: built under an older generation are not served
+SERVING_GENERATION = "serving_generation"
+#: write queries that change no profile as a look-up shows it: they leave the ready
+#: documents valid. Every other write makes them all stale (the safe default for a
+#: query added later), except inside :meth:`StoreRunner.profile_changes`, and
+#: ``write_observations``, whose caller marks the profiles of its identifiers instead.
+VIEW_NEUTRAL = frozenset({
+    "add_tombstones", "bump_profile_revisions", "bump_profiles_of", "bump_serving_generation",
+    "clear_ready_profiles", "delete_segment", "erasure_salt", "record_model_links",
+    "clear_model_links", "revoke_api_key", "save_api_key", "save_ready_profile",
+    "save_segment", "set_meta", "touch_api_key", "write_observations",
+})  # fmt: skip
 
 #: node labels and relationship types a query may name (never taken from input)
 LABELS = (
@@ -43,10 +67,13 @@ class StoreRunner(ABC):
     type_labels: bool = False
 
     #: the Cypher files (cypher/) the runner itself runs
-    QUERIES: tuple[str, ...] = ("delete_all", "ping", "schema")
+    QUERIES: tuple[str, ...] = (
+        "bump_profile_revisions", "bump_serving_generation", "delete_all", "ping", "schema",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.queries = QueryLibrary(self.backend)
+        self._scope = threading.local()
 
     @abstractmethod
     def _read(
@@ -58,10 +85,44 @@ class StoreRunner(ABC):
         template (segment conditions, see :meth:`QueryLibrary.compose`)."""
 
     @abstractmethod
-    def _write(
+    def _run_write(
         self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
     ) -> list[Row]:
         """Run the named write query atomically (retried on transient errors)."""
+
+    def _write(
+        self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
+    ) -> list[Row]:
+        """Run the named write query; then, unless it is :data:`VIEW_NEUTRAL` or runs
+        inside :meth:`profile_changes`, make every ready profile document stale."""
+        rows = self._run_write(name, params, text=text)
+        if name not in VIEW_NEUTRAL and getattr(self._scope, "changed", None) is None:
+            self._run_write("bump_serving_generation", {"key": SERVING_GENERATION})
+        return rows
+
+    @contextmanager
+    def profile_changes(self) -> Iterator[set[str]]:
+        """Writes in this block (this thread) change only the profiles the caller adds
+        to the yielded set: their ready documents go stale when it ends, the others
+        stay (the real-time path: a few profiles of a large graph)."""
+        if getattr(self._scope, "changed", None) is not None:  # nested: the outer one marks
+            yield self._scope.changed
+            return
+        changed: set[str] = set()
+        self._scope.changed = changed
+        try:
+            yield changed
+        except BaseException:  # written in part, who knows which: every document stale
+            self._scope.changed = None
+            self._run_write("bump_serving_generation", {"key": SERVING_GENERATION})
+            raise
+        self._scope.changed = None
+        self.mark_profiles_changed(changed)
+
+    def mark_profiles_changed(self, profile_ids: Iterable[str]) -> None:
+        """Make the ready documents of these profiles stale."""
+        for chunk in chunks(sorted(set(profile_ids)), 5000):
+            self._run_write("bump_profile_revisions", {"profile_ids": chunk})
 
     @abstractmethod
     def ensure_schema(self) -> None:

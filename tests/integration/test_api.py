@@ -195,9 +195,9 @@ def test_store_outage_during_a_request_is_a_503(
     from graph.errors import StoreUnavailable
 
     def down(*args: object, **kwargs: object) -> None:
-        raise StoreUnavailable("FalkorDB is unreachable", query="identifier_profile")
+        raise StoreUnavailable("FalkorDB is unreachable", query="ready_profile")
 
-    monkeypatch.setattr(resources.store, "identifier_profile", down)
+    monkeypatch.setattr(resources.store, "ready_profile", down)
     response = client.get("/v1/identifiers/email/a@x.com/profile")
     assert response.status_code == 503
     assert_error_shape(response.get_json(), 503)

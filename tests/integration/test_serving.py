@@ -1,0 +1,132 @@
+"""Profiles kept ready to serve (graph/store/serving.py): a look-up answers from the
+document the last one stored, and never with one a write has made stale."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from app.erasure import erase_identifier
+from app.profiles import get_profile, lookup_identifier
+from app.resources import Resources
+from app.rfm import run_rfm
+from app.segments import create_segment
+from graph.errors import StoreUnavailable
+from graph.ingest.events import Identifier
+from graph.ingest.readers import RawRecord
+from graph.resolve.resolution import resolve, update_profiles
+from tests.conftest import login_event as event
+
+
+def post(client: Any, *events: dict[str, Any]) -> None:
+    response = client.post("/v1/events", json={"events": list(events)})
+    assert response.status_code == 200 and response.get_json()["accepted"] == len(events)
+
+
+def lookup(res: Resources, type_name: str, value: str) -> dict[str, Any]:
+    return lookup_identifier(res.store, res.registry, type_name, value)["profile"]
+
+
+def served_twice_as_stored(res: Resources, type_name: str, value: str) -> dict[str, Any]:
+    """The look-up after a write (it may rebuild the document) and the one after it
+    (from the document): both equal to the profile read in full now."""
+    first = lookup(res, type_name, value)
+    ready = res.store.ready_profile(Identifier(type_name, value))
+    assert ready.document is not None, "the look-up kept its profile ready"
+    second = lookup(res, type_name, value)
+    full = get_profile(res.store, res.registry, first["profile_id"])
+    assert first == second == json.loads(json.dumps(full))
+    return second
+
+
+def test_a_lookup_is_served_from_the_ready_document(
+    client: Any, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post(client, event("e1", email="ann@example.com", cookie_id="c-ann"))
+    first = client.get("/v1/identifiers/email/ann@example.com/profile")
+    assert first.status_code == 200
+
+    def unavailable(*args: object, **kwargs: object) -> None:
+        raise StoreUnavailable("the full profile read must not run", query="profile_view")
+
+    monkeypatch.setattr(resources.store, "profile", unavailable)
+    again = client.get("/v1/identifiers/cookie_id/c-ann/profile")  # another member, same doc
+    assert again.status_code == 200
+    assert again.get_json()["profile"] == first.get_json()["profile"]
+    # a look-up at a chosen confidence never uses it
+    strict = client.get("/v1/identifiers/email/ann@example.com/profile?min_confidence=0.5")
+    assert strict.status_code == 503
+
+
+def test_no_write_leaves_a_stale_document_served(client: Any, resources: Resources) -> None:
+    res = resources
+    post(client, event("e1", email="bo@example.com", cookie_id="c-bo"))
+    assert served_twice_as_stored(res, "email", "bo@example.com")["event_count"] == 1
+    # a new event through the API (ingest and the real-time update)
+    post(client, event("e2", email="bo@example.com"))
+    assert served_twice_as_stored(res, "email", "bo@example.com")["event_count"] == 2
+    # a real-time merge of two profiles whose documents were both ready
+    post(client, event("e3", user_id="u-bo", phone="+14155550123"))
+    other = served_twice_as_stored(res, "phone", "+14155550123")
+    post(client, event("e3b", email="bo@example.com", user_id="u-bo"))
+    merged = served_twice_as_stored(res, "phone", "+14155550123")
+    assert merged == served_twice_as_stored(res, "email", "bo@example.com")
+    assert {("email", "bo@example.com"), ("phone", "+14155550123"), ("user_id", "u-bo")} <= {
+        (i["type"], i["value"]) for i in merged["identifiers"]
+    }
+    assert merged["event_count"] == 4 and other["event_count"] == 1
+    # a bulk ingest with no real-time update (as `idgraph ingest` runs)
+    purchase = {**event("e4", email="bo@example.com"), "type": "purchase",
+                "properties": {"amount": 25.0, "currency": "EUR"}}  # fmt: skip
+    report = res.ingester().ingest_records([RawRecord(1, purchase)])
+    assert report.accepted == 1
+    assert served_twice_as_stored(res, "email", "bo@example.com")["event_count"] == 5
+    # a full resolve (facts), then RFM scores
+    resolve(res.store, res.registry, res.resolve_settings())
+    assert served_twice_as_stored(res, "email", "bo@example.com")["facts"]["purchase_count"] == 1
+    run_rfm(res)
+    assert served_twice_as_stored(res, "email", "bo@example.com")["rfm"] is not None
+    # segments are evaluated at every look-up, never kept
+    create_segment(res, {"name": "buyers", "rule": {"field": "purchase_count", "op": ">=",
+                                                     "value": 1}})  # fmt: skip
+    assert [s["name"] for s in lookup(res, "email", "bo@example.com")["segments"]] == ["buyers"]
+    # erasure: no stored document keeps the value, even before the next look-up
+    erase_identifier(res, "phone", "+14155550123")
+    stored = res.store._read("profile_properties", {"profile_id": merged["profile_id"]})
+    assert "+14155550123" not in json.dumps(stored[0][0] if stored else {})
+    after = served_twice_as_stored(res, "email", "bo@example.com")
+    assert "+14155550123" not in json.dumps(after)
+
+
+def test_a_document_built_between_ingest_and_real_time_update_is_not_served_after_it(
+    resources: Resources,
+) -> None:
+    res = resources
+    first = res.ingester().ingest_records([RawRecord(1, event("e1", email="di@example.com"))])
+    second = res.ingester().ingest_records([RawRecord(2, event("e2", user_id="u-di"))])
+    resolve(res.store, res.registry, res.resolve_settings())
+    assert first.accepted == second.accepted == 1
+    joining = res.ingester(collect_touched=True)
+    report = joining.ingest_records([RawRecord(3, event("e3", email="di@example.com",
+                                                         user_id="u-di"))])  # fmt: skip
+    before = served_twice_as_stored(res, "user_id", "u-di")  # not merged yet
+    assert [i["type"] for i in before["identifiers"]] == ["user_id"]
+    update_profiles(res.store, res.registry, report.touched, res.resolve_settings())
+    merged = served_twice_as_stored(res, "user_id", "u-di")
+    assert {i["type"] for i in merged["identifiers"]} == {"email", "user_id"}
+
+
+def test_a_document_read_before_a_write_is_not_served_after_it(
+    client: Any, resources: Resources
+) -> None:
+    res = resources
+    post(client, event("e1", email="cy@example.com"))
+    ready = res.store.ready_profile(Identifier("email", "cy@example.com"))
+    stale = json.dumps(get_profile(res.store, res.registry, ready.profile_id))
+    post(client, event("e2", email="cy@example.com"))  # lands between read and save
+    res.store.save_ready_profile(ready.profile_id, stale, revision=ready.revision,
+                                 generation=ready.generation)  # fmt: skip
+    assert res.store.ready_profile(Identifier("email", "cy@example.com")).document is None
+    assert lookup(res, "email", "cy@example.com")["event_count"] == 2
