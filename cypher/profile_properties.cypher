@@ -1,3 +1,3 @@
 // Every stored property of one profile (facts and RFM scores).
 MATCH (p:Profile {profile_id: $profile_id})
-RETURN properties(p)
+RETURN p {.*, ready_document: null}

@@ -23,4 +23,4 @@ ORDER BY count DESC, w.value
 WITH p, members, events, first, last, sources, traits,
      collect(CASE WHEN w IS NULL THEN null
              ELSE [w.type, w.value, count, w_first, w_last] END)[..$limit] AS evidence
-RETURN properties(p), members, events, first, last, sources, traits, evidence
+RETURN p {.*, ready_document: null}, members, events, first, last, sources, traits, evidence

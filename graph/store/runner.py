@@ -67,9 +67,8 @@ class StoreRunner(ABC):
     type_labels: bool = False
 
     #: the Cypher files (cypher/) the runner itself runs
-    QUERIES: tuple[str, ...] = (
-        "bump_profile_revisions", "bump_serving_generation", "delete_all", "ping", "schema",
-    )  # fmt: skip
+    #: (``bump_serving_generation``, run here too, belongs to graph.store.serving)
+    QUERIES: tuple[str, ...] = ("bump_profile_revisions", "delete_all", "ping", "schema")
 
     def __init__(self) -> None:
         self.queries = QueryLibrary(self.backend)

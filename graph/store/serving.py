@@ -47,6 +47,7 @@ class ServingRepository(StoreRunner):
     """Ready profile documents (a part of :class:`graph.store.GraphStore`)."""
 
     QUERIES: tuple[str, ...] = (
+        "bump_serving_generation",
         "clear_ready_profiles",
         "ready_profile",
         "save_ready_profile",
