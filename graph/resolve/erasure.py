@@ -72,8 +72,10 @@ def erase_identifiers(
         pairs.update(combinations(remaining, 2))
     before = {m: pid for m, pid, _ in store.members_of_profiles_of(targets)}
     # ready documents may hold the erased values (or traits of the erased events)
-    touched = targets | survivors
-    store.clear_ready_profiles({pid for _, pid, _ in store.members_of_profiles_of(touched)})
+    holding = set(before.values())
+    if survivors:
+        holding |= {pid for _, pid, _ in store.members_of_profiles_of(survivors)}
+    store.clear_ready_profiles(holding)
     store.delete_events(list(events))
     store.delete_identifiers(targets)
     store.recount_observations(pairs)

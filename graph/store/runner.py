@@ -67,8 +67,9 @@ class StoreRunner(ABC):
     type_labels: bool = False
 
     #: the Cypher files (cypher/) the runner itself runs
-    #: (``bump_serving_generation``, run here too, belongs to graph.store.serving)
-    QUERIES: tuple[str, ...] = ("bump_profile_revisions", "delete_all", "ping", "schema")
+    QUERIES: tuple[str, ...] = (
+        "bump_profile_revisions", "bump_serving_generation", "delete_all", "ping", "schema",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.queries = QueryLibrary(self.backend)
@@ -96,8 +97,12 @@ class StoreRunner(ABC):
         inside :meth:`profile_changes`, make every ready profile document stale."""
         rows = self._run_write(name, params, text=text)
         if name not in VIEW_NEUTRAL and getattr(self._scope, "changed", None) is None:
-            self._run_write("bump_serving_generation", {"key": SERVING_GENERATION})
+            self.expire_ready_profiles()
         return rows
+
+    def expire_ready_profiles(self) -> None:
+        """Make every ready profile document stale (rebuilt on its next look-up)."""
+        self._run_write("bump_serving_generation", {"key": SERVING_GENERATION})
 
     @contextmanager
     def profile_changes(self) -> Iterator[set[str]]:
@@ -113,7 +118,7 @@ class StoreRunner(ABC):
             yield changed
         except BaseException:  # written in part, who knows which: every document stale
             self._scope.changed = None
-            self._run_write("bump_serving_generation", {"key": SERVING_GENERATION})
+            self.expire_ready_profiles()
             raise
         self._scope.changed = None
         self.mark_profiles_changed(changed)

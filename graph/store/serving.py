@@ -47,7 +47,6 @@ class ServingRepository(StoreRunner):
     """Ready profile documents (a part of :class:`graph.store.GraphStore`)."""
 
     QUERIES: tuple[str, ...] = (
-        "bump_serving_generation",
         "clear_ready_profiles",
         "ready_profile",
         "save_ready_profile",
@@ -70,10 +69,6 @@ class ServingRepository(StoreRunner):
         params = {"profile_id": profile_id, "document": document, "revision": revision,
                   "generation": generation}  # fmt: skip
         self._write("save_ready_profile", params)
-
-    def expire_ready_profiles(self) -> None:
-        """Make every ready document stale (they are rebuilt on their next look-up)."""
-        self._run_write("bump_serving_generation", {"key": SERVING_GENERATION})
 
     def clear_ready_profiles(self, profile_ids: Iterable[str]) -> None:
         for chunk in chunks(sorted(set(profile_ids)), 5000):
