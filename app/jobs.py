@@ -95,12 +95,12 @@ def _no_retry() -> None:
         job.retries_left = 0
 
 
-def resolve_job() -> dict[str, Any]:
-    """Rebuild profiles (the same as ``idgraph resolve``); returns the report."""
+def resolve_job(full: bool = False) -> dict[str, Any]:
+    """Resolve profiles (the same as ``idgraph resolve [--full]``); returns the report."""
     with job_resources() as resources:
         from app.linking import resolve_all
 
-        return resolve_all(resources).to_dict()
+        return resolve_all(resources, full=full).to_dict()
 
 
 def rfm_job(graph_name: str | None = None, as_of: int | None = None) -> dict[str, Any]:
@@ -170,9 +170,10 @@ def export_job(
         return result.to_dict()
 
 
-def enqueue_resolve(connection: redis.Redis) -> str:
+def enqueue_resolve(connection: redis.Redis, *, full: bool = False) -> str:
     """Queue a resolve for the workers; returns the job ID."""
-    return _enqueue(connection, resolve_job, RESOLVE_TIMEOUT, "resolve profiles", kind="resolve")
+    return _enqueue(connection, resolve_job, RESOLVE_TIMEOUT, "resolve profiles", kind="resolve",
+                    kwargs={"full": full})  # fmt: skip
 
 
 def enqueue_rfm(connection: redis.Redis, graph_name: str, as_of: int | None = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,16 @@ from app.resources import Resources
 from graph.errors import ConfigError, InputError, NotFound
 from graph.ingest.events import Identifier, now_ms
 from graph.progress import Progress, no_progress
+from graph.resolve.changes import Change, basis_digest, overrides_digest, pending, record_resolved
 from graph.resolve.health import HealthLimits, alarms, snapshot
 from graph.resolve.preview import Preview, preview
-from graph.resolve.resolution import ResolveReport, plan, resolve
+from graph.resolve.resolution import (
+    MAX_REALTIME_COMPONENT,
+    ResolveReport,
+    plan,
+    resolve,
+    update_profiles,
+)
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings, Proposal, propose_links
 from ml.model import METADATA_FILE, MODEL_FILE, load, save
@@ -34,6 +42,7 @@ __all__ = [
     "proposer",
     "record_run",
     "resolve_all",
+    "resolve_basis",
     "train",
 ]
 
@@ -143,11 +152,73 @@ def proposer(
     return propose
 
 
-def resolve_all(res: Resources, progress: Progress = no_progress) -> ResolveReport:
-    """A full rebuild as ``idgraph resolve`` and the resolve job run it: configured
-    merge protection, the resolution lock, and the current link model if any; then
-    households and graph health. The weak observations are read once, for the model
-    and the households both."""
+def resolve_all(
+    res: Resources, progress: Progress = no_progress, *, full: bool = False
+) -> ResolveReport:
+    """``idgraph resolve`` and the resolve job: configured merge protection, the
+    resolution lock, and the current link model if any.
+
+    Follows change (:mod:`graph.resolve.changes`): nothing to do when nothing was
+    ingested since the last resolve; only the identifiers ingested since and their
+    neighbourhood when the settings, overrides and model are those of the last full
+    resolve; otherwise (or with ``full``) a full rebuild, then households and graph
+    health. The weak observations are read once, for the model and the households."""
+    started = time.perf_counter()
+    basis = resolve_basis(res)
+    change = pending(res.store, res.registry.strong_types, basis, full=full,
+                     full_share=res.config.resolve_full_share)  # fmt: skip
+    if change.mode == "unchanged":
+        report = ResolveReport(mode="unchanged", reason=change.reason,
+                               seconds=time.perf_counter() - started)  # fmt: skip
+        record_run(res, "resolve", {"ok": True, **report.to_dict()})
+        return report
+    if change.mode == "incremental":
+        updated = _resolve_changed(res, change, progress)
+        if updated is not None:
+            record_resolved(res.store, change, basis)
+            record_run(res, "resolve", {"ok": True, **updated.to_dict()})
+            return updated
+        change.mode = "full"
+        change.reason = f"the identifiers changed reach too much of the graph ({change.reason})"
+    report = _resolve_full(res, progress)
+    report.mode, report.reason = "full", change.reason
+    record_resolved(res.store, change, basis)
+    record_run(res, "resolve", {"ok": True, **report.to_dict()})
+    report.health = record_health(res, model_links=report.model["applied"] if report.model else 0)
+    return report
+
+
+def resolve_basis(res: Resources) -> str:
+    """What a full resolve's result depends on besides the graph: the settings,
+    quarantine overrides and the link model's version (a digest)."""
+    folder = model_dir(res)
+    version = (
+        json.loads((folder / METADATA_FILE).read_text()).get("version")
+        if (folder / MODEL_FILE).exists()
+        else None
+    )
+    return basis_digest(dataclasses.asdict(res.resolve_settings()),
+                        dataclasses.asdict(linking_settings(res)), version,
+                        overrides_digest(res.store.quarantine_overrides()))  # fmt: skip
+
+
+def _resolve_changed(res: Resources, change: Change, progress: Progress) -> ResolveReport | None:
+    """Re-plan the identifiers ingested since the last resolve with their closed
+    neighbourhood (None: it reaches more of the graph than an incremental resolve may)."""
+    progress("re-planning what changed", 0, None)
+    limit = int(res.config.resolve_full_share * res.store.node_counts()["Identifier"])
+    updated = update_profiles(res.store, res.registry, change.seeds, res.resolve_settings(),
+                              lock=res.resolve_lock(),
+                              max_scope=max(MAX_REALTIME_COMPONENT, limit))  # fmt: skip
+    if updated is not None:
+        updated.mode, updated.reason = "incremental", change.reason
+        if (model_dir(res) / MODEL_FILE).exists():
+            # its links stay (they are in the neighbourhood); it scores no new identifier
+            updated.model = {"rerun": False}
+    return updated
+
+
+def _resolve_full(res: Resources, progress: Progress) -> ResolveReport:
     read = _reader(res)
     kept: list[list[Observation]] = []
 
@@ -165,8 +236,6 @@ def resolve_all(res: Resources, progress: Progress = no_progress) -> ResolveRepo
         progress=progress,
     )
     report.households = resolve_households(res, observations())
-    record_run(res, "resolve", {"ok": True, **report.to_dict()})
-    report.health = record_health(res, model_links=report.model["applied"] if report.model else 0)
     return report
 
 
@@ -188,7 +257,7 @@ def record_health(res: Resources, *, model_links: int) -> dict[str, Any]:
     store = res.store
     current = snapshot(store.profile_sizes(), store.largest_profiles(10),
                        quarantined=store.count_quarantined(),
-                       identifiers=store.stats().get("Identifier", 0), model_links=model_links,
+                       identifiers=store.node_counts()["Identifier"], model_links=model_links,
                        at=now_ms())  # fmt: skip
     previous = (store.meta("health") or {}).get("current")
     found = alarms(previous, current, health_limits(res))

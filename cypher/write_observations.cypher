@@ -5,11 +5,18 @@
 // Identifier nodes are only merged, never updated: an identifier's first/last seen and
 // event count are read from its SEEN_IN events (updating matched nodes on every batch
 // made the whole write 48% slower; see docs/architecture.md).
+// Each batch takes the next ingest sequence number, in the same write, and stamps
+// its events with it: an incremental resolve re-plans the identifiers of the events
+// after the sequence number it last resolved (graph/resolve/changes.py).
 UNWIND $identifiers AS r
 MERGE (i:Identifier {type: r.type, value: r.value})
 WITH count(*) AS identifiers
+MERGE (m:Meta {key: $sequence_key})
+SET m.sequence = coalesce(m.sequence, 0) + 1
+WITH identifiers, m.sequence AS sequence
 UNWIND $events AS r
-CREATE (e:Event {event_id: r.event_id, ts: r.ts, source: r.source, type: r.type})
+CREATE (e:Event {event_id: r.event_id, ts: r.ts, source: r.source, type: r.type,
+                 ingest_sequence: sequence})
 SET e.user_agent = r.user_agent, e.amount = r.amount, e.currency = r.currency,
     e.traits = r.traits, e.properties = r.properties
 WITH identifiers, e, r

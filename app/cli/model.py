@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 @click.command()
 @click.option("--background", is_flag=True, help="Queue it for `idgraph worker` instead.")
+@click.option("--full", is_flag=True,
+              help="Rebuild every profile (and re-run the link model) even when only part "
+              "of the graph changed since the last resolve.")  # fmt: skip
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -50,6 +53,7 @@ logger = logging.getLogger(__name__)
 def resolve(
     ctx: click.Context,
     background: bool,
+    full: bool,
     dry_run: bool,
     changes: tuple[str, ...],
     model_path: Path | None,
@@ -69,13 +73,21 @@ def resolve(
         from app.jobs import enqueue_resolve
 
         with open_resources(_config(ctx)) as res:
-            job_id = enqueue_resolve(res.redis)
+            job_id = enqueue_resolve(res.redis, full=full)
         click.echo(f"resolve queued as job {job_id}")
         return
     from app.linking import resolve_all
 
     with open_resources(_config(ctx)) as res, progress_bar(progress) as bar:
-        report = resolve_all(res, progress=bar)
+        report = resolve_all(res, progress=bar, full=full)
+    if report.mode == "unchanged":
+        click.echo(f"nothing to resolve: {report.reason} (`idgraph resolve --full` rebuilds all)")
+        return
+    if report.mode == "incremental":
+        click.echo(f"incremental resolve: {report.reason}; re-planned with their neighbourhood, "
+                   f"{report.facts_refreshed} profiles' facts refreshed")  # fmt: skip
+    else:
+        click.echo(f"full resolve: {report.reason}")
     click.echo(
         f"{report.profiles} profiles from {report.identifiers} identifiers, {report.links} links "
         f"in {report.seconds:.1f}s: largest {report.largest_profile}, "
@@ -88,6 +100,11 @@ def resolve(
         click.echo(f"households: {h['households']} ({h['profiles_in_households']} profiles, "
                    f"{h['shared_devices']} shared devices)")  # fmt: skip
     # graph-health alarms are logged (WARNING, on stderr) by app.linking.record_health
+    if report.mode == "incremental":
+        if report.model is not None:
+            click.echo("link model: not re-run; the links it accepted stay, identifiers new since "
+                       "the last full resolve are scored at the next one")  # fmt: skip
+        return
     if report.model is None:
         click.echo("no link model yet: deterministic links only (`idgraph train` makes one)")
     else:

@@ -3,7 +3,8 @@
 UNWIND $rows AS r
 MERGE (e:Event {event_id: r.event_id})
 SET e.ts = r.ts, e.source = r.source, e.type = r.type, e.user_agent = r.user_agent,
-    e.amount = r.amount, e.currency = r.currency, e.traits = r.traits, e.properties = r.properties
+    e.amount = r.amount, e.currency = r.currency, e.traits = r.traits, e.properties = r.properties,
+    e.ingest_sequence = 1
 WITH e, r
 UNWIND r.seen AS k
 MATCH (i:Identifier {type: k[0], value: k[1]})

@@ -11,3 +11,4 @@ CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.key_id IS UN
 CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.name IS UNIQUE
 CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:Household) REQUIRE h.household_id IS UNIQUE
 CREATE INDEX profile_household IF NOT EXISTS FOR (p:Profile) ON (p.household_id)
+CREATE INDEX event_ingest_sequence IF NOT EXISTS FOR (e:Event) ON (e.ingest_sequence)

@@ -73,6 +73,9 @@ class ResolveSettings:
 
 @dataclass
 class ResolveReport:
+    #: "full", "incremental" or "unchanged" (graph/resolve/changes.py), and why
+    mode: str = "full"
+    reason: str = ""
     identifiers: int = 0
     links: int = 0
     profiles: int = 0
@@ -228,11 +231,13 @@ def update_profiles(
     settings: ResolveSettings | None = None,
     *,
     lock: AbstractContextManager[Any] | None = None,
+    max_scope: int = MAX_REALTIME_COMPONENT,
 ) -> ResolveReport | None:
-    """Re-resolve the neighbourhood of ``touched`` identifiers (real-time path).
+    """Re-resolve the neighbourhood of ``touched`` identifiers (the real-time path,
+    and the incremental resolve: :mod:`graph.resolve.changes`).
 
-    Returns ``None`` (and logs) when the neighbourhood is larger than
-    :data:`MAX_REALTIME_COMPONENT`; the next full ``resolve`` handles it.
+    Returns ``None`` (and logs) when the neighbourhood is larger than ``max_scope``
+    identifiers; the next full ``resolve`` handles it.
     """
     settings = settings or ResolveSettings()
     strong = set(registry.strong_types)
@@ -242,21 +247,20 @@ def update_profiles(
     started = time.perf_counter()
     # only the profiles it changes lose their ready documents (graph.store.serving)
     with store.profile_changes() as changed:
-        report = _update(store, seeds, strong, settings, lock, started, changed)
+        report = _update(store, seeds, strong, settings, lock, started, changed, max_scope)
     return report
 
 
 def _update(
     store: GraphStore, seeds: set[Identifier], strong: set[str], settings: ResolveSettings,
     lock: AbstractContextManager[Any] | None, started: float, changed: set[str],
+    max_scope: int,
 ) -> ResolveReport | None:  # fmt: skip
     with lock or contextlib.nullcontext():
         overrides = store.quarantine_overrides()
-        scope = _neighbourhood(store, seeds, sorted(strong), settings, overrides)
+        scope = _neighbourhood(store, seeds, sorted(strong), settings, overrides, max_scope)
         if scope is None:
-            logger.warning(
-                "real-time update skipped: neighbourhood over %d", MAX_REALTIME_COMPONENT
-            )
+            logger.warning("profile update skipped: neighbourhood over %d identifiers", max_scope)
             return None
         nodes, links, current, created_at = scope
         decided = plan(
@@ -297,8 +301,10 @@ def _neighbourhood(
     strong: list[str],
     settings: ResolveSettings,
     overrides: Mapping[Identifier, str],
+    max_scope: int,
 ) -> tuple[set[Identifier], list[Link], dict[Identifier, str], dict[str, int]] | None:
-    """Everything a full resolve would consider together with ``seeds``."""
+    """Everything a full resolve would consider together with ``seeds`` (None: more
+    than ``max_scope`` identifiers)."""
     nodes = set(store.existing_identifiers(seeds))
     links: dict[tuple[Identifier, Identifier], Link] = {}
     current: dict[Identifier, str] = {}
@@ -306,7 +312,7 @@ def _neighbourhood(
     neighbours: dict[Identifier, set[Identifier]] = {}
     frontier = set(nodes)
     while frontier:
-        if len(nodes) > MAX_REALTIME_COMPONENT:
+        if len(nodes) > max_scope:
             return None
         batch = sorted(frontier)
         found: set[Identifier] = set()

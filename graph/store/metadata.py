@@ -38,11 +38,15 @@ class MetadataRepository(StoreRunner):
     def stats(self) -> dict[str, int]:
         """Node counts by label and relationship counts by type."""
         counts = {label: 0 for label in (*LABELS, *RELATIONSHIPS)}
-        identifiers, events, profiles = self._read("count_nodes")[0]
-        counts.update(Identifier=int(identifiers), Event=int(events), Profile=int(profiles))
+        counts.update(self.node_counts())
         for rel, n in self._read("count_relationships"):
             counts[str(rel)] = int(n)
         return counts
+
+    def node_counts(self) -> dict[str, int]:
+        """Identifier, Event and Profile nodes (cheaper than :meth:`stats`)."""
+        identifiers, events, profiles = self._read("count_nodes")[0]
+        return {"Identifier": int(identifiers), "Event": int(events), "Profile": int(profiles)}
 
     def profile_sizes(self) -> dict[int, int]:
         """Active profiles by size (members): size -> how many."""

@@ -13,7 +13,7 @@ from graph.store.records import (
     Link,
     ObservationBatch,
 )
-from graph.store.runner import StoreRunner, chunks, identifier_keys
+from graph.store.runner import INGEST_SEQUENCE, StoreRunner, chunks, identifier_keys
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ class ObservationRepository(StoreRunner):
         "weak_observations",
         "write_observations",
         "bump_profiles_of",
+        "ingest_sequence",
+        "ingested_since",
     )
 
     def existing_event_ids(self, event_ids: Iterable[str]) -> set[str]:
@@ -48,10 +50,21 @@ class ObservationRepository(StoreRunner):
         """Write one batch; the ready documents of the profiles its identifiers belong
         to go stale (:mod:`graph.store.serving`)."""
         if batch.events:
-            self._write("write_observations", batch.params())
+            self._write("write_observations", {**batch.params(), "sequence_key": INGEST_SEQUENCE})
             keys = [[r["type"], r["value"]] for r in batch.identifiers]
             for chunk in chunks(keys, 5000):
                 self._run_write("bump_profiles_of", {"keys": chunk})
+
+    def ingest_sequence(self) -> int:
+        """The sequence number of the last batch written (0: none yet). Every batch
+        takes the next one in the same write and stamps its events with it."""
+        rows = self._read("ingest_sequence", {"key": INGEST_SEQUENCE})
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def identifiers_ingested_since(self, sequence: int, types: Sequence[str]) -> list[Identifier]:
+        """The identifiers of ``types`` seen in events of the batches after ``sequence``."""
+        rows = self._read("ingested_since", {"since": sequence, "types": list(types)})
+        return [Identifier(t, v) for t, v in rows]
 
     def identifiers_of_types(self, types: Sequence[str]) -> list[Identifier]:
         rows = self._read("identifiers_of_types", {"types": list(types)})

@@ -18,6 +18,7 @@ from graph.store.queries import QueryLibrary
 from graph.store.records import Identifier, Row
 
 __all__ = [
+    "INGEST_SEQUENCE",
     "LABELS",
     "RELATIONSHIPS",
     "SERVING_GENERATION",
@@ -30,6 +31,9 @@ __all__ = [
 #: the Meta key of the serving generation: ready profile documents (graph.store.serving)
 #: built under an older generation are not served
 SERVING_GENERATION = "serving_generation"
+#: the Meta key of the ingest sequence: each ingest batch takes the next number and
+#: stamps its events with it (an incremental resolve reads what came after)
+INGEST_SEQUENCE = "ingest_sequence"
 #: write queries that change no profile as a look-up shows it: they leave the ready
 #: documents valid. Every other write makes them all stale (the safe default for a
 #: query added later), except inside :meth:`StoreRunner.profile_changes`, and

@@ -52,7 +52,7 @@ def test_health_is_recorded_and_alarms_raised(
     assert set(_alarm_gauges(client).values()) == {0.0}
 
     # the same graph against a tiny size limit: the largest profiles are "giants"
-    giant = run_cli("resolve", data_dir=data_dir,
+    giant = run_cli("resolve", "--full", data_dir=data_dir,
                     env=_env(config, IDGRAPH_HEALTH_MAX_PROFILE_SIZE="2"))  # fmt: skip
     assert giant.returncode == 0
     assert (

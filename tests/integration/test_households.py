@@ -49,7 +49,7 @@ def test_a_family_tablet_makes_a_household_not_a_person(config: Config, resource
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["shared_devices"] == body["shared_devices"]
 
-    again = resolve_all(resources)  # stable IDs
+    again = resolve_all(resources, full=True)  # stable IDs
     assert again.households == report.households
     assert client.get(f"/v1/profiles/{parent}").get_json()["household_id"] == household_id
     assert client.get("/v1/households/hh_none").status_code == 404

@@ -117,9 +117,9 @@ def test_progress_bars_only_on_a_terminal_or_on_request(
         assert run_cli("ingest", str(small_data.events_path), data_dir=data_dir).returncode == 0
         quiet = run_cli("resolve", data_dir=data_dir)  # not a terminal: one summary line
         assert quiet.returncode == 0 and quiet.stderr == ""
-        # profiles, no model yet, households: one summary, no bar
-        assert len(quiet.stdout.strip().splitlines()) == 3 and "households:" in quiet.stdout
-        shown = run_cli("resolve", "--progress", data_dir=data_dir)
+        # full (why), profiles, no model yet, households: one summary, no bar
+        assert len(quiet.stdout.strip().splitlines()) == 4 and "households:" in quiet.stdout
+        shown = run_cli("resolve", "--full", "--progress", data_dir=data_dir)
         assert shown.returncode == 0
         for step in ("reading the graph", "planning profiles", "writing profiles",
                      "refreshing facts"):  # fmt: skip

@@ -1,0 +1,104 @@
+"""What changed since the last resolve, and how much of the graph a resolve re-plans.
+
+Every ingest batch takes the next ingest sequence number and stamps its events with
+it (``write_observations``). A resolve records, in the graph's ``Meta``, the sequence
+number it read before reading the graph, and the *basis* of the last full resolve: a
+digest of everything besides the graph its result depends on (settings, quarantine
+overrides, the link model's version). The next resolve is then
+
+- ``unchanged``: no batch since, same basis — nothing to do;
+- ``incremental``: same basis; the identifiers of the events since are re-planned
+  with their closed neighbourhood (as the real-time path does), facts refreshed only
+  for the profiles that changed. The link model is not re-run: the links it accepted
+  stay, new anonymous identifiers wait for the next full resolve — which comes on its
+  own once the identifiers re-planned since the last full one exceed ``full_share``
+  of the graph;
+- ``full``: the first resolve, another basis, too much changed, or asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.ingest.events import Identifier, now_ms
+from graph.store import GraphStore
+
+__all__ = ["RESOLVE_STATE", "Change", "basis_digest", "pending", "record_resolved"]
+
+#: the Meta key of what the last resolve read (sequence, basis)
+RESOLVE_STATE = "resolve_state"
+
+
+@dataclass
+class Change:
+    """What a resolve has to do, and why."""
+
+    mode: str  #: "unchanged" | "incremental" | "full"
+    reason: str
+    sequence: int  #: the ingest sequence number read before the graph
+    seeds: list[Identifier] = field(default_factory=list)  #: incremental: what to re-plan
+    #: identifiers re-planned incrementally since the last full resolve (this one's included)
+    since_full: int = 0
+
+
+def basis_digest(*parts: Any) -> str:
+    """A digest of what a full resolve's result depends on besides the graph."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def overrides_digest(overrides: Mapping[Identifier, str]) -> str:
+    """Quarantine overrides, digested (the state never holds identifier values)."""
+    return basis_digest(sorted((i.type, i.value, o) for i, o in overrides.items()))
+
+
+def pending(
+    store: GraphStore,
+    strong_types: Iterable[str],
+    basis: str,
+    *,
+    full: bool = False,
+    full_share: float = 0.1,
+) -> Change:
+    """Decide what a resolve with ``basis`` has to do on ``store`` now."""
+    sequence = store.ingest_sequence()
+    state = store.meta(RESOLVE_STATE)
+    if full:
+        return Change("full", "asked for", sequence)
+    if not state:
+        return Change("full", "no resolve recorded its ingest sequence yet", sequence)
+    if state.get("basis") != basis:
+        return Change("full", "settings, quarantine overrides or the link model changed "
+                      "since the last full resolve", sequence)  # fmt: skip
+    since = int(state.get("sequence", 0))
+    if sequence < since:
+        return Change("full", "the ingest sequence went back (the graph was replaced)", sequence)
+    if sequence == since:
+        return Change("unchanged", f"no ingest since batch {since}", sequence)
+    seeds = store.identifiers_ingested_since(since, list(strong_types))
+    if not seeds:
+        return Change("unchanged", f"batches {since + 1}-{sequence} hold no strong identifier",
+                      sequence)  # fmt: skip
+    since_full = int(state.get("since_full", 0)) + len(seeds)
+    total = store.node_counts()["Identifier"]
+    if since_full > full_share * max(total, 1):
+        return Change("full", f"{since_full} identifiers changed since the last full resolve, "
+                      f"over {full_share:.0%} of {total}: the link model re-scores all",
+                      sequence)  # fmt: skip
+    return Change("incremental", f"{len(seeds)} identifiers in batches {since + 1}-{sequence}",
+                  sequence, seeds, since_full)  # fmt: skip
+
+
+def record_resolved(store: GraphStore, change: Change, basis: str) -> None:
+    """Keep what a finished resolve read: the next one starts from there."""
+    state = store.meta(RESOLVE_STATE) or {}
+    if change.mode == "full":
+        state = {"basis": basis, "since_full": 0, "full_at": now_ms()}
+    elif change.mode == "incremental":
+        state["since_full"] = change.since_full
+    state["sequence"] = change.sequence
+    store.set_meta(RESOLVE_STATE, state)

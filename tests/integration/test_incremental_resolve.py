@@ -1,0 +1,136 @@
+"""``idgraph resolve`` follows change (graph/resolve/changes.py): nothing to do when
+nothing was ingested, only what changed when the basis is the last full resolve's,
+and always the result a full rebuild would give."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from app.config import Config
+from app.linking import resolve_all
+from app.profiles import get_profile
+from app.resources import Resources
+from graph.errors import ConfigError
+from graph.ingest.events import Identifier
+from graph.ingest.readers import RawRecord, read_records
+from ml.synthetic import GeneratedData
+from tests.conftest import login_event as event
+from tests.conftest import run_cli
+
+
+def ingest(res: Resources, *events: dict[str, Any]) -> None:
+    report = res.ingester().ingest_records([RawRecord(n, e) for n, e in enumerate(events, 1)])
+    assert report.accepted == len(events)
+
+
+def following(res: Resources) -> Resources:
+    """``res`` never made full by the share of the graph changed (these graphs are tiny)."""
+    return dataclasses.replace(res, config=res.config.replace(resolve_full_share=1.0))
+
+
+def assignments(res: Resources) -> dict[Identifier, str]:
+    return dict(res.store.assignments())
+
+
+def test_a_resolve_after_a_small_ingest_re_plans_only_what_changed(resources: Resources) -> None:
+    res = following(resources)
+    ingest(res, event("e1", email="ann@example.com", cookie_id="c-ann"),
+           event("e2", user_id="u-bo", phone="+14155550123"),
+           event("e3", email="cy@example.com", loyalty_id="L-cy"))  # fmt: skip
+    first = resolve_all(res)
+    assert (first.mode, first.profiles) == ("full", 3)
+    assert "no resolve recorded" in first.reason
+
+    again = resolve_all(res)
+    assert again.mode == "unchanged" and again.facts_refreshed == 0
+
+    # a new event joins two profiles; another is a new customer
+    ingest(res, event("e4", email="ann@example.com", user_id="u-bo"),
+           event("e5", email="dee@example.com"))  # fmt: skip
+    ann = assignments(res)[Identifier("email", "ann@example.com")]
+    report = resolve_all(res)
+    assert report.mode == "incremental", report.reason
+    assert "3 identifiers" in report.reason  # ann, u-bo and dee: the events' own
+    after = assignments(res)
+    assert (
+        after[Identifier("phone", "+14155550123")] == after[Identifier("email", "ann@example.com")]
+    )
+    assert after[Identifier("email", "dee@example.com")] not in {ann}
+    # the facts of the profiles that changed, not cy's
+    assert report.facts_refreshed == 2
+    merged = get_profile(res.store, res.registry, after[Identifier("email", "ann@example.com")])
+    assert merged["event_count"] == 3
+    # exactly what a full rebuild gives
+    full = resolve_all(res, full=True)
+    assert (full.mode, full.reason, full.moved) == ("full", "asked for", 0)
+    assert assignments(res) == after
+
+
+def test_incremental_resolves_equal_a_full_rebuild_on_generated_data(
+    resources: Resources, small_data: GeneratedData
+) -> None:
+    res = following(resources)
+    records = list(read_records(small_data.events_path, "jsonl"))
+    cut = len(records) * 95 // 100
+    res.ingester().ingest_records(records[:cut])
+    assert resolve_all(res).mode == "full"
+    for part in (records[cut : cut + 60], records[cut + 60 :]):
+        res.ingester().ingest_records(part)
+        report = resolve_all(res)
+        assert report.mode == "incremental", report.reason
+    incremental = assignments(res)
+    rebuilt = resolve_all(res, full=True)
+    assert rebuilt.moved == 0 and rebuilt.merged == 0 and rebuilt.split == 0
+    assert assignments(res) == incremental
+
+
+def test_a_changed_basis_or_too_much_change_makes_the_resolve_full(resources: Resources) -> None:
+    res = following(resources)
+    ingest(res, event("e1", email="ann@example.com", cookie_id="c-ann"))
+    resolve_all(res)
+    # merge protection settings changed: a full rebuild
+    stricter = dataclasses.replace(res, config=res.config.replace(profile_limits="email=1"))
+    ingest(res, event("e2", email="ann2@example.com", cookie_id="c-ann"))
+    report = resolve_all(stricter)
+    assert report.mode == "full" and "settings" in report.reason
+    assert resolve_all(stricter).mode == "unchanged"
+    # a quarantine override changed
+    assert res.store.set_quarantine_override(Identifier("cookie_id", "c-ann"), "release")
+    assert resolve_all(stricter).mode == "full"
+    # more than the configured share of the graph changed since the last full resolve
+    ingest(res, event("e3", email="new@example.com"))
+    everything = dataclasses.replace(stricter, config=stricter.config.replace(resolve_full_share=0))
+    report = resolve_all(everything)
+    assert report.mode == "full" and "re-scores all" in report.reason
+
+
+def test_the_resolve_command_says_what_it_did(config: Config, resources: Resources) -> None:
+    env = {
+        "IDGRAPH_GRAPH_URL": str(config.graph_url),
+        "IDGRAPH_REDIS_URL": str(config.redis_url),
+        "IDGRAPH_GRAPH_NAME": config.graph_name,
+        "IDGRAPH_RESOLVE_FULL_SHARE": "1",
+    }
+
+    def resolve(*args: str) -> str:
+        done = run_cli("resolve", *args, data_dir=config.data_dir, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    ingest(resources, event("e1", email="ann@example.com"))
+    assert resolve().startswith("full resolve: no resolve recorded")
+    assert resolve().startswith("nothing to resolve: no ingest since batch")
+    ingest(resources, event("e2", email="ann@example.com", user_id="u-ann"))
+    third = resolve()
+    assert third.startswith("incremental resolve: 2 identifiers in batches")
+    assert "link model" not in third  # no model: nothing to say about it
+    assert resolve("--full").startswith("full resolve: asked for")
+
+
+@pytest.mark.parametrize("share", ["-0.1", "1.5"])
+def test_the_full_share_is_checked(config: Config, share: str) -> None:
+    with pytest.raises(ConfigError, match="resolve_full_share"):
+        config.replace(resolve_full_share=share)
