@@ -208,6 +208,7 @@ def _resolve_changed(res: Resources, change: Change, progress: Progress) -> Reso
     progress("re-planning what changed", 0, None)
     limit = int(res.config.resolve_full_share * res.store.node_counts()["Identifier"])
     updated = update_profiles(res.store, res.registry, change.seeds, res.resolve_settings(),
+                              facts_of=change.profiles,
                               lock=res.resolve_lock(),
                               max_scope=max(MAX_REALTIME_COMPONENT, limit))  # fmt: skip
     if updated is not None:

@@ -1,7 +1,15 @@
 // The identifiers of the given types seen in events of ingest batches after $since
-// (events are stamped with their batch's sequence number; indexed).
+// (events are stamped with their batch's sequence number; indexed), with their
+// current profile, and whether they must be re-planned: an identifier seen alone (no
+// other identifier of these types in any of those events) that is already in a
+// profile gained no link, so its profile is what a resolve would make it; only
+// that profile's facts change.
 MATCH (e:Event)
 WHERE e.ingest_sequence > $since
 MATCH (i:Identifier)-[:SEEN_IN]->(e)
 WHERE i.type IN $types
-RETURN DISTINCT i.type, i.value
+WITH e, collect(i) AS seen
+UNWIND seen AS i
+WITH i, max(size(seen)) AS together
+OPTIONAL MATCH (i)-[:BELONGS_TO]->(p:Profile)
+RETURN i.type, i.value, together > 1 OR p IS NULL, p.profile_id

@@ -81,7 +81,8 @@ def resolve(
     with open_resources(_config(ctx)) as res, progress_bar(progress) as bar:
         report = resolve_all(res, progress=bar, full=full)
     if report.mode == "unchanged":
-        click.echo(f"nothing to resolve: {report.reason} (`idgraph resolve --full` rebuilds all)")
+        click.echo(f"nothing to resolve: {report.reason} ({report.seconds:.2f}s; "
+                   "`idgraph resolve --full` rebuilds all)")  # fmt: skip
         return
     if report.mode == "incremental":
         click.echo(f"incremental resolve: {report.reason}; re-planned with their neighbourhood, "

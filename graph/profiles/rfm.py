@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import rankdata
 
 from graph.ingest.events import DAY_MS
 from graph.progress import Progress, no_progress
@@ -90,6 +89,8 @@ def quintiles(values: Sequence[float]) -> list[int]:
     ``O(n log n)``."""
     if not len(values):
         return []
+    from scipy.stats import rankdata  # ~1 s to import: only where RFM is computed
+
     ranks = rankdata(np.asarray(values, dtype=float), method="min")  # 1-based
     n = len(values)
     return [math.ceil(5 * int(rank) / n) for rank in ranks]

@@ -8,11 +8,12 @@ overrides, the link model's version). The next resolve is then
 
 - ``unchanged``: no batch since, same basis — nothing to do;
 - ``incremental``: same basis; the identifiers of the events since are re-planned
-  with their closed neighbourhood (as the real-time path does), facts refreshed only
-  for the profiles that changed. The link model is not re-run: the links it accepted
-  stay, new anonymous identifiers wait for the next full resolve — which comes on its
-  own once the identifiers re-planned since the last full one exceed ``full_share``
-  of the graph;
+  with their closed neighbourhood (as the real-time path does) — except those seen
+  alone that already have a profile: no link of theirs changed, so neither would
+  their plan — and facts are refreshed only for the profiles that changed. The
+  link model is not re-run: the links it accepted stay, new anonymous identifiers
+  wait for the next full resolve — which comes on its own once the identifiers
+  re-planned since the last full one exceed ``full_share`` of the graph;
 - ``full``: the first resolve, another basis, too much changed, or asked for.
 """
 
@@ -41,6 +42,8 @@ class Change:
     reason: str
     sequence: int  #: the ingest sequence number read before the graph
     seeds: list[Identifier] = field(default_factory=list)  #: incremental: what to re-plan
+    #: incremental: profiles whose events changed (their facts are refreshed)
+    profiles: set[str] = field(default_factory=set)
     #: identifiers re-planned incrementally since the last full resolve (this one's included)
     since_full: int = 0
 
@@ -79,18 +82,22 @@ def pending(
         return Change("full", "the ingest sequence went back (the graph was replaced)", sequence)
     if sequence == since:
         return Change("unchanged", f"no ingest since batch {since}", sequence)
-    seeds = store.identifiers_ingested_since(since, list(strong_types))
-    if not seeds:
+    ingested = store.ingested_since(since, list(strong_types))
+    if not ingested.identifiers:
         return Change("unchanged", f"batches {since + 1}-{sequence} hold no strong identifier",
                       sequence)  # fmt: skip
-    since_full = int(state.get("since_full", 0)) + len(seeds)
+    since_full = int(state.get("since_full", 0)) + len(ingested.replan)
     total = store.node_counts()["Identifier"]
     if since_full > full_share * max(total, 1):
         return Change("full", f"{since_full} identifiers changed since the last full resolve, "
                       f"over {full_share:.0%} of {total}: the link model re-scores all",
                       sequence)  # fmt: skip
-    return Change("incremental", f"{len(seeds)} identifiers in batches {since + 1}-{sequence}",
-                  sequence, seeds, since_full)  # fmt: skip
+    reason = (
+        f"{ingested.identifiers} identifiers in batches {since + 1}-{sequence}, "
+        f"{len(ingested.replan)} to re-plan"
+    )
+    return Change("incremental", reason, sequence, ingested.replan, ingested.profiles,
+                  since_full)  # fmt: skip
 
 
 def record_resolved(store: GraphStore, change: Change, basis: str) -> None:

@@ -11,8 +11,6 @@ from collections.abc import Hashable, Iterable, Sequence
 from typing import TypeVar
 
 import numpy as np
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components as _scipy_components
 
 __all__ = ["connected_components", "new_profile_id"]
 
@@ -45,6 +43,11 @@ def connected_components(nodes: Sequence[K], edges: Iterable[tuple[K, K]]) -> li
     n = len(nodes)
     if n == 0:
         return []
+    # imported here: scipy.sparse costs every command ~0.4 s to import, and most
+    # (look-ups, ingest, serve) never cluster
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components as _scipy_components
+
     matrix = coo_array(
         (
             np.ones(len(rows), dtype=np.int8),

@@ -232,29 +232,35 @@ def update_profiles(
     *,
     lock: AbstractContextManager[Any] | None = None,
     max_scope: int = MAX_REALTIME_COMPONENT,
+    facts_of: Iterable[str] = (),
 ) -> ResolveReport | None:
     """Re-resolve the neighbourhood of ``touched`` identifiers (the real-time path,
-    and the incremental resolve: :mod:`graph.resolve.changes`).
+    and the incremental resolve: :mod:`graph.resolve.changes`), and refresh the facts
+    of the profiles it changed and of ``facts_of`` (profiles whose events changed).
 
     Returns ``None`` (and logs) when the neighbourhood is larger than ``max_scope``
-    identifiers; the next full ``resolve`` handles it.
+    identifiers, or when there is nothing to do; the next full ``resolve`` handles it.
     """
     settings = settings or ResolveSettings()
     strong = set(registry.strong_types)
     seeds = {i for i in touched if i.type in strong}
-    if not seeds:
+    extra = set(facts_of)
+    if not seeds and not extra:
         return None
     started = time.perf_counter()
     # only the profiles it changes lose their ready documents (graph.store.serving)
     with store.profile_changes() as changed:
-        report = _update(store, seeds, strong, settings, lock, started, changed, max_scope)
-    return report
+        if not seeds:
+            changed.update(extra)
+            refreshed = refresh_facts(store, extra, purchase_types=settings.purchase_types)
+            return ResolveReport(facts_refreshed=refreshed, seconds=time.perf_counter() - started)
+        return _update(store, seeds, strong, settings, lock, started, changed, max_scope, extra)
 
 
 def _update(
     store: GraphStore, seeds: set[Identifier], strong: set[str], settings: ResolveSettings,
     lock: AbstractContextManager[Any] | None, started: float, changed: set[str],
-    max_scope: int,
+    max_scope: int, extra: set[str],
 ) -> ResolveReport | None:  # fmt: skip
     with lock or contextlib.nullcontext():
         overrides = store.quarantine_overrides()
@@ -271,7 +277,7 @@ def _update(
     # (not the whole neighbourhood: most of it changed neither members nor events).
     # Outside the lock, so updates do not queue behind each other's facts: facts are
     # versioned by the store time they were read, a stale write never wins.
-    facts_of = _changed_profiles(decided, current, seeds)
+    facts_of = _changed_profiles(decided, current, seeds) | extra
     changed.update(facts_of)
     refreshed = refresh_facts(store, facts_of, purchase_types=settings.purchase_types)
     report = _report(decided, len(links), deleted, started)

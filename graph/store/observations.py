@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from graph.store.records import (
     Identifier,
     IdentifierRecord,
+    Ingested,
     Link,
     ObservationBatch,
 )
@@ -61,10 +62,13 @@ class ObservationRepository(StoreRunner):
         rows = self._read("ingest_sequence", {"key": INGEST_SEQUENCE})
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
-    def identifiers_ingested_since(self, sequence: int, types: Sequence[str]) -> list[Identifier]:
-        """The identifiers of ``types`` seen in events of the batches after ``sequence``."""
+    def ingested_since(self, sequence: int, types: Sequence[str]) -> Ingested:
+        """What the batches after ``sequence`` changed, for identifiers of ``types``:
+        those to re-plan (new, or seen with another identifier of ``types``) and the
+        profiles whose events changed."""
         rows = self._read("ingested_since", {"since": sequence, "types": list(types)})
-        return [Identifier(t, v) for t, v in rows]
+        replan = [Identifier(t, v) for t, v, again, _ in rows if again]
+        return Ingested(replan, {pid for *_, pid in rows if pid is not None}, len(rows))
 
     def identifiers_of_types(self, types: Sequence[str]) -> list[Identifier]:
         rows = self._read("identifiers_of_types", {"types": list(types)})

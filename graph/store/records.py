@@ -22,6 +22,7 @@ __all__ = [
     "Conflict",
     "Identifier",
     "IdentifierRecord",
+    "Ingested",
     "Link",
     "ObservationBatch",
     "Plan",
@@ -136,6 +137,16 @@ class ObservationBatch:
     def size(self) -> int:
         """Nodes and relationships the batch writes or updates."""
         return len(self.identifiers) + len(self.events) + self.seen + len(self.edges)
+
+
+@dataclass
+class Ingested:
+    """What the ingest batches after a sequence number changed (an incremental resolve's
+    input): the identifiers to re-plan and the profiles whose events changed."""
+
+    replan: list[Identifier]
+    profiles: set[str]
+    identifiers: int  #: strong identifiers seen in those batches
 
 
 @dataclass(frozen=True)

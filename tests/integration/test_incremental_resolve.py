@@ -53,7 +53,7 @@ def test_a_resolve_after_a_small_ingest_re_plans_only_what_changed(resources: Re
     ann = assignments(res)[Identifier("email", "ann@example.com")]
     report = resolve_all(res)
     assert report.mode == "incremental", report.reason
-    assert "3 identifiers" in report.reason  # ann, u-bo and dee: the events' own
+    assert "3 identifiers in batches 2-2, 3 to re-plan" in report.reason  # ann, u-bo, dee
     after = assignments(res)
     assert (
         after[Identifier("phone", "+14155550123")] == after[Identifier("email", "ann@example.com")]
@@ -63,6 +63,14 @@ def test_a_resolve_after_a_small_ingest_re_plans_only_what_changed(resources: Re
     assert report.facts_refreshed == 2
     merged = get_profile(res.store, res.registry, after[Identifier("email", "ann@example.com")])
     assert merged["event_count"] == 3
+    # a known identifier seen alone gained no link: its profile's facts change, nothing
+    # is re-planned
+    ingest(res, event("e6", loyalty_id="L-cy"))
+    cy = after[Identifier("loyalty_id", "L-cy")]
+    alone = resolve_all(res)
+    assert (alone.mode, alone.identifiers, alone.facts_refreshed) == ("incremental", 0, 1)
+    assert "1 identifiers in batches 3-3, 0 to re-plan" in alone.reason
+    assert get_profile(res.store, res.registry, cy)["event_count"] == 2
     # exactly what a full rebuild gives
     full = resolve_all(res, full=True)
     assert (full.mode, full.reason, full.moved) == ("full", "asked for", 0)
