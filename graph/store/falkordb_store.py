@@ -13,6 +13,7 @@ from graph.errors import InputError, QueryError, StoreUnavailable
 from graph.store import GraphStore
 from graph.store.address import ServerAddress
 from graph.store.records import Row, has_nul
+from graph.store.runner import CACHE_SECONDS, CACHED_TOPICS
 
 __all__ = ["FalkorDBStore"]
 
@@ -72,6 +73,26 @@ class FalkorDBStore(GraphStore):
     ) -> list[Row]:
         return self._run(name, params, read_only=False, text=text)
 
+    def _revision_key(self, topic: str) -> str:
+        return f"idgraph:revision:{self.graph_name}:{topic}"
+
+    def _revision(self, topic: str) -> int | None:
+        """A plain Redis counter beside the graph: one GET instead of a graph query."""
+        try:
+            value = self._db.connection.get(self._revision_key(topic))
+        except (redis.exceptions.RedisError, OSError):
+            return None  # nothing cached; the read itself reports the outage
+        return int(value or 0)
+
+    def _bump_revision(self, topic: str) -> None:
+        try:
+            self._db.connection.incr(self._revision_key(topic))
+        except (redis.exceptions.RedisError, OSError) as e:
+            raise StoreUnavailable(
+                f"FalkorDB at {self.address.describe()}: {topic} changed, but other "
+                f"processes may serve the old ones for up to {CACHE_SECONDS:.0f} s: {e}"
+            ) from e
+
     def ensure_schema(self) -> None:
         self._no_query_telemetry()
         for statement in self.schema_statements():
@@ -127,6 +148,8 @@ class FalkorDBStore(GraphStore):
 
     def drop(self) -> None:
         """Delete the whole graph key, schema included (tests)."""
+        for topic in CACHED_TOPICS:
+            self._bump_revision(topic)
         try:
             self._graph.delete()
         except redis.exceptions.ResponseError as e:

@@ -28,30 +28,37 @@ class KeyRepository(StoreRunner):
     )
 
     def save_api_key(self, record: ApiKeyRecord) -> None:
-        self._write(
-            "save_api_key",
-            {
-                "name": record.name,
-                "key_id": record.key_id,
-                "hash": record.hash,
-                "scopes": list(record.scopes),
-                "now": record.created_at,
-                "expires_at": record.expires_at,
-            },
-        )
+        params = {
+            "name": record.name,
+            "key_id": record.key_id,
+            "hash": record.hash,
+            "scopes": list(record.scopes),
+            "now": record.created_at,
+            "expires_at": record.expires_at,
+        }
+        with self._changing("keys"):
+            self._write("save_api_key", params)
 
     def api_key(self, key_id: str) -> ApiKeyRecord | None:
-        rows = self._read("api_key", {"key_id": key_id})
-        return _api_key(rows[0]) if rows else None
+        """The key's record (cached per process while no key changes: every request
+        verifies one; a revocation reaches every process at its next request)."""
+
+        def load() -> ApiKeyRecord | None:
+            rows = self._read("api_key", {"key_id": key_id})
+            return _api_key(rows[0]) if rows else None
+
+        return self._cached("keys", key_id, load)
 
     def api_keys(self) -> list[ApiKeyRecord]:
         return [_api_key(row) for row in self._read("api_keys")]
 
     def revoke_api_key(self, name: str, *, now: int) -> bool:
         """True when a key of that name was active and is revoked now."""
-        return bool(self._write("revoke_api_key", {"name": name, "now": now}))
+        with self._changing("keys"):
+            return bool(self._write("revoke_api_key", {"name": name, "now": now}))
 
     def touch_api_key(self, key_id: str, *, now: int) -> None:
+        """Last use (not a change :meth:`api_key`'s cache has to see)."""
         self._write("touch_api_key", {"key_id": key_id, "now": now})
 
 

@@ -9,15 +9,17 @@ this package) build on these hooks; :class:`graph.store.GraphStore` is all of th
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from graph.store.queries import QueryLibrary
 from graph.store.records import Identifier, Row
 
 __all__ = [
+    "CACHED_TOPICS",
     "INGEST_SEQUENCE",
     "LABELS",
     "RELATIONSHIPS",
@@ -44,6 +46,17 @@ VIEW_NEUTRAL = frozenset({
     "clear_model_links", "revoke_api_key", "save_api_key", "save_ready_profile",
     "save_segment", "set_meta", "touch_api_key", "write_observations",
 })  # fmt: skip
+
+#: small records every request reads, cached per process while their revision is
+#: unchanged (:meth:`StoreRunner._cached`): API keys and segment definitions
+CACHED_TOPICS = ("keys", "segments")
+#: the longest a cached record is served without being read again, whatever the
+#: revision says (a write made outside idgraph's own store methods)
+CACHE_SECONDS = 10.0
+#: records kept per topic at most (unknown keys are never kept)
+CACHE_SIZE = 10_000
+
+T = TypeVar("T")
 
 #: node labels and relationship types a query may name (never taken from input)
 LABELS = (
@@ -78,6 +91,8 @@ class StoreRunner(ABC):
     def __init__(self) -> None:
         self.queries = QueryLibrary(self.backend)
         self._scope = threading.local()
+        self._cache: dict[tuple[str, str], tuple[int, float, Any]] = {}
+        self._cache_lock = threading.Lock()
 
     @abstractmethod
     def _read(
@@ -132,6 +147,47 @@ class StoreRunner(ABC):
         for chunk in chunks(sorted(set(profile_ids)), 5000):
             self._run_write("bump_profile_revisions", {"profile_ids": chunk})
 
+    def _revision(self, topic: str) -> int | None:
+        """The revision of ``topic`` (one of :data:`CACHED_TOPICS`): bumped by every
+        write of its records. None: this backend keeps none, nothing is cached."""
+        return None
+
+    def _bump_revision(self, topic: str) -> None:
+        """After a write of ``topic``'s records: every process reads them again
+        (nothing to do where nothing is cached)."""
+        return None
+
+    @contextmanager
+    def _changing(self, topic: str) -> Iterator[None]:
+        """Writes of ``topic``'s records in this block: its revision is bumped after
+        it, even when it fails half-way (every process reads them all again)."""
+        try:
+            yield
+        finally:
+            self._bump_revision(topic)
+
+    def _cached(self, topic: str, key: str, load: Callable[[], T]) -> T:
+        """``load()``, or what it returned before in this process while ``topic``'s
+        revision has not moved (and for :data:`CACHE_SECONDS` at most). The revision
+        is read *before* loading: a write that lands in between bumps it after, so
+        the next call loads again. ``None`` is never kept (an unknown API key must
+        not fill the cache)."""
+        revision = self._revision(topic)
+        if revision is None:
+            return load()
+        now = time.monotonic()
+        with self._cache_lock:
+            entry = self._cache.get((topic, key))
+        if entry is not None and entry[0] == revision and now - entry[1] < CACHE_SECONDS:
+            return entry[2]
+        value = load()
+        if value is not None:
+            with self._cache_lock:
+                if len(self._cache) >= CACHE_SIZE * len(CACHED_TOPICS):
+                    self._cache.clear()
+                self._cache[(topic, key)] = (revision, now, value)
+        return value
+
     @abstractmethod
     def ensure_schema(self) -> None:
         """Create constraints and indexes; safe to call any number of times."""
@@ -166,6 +222,8 @@ class StoreRunner(ABC):
     def delete_all(self) -> None:
         """Remove every node and relationship (tests, demo reset)."""
         self._write("delete_all")
+        for topic in CACHED_TOPICS:
+            self._bump_revision(topic)
 
 
 def identifier_keys(identifiers: Iterable[Identifier]) -> list[list[str]]:

@@ -97,16 +97,15 @@ class SegmentRepository(StoreRunner):
 
     def save_segment(self, segment: Mapping[str, Any], *, now: int) -> int:
         """Create or replace a segment definition; returns its creation time."""
-        rows = self._write(
-            "save_segment",
-            {
-                "segment_id": segment["segment_id"],
-                "name": segment["name"],
-                "description": segment.get("description") or "",
-                "rule": json.dumps(segment["rule"], sort_keys=True),
-                "now": now,
-            },
-        )
+        params = {
+            "segment_id": segment["segment_id"],
+            "name": segment["name"],
+            "description": segment.get("description") or "",
+            "rule": json.dumps(segment["rule"], sort_keys=True),
+            "now": now,
+        }
+        with self._changing("segments"):
+            rows = self._write("save_segment", params)
         return int(rows[0][0])
 
     def segment(self, segment_id: str) -> dict[str, Any] | None:
@@ -114,10 +113,14 @@ class SegmentRepository(StoreRunner):
         return _segment(rows[0]) if rows else None
 
     def segments(self) -> list[dict[str, Any]]:
-        return [_segment(row) for row in self._read("segments")]
+        """Every segment definition (cached per process while none changes: every
+        look-up evaluates them)."""
+        kept = self._cached("segments", "", lambda: [_segment(r) for r in self._read("segments")])
+        return [dict(segment) for segment in kept]
 
     def delete_segment(self, segment_id: str) -> bool:
-        rows = self._write("delete_segment", {"segment_id": segment_id})
+        with self._changing("segments"):
+            rows = self._write("delete_segment", {"segment_id": segment_id})
         return bool(rows and rows[0][0])
 
 

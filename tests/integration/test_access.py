@@ -236,3 +236,47 @@ def test_rate_limit_per_key_is_429_with_retry_after(config: Config, resources: R
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
         assert "rate limit of 5" in limited.get_json()["message"]
     assert client.get("/v1/profiles/p-1", headers=other).status_code == 404  # its own budget
+
+
+def test_key_records_and_segments_are_cached_until_one_changes(
+    config: Config, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request reads its key's record and the segment definitions: each process
+    keeps them while no write changed them, and a write in another process (another
+    store object) is seen at the next read."""
+    from app.resources import connect
+
+    key = key_with(resources, "cached", "read")
+    resources.store.save_segment({"segment_id": "seg_a", "name": "a", "rule": {"has": "email"}},
+                                 now=now_ms())  # fmt: skip
+    other = connect(config)  # another process's store, cache and connections
+    try:
+        first = other.store.api_key(key_id_of(key))
+        assert first is not None and first.revoked_at is None
+        assert [s["segment_id"] for s in other.store.segments()] == ["seg_a"]
+
+        reads: list[str] = []
+        real_read = other.store._read
+
+        def counting(name: str, *args: Any, **kwargs: Any) -> Any:
+            reads.append(name)
+            return real_read(name, *args, **kwargs)
+
+        monkeypatch.setattr(other.store, "_read", counting)
+        assert other.store.api_key(key_id_of(key)) == first
+        other.store.segments()[0]["name"] = "changed by a caller"  # a copy
+        assert other.store.segments()[0]["name"] == "a"
+        assert reads == []  # served from the cache
+        assert other.store.api_key("idg_unknown") is None  # never cached
+        assert reads == ["api_key"]
+
+        resources.store.revoke_api_key("cached", now=now_ms())  # this process
+        resources.store.save_segment({"segment_id": "seg_b", "name": "b",
+                                      "rule": {"has": "phone"}}, now=now_ms())  # fmt: skip
+        revoked = other.store.api_key(key_id_of(key))
+        assert revoked is not None and revoked.revoked_at is not None
+        assert [s["segment_id"] for s in other.store.segments()] == ["seg_a", "seg_b"]
+        resources.store.delete_segment("seg_a")
+        assert [s["segment_id"] for s in other.store.segments()] == ["seg_b"]
+    finally:
+        other.close()
