@@ -79,9 +79,10 @@ def ingest_batch(
             updated = update_profiles(
                 res.store,
                 res.registry,
-                report.touched,
+                report.touched_together,
                 res.resolve_settings(),
                 lock=res.resolve_lock(wait=REALTIME_LOCK_WAIT, hold=REALTIME_LOCK_HOLD),
+                alone=report.touched - report.touched_together,
             )
             profiles = updated.to_dict() if updated else None
         except StoreUnavailable as e:

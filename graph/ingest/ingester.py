@@ -52,6 +52,8 @@ class IngestReport:
     seconds: float = 0.0
     #: identifiers of the accepted and duplicate events (only with ``collect_touched``)
     touched: set[Identifier] = field(default_factory=set)
+    #: those of them seen together with another strong identifier in one of the events
+    touched_together: set[Identifier] = field(default_factory=set)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -208,6 +210,10 @@ class Ingester:
             for result in pending.events.values():
                 if result.event is not None:
                     report.touched.update(result.event.identifiers)
+                    strong = [i for i in result.event.identifiers
+                              if self.registry[i.type].strong]  # fmt: skip
+                    if len(strong) > 1:
+                        report.touched_together.update(strong)
 
     def _reject(
         self,

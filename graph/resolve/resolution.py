@@ -233,10 +233,15 @@ def update_profiles(
     lock: AbstractContextManager[Any] | None = None,
     max_scope: int = MAX_REALTIME_COMPONENT,
     facts_of: Iterable[str] = (),
+    alone: Iterable[Identifier] = (),
 ) -> ResolveReport | None:
     """Re-resolve the neighbourhood of ``touched`` identifiers (the real-time path,
     and the incremental resolve: :mod:`graph.resolve.changes`), and refresh the facts
     of the profiles it changed and of ``facts_of`` (profiles whose events changed).
+
+    ``alone``: identifiers whose new events held no other strong identifier. One
+    that is in a profile gained no link, so re-planning it changes nothing: only its
+    profile's facts are refreshed; one in no profile yet is re-planned.
 
     Returns ``None`` (and logs) when the neighbourhood is larger than ``max_scope``
     identifiers, or when there is nothing to do; the next full ``resolve`` handles it.
@@ -245,6 +250,12 @@ def update_profiles(
     strong = set(registry.strong_types)
     seeds = {i for i in touched if i.type in strong}
     extra = set(facts_of)
+    single = {i for i in alone if i.type in strong} - seeds
+    if single:
+        held = {m: pid for m, pid, _ in store.members_of_profiles_of(sorted(single))
+                if m in single}  # fmt: skip
+        seeds |= single - held.keys()
+        extra |= set(held.values())
     if not seeds and not extra:
         return None
     started = time.perf_counter()

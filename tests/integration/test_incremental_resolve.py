@@ -142,3 +142,29 @@ def test_the_resolve_command_says_what_it_did(config: Config, resources: Resourc
 def test_the_full_share_is_checked(config: Config, share: str) -> None:
     with pytest.raises(ConfigError, match="resolve_full_share"):
         config.replace(resolve_full_share=share)
+
+
+def test_a_posted_event_of_one_known_identifier_refreshes_facts_without_re_planning(
+    client: Any, resources: Resources
+) -> None:
+    def post(*events: dict[str, Any]) -> dict[str, Any]:
+        response = client.post("/v1/events", json={"events": list(events)})
+        assert response.status_code == 200
+        body: dict[str, Any] = response.get_json()
+        return body
+
+    joined = post(event("e1", email="ann@example.com", cookie_id="c-ann"))["profiles"]
+    assert joined["identifiers"] == 2 and joined["profiles"] == 1
+    # the cookie again, alone (its IP is weak): nothing to re-plan, its facts move on
+    again = post({**event("e2", cookie_id="c-ann", ip="203.0.113.9"), "type": "page"})
+    assert again["profiles"]["identifiers"] == 0 and again["profiles"]["facts_refreshed"] == 1
+    found = client.get("/v1/identifiers/email/ann@example.com/profile").get_json()["profile"]
+    assert found["event_count"] == 2
+    # a new identifier alone is planned: it becomes a profile
+    new = post(event("e3", cookie_id="c-new"))["profiles"]
+    assert new["identifiers"] == 1 and new["profiles"] == 1
+    assert client.get("/v1/identifiers/cookie_id/c-new/profile").status_code == 200
+    # the same as a full rebuild
+    before = assignments(resources)
+    rebuilt = resolve_all(resources, full=True)
+    assert rebuilt.moved == 0 and assignments(resources) == before
