@@ -55,6 +55,16 @@ def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, A
         return e.code, json.loads(e.read())
 
 
+def _event(line: str) -> dict[str, Any] | None:
+    """A generated line as an event; None for the malformed lines the generator
+    writes on purpose (they would make the load's requests fail as a whole)."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=2000)
@@ -65,8 +75,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="idgraph-bench-"))
     data = generate(work / "data", persons=args.persons)
     load = generate(work / "load", persons=args.persons, seed=99)
-    load_lines = [json.loads(line) for line in load.events_path.read_text().splitlines()
-                  if line.startswith("{") and line.endswith("}")]  # fmt: skip
+    load_lines = [event for line in load.events_path.read_text().splitlines()
+                  if (event := _event(line)) is not None]  # fmt: skip
     config = Config.load(env={}, overrides={"data_dir": work / "idgraph"})
     with open_resources(config) as res:
         res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
