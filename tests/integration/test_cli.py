@@ -37,18 +37,21 @@ def store_processes(data_dir: Path) -> list[int]:
 
 
 def worker_processes(data_dir: Path) -> list[int]:
-    """PIDs of live ``idgraph worker`` processes the demo started for ``data_dir``."""
-    pids = []
+    """PIDs of live ``idgraph worker`` processes the demo started for ``data_dir`` —
+    not the processes a worker forks itself (rq's scheduler, a job's work horse),
+    which carry the same command line."""
+    pids: dict[int, int] = {}  # pid -> parent pid
     needle = f"IDGRAPH_DATA_DIR={data_dir}".encode()
     for proc in Path("/proc").iterdir():
         try:
             cmdline = (proc / "cmdline").read_bytes()
             environ = (proc / "environ").read_bytes() if b"worker" in cmdline else b""
-        except OSError:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
         if b"from app.cli import main" in cmdline and needle in environ.split(b"\0"):
-            pids.append(int(proc.name))
-    return pids
+            pids[int(proc.name)] = parent
+    return sorted(pid for pid, parent in pids.items() if parent not in pids)
 
 
 def test_generate_ingest_resolve_lookup_export(tmp_path: Path) -> None:
