@@ -206,7 +206,7 @@ def _resolve_changed(res: Resources, change: Change, progress: Progress) -> Reso
     """Re-plan the identifiers ingested since the last resolve with their closed
     neighbourhood (None: it reaches more of the graph than an incremental resolve may)."""
     progress("re-planning what changed", 0, None)
-    limit = int(res.config.resolve_full_share * res.store.node_counts()["Identifier"])
+    limit = int(res.config.resolve_full_share * change.graph_size)
     updated = update_profiles(res.store, res.registry, change.seeds, res.resolve_settings(),
                               facts_of=change.profiles,
                               lock=res.resolve_lock(),

@@ -46,6 +46,10 @@ class Change:
     profiles: set[str] = field(default_factory=set)
     #: identifiers re-planned incrementally since the last full resolve (this one's included)
     since_full: int = 0
+    #: identifiers in the graph when decided (incremental: bounds its neighbourhood)
+    graph_size: int = 0
+    #: the resolve state it was decided from (what :func:`record_resolved` updates)
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 def basis_digest(*parts: Any) -> str:
@@ -69,40 +73,41 @@ def pending(
 ) -> Change:
     """Decide what a resolve with ``basis`` has to do on ``store`` now."""
     sequence = store.ingest_sequence()
-    state = store.meta(RESOLVE_STATE)
+    state = store.meta(RESOLVE_STATE) or {}
     if full:
-        return Change("full", "asked for", sequence)
+        return Change("full", "asked for", sequence, state=state)
     if not state:
         return Change("full", "no resolve recorded its ingest sequence yet", sequence)
     if state.get("basis") != basis:
         return Change("full", "settings, quarantine overrides or the link model changed "
-                      "since the last full resolve", sequence)  # fmt: skip
+                      "since the last full resolve", sequence, state=state)  # fmt: skip
     since = int(state.get("sequence", 0))
     if sequence < since:
-        return Change("full", "the ingest sequence went back (the graph was replaced)", sequence)
+        return Change("full", "the ingest sequence went back (the graph was replaced)", sequence,
+                      state=state)  # fmt: skip
     if sequence == since:
-        return Change("unchanged", f"no ingest since batch {since}", sequence)
+        return Change("unchanged", f"no ingest since batch {since}", sequence, state=state)
     ingested = store.ingested_since(since, list(strong_types))
     if not ingested.identifiers:
         return Change("unchanged", f"batches {since + 1}-{sequence} hold no strong identifier",
-                      sequence)  # fmt: skip
+                      sequence, state=state)  # fmt: skip
     since_full = int(state.get("since_full", 0)) + len(ingested.replan)
     total = store.node_counts()["Identifier"]
     if since_full > full_share * max(total, 1):
         return Change("full", f"{since_full} identifiers changed since the last full resolve, "
                       f"over {full_share:.0%} of {total}: the link model re-scores all",
-                      sequence)  # fmt: skip
+                      sequence, state=state)  # fmt: skip
     reason = (
         f"{ingested.identifiers} identifiers in batches {since + 1}-{sequence}, "
         f"{len(ingested.replan)} to re-plan"
     )
     return Change("incremental", reason, sequence, ingested.replan, ingested.profiles,
-                  since_full)  # fmt: skip
+                  since_full, total, state)  # fmt: skip
 
 
 def record_resolved(store: GraphStore, change: Change, basis: str) -> None:
     """Keep what a finished resolve read: the next one starts from there."""
-    state = store.meta(RESOLVE_STATE) or {}
+    state = dict(change.state)
     if change.mode == "full":
         state = {"basis": basis, "since_full": 0, "full_at": now_ms()}
     elif change.mode == "incremental":
