@@ -131,6 +131,17 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> GeneratedData:
     return generate(tmp_path_factory.mktemp("small"), persons=300, seed=11)
 
 
+def store_env(config: Config, **extra: str) -> dict[str, str]:
+    """The environment that points an ``idgraph`` command at ``config``'s store and
+    graph (the tests' shared server), plus ``extra`` settings."""
+    return {
+        "IDGRAPH_GRAPH_URL": str(config.graph_url),
+        "IDGRAPH_REDIS_URL": str(config.redis_url),
+        "IDGRAPH_GRAPH_NAME": config.graph_name,
+        **extra,
+    }
+
+
 def run_cli(
     *args: str,
     data_dir: Path,

@@ -22,15 +22,7 @@ from graph.ingest.events import Identifier
 from graph.resolve.integrity import IDENTITY_TYPES
 from ml.evaluation import evaluate, merged_persons, read_truth
 from ml.synthetic import generate
-from tests.conftest import run_cli
-
-
-def _env(config: Config) -> dict[str, str]:
-    return {
-        "IDGRAPH_GRAPH_URL": str(config.graph_url),
-        "IDGRAPH_REDIS_URL": str(config.redis_url),
-        "IDGRAPH_GRAPH_NAME": config.graph_name,
-    }
+from tests.conftest import run_cli, store_env
 
 
 @pytest.mark.slow
@@ -38,7 +30,7 @@ def test_churned_cookies_chain_to_their_customer(
     config: Config, resources: Resources, tmp_path: Path
 ) -> None:
     data = generate(tmp_path / "churn", persons=800, seed=41, cookie_days=(2, 10))
-    env, data_dir = _env(config), config.data_dir
+    env, data_dir = store_env(config), config.data_dir
     assert run_cli("ingest", str(data.events_path), data_dir=data_dir, env=env).returncode == 0
     assert run_cli("resolve", data_dir=data_dir, env=env).returncode == 0
     truth = read_truth(data.truth_path)
@@ -122,7 +114,7 @@ def test_look_alike_browsers_refuse_chains_loudly(config: Config, resources: Res
                                                    tmp_path: Path) -> None:  # fmt: skip
     data = generate(tmp_path / "alike", persons=800, seed=42, cookie_days=(2, 10), ua_versions=2,
                     household_same_ua=0.9, household_sizes=(0, 40, 40, 20))  # fmt: skip
-    env, data_dir = _env(config), config.data_dir
+    env, data_dir = store_env(config), config.data_dir
     assert run_cli("ingest", str(data.events_path), data_dir=data_dir, env=env).returncode == 0
     assert run_cli("resolve", data_dir=data_dir, env=env).returncode == 0
     trained = run_cli("train", data_dir=data_dir, env=env)

@@ -30,20 +30,12 @@ from app.rfm import run_rfm
 from graph.ingest.readers import read_records
 from graph.resolve.resolution import resolve
 from ml.synthetic import GeneratedData
-from tests.conftest import IDGRAPH, serving
+from tests.conftest import IDGRAPH, serving, store_env
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 pytestmark = pytest.mark.browser
-
-
-def _env(config: Config) -> dict[str, str]:
-    return {
-        "IDGRAPH_GRAPH_URL": str(config.graph_url),
-        "IDGRAPH_REDIS_URL": str(config.redis_url),
-        "IDGRAPH_GRAPH_NAME": config.graph_name,
-    }
 
 
 @pytest.fixture
@@ -136,7 +128,7 @@ def test_the_console_in_a_real_browser(
     )  # fmt: skip
     spoken = f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}"
     shots = _shots(tmp_path)
-    env = {**_env(config), "IDGRAPH_DATA_DIR": str(config.data_dir)}
+    env = {**store_env(config), "IDGRAPH_DATA_DIR": str(config.data_dir)}
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")} | env
     worker = subprocess.Popen([IDGRAPH, "worker"], env=full_env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)  # fmt: skip

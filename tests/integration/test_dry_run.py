@@ -12,24 +12,15 @@ from app.config import Config
 from app.resources import Resources
 from graph.ingest.events import Identifier
 from ml.synthetic import GeneratedData
-from tests.conftest import run_cli
+from tests.conftest import run_cli, store_env
 
 STRICT = "user_id=1,loyalty_id=1,email=1,phone=1"
-
-
-def _env(config: Config, **extra: str) -> dict[str, str]:
-    return {
-        "IDGRAPH_GRAPH_URL": str(config.graph_url),
-        "IDGRAPH_REDIS_URL": str(config.redis_url),
-        "IDGRAPH_GRAPH_NAME": config.graph_name,
-        **extra,
-    }
 
 
 def test_dry_run_then_apply_gives_exactly_the_diff(
     config: Config, resources: Resources, small_data: GeneratedData, tmp_path: Path
 ) -> None:
-    env, data_dir = _env(config), config.data_dir
+    env, data_dir = store_env(config), config.data_dir
     assert (
         run_cli("ingest", str(small_data.events_path), data_dir=data_dir, env=env).returncode == 0
     )
@@ -47,7 +38,9 @@ def test_dry_run_then_apply_gives_exactly_the_diff(
     assert diff, dry.stdout  # stricter limits split profiles with two e-mails or phones
     assert any(row.get("new_profile") for row in diff)
 
-    applied = run_cli("resolve", data_dir=data_dir, env=_env(config, IDGRAPH_PROFILE_LIMITS=STRICT))
+    applied = run_cli(
+        "resolve", data_dir=data_dir, env=store_env(config, IDGRAPH_PROFILE_LIMITS=STRICT)
+    )
     assert applied.returncode == 0, applied.stderr
     after = resources.store.assignments()
     named = {Identifier(row["type"], row["value"]): row for row in diff}

@@ -12,16 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.config import Config
 from app.resources import Resources
 from ml.synthetic import GeneratedData
-from tests.conftest import run_cli
-
-
-def _env(config: Config, **extra: str) -> dict[str, str]:
-    return {
-        "IDGRAPH_GRAPH_URL": str(config.graph_url),
-        "IDGRAPH_REDIS_URL": str(config.redis_url),
-        "IDGRAPH_GRAPH_NAME": config.graph_name,
-        **extra,
-    }
+from tests.conftest import run_cli, store_env
 
 
 def _alarm_gauges(client: Any) -> dict[str, float]:
@@ -37,7 +28,7 @@ def _alarm_gauges(client: Any) -> dict[str, float]:
 def test_health_is_recorded_and_alarms_raised(
     config: Config, resources: Resources, small_data: GeneratedData, client: Any
 ) -> None:
-    env, data_dir = _env(config), config.data_dir
+    env, data_dir = store_env(config), config.data_dir
     ingested = run_cli("ingest", str(small_data.events_path), data_dir=data_dir, env=env)
     assert ingested.returncode == 0
     assert client.get("/v1/resolve/health").status_code == 404  # no resolve yet
@@ -53,7 +44,7 @@ def test_health_is_recorded_and_alarms_raised(
 
     # the same graph against a tiny size limit: the largest profiles are "giants"
     giant = run_cli("resolve", "--full", data_dir=data_dir,
-                    env=_env(config, IDGRAPH_HEALTH_MAX_PROFILE_SIZE="2"))  # fmt: skip
+                    env=store_env(config, IDGRAPH_HEALTH_MAX_PROFILE_SIZE="2"))  # fmt: skip
     assert giant.returncode == 0
     assert (
         "WARNING app.linking: graph health: profile" in giant.stderr
@@ -65,7 +56,7 @@ def test_health_is_recorded_and_alarms_raised(
     assert _alarm_gauges(client)["giant_profile"] == 1.0
 
     # stricter merge limits split profiles: the distribution shifts
-    split = run_cli("resolve", data_dir=data_dir, env=_env(
+    split = run_cli("resolve", data_dir=data_dir, env=store_env(
         config, IDGRAPH_PROFILE_LIMITS="user_id=1,loyalty_id=1,email=1,phone=1",
         IDGRAPH_HEALTH_MAX_DISTRIBUTION_SHIFT="0.001"))  # fmt: skip
     assert split.returncode == 0
@@ -78,7 +69,7 @@ def test_health_is_recorded_and_alarms_raised(
     # a much lower quarantine threshold: quarantine grows
     low = "email=1,phone=1,cookie_id=1,device_id=1"
     grown = run_cli("resolve", data_dir=data_dir,
-                    env=_env(config, IDGRAPH_QUARANTINE_THRESHOLDS=low))  # fmt: skip
+                    env=store_env(config, IDGRAPH_QUARANTINE_THRESHOLDS=low))  # fmt: skip
     assert grown.returncode == 0
     alarms = client.get("/v1/resolve/health").get_json()["alarms"]
     assert "quarantine_growth" in {a["kind"] for a in alarms}, grown.stderr

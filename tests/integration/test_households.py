@@ -19,7 +19,7 @@ from graph.ingest.events import Identifier
 from graph.ingest.readers import read_records
 from ml.evaluation import household_quality, read_households, read_truth
 from ml.synthetic import GeneratedData
-from tests.conftest import run_cli
+from tests.conftest import run_cli, store_env
 from tests.integration.test_shared_devices import SECOND, TABLET, tablet_events
 
 
@@ -43,9 +43,7 @@ def test_a_family_tablet_makes_a_household_not_a_person(config: Config, resource
     told = explain(resources.store, resources.registry, "device_id", TABLET)
     assert told["quarantined"] and told["household_id"] == household_id
 
-    shown = run_cli("household", household_id, data_dir=config.data_dir, env={
-        "IDGRAPH_GRAPH_URL": str(config.graph_url), "IDGRAPH_REDIS_URL": str(config.redis_url),
-        "IDGRAPH_GRAPH_NAME": config.graph_name})  # fmt: skip
+    shown = run_cli("household", household_id, data_dir=config.data_dir, env=store_env(config))
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["shared_devices"] == body["shared_devices"]
 

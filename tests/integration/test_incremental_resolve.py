@@ -18,7 +18,7 @@ from graph.ingest.events import Identifier
 from graph.ingest.readers import RawRecord, read_records
 from ml.synthetic import GeneratedData
 from tests.conftest import login_event as event
-from tests.conftest import run_cli
+from tests.conftest import run_cli, store_env
 
 
 def ingest(res: Resources, *events: dict[str, Any]) -> None:
@@ -116,12 +116,7 @@ def test_a_changed_basis_or_too_much_change_makes_the_resolve_full(resources: Re
 
 
 def test_the_resolve_command_says_what_it_did(config: Config, resources: Resources) -> None:
-    env = {
-        "IDGRAPH_GRAPH_URL": str(config.graph_url),
-        "IDGRAPH_REDIS_URL": str(config.redis_url),
-        "IDGRAPH_GRAPH_NAME": config.graph_name,
-        "IDGRAPH_RESOLVE_FULL_SHARE": "1",
-    }
+    env = store_env(config, IDGRAPH_RESOLVE_FULL_SHARE="1")
 
     def resolve(*args: str) -> str:
         done = run_cli("resolve", *args, data_dir=config.data_dir, env=env)

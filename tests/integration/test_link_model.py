@@ -17,7 +17,7 @@ from app.linking import model_dir
 from app.resources import Resources
 from ml.evaluation import evaluate, read_truth
 from ml.synthetic import GeneratedData, generate
-from tests.conftest import run_cli, with_key
+from tests.conftest import run_cli, store_env, with_key
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +31,7 @@ def test_train_refuses_an_unreachable_target_and_keeps_the_model(
     config: Config, resources: Resources, medium_data: GeneratedData, tmp_path: Path
 ) -> None:
     data_dir = config.data_dir
-    env = {
-        "IDGRAPH_GRAPH_URL": str(config.graph_url),
-        "IDGRAPH_REDIS_URL": str(config.redis_url),
-        "IDGRAPH_GRAPH_NAME": config.graph_name,
-    }
+    env = store_env(config)
     assert (
         run_cli("ingest", str(medium_data.events_path), data_dir=data_dir, env=env).returncode == 0
     )
