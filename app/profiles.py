@@ -16,7 +16,7 @@ from graph.profiles.facts import FactInput, fact_input, json_object, profile_fac
 from graph.resolve.resolution import ResolveSettings
 from graph.store import GraphStore, ProfileRecord
 
-__all__ = ["get_profile", "lookup_identifier", "normalize_query"]
+__all__ = ["get_profile", "lookup_identifier", "lookup_identifier_json", "normalize_query"]
 
 
 def normalize_query(registry: Registry, type_name: str, value: str) -> Identifier:
@@ -42,6 +42,62 @@ def lookup_identifier(
     """``{"identifier": …, "profile": …}`` for one identifier, or :class:`NotFound`;
     with ``min_confidence``, the profile as it stands without links below it
     (:mod:`app.confidence`)."""
+    answer: dict[str, Any] = json.loads(lookup_identifier_json(
+        store, registry, type_name, value, min_confidence=min_confidence, settings=settings,
+        purchase_types=purchase_types))  # fmt: skip
+    return answer
+
+
+def lookup_identifier_json(
+    store: GraphStore,
+    registry: Registry,
+    type_name: str,
+    value: str,
+    *,
+    min_confidence: float = 0.0,
+    settings: ResolveSettings | None = None,
+    purchase_types: Sequence[str] = ("purchase",),
+) -> str:
+    """:func:`lookup_identifier` as JSON text, built around the ready document as it
+    is stored (no decoding and re-encoding of the profile: the look-up's hot path).
+    The API's response schema dumps a profile to exactly what the document holds
+    (tests/integration/test_serving.py checks that the two answers are equal)."""
+    identifier, profile_id, document = _profile_document(
+        store, registry, type_name, value, min_confidence=min_confidence, settings=settings,
+        purchase_types=purchase_types)  # fmt: skip
+    # segments are never kept ready: rules such as "seen in the last 30 days" change
+    # with the clock, not with writes
+    if not (document.startswith('{"') and document.endswith("}")) or _SEGMENTS in document:
+        # not a document this function wrote (or one holding a "segments" key in
+        # its traits): decoded, as the slow path does
+        profile = json.loads(document)
+        profile["segments"] = segments_of_profile(store, registry, profile["profile_id"])
+        document = json.dumps(profile, sort_keys=True)
+    else:
+        segments = segments_of_profile(store, registry, profile_id)
+        document = f"{document[:-1]}, {_SEGMENTS} {json.dumps(segments)}}}"
+    key = json.dumps({"type": identifier.type, "value": identifier.value}, sort_keys=True)
+    return f'{{"identifier": {key}, "profile": {document}}}'
+
+
+#: the key spliced into a ready document (never one of its own: documents are
+#: rendered without segments)
+_SEGMENTS = '"segments":'
+
+
+def _profile_document(
+    store: GraphStore,
+    registry: Registry,
+    type_name: str,
+    value: str,
+    *,
+    min_confidence: float,
+    settings: ResolveSettings | None,
+    purchase_types: Sequence[str],
+) -> tuple[Identifier, str, str]:
+    """The identifier asked for, its profile's ID, and the profile as JSON text
+    without segments: the ready document when it is current (graph/store/serving.py),
+    else rendered — and kept ready when it is the whole profile."""
     identifier = normalize_query(registry, type_name, value)
     ready = store.ready_profile(identifier)
     if not ready.seen:
@@ -58,19 +114,15 @@ def lookup_identifier(
             "run `idgraph resolve`"
         )
     if min_confidence == 0 and ready.document is not None:
-        profile = json.loads(ready.document)
-    else:
-        profile = get_profile(store, registry, ready.profile_id, min_confidence=min_confidence,
-                              settings=settings, holding=identifier, purchase_types=purchase_types,
-                              with_segments=False)  # fmt: skip
-        if min_confidence == 0 and profile["profile_id"] == ready.profile_id:
-            document = json.dumps(profile, sort_keys=True)
-            store.save_ready_profile(ready.profile_id, document, revision=ready.revision,
-                                     generation=ready.generation)  # fmt: skip
-    # segments are never kept ready: rules such as "seen in the last 30 days" change
-    # with the clock, not with writes
-    profile["segments"] = segments_of_profile(store, registry, profile["profile_id"])
-    return {"identifier": {"type": identifier.type, "value": identifier.value}, "profile": profile}
+        return identifier, ready.profile_id, ready.document
+    profile = get_profile(store, registry, ready.profile_id, min_confidence=min_confidence,
+                          settings=settings, holding=identifier, purchase_types=purchase_types,
+                          with_segments=False)  # fmt: skip
+    document = json.dumps(profile, sort_keys=True)
+    if min_confidence == 0 and profile["profile_id"] == ready.profile_id:
+        store.save_ready_profile(ready.profile_id, document, revision=ready.revision,
+                                 generation=ready.generation)  # fmt: skip
+    return identifier, str(profile["profile_id"]), document
 
 
 #: the longest chain of merges followed from a retired profile ID

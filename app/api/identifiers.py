@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask_smorest import Blueprint
 
 from app.api import resources
 from app.api.guard import requires
 from app.api.schemas import ConfidenceQuerySchema, ErasureSchema, LookupSchema
 from app.erasure import erase_identifier
-from app.profiles import lookup_identifier
+from app.profiles import lookup_identifier_json
 
 blp = Blueprint("identifiers", __name__, description="Identifier look-up and erasure")
 
@@ -21,7 +22,7 @@ blp = Blueprint("identifiers", __name__, description="Identifier look-up and era
 @blp.response(200, LookupSchema)
 @blp.alt_response(404, description="Identifier unknown, weak, quarantined or not yet resolved")
 @blp.alt_response(422, description="Unknown type or invalid value")
-def identifier_profile(args: dict[str, Any], type_name: str, value: str) -> dict[str, Any]:
+def identifier_profile(args: dict[str, Any], type_name: str, value: str) -> Response:
     """The profile an identifier belongs to.
 
     The value is normalized like ingested values, so `(415) 555-0123` finds
@@ -29,13 +30,16 @@ def identifier_profile(args: dict[str, Any], type_name: str, value: str) -> dict
     `min_confidence`, the profile as it stands when links below it are left out:
     the part holding this identifier.
     """
+    # the answer is built around the profile's ready document as stored, not dumped
+    # through LookupSchema (the same JSON: tests/integration/test_serving.py)
     res = resources()
     wanted = args["min_confidence"]
-    return lookup_identifier(
+    text = lookup_identifier_json(
         res.store, res.registry, type_name, value,
         min_confidence=res.config.min_confidence if wanted is None else wanted,
         settings=res.resolve_settings(), purchase_types=res.config.purchase_types,
     )  # fmt: skip
+    return Response(text, mimetype="application/json")
 
 
 @blp.route("/<string:type_name>/<path:value>", methods=["DELETE"])

@@ -130,3 +130,35 @@ def test_a_document_read_before_a_write_is_not_served_after_it(
                                  generation=ready.generation)  # fmt: skip
     assert res.store.ready_profile(Identifier("email", "cy@example.com")).document is None
     assert lookup(res, "email", "cy@example.com")["event_count"] == 2
+
+
+@pytest.mark.parametrize("trait", ["city", "segments"])
+def test_the_answer_built_around_the_document_is_what_the_schema_dumps(
+    client: Any, resources: Resources, trait: str
+) -> None:
+    """The look-up's hot path splices segments into the stored document instead of
+    dumping the profile through LookupSchema: the two must be the same JSON, whether
+    the document was just rendered or read ready, and when a trait is itself named
+    ``segments`` (then the document is decoded first)."""
+    from app.api.schemas import LookupSchema
+
+    purchase = {**event("e2", email="cy@example.com", loyalty_id="L-7"), "type": "purchase",
+                "properties": {"amount": 12.5, "currency": "USD", "order_id": "o-1"}}  # fmt: skip
+    post(client, {**event("e1", email="cy@example.com", phone="+14155550199",
+                          cookie_id="c-cy"), "traits": {trait: "Lyon", "first_name": "Cy"}},
+         purchase)  # fmt: skip
+    create_segment(resources, {"name": "buyers", "rule": {"field": "purchase_count", "op": ">=",
+                                                          "value": 1}})  # fmt: skip
+    create_segment(resources, {"name": "none", "rule": {"field": "purchase_count", "op": ">=",
+                                                        "value": 5}})  # fmt: skip
+    answers = [client.get("/v1/identifiers/phone/(415) 555-0199/profile") for _ in range(2)]
+    assert resources.store.ready_profile(Identifier("phone", "+14155550199")).document
+    profile_id = answers[0].get_json()["profile"]["profile_id"]
+    full = get_profile(resources.store, resources.registry, profile_id)  # no document used
+    slow = {"identifier": {"type": "phone", "value": "+14155550199"}, "profile": full}
+    expected = json.loads(json.dumps(LookupSchema().dump(slow)))
+    for answer in answers:
+        assert answer.status_code == 200 and answer.mimetype == "application/json"
+        assert answer.get_json() == expected
+    assert [s["name"] for s in expected["profile"]["segments"]] == ["buyers"]
+    assert expected["profile"]["traits"][trait] == "Lyon"
