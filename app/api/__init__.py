@@ -22,6 +22,7 @@ from app.metrics import Metrics
 from app.metrics import install as install_metrics
 from app.resources import Resources, connect
 from graph.ingest.segment_messages import CALL_TYPES
+from graph.store import GraphStore
 
 __all__ = ["create_app", "resources"]
 
@@ -72,6 +73,7 @@ def create_app(
         FlaskBlueprint("assets", __name__, static_folder="static", static_url_path="/static")
     )
     install_request_ids(app)
+    _one_snapshot_per_request(app, resources.store)
     install_metrics(app, Metrics(resources))
 
     api = Api(
@@ -152,3 +154,16 @@ def metrics() -> Metrics:
     """This process's metrics (inside a request)."""
     counted: Metrics = current_app.extensions["idgraph_metrics"]
     return counted
+
+
+def _one_snapshot_per_request(app: Flask, store: GraphStore) -> None:
+    """A request reads the revisions of cached records (API keys, segments) once,
+    together (:meth:`graph.store.runner.StoreRunner.begin_snapshot`)."""
+
+    @app.before_request
+    def begin() -> None:
+        store.begin_snapshot()
+
+    @app.teardown_request
+    def end(_: BaseException | None) -> None:
+        store.end_snapshot()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
@@ -76,13 +76,13 @@ class FalkorDBStore(GraphStore):
     def _revision_key(self, topic: str) -> str:
         return f"idgraph:revision:{self.graph_name}:{topic}"
 
-    def _revision(self, topic: str) -> int | None:
-        """A plain Redis counter beside the graph: one GET instead of a graph query."""
+    def _revisions(self, topics: Sequence[str]) -> dict[str, int] | None:
+        """Plain Redis counters beside the graph: one MGET instead of a graph query."""
         try:
-            value = self._db.connection.get(self._revision_key(topic))
+            values = self._db.connection.mget([self._revision_key(t) for t in topics])
         except (redis.exceptions.RedisError, OSError):
             return None  # nothing cached; the read itself reports the outage
-        return int(value or 0)
+        return {topic: int(value or 0) for topic, value in zip(topics, values, strict=True)}
 
     def _bump_revision(self, topic: str) -> None:
         try:
@@ -149,7 +149,7 @@ class FalkorDBStore(GraphStore):
     def drop(self) -> None:
         """Delete the whole graph key, schema included (tests)."""
         for topic in CACHED_TOPICS:
-            self._bump_revision(topic)
+            self._bumped(topic)
         try:
             self._graph.delete()
         except redis.exceptions.ResponseError as e:

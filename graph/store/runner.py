@@ -147,15 +147,40 @@ class StoreRunner(ABC):
         for chunk in chunks(sorted(set(profile_ids)), 5000):
             self._run_write("bump_profile_revisions", {"profile_ids": chunk})
 
-    def _revision(self, topic: str) -> int | None:
-        """The revision of ``topic`` (one of :data:`CACHED_TOPICS`): bumped by every
-        write of its records. None: this backend keeps none, nothing is cached."""
+    def _revisions(self, topics: Sequence[str]) -> dict[str, int] | None:
+        """The revisions of ``topics`` (of :data:`CACHED_TOPICS`), read together: bumped
+        by every write of their records. None: this backend keeps none, nothing is
+        cached."""
         return None
 
     def _bump_revision(self, topic: str) -> None:
         """After a write of ``topic``'s records: every process reads them again
         (nothing to do where nothing is cached)."""
         return None
+
+    def begin_snapshot(self) -> None:
+        """Until :meth:`end_snapshot` (this thread: one API request), the revisions
+        of the cached records are read once, all together, at the first cached read:
+        one round trip instead of one per topic. A write of cached records in between
+        reads them again."""
+        self._scope.revisions = {}
+
+    def end_snapshot(self) -> None:
+        self._scope.revisions = None
+
+    def _revision(self, topic: str) -> int | None:
+        snapshot: dict[str, int] | None = getattr(self._scope, "revisions", None)
+        if snapshot is None:
+            found = self._revisions((topic,))
+            return None if found is None else found[topic]
+        if not snapshot:
+            snapshot.update(self._revisions(CACHED_TOPICS) or {})
+        return snapshot.get(topic)
+
+    def _bumped(self, topic: str) -> None:
+        self._bump_revision(topic)
+        if getattr(self._scope, "revisions", None):
+            self._scope.revisions = {}  # read again at the next cached read
 
     @contextmanager
     def _changing(self, topic: str) -> Iterator[None]:
@@ -164,7 +189,7 @@ class StoreRunner(ABC):
         try:
             yield
         finally:
-            self._bump_revision(topic)
+            self._bumped(topic)
 
     def _cached(self, topic: str, key: str, load: Callable[[], T]) -> T:
         """``load()``, or what it returned before in this process while ``topic``'s
@@ -223,7 +248,7 @@ class StoreRunner(ABC):
         """Remove every node and relationship (tests, demo reset)."""
         self._write("delete_all")
         for topic in CACHED_TOPICS:
-            self._bump_revision(topic)
+            self._bumped(topic)
 
 
 def identifier_keys(identifiers: Iterable[Identifier]) -> list[list[str]]:

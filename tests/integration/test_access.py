@@ -280,3 +280,41 @@ def test_key_records_and_segments_are_cached_until_one_changes(
         assert [s["segment_id"] for s in other.store.segments()] == ["seg_b"]
     finally:
         other.close()
+
+
+def test_a_request_reads_the_revisions_once_and_sees_its_own_writes(
+    client: Any, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One request (a snapshot) reads the revisions of keys and segments in one round
+    trip, however many cached reads it makes; a write of cached records inside it is
+    seen by its next read."""
+    store = resources.store
+    key = key_with(resources, "snap", "segments")
+    store.save_segment({"segment_id": "seg_a", "name": "a", "rule": {"has": "email"}},
+                       now=now_ms())  # fmt: skip
+    fetched: list[tuple[str, ...]] = []
+    real = store._revisions
+
+    def counting(topics: Any) -> Any:
+        fetched.append(tuple(topics))
+        return real(topics)
+
+    monkeypatch.setattr(store, "_revisions", counting)
+    store.begin_snapshot()
+    try:
+        assert store.api_key(key_id_of(key)) is not None
+        assert [s["segment_id"] for s in store.segments()] == ["seg_a"]
+        assert fetched == [("keys", "segments")]  # one MGET for both
+        store.save_segment({"segment_id": "seg_b", "name": "b", "rule": {"has": "phone"}},
+                           now=now_ms())  # fmt: skip
+        assert [s["segment_id"] for s in store.segments()] == ["seg_a", "seg_b"]
+    finally:
+        store.end_snapshot()
+    fetched.clear()
+    store.segments()
+    assert fetched == [("segments",)]  # outside a request: the topic alone
+    # through the API: one read of the revisions per request
+    fetched.clear()
+    answer = client.get("/v1/segments", headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200 and len(answer.get_json()["segments"]) == 2
+    assert fetched == [("keys", "segments")]
