@@ -27,9 +27,8 @@ from graph.resolve.resolution import (
 )
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings, Proposal, propose_links
-from ml.model import METADATA_FILE, MODEL_FILE, load, save
 from ml.model_card import read_card, write_card
-from ml.training import TargetUnreachable, train_model
+from ml.model_files import METADATA_FILE, MODEL_FILE, load, save
 
 #: (strong identifier, weak value, user agent, ms)
 Observation = tuple[Identifier, str, str | None, int]
@@ -71,6 +70,8 @@ def train(res: Resources, progress: Progress = no_progress) -> dict[str, Any]:
     target precision: the previous model (if any) is kept, and the attempt's report
     is written to ``last-failed-train.json`` beside it.
     """
+    from ml.training import TargetUnreachable, train_model  # scikit-learn: only to train
+
     store, registry = res.store, res.registry
     strong = registry.strong_types
     progress("reading the graph", 0, None)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,7 +42,9 @@ from ml.evidence import (
     ua_surprisal,
     with_context,
 )
-from ml.model import LinkModel
+
+if TYPE_CHECKING:
+    from ml.model import LinkModel
 
 __all__ = [
     "FAMILIES",

@@ -2,32 +2,21 @@
 
 Follows scikit-learn's estimator conventions: ``__init__`` stores settings,
 ``fit`` returns ``self``, learned state ends in ``_``, ``predict_proba`` checks
-that the model is fitted. Persisted with its metadata (features, data sizes,
-held-out metrics, threshold, version, time) by :func:`save` / :func:`load`.
+that the model is fitted. Persisted with its metadata by :mod:`ml.model_files`.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
-import sklearn
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from graph.errors import ConfigError, NotFound
-
-__all__ = ["LinkModel", "choose_threshold", "load", "precision_curve", "save"]
-
-MODEL_FILE = "link-model.joblib"
-METADATA_FILE = "link-model.json"
+__all__ = ["LinkModel", "choose_threshold", "precision_curve"]
 
 
 def _wilson_lower(hits: NDArray[Any], n: NDArray[Any], z: float) -> NDArray[Any]:
@@ -116,23 +105,3 @@ class LinkModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: NDArray[Any]) -> NDArray[Any]:
         return (self.predict_proba(X)[:, 1] >= self.threshold_).astype(int)
-
-
-def save(model: LinkModel, metadata: dict[str, Any], folder: Path) -> Path:
-    """Write the model and its metadata (JSON beside it, readable without Python)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    metadata = {**metadata, "sklearn_version": sklearn.__version__, "saved_at": time.time()}
-    joblib.dump({"model": model, "metadata": metadata}, folder / MODEL_FILE)
-    (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=2, default=str) + "\n")
-    return folder / MODEL_FILE
-
-
-def load(folder: Path) -> tuple[LinkModel, dict[str, Any]]:
-    path = folder / MODEL_FILE
-    if not path.exists():
-        raise NotFound(f"no link model in {folder}; run `idgraph train`")
-    try:
-        stored = joblib.load(path)
-    except Exception as e:  # a file from another scikit-learn, or damaged
-        raise ConfigError(f"cannot load the link model {path}: {e}; retrain it") from e
-    return stored["model"], stored["metadata"]

@@ -21,7 +21,8 @@ from ml.evidence import (
 )
 from ml.examples import Query, simulated_decisions, training_examples
 from ml.linking import LinkingSettings, decide
-from ml.model import LinkModel, choose_threshold, load, save
+from ml.model import LinkModel, choose_threshold
+from ml.model_files import load, save
 
 T0 = 1_780_000_000_000
 UA_LAPTOP, UA_PHONE = "Mozilla/5.0 (X11; Linux) Firefox/120", "Mozilla/5.0 (iPhone) Mobile"
