@@ -8,7 +8,10 @@ import platform
 import re
 import resource
 import statistics
+import subprocess
 import tempfile
+import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,3 +98,35 @@ def serve_in_thread(config: Any, res: Any, threads: int = 8) -> tuple[Any, str, 
     server = create_server(app, host="127.0.0.1", port=0, threads=threads)
     threading.Thread(target=server.run, daemon=True).start()
     return server, f"http://127.0.0.1:{server.effective_port}", key
+
+
+#: wrk's script for look-ups: random paths from a file, a bearer key, a JSON summary
+LUA = """
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local headers = {["Authorization"] = "Bearer %(key)s"}
+math.randomseed(%(seed)d)
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], headers)
+end
+done = function(summary, latency, requests)
+  local bad = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format('RESULT {"requests": %%d, "seconds": %%f, "p50_us": %%d, '
+    .. '"p99_us": %%d, "errors": %%d}\\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50), latency:percentile(99), bad))
+end
+"""
+
+
+def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited: {process.communicate()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")

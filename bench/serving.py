@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import parse_args, publish, workspace
+from common import LUA, parse_args, publish, wait_for, workspace
 
 from app.access.keys import SCOPES, create_key
 from app.config import Config
@@ -45,23 +45,6 @@ from graph.ingest.readers import read_records
 from graph.resolve.resolution import resolve
 
 IDGRAPH = str(Path(sys.executable).with_name("idgraph"))
-
-LUA = """
-local paths = {}
-for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
-local headers = {["Authorization"] = "Bearer %(key)s"}
-math.randomseed(%(seed)d)
-request = function()
-  return wrk.format("GET", paths[math.random(#paths)], headers)
-end
-done = function(summary, latency, requests)
-  local bad = summary.errors.status + summary.errors.connect + summary.errors.read
-    + summary.errors.write + summary.errors.timeout
-  io.write(string.format('RESULT {"requests": %%d, "seconds": %%f, "p50_us": %%d, '
-    .. '"p99_us": %%d, "errors": %%d}\\n', summary.requests, summary.duration / 1e6,
-    latency:percentile(50), latency:percentile(99), bad))
-end
-"""
 
 
 def _raw_reader(
@@ -97,19 +80,6 @@ def raw_ceiling(
     return total / seconds
 
 
-def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve exited: {process.communicate()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
-
-
 def _load(env: dict[str, str], processes: int, script: Path, seconds: int) -> dict[str, Any]:
     """``idgraph serve --processes N`` under wrk: wrk's summary (its Lua ``done``)."""
     port = 18000 + processes
@@ -118,7 +88,7 @@ def _load(env: dict[str, str], processes: int, script: Path, seconds: int) -> di
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_for(base + "/health", server)
+        wait_for(base + "/health", server)
         subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", str(script), base],
                        capture_output=True, check=True)  # warm-up  # fmt: skip
         run = subprocess.run(
