@@ -247,9 +247,11 @@ class ProfileRepository(QuarantineRepository):
         return _member_identifiers(self._read("profile_members", {"profile_id": profile_id}))
 
     def iter_profiles(self, *, page_size: int = 1000) -> Iterator[tuple[str, list[Identifier]]]:
-        """Every profile with its members, in profile_id order, a page at a time."""
+        """Every profile with members, in profile_id order, a page at a time (retired
+        profiles, which have none, are skipped)."""
         for pid, members in self._pages("profiles_page", {}, page_size):
-            yield pid, sorted(Identifier(t, v) for t, v in members)
+            if members:
+                yield pid, sorted(Identifier(t, v) for t, v in members)
 
     def profile_member_keys(self, profile_id: str) -> list[Identifier]:
         rows = self._read("profile_members_keys", {"profile_id": profile_id})
