@@ -66,6 +66,9 @@ class Config:
     link_target_precision: float = 0.99
     #: link model: an anonymous cluster whose two best profiles score within this stays alone
     link_margin: float = 0.1
+    #: link model: `train` simulates decisions for at most this many identified
+    #: customers (a seeded sample beyond it; candidates still from the whole graph)
+    link_training_customers: int = 5000
     #: ``idgraph resolve`` re-plans only what was ingested since the last resolve until
     #: the identifiers re-planned so since the last full resolve exceed this share of
     #: the graph; then it rebuilds everything (and the link model re-scores all)
@@ -191,6 +194,8 @@ class Config:
             raise ConfigError("max_identifiers_per_event must be at least 2")
         if not 0.5 <= self.link_target_precision < 1:
             raise ConfigError("link_target_precision must be in [0.5, 1)")
+        if self.link_training_customers < 100:
+            raise ConfigError("link_training_customers must be at least 100")
         if not 0 <= self.resolve_full_share <= 1:
             raise ConfigError("resolve_full_share must be in [0, 1] (0: every resolve is full)")
         if self.graph_url and self.graph_url.split("://")[0] not in {

@@ -6,10 +6,16 @@ agent), and every single cookie, is held out as if it were anonymous and becomes
 its own profile or its own browser's cookies being the right answer. Each query is
 decided twice: with its owner among the candidates, and with the owner taken away
 (a housemate who never logs in). Fitting and thresholds: :mod:`ml.training`.
+
+Beyond ``LinkingSettings.training_customers`` identified profiles, queries come from
+a seeded sample of them; their candidates are still every profile and cookie of the
+graph, as at prediction, so the sample changes how many decisions are simulated, not
+what each one faces.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,13 +151,16 @@ def training_examples(
         return features(a, b, degrees, cap=cap, agents=agents, chain=chain)
 
     by_ip = _by_ip({n: evidence[n] for n in identified}, excluded)
+    asked = _sample(identified, settings.training_customers, settings.seed)
     queries: list[Query] = []
     pool: list[tuple[int, list[Identifier]]] = []  # (profile, its device's identifiers)
     for n, members in enumerate(clusters):
         if not any(m.type in IDENTITY_TYPES for m in members):
             continue
         devices = _devices(members, histories)
-        pool.extend((n, group) for group in devices)
+        pool.extend((n, group) for group in devices)  # candidates: every customer's
+        if n not in asked:
+            continue
         singles = [[m] for group in devices if len(group) > 1 for m in group]
         for unit in devices + singles:
             alone = cluster_evidence(unit, histories, account_types=IDENTITY_TYPES)
@@ -188,6 +197,8 @@ def training_examples(
         # identifier (an app, a browser that kept its cookie) has no right answer:
         # every link it makes is wrong, as for anonymous ones at prediction
         n, d, _ = cookies_of[m]
+        if n not in asked:
+            continue
         alone = evidence_without_events([m], observations, logins[n],
                                         account_types=IDENTITY_TYPES)  # fmt: skip
         usable = set(alone.ips) - excluded.keys()
@@ -201,6 +212,13 @@ def training_examples(
         rows = with_context(raw_rows)
         queries.append(Query("device", n, rows, any(labels), absent=absent, labels=labels))
     return Examples(queries, excluded)
+
+
+def _sample(identified: Sequence[int], at_most: int, seed: int) -> set[int]:
+    """The profiles queries are drawn from: all of them, or a seeded sample."""
+    if len(identified) <= at_most:
+        return set(identified)
+    return set(random.Random(seed).sample(sorted(identified), at_most))
 
 
 def _by_ip(evidence: Mapping[int, Evidence], excluded: Mapping[str, int]) -> dict[str, list[int]]:

@@ -80,6 +80,10 @@ class LinkingSettings:
     #: widened from the first while the data supports it (ml.browsers.home_chains);
     #: the model's chain features use the first
     chain_widths: tuple[int, ...] = HOME_WIDTHS
+    #: self-supervised queries are drawn from at most this many identified profiles (a
+    #: seeded sample beyond it; their candidates, and every statistic the features
+    #: use, still come from the whole graph): training's cost stops growing with it
+    training_customers: int = 5000
 
 
 @dataclass

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -167,3 +168,37 @@ def test_ip_degree_counts_devices_not_churned_cookies() -> None:
     assert degrees[home] == 2
     # twelve browsers, and three clusters without a user agent (one device each)
     assert degrees[nat] == 15
+
+
+def test_queries_come_from_a_sample_of_customers_facing_every_candidate() -> None:
+    """Beyond ``training_customers``, queries are drawn from a seeded sample of the
+    identified profiles; each faces the same candidates as without the sample."""
+    observations, clusters = [], []
+    for n in range(30):
+        user, laptop, tablet = (
+            I("user_id", f"u{n}"),
+            I("cookie_id", f"c{n}"),
+            I("cookie_id", f"d{n}"),
+        )
+        home = f"203.0.113.{n // 3}"  # three customers a home: candidates for each other
+        observations += [
+            obs(laptop, home, f"Laptop/{n}", 10 + n), obs(user, home, f"Laptop/{n}", 10 + n),
+            obs(tablet, home, f"Tablet/{n}", 100 + n), obs(tablet, home, f"Tablet/{n}", 200 + n),
+        ]  # fmt: skip
+        clusters.append([user, laptop, tablet])
+    histories = identifier_histories(observations)
+    raw = {i: [(ip, ua, ts) for j, ip, ua, ts in observations if j == i] for i, *_ in observations}
+
+    def rows(examples: Any) -> dict[tuple[int, str], list[Any]]:
+        found: dict[tuple[int, str], list[Any]] = {}
+        for q in examples.queries:
+            found.setdefault((q.customer, q.family), []).append((q.rows, q.absent, q.labels))
+        return found
+
+    full = rows(training_examples(clusters, histories, LinkingSettings(), raw))
+    sampled = training_examples(clusters, histories, LinkingSettings(training_customers=10), raw)
+    again = training_examples(clusters, histories, LinkingSettings(training_customers=10), raw)
+    asked = {q.customer for q in sampled.queries}
+    assert len(asked) == 10 and asked == {q.customer for q in again.queries}  # seeded
+    assert len({c for c, _ in full}) == 30
+    assert rows(sampled) == {key: value for key, value in full.items() if key[0] in asked}
