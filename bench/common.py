@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
 import resource
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -130,3 +135,33 @@ def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> N
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer")
+
+
+#: the ``idgraph`` command of this Python (benchmarks run the real command)
+IDGRAPH = str(Path(sys.executable).with_name("idgraph"))
+
+
+@contextmanager
+def idgraph_serve(env: dict[str, str], processes: int, port: int) -> Iterator[str]:
+    """``idgraph serve --processes N`` in its own processes, answering: its base URL;
+    stopped (SIGTERM) after the block."""
+    server = subprocess.Popen(
+        [IDGRAPH, "serve", "--port", str(port), "--processes", str(processes)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/health", server)
+        yield base
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+
+
+def wrk(script: Path, base: str, *, connections: int, seconds: int) -> dict[str, Any]:
+    """One wrk run (2 threads) with a :data:`LUA` script: its summary."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        capture_output=True, text=True, check=True).stdout  # fmt: skip
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    return result

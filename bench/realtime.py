@@ -20,8 +20,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, publish, wait_for
+from common import idgraph_serve, percentile, publish
 
 from app.access.keys import SCOPES, create_key
 from app.config import Config
@@ -40,7 +38,6 @@ from graph.resolve.resolution import resolve
 from ml.synthetic import generate
 
 TS = "2026-11-01T12:00:00Z"
-IDGRAPH = str(Path(sys.executable).with_name("idgraph"))
 
 
 def probe_event(event_id: str, **identifiers: str) -> dict[str, Any]:
@@ -154,12 +151,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
         env.update(IDGRAPH_DATA_DIR=str(config.data_dir), IDGRAPH_RATE_LIMIT_PER_MINUTE="0",
                    IDGRAPH_LOG_LEVEL="ERROR")  # fmt: skip
-        server = subprocess.Popen(
-            [IDGRAPH, "serve", "--port", "18200", "--processes", str(args.processes)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-        base = "http://127.0.0.1:18200"
-        try:
-            wait_for(base + "/health", server)
+        with idgraph_serve(env, args.processes, 18200) as base:
             context = multiprocessing.get_context("fork")
             stop, results = context.Event(), context.Queue()
             clients = [
@@ -180,9 +172,6 @@ def main() -> None:
                     loaded[name] += count
             for client in clients:
                 client.join()
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.communicate(timeout=60)
     total_ms = [a + b for a, b in zip(post_ms, visible_ms, strict=True)]
     lines = [
         f"Command: `python bench/realtime.py --persons {args.persons} --probes {args.probes} "

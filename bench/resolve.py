@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,9 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LUA, parse_args, publish, wait_for
-
-IDGRAPH = shutil.which("idgraph", path=str(Path(sys.executable).parent)) or "idgraph"
+from common import IDGRAPH, LUA, idgraph_serve, parse_args, publish, wrk
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -148,23 +145,10 @@ def _lookups(env: dict[str, str], work: Path, exported: Path) -> dict[str, Any]:
     script = work / "lookup.lua"
     script.write_text(LUA % {"paths": paths, "key": key.strip().splitlines()[-1], "seed": 7})
     env = {**env, "IDGRAPH_RATE_LIMIT_PER_MINUTE": "0", "IDGRAPH_LOG_LEVEL": "ERROR"}
-    server = subprocess.Popen([IDGRAPH, "serve", "--port", "18100", "--processes", "2"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True)  # fmt: skip
-    try:
-        base = "http://127.0.0.1:18100"
-        wait_for(base + "/health", server)
+    with idgraph_serve(env, 2, 18100) as base:
         # every look-up once (documents ready), then the measured run
-        subprocess.run(["wrk", "-t2", "-c16", f"-d{max(5, len(keys) // 400)}s", "-s",
-                        str(script), base], capture_output=True, check=True)  # fmt: skip
-        out = subprocess.run(["wrk", "-t2", "-c16", "-d10s", "--latency", "-s", str(script), base],
-                             capture_output=True, text=True, check=True).stdout  # fmt: skip
-        line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-        result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-        return result
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=60)
+        wrk(script, base, connections=16, seconds=max(5, len(keys) // 400))
+        return wrk(script, base, connections=16, seconds=10)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,6 @@ import multiprocessing
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -34,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LUA, parse_args, publish, wait_for, workspace
+from common import LUA, idgraph_serve, parse_args, publish, workspace, wrk
 
 from app.access.keys import SCOPES, create_key
 from app.config import Config
@@ -43,8 +41,6 @@ from app.resources import connect, open_resources
 from graph.ingest.events import Identifier
 from graph.ingest.readers import read_records
 from graph.resolve.resolution import resolve
-
-IDGRAPH = str(Path(sys.executable).with_name("idgraph"))
 
 
 def _raw_reader(
@@ -82,24 +78,9 @@ def raw_ceiling(
 
 def _load(env: dict[str, str], processes: int, script: Path, seconds: int) -> dict[str, Any]:
     """``idgraph serve --processes N`` under wrk: wrk's summary (its Lua ``done``)."""
-    port = 18000 + processes
-    server = subprocess.Popen(
-        [IDGRAPH, "serve", "--port", str(port), "--processes", str(processes)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/health", server)
-        subprocess.run(["wrk", "-t2", "-c32", "-d3s", "-s", str(script), base],
-                       capture_output=True, check=True)  # warm-up  # fmt: skip
-        run = subprocess.run(
-            ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), base],
-            capture_output=True, text=True, check=True)  # fmt: skip
-        line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT "))
-        result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-        return result
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=60)
+    with idgraph_serve(env, processes, 18000 + processes) as base:
+        wrk(script, base, connections=32, seconds=3)  # warm-up
+        return wrk(script, base, connections=32, seconds=seconds)
 
 
 def _row(documents: str, processes: int, result: dict[str, Any]) -> str:
