@@ -67,14 +67,12 @@ def lookup_identifier_json(
         purchase_types=purchase_types)  # fmt: skip
     # segments are never kept ready: rules such as "seen in the last 30 days" change
     # with the clock, not with writes
-    if not (document.startswith('{"') and document.endswith("}")) or _SEGMENTS in document:
-        # not a document this function wrote (or one holding a "segments" key in
-        # its traits): decoded, as the slow path does
+    segments = segments_of_profile(store, registry, profile_id)
+    if _SEGMENTS in document:  # a "segments" key in its traits: decoded first
         profile = json.loads(document)
-        profile["segments"] = segments_of_profile(store, registry, profile["profile_id"])
+        profile["segments"] = segments
         document = json.dumps(profile, sort_keys=True)
-    else:
-        segments = segments_of_profile(store, registry, profile_id)
+    else:  # a JSON object (json.dumps of a dict): the key goes before its last brace
         document = f"{document[:-1]}, {_SEGMENTS} {json.dumps(segments)}}}"
     key = json.dumps({"type": identifier.type, "value": identifier.value}, sort_keys=True)
     return f'{{"identifier": {key}, "profile": {document}}}'
