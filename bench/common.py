@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -142,19 +143,53 @@ IDGRAPH = str(Path(sys.executable).with_name("idgraph"))
 
 
 @contextmanager
-def idgraph_serve(env: dict[str, str], processes: int, port: int) -> Iterator[str]:
-    """``idgraph serve --processes N`` in its own processes, answering: its base URL;
-    stopped (SIGTERM) after the block."""
+def idgraph_serve(
+    env: dict[str, str], processes: int, port: int
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``idgraph serve --processes N`` in its own processes, answering: its base URL
+    and its process; stopped (SIGTERM) after the block."""
     server = subprocess.Popen(
         [IDGRAPH, "serve", "--port", str(port), "--processes", str(processes)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/health", server)
-        yield base
+        yield base, server
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process descended from it (Linux ``/proc``)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the live processes ``pids`` have used so far."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def store_server_pids() -> list[int]:
+    """The embedded store's server, when this process started it (``open_resources``)."""
+    found = []
+    for pid in process_tree(os.getpid())[1:]:
+        with contextlib.suppress(OSError):
+            if b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
 
 
 def wrk(script: Path, base: str, *, connections: int, seconds: int) -> dict[str, Any]:

@@ -151,7 +151,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
         env.update(IDGRAPH_DATA_DIR=str(config.data_dir), IDGRAPH_RATE_LIMIT_PER_MINUTE="0",
                    IDGRAPH_LOG_LEVEL="ERROR")  # fmt: skip
-        with idgraph_serve(env, args.processes, 18200) as base:
+        with idgraph_serve(env, args.processes, 18200) as (base, _server):
             context = multiprocessing.get_context("fork")
             stop, results = context.Event(), context.Queue()
             clients = [

@@ -145,7 +145,7 @@ def _lookups(env: dict[str, str], work: Path, exported: Path) -> dict[str, Any]:
     script = work / "lookup.lua"
     script.write_text(LUA % {"paths": paths, "key": key.strip().splitlines()[-1], "seed": 7})
     env = {**env, "IDGRAPH_RATE_LIMIT_PER_MINUTE": "0", "IDGRAPH_LOG_LEVEL": "ERROR"}
-    with idgraph_serve(env, 2, 18100) as base:
+    with idgraph_serve(env, 2, 18100) as (base, _server):
         # every look-up once (documents ready), then the measured run
         wrk(script, base, connections=16, seconds=max(5, len(keys) // 400))
         return wrk(script, base, connections=16, seconds=10)

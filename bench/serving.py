@@ -7,10 +7,16 @@ then for P = 1 .. --max-processes starts the real ``idgraph serve --processes P`
 (8 threads each, no rate limit) and loads ``GET /v1/identifiers/{type}/{value}/profile``
 with Debian's ``wrk`` (a separate, efficient process: 2 threads, 32 connections,
 random strong identifiers from a Lua script) for --seconds. Reported per P: requests
-a second, latency p50/p99 as wrk measured them, and non-2xx answers. Twice: *cold*,
-every ready profile document stale before the run (each look-up's first read of a
-profile renders it and keeps it ready: graph/store/serving.py), and *ready*, after
-every profile was looked up once.
+a second, latency p50/p99 as wrk measured them, non-2xx answers, and the CPU time a
+request cost the server's processes and the embedded store's server (from /proc:
+steadier than requests a second on a shared machine). Twice: *cold*, every ready
+profile document stale before the run (each look-up's first read of a profile
+renders it and keeps it ready: graph/store/serving.py), and *ready*, after every
+profile was looked up once. Then, for P = 2 .. --max-processes, ready documents at a
+constant --rate look-ups a second (default 500) from ``bench/rate.py``, an open-loop
+generator in its own process: latency counted from when each request was due, so
+a stalled server is not hidden by a generator that waits for it (wrk is
+closed-loop: it measures saturation, not latency at a given rate).
 Baselines in the same run: the raw store's ceiling for the reads a look-up makes,
 from 2 Python processes in a closed loop, no HTTP and no Flask: cold
 (``GraphStore.ready_profile`` then the full ``GraphStore.profile``) and ready
@@ -24,6 +30,7 @@ import multiprocessing
 import os
 import random
 import shutil
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -32,7 +39,17 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LUA, idgraph_serve, parse_args, publish, workspace, wrk
+from common import (
+    LUA,
+    cpu_seconds,
+    idgraph_serve,
+    parse_args,
+    process_tree,
+    publish,
+    store_server_pids,
+    workspace,
+    wrk,
+)
 
 from app.access.keys import SCOPES, create_key
 from app.config import Config
@@ -77,25 +94,71 @@ def raw_ceiling(
 
 
 def _load(env: dict[str, str], processes: int, script: Path, seconds: int) -> dict[str, Any]:
-    """``idgraph serve --processes N`` under wrk: wrk's summary (its Lua ``done``)."""
-    with idgraph_serve(env, processes, 18000 + processes) as base:
+    """``idgraph serve --processes N`` under wrk: wrk's summary (its Lua ``done``) and
+    the CPU seconds the server's processes and the store's server spent in it."""
+    with idgraph_serve(env, processes, 18000 + processes) as (base, server):
         wrk(script, base, connections=32, seconds=3)  # warm-up
-        return wrk(script, base, connections=32, seconds=seconds)
+        return _measured(server, lambda: wrk(script, base, connections=32, seconds=seconds))
+
+
+def _measured(server: Any, run: Any) -> dict[str, Any]:
+    """``run()``'s result with ``server_cpu`` and ``store_cpu``: CPU seconds spent
+    meanwhile by the server's processes and by the embedded store's server."""
+    serving, storing = process_tree(server.pid), store_server_pids()
+    before = cpu_seconds(serving), cpu_seconds(storing)
+    result: dict[str, Any] = run()
+    result["server_cpu"] = cpu_seconds(serving) - before[0]
+    result["store_cpu"] = cpu_seconds(storing) - before[1]
+    return result
+
+
+def _at_rate(env: dict[str, str], processes: int, paths: Path, key: str, script: Path,
+             rate: int, seconds: int) -> dict[str, Any]:  # fmt: skip
+    """``idgraph serve --processes N`` under bench/rate.py: look-ups at a constant
+    rate, latency from when each was due (no coordinated omission)."""
+    with idgraph_serve(env, processes, 18010 + processes) as (base, server):
+        wrk(script, base, connections=32, seconds=3)  # warm-up
+        command = [sys.executable, str(Path(__file__).with_name("rate.py")), "--base", base,
+                   "--paths", str(paths), "--key", key, "--rate", str(rate),
+                   "--seconds", str(seconds)]  # fmt: skip
+
+        def run() -> dict[str, Any]:
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+            result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+            return result
+
+        return _measured(server, run)
+
+
+def _cpu(result: dict[str, Any], requests: int) -> str:
+    return (f"{1000 * result['server_cpu'] / max(requests, 1):.2f} | "
+            f"{1000 * result['store_cpu'] / max(requests, 1):.2f}")  # fmt: skip
 
 
 def _row(documents: str, processes: int, result: dict[str, Any]) -> str:
     rate = result["requests"] / result["seconds"]
     return (f"| {documents} | `idgraph serve --processes {processes}` | {rate:,.0f} | "
             f"{result['p50_us'] / 1000:.1f} | {result['p99_us'] / 1000:.1f} | "
-            f"{result['errors']} |")  # fmt: skip
+            f"{result['errors']} | {_cpu(result, result['requests'])} |")  # fmt: skip
+
+
+def _rate_row(processes: int, result: dict[str, Any]) -> str:
+    return (f"| `idgraph serve --processes {processes}` | {result['rate']:,.0f} | "
+            f"{result['answered']:,} | {result['p50_us'] / 1000:.1f} | "
+            f"{result['p99_us'] / 1000:.1f} | {result['p999_us'] / 1000:.1f} | "
+            f"{result['max_us'] / 1000:.1f} | {result['errors']} | "
+            f"{result['send_lag_p99_us'] / 1000:.1f} | "
+            f"{_cpu(result, result['answered'])} |")  # fmt: skip
 
 
 def main() -> None:
-    args = parse_args(__doc__, persons=4000, seconds=15, **{"max-processes": 3})
+    args = parse_args(__doc__, persons=4000, seconds=15, rate=500, **{"max-processes": 3})
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     work, data, config = workspace(args.persons, prefix="idgraph-bench-serving-")
-    rows = []
+    rows: list[str] = []
+    rate_rows: list[str] = []
     with open_resources(config) as res:
         res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
         resolved = resolve(res.store, res.registry, res.resolve_settings())
@@ -121,6 +184,9 @@ def main() -> None:
         ready = raw_ceiling(config, keys[:20000], args.seconds, ready=True)
         for processes in range(1, args.max_processes + 1):
             rows.append(_row("ready", processes, _load(env, processes, script, args.seconds)))
+        for processes in range(2, args.max_processes + 1):
+            rate_rows.append(_rate_row(processes, _at_rate(
+                env, processes, paths, key, script, args.rate, args.seconds)))  # fmt: skip
     lines = [
         f"Command: `python bench/serving.py --persons {args.persons} --seconds {args.seconds} "
         f"--max-processes {args.max_processes}` ({resolved.identifiers:,} identifiers, "
@@ -131,9 +197,19 @@ def main() -> None:
         f" cold (identifier and its document, then the full profile) **{cold:,.0f} "
         f"look-ups/s**; ready (identifier and its document) **{ready:,.0f} look-ups/s**.",
         "",
-        "| documents | server | requests/s | p50 ms | p99 ms | errors |",
-        "|---|---|---:|---:|---:|---:|",
+        "| documents | server | requests/s | p50 ms | p99 ms | errors "
+        "| server CPU ms a request | store CPU ms a request |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
         *rows,
+        "",
+        f"At a constant {args.rate} look-ups a second (ready documents; `bench/rate.py`, open "
+        "loop: latency from when each request was due, 64 keep-alive connections; the "
+        "generator's own lateness in *send lag*):",
+        "",
+        "| server | offered/s | answered | p50 ms | p99 ms | p99.9 ms | max ms | errors "
+        "| send lag p99 ms | server CPU ms a request | store CPU ms a request |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *rate_rows,
     ]
     publish("Look-ups at saturation: server processes", lines, save=not args.no_record)
 
