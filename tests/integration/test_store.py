@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.errors import QueryError, UnknownQuery
+from graph.errors import InputError, QueryError, UnknownQuery
 from graph.ingest.events import Event, Identifier
 from graph.ingest.ingester import build_batch
 from graph.store import GraphStore
@@ -200,6 +200,44 @@ def test_values_are_never_formatted_into_queries(any_store: GraphStore) -> None:
     )
     assert any_store.identifier(Identifier("user_id", hostile)) is not None
     assert any_store.stats()["Identifier"] == 2
+
+
+def test_values_round_trip_exactly(any_store: GraphStore) -> None:
+    """Quotes, backslashes, line breaks and any Unicode come back as they went in
+    (FalkorDB takes parameters as text in a header the adapter builds)."""
+    values = ['a"b', "a'b", "a\\b", "a\\", "\\'", "a\nb\tc", "ünï €", "😀 x", "`tick`", "{k: 1}"]
+    any_store.write_observations(build_batch(
+        [ev(f"e{n}", n, ("user_id", value)) for n, value in enumerate(values)]))  # fmt: skip
+    assert sorted(i.value for i in any_store.identifiers_of_types(["user_id"])) == sorted(values)
+    for value in values:  # found by the exact value
+        found = any_store.identifier(Identifier("user_id", value))
+        assert found is not None and found.event_count == 1, value
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [ev("e1", 1, ("user_id", "a\x00b"))],  # a value
+        [ev("e\x001", 1, ("user_id", "a"))],  # another parameter's value
+        [ev("e1", 1, ("user_id", "a"), traits_json='{"k\x00": 1}')],  # inside JSON text
+    ],
+)
+def test_a_nul_character_is_refused_before_the_store(
+    batch: list[Event], server: ServerAddress
+) -> None:
+    """FalkorDB parses parameters from the query text, which a NUL would cut: the
+    adapter refuses such a value whole, however deep it sits, and writes nothing."""
+    store = FalkorDBStore(server, "nul_" + uuid.uuid4().hex[:10])
+    store.ensure_schema()
+    try:
+        with pytest.raises(InputError, match="NUL"):
+            store.write_observations(build_batch(batch))
+        with pytest.raises(InputError, match="NUL"):
+            store.identifier(Identifier("user_id", "a\x00b"))
+        assert store.stats()["Event"] == 0
+    finally:
+        store.drop()
+        store.close()
 
 
 def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
