@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from app.resources import Resources
-from graph.ingest.ingester import IngestReport, RejectFile
+from graph.ingest import ingester as ingester_module
+from graph.ingest.ingester import Ingester, IngestReport, RejectFile
 from graph.ingest.readers import read_records
 from graph.store.falkordb_store import FalkorDBStore
 from ml.synthetic import GeneratedData, generate
@@ -66,6 +68,44 @@ def test_replay_changes_nothing(
     assert again.rejected == first.rejected
     assert again.rejected_parts == 0  # the bad identifiers of duplicates are not reported twice
     assert graph_dump(store) == before
+
+
+@pytest.mark.parametrize("remembered", [ingester_module.RECENT_EVENT_IDS, 25])
+def test_replays_in_later_batches_are_dropped_before_the_store(
+    resources: Resources,
+    small_data: GeneratedData,
+    store: FalkorDBStore,
+    monkeypatch: pytest.MonkeyPatch,
+    remembered: int,
+) -> None:
+    """A replay of an event from an earlier batch is dropped while parsing when its
+    ID is among the newest remembered ones — the store's own check (which makes the
+    writer rebuild the batch) finds only the older ones. Counts and graph are the
+    same either way."""
+    monkeypatch.setattr(ingester_module, "RECENT_EVENT_IDS", remembered)
+    found_by_store: list[int] = []
+    existing = store.existing_event_ids
+
+    def counted(event_ids: Iterable[str]) -> set[str]:
+        stored = existing(event_ids)
+        found_by_store.append(len(stored))
+        return stored
+
+    monkeypatch.setattr(store, "existing_event_ids", counted)
+    ingester = Ingester(store, resources.registry, batch_size=100)
+    report = ingester.ingest_records(read_records(small_data.events_path, "jsonl"))
+    expected = small_data.manifest["expected"]
+    assert (report.accepted, report.duplicates) == (expected["accepted"], expected["duplicates"])
+    assert expected["duplicates"] > 0 and len(found_by_store) > 10
+    if remembered == 25:  # replays further back than 25 events: the store finds them
+        assert sum(found_by_store) > 0
+    else:
+        assert sum(found_by_store) == 0
+    dumped = graph_dump(store)
+    store.delete_all()  # the same ingest remembering nothing: every replay is the store's
+    monkeypatch.setattr(ingester_module, "RECENT_EVENT_IDS", 0)
+    ingester.ingest_records(read_records(small_data.events_path, "jsonl"))
+    assert graph_dump(store) == dumped
 
 
 def test_concurrent_ingest_of_the_same_events_counts_each_once(
