@@ -78,15 +78,29 @@ def publish(section: str, lines: list[str], *, save: bool) -> None:
 
 
 def record(section: str, body: str) -> None:
-    """Replace (or add) ``## section`` in docs/benchmarks.md."""
+    """Put this run at the top of ``## section`` in docs/benchmarks.md (added when
+    missing). The section's history stays: the run it replaces becomes an "Earlier
+    run" subsection, and the dated ``###`` subsections below it are kept as they are."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    block = f"## {section}\n\n_Measured {stamp} on {machine()}._\n\n{body.strip()}\n"
+    lead = f"_Measured {stamp} on {machine()}._\n\n{body.strip()}"
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = (
-        pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
-    )
-    RESULTS.write_text(text)
+    pattern = re.compile(rf"^## {re.escape(section)}\n(.*?)(?=^## |\Z)", re.S | re.M)
+    found = pattern.search(text)
+    if found is None:
+        RESULTS.write_text(f"{text.rstrip()}\n\n## {section}\n\n{lead}\n")
+        return
+    old = found.group(1)
+    first = re.search(r"^### ", old, re.M)
+    earlier = (old[: first.start()] if first else old).strip()
+    parts = [f"## {section}", lead]
+    if earlier:
+        when = re.search(r"_Measured (.*?) on ", earlier)
+        parts.append(f"### Earlier run{': ' + when.group(1) if when else ''}\n\n{earlier}")
+    if first:
+        parts.append(old[first.start() :].strip())
+    rest = text[found.end() :]
+    section_text = "\n\n".join(parts) + ("\n\n" if rest else "\n")
+    RESULTS.write_text(text[: found.start()] + section_text + rest)
 
 
 def serve_in_thread(config: Any, res: Any, threads: int = 8) -> tuple[Any, str, str]:
