@@ -6,7 +6,9 @@ Both runs use one embedded FalkorDB started for the benchmark, fresh graphs
 with the same constraints. The baseline writes exactly the nodes and
 relationships ingest writes (identifiers, events, SEEN_IN, OBSERVED_WITH),
 from rows prepared before the clock starts, in the same batch size; ingest
-runs from the JSONL file, parsing and normalizing included.
+runs from the JSONL file, parsing and normalizing included. Besides seconds, each
+run's CPU an event: this process (all its threads) and the store's server — on a
+shared machine the steadier figure, and the one that says which side costs what.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import publish
+from common import cpu_seconds, publish, store_server_pids
 
 from graph.ingest.events import Event, parse_event
 from graph.ingest.identifiers import default_registry
@@ -75,6 +77,13 @@ def run_baseline(store: FalkorDBStore, queries: dict[str, str], work: list) -> f
     return time.perf_counter() - started
 
 
+def _cpu(runs: list[tuple[float, float]], events: int) -> str:
+    """Median Python and store CPU of the runs, in microseconds an event."""
+    python = statistics.median(p for p, _ in runs) / events * 1e6
+    store = statistics.median(s for _, s in runs) / events * 1e6
+    return f"{python:,.0f} | {store:,.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=4000)
@@ -97,6 +106,9 @@ def main() -> None:
     server = EmbeddedServer(work / "store-data")
     status = server.start()
     runs: dict[str, list[float]] = {"keys": [], "full": [], "ingest": []}
+    # CPU seconds of each run: this process (parsing, building, encoding parameters)
+    # and the store's server — steadier than seconds on a shared machine
+    cpu: dict[str, list[tuple[float, float]]] = {"keys": [], "full": [], "ingest": []}
     graphs: list[FalkorDBStore] = []
     try:
         writes = sum(b.size for b in batches)
@@ -112,7 +124,10 @@ def main() -> None:
             for label, queries in (("keys", RAW), ("full", FULL)):
                 baseline = FalkorDBStore(status.address, f"bench_{label}_{attempt}")
                 baseline.ensure_schema()
+                before = time.process_time(), cpu_seconds(store_server_pids())
                 runs[label].append(run_baseline(baseline, queries, prepared[label]))
+                cpu[label].append((time.process_time() - before[0],
+                                   cpu_seconds(store_server_pids()) - before[1]))  # fmt: skip
                 raw_stats = baseline.stats()
                 # graphs are dropped at the end: FalkorDB frees a dropped graph in the
                 # background, which would slow whichever run came next
@@ -120,8 +135,11 @@ def main() -> None:
             store = FalkorDBStore(status.address, f"bench_ingest_{attempt}")
             store.ensure_schema()
             ingester = Ingester(store, registry, batch_size=args.batch_size)
+            before = time.process_time(), cpu_seconds(store_server_pids())
             report = ingester.ingest_records(read_records(data.events_path, "jsonl"))
             runs["ingest"].append(report.seconds)
+            cpu["ingest"].append((time.process_time() - before[0],
+                                  cpu_seconds(store_server_pids()) - before[1]))  # fmt: skip
             stats = store.stats()
             graphs.append(store)
             for key in ("Identifier", "Event", "SEEN_IN", "OBSERVED_WITH"):
@@ -143,14 +161,15 @@ def main() -> None:
         f"({stats['Identifier']:,} identifiers, {stats['Event']:,} events, "
         f"{stats['SEEN_IN']:,} SEEN_IN, {stats['OBSERVED_WITH']:,} OBSERVED_WITH).",
         "",
-        "| run | seconds | events/s | writes/s |",
-        "|---|---:|---:|---:|",
+        "| run | seconds | events/s | writes/s | Python CPU µs an event | store CPU µs an event |",
+        "|---|---:|---:|---:|---:|---:|",
         f"| raw store, keys only: UNWIND … MERGE | {seconds['keys']:.1f} | {keys_eps:,.0f} "
-        f"| {writes / seconds['keys']:,.0f} |",
+        f"| {writes / seconds['keys']:,.0f} | {_cpu(cpu['keys'], len(unique))} |",
         f"| raw store, same properties and query shape | {seconds['full']:.1f} "
-        f"| {full_eps:,.0f} | {writes / seconds['full']:,.0f} |",
+        f"| {full_eps:,.0f} | {writes / seconds['full']:,.0f} | {_cpu(cpu['full'], len(unique))} |",
         f"| idgraph ingest from the file (parse, normalize, dedupe, write) "
-        f"| {seconds['ingest']:.1f} | {ingest_eps:,.0f} | {writes / seconds['ingest']:,.0f} |",
+        f"| {seconds['ingest']:.1f} | {ingest_eps:,.0f} | {writes / seconds['ingest']:,.0f} "
+        f"| {_cpu(cpu['ingest'], len(unique))} |",
         "",
         f"Ingest reaches **{ingest_eps / full_eps:.0%}** of the raw store's throughput on the "
         f"same nodes, relationships and properties (target: at least 50%), and "
