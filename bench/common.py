@@ -16,11 +16,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -206,11 +208,23 @@ def store_server_pids() -> list[int]:
     return found
 
 
-def wrk(script: Path, base: str, *, connections: int, seconds: int) -> dict[str, Any]:
-    """One wrk run (2 threads) with a :data:`LUA` script: its summary."""
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
-        capture_output=True, text=True, check=True).stdout  # fmt: skip
+def cpu_during(run: Callable[[], T], **groups: list[int]) -> tuple[T, dict[str, float]]:
+    """``run()``'s result and the CPU seconds each group of processes spent meanwhile."""
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    result = run()
+    return result, {name: cpu_seconds(pids) - before[name] for name, pids in groups.items()}
+
+
+def summary(command: list[str]) -> dict[str, Any]:
+    """Run a load generator (wrk with a :data:`LUA` script, bench/rate.py): the JSON
+    of its ``RESULT`` line."""
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
     return result
+
+
+def wrk(script: Path, base: str, *, connections: int, seconds: int) -> dict[str, Any]:
+    """One wrk run (2 threads) with a :data:`LUA` script: its summary."""
+    return summary(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                    "-s", str(script), base])  # fmt: skip

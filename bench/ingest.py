@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, publish, store_server_pids
+from common import cpu_during, publish, store_server_pids
 
 from graph.ingest.events import Event, parse_event
 from graph.ingest.identifiers import default_registry
@@ -105,9 +107,10 @@ def main() -> None:
     ]
     server = EmbeddedServer(work / "store-data")
     status = server.start()
+    # this process (all its threads: parsing, building, encoding parameters) and the store
+    groups = {"python": [os.getpid()], "store": store_server_pids()}
     runs: dict[str, list[float]] = {"keys": [], "full": [], "ingest": []}
-    # CPU seconds of each run: this process (parsing, building, encoding parameters)
-    # and the store's server — steadier than seconds on a shared machine
+    # CPU seconds of each run (python, store): steadier than seconds on a shared machine
     cpu: dict[str, list[tuple[float, float]]] = {"keys": [], "full": [], "ingest": []}
     graphs: list[FalkorDBStore] = []
     try:
@@ -124,10 +127,11 @@ def main() -> None:
             for label, queries in (("keys", RAW), ("full", FULL)):
                 baseline = FalkorDBStore(status.address, f"bench_{label}_{attempt}")
                 baseline.ensure_schema()
-                before = time.process_time(), cpu_seconds(store_server_pids())
-                runs[label].append(run_baseline(baseline, queries, prepared[label]))
-                cpu[label].append((time.process_time() - before[0],
-                                   cpu_seconds(store_server_pids()) - before[1]))  # fmt: skip
+                seconds_taken, spent = cpu_during(
+                    partial(run_baseline, baseline, queries, prepared[label]), **groups
+                )
+                runs[label].append(seconds_taken)
+                cpu[label].append((spent["python"], spent["store"]))
                 raw_stats = baseline.stats()
                 # graphs are dropped at the end: FalkorDB frees a dropped graph in the
                 # background, which would slow whichever run came next
@@ -135,11 +139,10 @@ def main() -> None:
             store = FalkorDBStore(status.address, f"bench_ingest_{attempt}")
             store.ensure_schema()
             ingester = Ingester(store, registry, batch_size=args.batch_size)
-            before = time.process_time(), cpu_seconds(store_server_pids())
-            report = ingester.ingest_records(read_records(data.events_path, "jsonl"))
+            records = read_records(data.events_path, "jsonl")
+            report, spent = cpu_during(partial(ingester.ingest_records, records), **groups)
             runs["ingest"].append(report.seconds)
-            cpu["ingest"].append((time.process_time() - before[0],
-                                  cpu_seconds(store_server_pids()) - before[1]))  # fmt: skip
+            cpu["ingest"].append((spent["python"], spent["store"]))
             stats = store.stats()
             graphs.append(store)
             for key in ("Identifier", "Event", "SEEN_IN", "OBSERVED_WITH"):

@@ -35,18 +35,20 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     LUA,
-    cpu_seconds,
+    cpu_during,
     idgraph_serve,
     parse_args,
     process_tree,
     publish,
     store_server_pids,
+    summary,
     workspace,
     wrk,
 )
@@ -101,15 +103,11 @@ def _load(env: dict[str, str], processes: int, script: Path, seconds: int) -> di
         return _measured(server, lambda: wrk(script, base, connections=32, seconds=seconds))
 
 
-def _measured(server: Any, run: Any) -> dict[str, Any]:
+def _measured(server: subprocess.Popen[str], run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """``run()``'s result with ``server_cpu`` and ``store_cpu``: CPU seconds spent
     meanwhile by the server's processes and by the embedded store's server."""
-    serving, storing = process_tree(server.pid), store_server_pids()
-    before = cpu_seconds(serving), cpu_seconds(storing)
-    result: dict[str, Any] = run()
-    result["server_cpu"] = cpu_seconds(serving) - before[0]
-    result["store_cpu"] = cpu_seconds(storing) - before[1]
-    return result
+    result, cpu = cpu_during(run, server=process_tree(server.pid), store=store_server_pids())
+    return {**result, "server_cpu": cpu["server"], "store_cpu": cpu["store"]}
 
 
 def _at_rate(env: dict[str, str], processes: int, paths: Path, key: str, script: Path,
@@ -121,14 +119,7 @@ def _at_rate(env: dict[str, str], processes: int, paths: Path, key: str, script:
         command = [sys.executable, str(Path(__file__).with_name("rate.py")), "--base", base,
                    "--paths", str(paths), "--key", key, "--rate", str(rate),
                    "--seconds", str(seconds)]  # fmt: skip
-
-        def run() -> dict[str, Any]:
-            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-            result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-            return result
-
-        return _measured(server, run)
+        return _measured(server, lambda: summary(command))
 
 
 def _cpu(result: dict[str, Any], requests: int) -> str:
