@@ -79,17 +79,18 @@ def publish(section: str, lines: list[str], *, save: bool) -> None:
         record(section, text)
 
 
-def record(section: str, body: str) -> None:
-    """Put this run at the top of ``## section`` in docs/benchmarks.md (added when
-    missing). The section's history stays: the run it replaces becomes an "Earlier
-    run" subsection, and the dated ``###`` subsections below it are kept as they are."""
+def record(section: str, body: str, *, path: Path = RESULTS, title: str = "# Benchmarks") -> None:
+    """Put this run at the top of ``## section`` in ``path`` (docs/benchmarks.md; the
+    section is added when missing, the file with ``title``). The section's history
+    stays: the run it replaces becomes an "Earlier run" subsection, and the dated
+    ``###`` subsections below it are kept as they are."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lead = f"_Measured {stamp} on {machine()}._\n\n{body.strip()}"
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
+    text = path.read_text() if path.exists() else f"{title}\n\n"
     pattern = re.compile(rf"^## {re.escape(section)}\n(.*?)(?=^## |\Z)", re.S | re.M)
     found = pattern.search(text)
     if found is None:
-        RESULTS.write_text(f"{text.rstrip()}\n\n## {section}\n\n{lead}\n")
+        path.write_text(f"{text.rstrip()}\n\n## {section}\n\n{lead}\n")
         return
     old = found.group(1)
     first = re.search(r"^### ", old, re.M)
@@ -102,7 +103,7 @@ def record(section: str, body: str) -> None:
         parts.append(old[first.start() :].strip())
     rest = text[found.end() :]
     section_text = "\n\n".join(parts) + ("\n\n" if rest else "\n")
-    RESULTS.write_text(text[: found.start()] + section_text + rest)
+    path.write_text(text[: found.start()] + section_text + rest)
 
 
 def serve_in_thread(config: Any, res: Any, threads: int = 8) -> tuple[Any, str, str]:

@@ -103,7 +103,7 @@ def browser_why(estimate: dict[str, Any]) -> str:
         f"{estimate['overlapping_groups']} of {estimate['groups'] + estimate['overlapping_groups']}"
         f" (IP, user agent) groups at homes show two look-alike browsers; two different "
         f"browsers look like one {estimate['consistent_by_chance']:.1%} of the time"
-        f"{_homes(estimate)}"
+        f"{_in_turn(estimate)}{_homes(estimate)}"
     )
     if not estimate["reached"]:
         return (
@@ -115,6 +115,16 @@ def browser_why(estimate: dict[str, Any]) -> str:
         f"estimated precision {estimate['precision']:.4f}, 95% lower bound "
         f"{estimate['precision_lower_bound']:.4f} >= {estimate['target']} ({seen}): "
         f"{estimate['accepted']} chain links join clusters; they supersede the model's families"
+    )
+
+
+def _in_turn(estimate: dict[str, Any]) -> str:
+    """The look-alike groups of people who used an address one after the other."""
+    if "in_turn" not in estimate:
+        return ""  # a model trained before they were counted
+    return (
+        f"; about {estimate['in_turn']:.0f} groups hide two people who used an address in "
+        f"turn with browsers that look alike"
     )
 
 

@@ -98,14 +98,16 @@ def _homes(look_alike: int, distinct: int) -> dict[I, dict[str, IpStats]]:
 def _home_rows(look_alike: int, distinct: int) -> list[tuple[I, str, str | None, int]]:
     """Homes with two browsers each: ``look_alike`` homes where both run the same
     user agent at the same time, ``distinct`` homes where they differ (and half of
-    those use their browsers at different times: their cookies would not overlap)."""
+    those use their browsers at different times: their cookies would not overlap).
+    Every home runs versions of its own: two homes' browsers never look alike."""
     rows = []
     for n in range(look_alike + distinct):
         ip = f"73.0.{n // 250}.{n % 250}"
-        second = FIREFOX if n < look_alike else SAFARI
+        first = f"{FIREFOX}.{n}"
+        second = first if n < look_alike else f"{SAFARI}.{n}"
         later = 3 if n % 2 else 0
         for k in range(4):
-            rows += seen(cookie(f"f{n}-{k}"), ip, FIREFOX, 10 * k, 10 * k + 3)
+            rows += seen(cookie(f"f{n}-{k}"), ip, first, 10 * k, 10 * k + 3)
             rows += seen(cookie(f"s{n}-{k}"), ip, second, 10 * k + 2 + later, 10 * k + 5 + later)
     return rows
 
@@ -114,13 +116,52 @@ def test_estimate_refuses_where_browsers_look_alike() -> None:
     distinct = lookalike_estimate(browser_chains(_homes(0, 400)))
     assert distinct["groups"] == 800 and distinct["overlapping_groups"] == 0
     assert distinct["consistent_by_chance"] == 0.5
-    assert 0.99 < distinct["precision_lower_bound"] < distinct["precision"] == 1.0
+    assert 0.99 < distinct["precision_lower_bound"] < distinct["precision"]
+    assert distinct["precision"] > 0.999  # unrelated browsers almost never look alike
     mixed = lookalike_estimate(browser_chains(_homes(100, 300)))
     # half the look-alike homes show it (their cookies overlap); the other half hide
     # two browsers in one consistent group, and the estimate finds as many
     assert mixed["overlapping_groups"] == 50 and mixed["groups"] == 50 + 600
     assert abs(mixed["precision"] - (1 - 50 / 650)) < 1e-3
     assert mixed["precision_lower_bound"] < mixed["precision"] < 0.99
+
+
+def _in_turn_rows(addresses: int) -> list[tuple[I, str, str | None, int]]:
+    """Addresses used by two people one after the other (a hotel room, a reassigned
+    home IP), each with a browser of two successive cookies; their user agents come
+    from ten versions, every combination equally often: a tenth of the addresses
+    hold two people with the same user agent, and their four cookies follow one
+    another like one browser's."""
+    rows = []
+    for n in range(addresses):
+        ip = f"75.0.{n // 250}.{n % 250}"
+        for guest, ua in enumerate((f"UA/{n % 10}", f"UA/{n // 10 % 10}")):
+            start = 20 * guest
+            rows += seen(cookie(f"g{n}-{guest}-1"), ip, ua, start, start + 3)
+            rows += seen(cookie(f"g{n}-{guest}-2"), ip, ua, start + 5, start + 8)
+    return rows
+
+
+def test_estimate_counts_look_alikes_who_used_an_address_in_turn() -> None:
+    """Their lifetimes never overlap, so no overlapping group reveals them: the
+    estimate counts them from the pairs of different user agents seen in turn and
+    how often two unrelated browsers share a user agent."""
+    homes = []  # housemates using two browsers of the same ten versions at once
+    for n in range(100):
+        ip = f"76.0.0.{n}"
+        for k, ua in enumerate((f"UA/{n % 10}", f"UA/{(n + 1) % 10}")):
+            homes += seen(cookie(f"h{n}-{k}-1"), ip, ua, k, k + 3)
+            homes += seen(cookie(f"h{n}-{k}-2"), ip, ua, k + 5, k + 8)
+    chains = browser_chains(identifier_histories(homes + _in_turn_rows(200)))
+    # 20 of the 200 addresses: one group of two people; 180: two groups of one each
+    wrong, right = 20, 200 + 2 * 180
+    assert chains.groups == wrong + right and chains.overlapping == 0
+    estimate = lookalike_estimate(chains)
+    assert abs(estimate["in_turn"] - wrong) < 2
+    assert abs(estimate["precision"] - right / (wrong + right)) < 0.005
+    assert estimate["precision_lower_bound"] < right / (wrong + right) < 0.99
+    alone = lookalike_estimate(browser_chains(identifier_histories(homes)))
+    assert alone["precision"] == 1.0
 
 
 def _big_homes(homes: int, look_alike: bool) -> list[tuple[I, str, str | None, int]]:
@@ -131,11 +172,11 @@ def _big_homes(homes: int, look_alike: bool) -> list[tuple[I, str, str | None, i
     for n in range(homes):
         ip = f"74.0.{n // 250}.{n % 250}"
         for k in range(10):
-            ua = f"UA/{k}"
+            ua = f"UA/{n}.{k}"
             rows += seen(cookie(f"b{n}-{k}-1"), ip, ua, 2 * k, 2 * k + 3)
             rows += seen(cookie(f"b{n}-{k}-2"), ip, ua, 2 * k + 5, 2 * k + 8)
         if look_alike:
-            rows += seen(cookie(f"b{n}-twin"), ip, "UA/0", 1, 6)
+            rows += seen(cookie(f"b{n}-twin"), ip, f"UA/{n}.0", 1, 6)
     return rows
 
 
