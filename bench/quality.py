@@ -248,7 +248,7 @@ def table(m: dict[str, Any]) -> list[str]:
         lines.append("")
         lines.append(
             f"Self-supervised estimate of decision precision: {estimated}. Applied model "
-            f"links judged with the ground truth — {measured}."
+            f"links judged with the ground truth — {measured}.{_gap(est, m)}"
         )
     h = m["households"]
     lines += [
@@ -263,6 +263,25 @@ def table(m: dict[str, Any]) -> list[str]:
     timing = f"train {s['train']:.1f} s, resolve {s['resolve']:.1f} s, world {s['all']:.0f} s."
     lines += ["", timing, ""]
     return lines
+
+
+def _gap(est: dict[str, Any], m: dict[str, Any]) -> str:
+    """How far the estimate of the families that linked is from the truth over every
+    applied link judged (issue #10: report it; positive = the estimate is optimistic)."""
+    right = sum(r for r, _ in m["links_truth"].values())
+    judged = sum(j for _, j in m["links_truth"].values())
+    if m["model"] and m["model"].get("browser", {}).get("applied"):
+        families = ["browser"]
+    else:
+        families = [f for f in ("profile", "device") if est.get(f, {}).get("reached")]
+    if not judged or not families:
+        return ""
+    estimate = min(est[f]["precision"] for f in families)
+    return (
+        f" Estimate minus truth: {estimate - right / judged:+.4f} ({' and '.join(families)}: "
+        f"{estimate:.4f} against {right / judged:.4f} over all {judged:,} judged links; "
+        "positive: optimistic)."
+    )
 
 
 def _estimate_text(family: str, e: dict[str, Any], applied: dict[str, Any] | None) -> str:
@@ -304,7 +323,7 @@ def main() -> None:
         "",
         f"_Measured on {machine()}, {time.strftime('%Y-%m-%d')}; "
         f"`python bench/quality.py {' '.join(sys.argv[1:])}` took {total / 60:.1f} minutes "
-        f"({args.jobs} worlds at a time)._",
+        f"({args.jobs} world{'s' if args.jobs > 1 else ''} at a time)._",
         "",
         "Each world is generated with its own parameters and seed (ml/worlds.py; no test "
         "uses these seeds). Metrics (ml/evaluation.py): B-cubed precision/recall over strong "
