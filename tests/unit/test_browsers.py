@@ -12,6 +12,7 @@ from ml.browsers import (
     lookalike_estimate,
 )
 from ml.evidence import NO_CHAIN, IpStats, identifier_histories
+from ml.model_card import browser_why
 
 T0 = 1_780_000_000_000
 HOME, OFFICE = "73.1.1.1", "66.2.2.2"
@@ -198,3 +199,18 @@ def test_homes_widen_while_the_data_supports_it() -> None:
 def test_no_widening_when_the_narrowest_homes_fail() -> None:
     _, estimate = home_chains(_homes(100, 300), 0.99)
     assert estimate["home_max_agents"] == 8 and len(estimate["bands"]) == 1
+
+
+def test_the_card_says_how_many_look_alikes_in_turn_were_counted() -> None:
+    estimate = {
+        **lookalike_estimate(browser_chains(identifier_histories(_in_turn_rows(200)))),
+        "target": 0.99,
+        "reached": False,
+        "accepted": 0,
+    }
+    why = browser_why(estimate)
+    assert f"about {estimate['in_turn']:.0f} groups hide two people" in why
+    assert "no browser chains" in why
+    # a card written before they were counted still reads
+    older = {k: v for k, v in estimate.items() if k not in ("in_turn", "agent_collision")}
+    assert "hide two people" not in browser_why(older)
