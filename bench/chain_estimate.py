@@ -35,26 +35,24 @@ deterministic profiles), then build the chains exactly as training does
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, machine, record
+from quality import link_precision
 
 from app.config import Config
 from app.resources import open_resources
 from graph.ingest.events import Identifier
 from graph.ingest.readers import read_records
-from graph.resolve.integrity import DEVICE_TYPES
 from graph.resolve.resolution import resolve
-from ml.browsers import chain_links, home_chains
-from ml.evaluation import read_truth
+from ml.browsers import chain_links, home_chains, home_groups, in_sequence
+from ml.evaluation import read_households, read_truth
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings
 from ml.synthetic import generate
@@ -67,7 +65,7 @@ SECTION = "Browser chains: the estimate against the truth"
 def measure(world: WorldParams, work: Path) -> dict[str, Any]:
     data = generate(work / world.name / "data", params=world)
     truth = read_truth(data.truth_path)
-    households = _households(data.events_path.parent / "households.csv")
+    households = read_households(data.events_path.parent / "households.csv")
     config = Config.load(env={}, overrides={"data_dir": work / world.name / "idgraph"})
     with open_resources(config) as res:
         res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
@@ -83,18 +81,11 @@ def measure(world: WorldParams, work: Path) -> dict[str, Any]:
     settings = LinkingSettings()
     chains, estimate = home_chains(histories, settings.target_precision, settings.chain_widths)
 
-    def persons(i: Identifier) -> set[str]:
-        group = members.get(assigned.get(i, ""), [i])
-        return {next(iter(truth[m])) for m in group if len(truth.get(m, ())) == 1}
-
-    right = judged = 0
-    for link in chain_links(chains, list(members.values())):
-        if assigned.get(link.a) == assigned.get(link.b):
-            continue  # within one profile already: decides nothing
-        pa, pb = persons(link.a), persons(link.b)
-        if pa and pb:
-            judged += 1
-            right += bool(pa & pb)
+    # links within one profile already decide nothing: judged are those joining two
+    links = [lk for lk in chain_links(chains, list(members.values()))
+             if assigned.get(lk.a) != assigned.get(lk.b)]  # fmt: skip
+    judgements = link_precision(links, assigned, truth).values()
+    right, judged = sum(r for r, _ in judgements), sum(j for _, j in judgements)
     two_persons = other_homes = 0
     for order in chains.chains:
         owners = {next(iter(truth[m])) for m in order if len(truth.get(m, ())) == 1}
@@ -111,37 +102,17 @@ def measure(world: WorldParams, work: Path) -> dict[str, Any]:
     }
 
 
-def _households(path: Path) -> dict[str, str]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return {row["person_id"]: row["household_id"] for row in csv.DictReader(f)}
-
-
 def _true_consistent(histories: Any, truth: dict[Identifier, set[str]], max_agents: int) -> str:
-    """Of the (IP, user agent) groups at homes (IPs seen with at most ``max_agents`` user
-    agents, as the chains were built) holding cookies of two persons, the share whose
-    lifetimes follow one another: what the estimate calls consistent by chance."""
-    devices = {i: by_ip for i, by_ip in histories.items() if i.type in DEVICE_TYPES}
-    lifetime = {
-        i: (min(s.first for s in by_ip.values()), max(s.last for s in by_ip.values()))
-        for i, by_ip in devices.items()
-    }
-    agents_on: dict[str, set[str]] = defaultdict(set)
-    for by_ip in devices.values():
-        for ip, stats in by_ip.items():
-            agents_on[ip].update(ua for ua in stats.uas if ua)
-    groups: dict[tuple[str, str], list[Identifier]] = defaultdict(list)
-    for identifier, by_ip in devices.items():
-        for ip, stats in by_ip.items():
-            if len(agents_on[ip]) <= max_agents:
-                for ua in stats.uas:
-                    if ua:
-                        groups[(ip, ua)].append(identifier)
+    """Of the (IP, user agent) groups at homes (as the chains were built) holding cookies
+    of two persons, the share whose lifetimes follow one another: what the estimate
+    calls consistent by chance."""
+    lifetime, groups = home_groups(histories, max_agents=max_agents)
     two = passed = 0
     for members in groups.values():
         order = sorted(members, key=lambda m: (lifetime[m], m))
         if len({next(iter(truth[m])) for m in order if len(truth.get(m, ())) == 1}) > 1:
             two += 1
-            passed += all(lifetime[a][1] < lifetime[b][0] for a, b in pairwise(order))
+            passed += in_sequence(order, lifetime)
     return f"{passed / two:.2f} ({passed}/{two})" if two else "-"
 
 

@@ -141,7 +141,7 @@ def measure(world: WorldParams, work: Path) -> dict[str, Any]:
         "results": results,
         "metadata": metadata,
         "refused": refused,
-        "links_truth": _link_precision(model_links, protected, truth),
+        "links_truth": link_precision(model_links, protected, truth),
         "households": homes,
         "tuning": tuning,
         "model": report.model,
@@ -155,7 +155,7 @@ def _precision_recall(predicted: dict[Identifier, str], truth: dict[Identifier, 
     return q.bcubed_precision, q.bcubed_recall
 
 
-def _link_precision(
+def link_precision(
     links: list[Any], protected: dict[Identifier, str], truth: dict[Identifier, set[str]]
 ) -> dict[str, tuple[int, int]]:
     """Applied model links judged with the ground truth, per family: (right, judged).

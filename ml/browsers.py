@@ -43,6 +43,8 @@ __all__ = [
     "chain_features",
     "chain_links",
     "home_chains",
+    "home_groups",
+    "in_sequence",
     "lookalike_estimate",
 ]
 
@@ -82,10 +84,52 @@ def browser_chains(
     max_agents: int = DEFAULT_MAX_AGENTS,
 ) -> BrowserChains:
     """Group devices and cookies by (IP, user agent) on IPs seen with at most
-    ``max_agents`` user agents; in each group whose lifetimes do not overlap, each
-    member is adjacent to the next one in time.
+    ``max_agents`` user agents (:func:`home_groups`); in each group whose lifetimes do
+    not overlap, each member is adjacent to the next one in time.
 
     """
+    lifetime, groups = home_groups(histories, max_agents=max_agents)
+    chains = BrowserChains()
+    groups_on: dict[str, list[list[Identifier]]] = defaultdict(list)
+    for (ip, _), members in groups.items():
+        groups_on[ip].append(members)
+    agents = Counter(ua for _, ua in groups)
+    chains.agent_collision = sum(n * n for n in agents.values()) / max(1, len(groups)) ** 2
+    for together in groups_on.values():
+        for one, other in combinations(together, 2):
+            if set(one) & set(other):
+                continue  # one cookie under two user agents: not surely two browsers
+            chains.different_pairs += 1
+            chains.different_pairs_consistent += in_sequence(
+                sorted([*one, *other], key=lambda m: (lifetime[m], m)), lifetime
+            )
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        order = sorted(members, key=lambda m: (lifetime[m], m))
+        pairs = list(pairwise(order))
+        if not in_sequence(order, lifetime):
+            chains.overlapping += 1
+            continue
+        chains.chains.append(order)
+        for a, b in pairs:
+            gap = (lifetime[b][0] - lifetime[a][1]) / DAY_MS
+            for x, y in ((a, b), (b, a)):
+                known = chains.adjacent.setdefault(x, {})
+                known[y] = min(gap, known.get(y, gap))
+        for m in order:
+            chains.group_members.setdefault(m, set()).update(order)
+    return chains
+
+
+def home_groups(
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    *,
+    max_agents: int = DEFAULT_MAX_AGENTS,
+) -> tuple[dict[Identifier, tuple[int, int]], dict[tuple[str, str], list[Identifier]]]:
+    """Each device's and cookie's lifetime (first, last seen anywhere), and the groups
+    of them seen with one user agent on one IP seen with at most ``max_agents`` user
+    agents (a home, not a network)."""
     lifetime: dict[Identifier, tuple[int, int]] = {}
     agents_on: dict[str, set[str]] = defaultdict(set)
     for identifier, by_ip in histories.items():
@@ -104,41 +148,13 @@ def browser_chains(
             for ua in stats.uas:
                 if ua:
                     groups[(ip, ua)].append(identifier)
-    chains = BrowserChains()
+    return lifetime, groups
 
-    def consistent(order: Sequence[Identifier]) -> bool:
-        return all(lifetime[a][1] < lifetime[b][0] for a, b in pairwise(order))
 
-    groups_on: dict[str, list[list[Identifier]]] = defaultdict(list)
-    for (ip, _), members in groups.items():
-        groups_on[ip].append(members)
-    agents = Counter(ua for _, ua in groups)
-    chains.agent_collision = sum(n * n for n in agents.values()) / max(1, len(groups)) ** 2
-    for together in groups_on.values():
-        for one, other in combinations(together, 2):
-            if set(one) & set(other):
-                continue  # one cookie under two user agents: not surely two browsers
-            chains.different_pairs += 1
-            chains.different_pairs_consistent += consistent(
-                sorted([*one, *other], key=lambda m: (lifetime[m], m))
-            )
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        order = sorted(members, key=lambda m: (lifetime[m], m))
-        pairs = list(pairwise(order))
-        if not consistent(order):
-            chains.overlapping += 1
-            continue
-        chains.chains.append(order)
-        for a, b in pairs:
-            gap = (lifetime[b][0] - lifetime[a][1]) / DAY_MS
-            for x, y in ((a, b), (b, a)):
-                known = chains.adjacent.setdefault(x, {})
-                known[y] = min(gap, known.get(y, gap))
-        for m in order:
-            chains.group_members.setdefault(m, set()).update(order)
-    return chains
+def in_sequence(order: Sequence[Identifier], lifetime: Mapping[Identifier, tuple[int, int]]
+                ) -> bool:  # fmt: skip
+    """Whether each lifetime ends before the next begins (one browser's cookies can)."""
+    return all(lifetime[a][1] < lifetime[b][0] for a, b in pairwise(order))
 
 
 def chain_features(
