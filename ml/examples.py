@@ -7,6 +7,15 @@ its own profile or its own browser's cookies being the right answer. Each query 
 decided twice: with its owner among the candidates, and with the owner taken away
 (a housemate who never logs in). Fitting and thresholds: :mod:`ml.training`.
 
+A cookie query also faces the anonymous cookies on its IPs, as it will at prediction:
+a housemate's browser that never logs in, with the same user agent, is the error the
+device family makes most (docs/architecture.md, round 5). Such a candidate is surely
+wrong when its user agent differs or it was used while one of the query's browser's
+known cookies was (a browser holds one cookie at a time); otherwise it may be a cookie
+of the browser that never saw a login, and a decision for it is not judged. The model
+is fitted without these candidates: it is shared with the profile family, whose
+scores must not move with how many anonymous browsers a world has.
+
 Beyond ``LinkingSettings.training_customers`` identified profiles, queries come from
 a seeded sample of them; their candidates are still every profile and cookie of the
 graph, as at prediction, so the sample changes how many decisions are simulated, not
@@ -42,7 +51,14 @@ from ml.evidence import (
 )
 from ml.linking import LinkingSettings, cluster_evidences, decide
 
-__all__ = ["Examples", "Query", "device_decisions", "simulated_decisions", "training_examples"]
+__all__ = [
+    "UNKNOWN",
+    "Examples",
+    "Query",
+    "device_decisions",
+    "simulated_decisions",
+    "training_examples",
+]
 
 
 @dataclass
@@ -61,6 +77,15 @@ class Query:
     has_owner: bool = True
     absent: list[list[float]] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
+    #: the rows and labels the model is fitted on, when not these: a device query is
+    #: decided against anonymous cookies too, as at prediction, but fitted without
+    #: them (their label may be unknown)
+    fitted: tuple[list[list[float]], list[int]] | None = None
+
+    def fit_rows(self) -> tuple[list[list[float]], list[int]]:
+        if self.fitted is not None:
+            return self.fitted
+        return self.all_rows(), self.row_labels()
 
     def row_labels(self) -> list[int]:
         if self.family == "device":
@@ -78,15 +103,22 @@ class Examples:
     excluded_ips: dict[str, int] = field(default_factory=dict)
 
     def matrix(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-        """(X, y, customer) of every candidate row."""
-        rows = [r for q in self.queries for r in q.all_rows()]
-        labels = [label for q in self.queries for label in q.row_labels()]
-        groups = [q.customer for q in self.queries for _ in q.all_rows()]
+        """(X, y, customer) of every row the model is fitted on."""
+        fitted = [q.fit_rows() for q in self.queries]
+        rows = [r for rs, _ in fitted for r in rs]
+        labels = [label for _, ls in fitted for label in ls]
+        groups = [q.customer for q, (rs, _) in zip(self.queries, fitted, strict=True) for _ in rs]
         return (
             np.array(rows, dtype=float).reshape(-1, len(FEATURES)),
             np.array(labels, dtype=int),
             np.array(groups, dtype=int),
         )
+
+    def decision_matrix(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(X, customer) of every row decided on (:meth:`Query.all_rows`, in order)."""
+        rows = [r for q in self.queries for r in q.all_rows()]
+        groups = [q.customer for q in self.queries for _ in q.all_rows()]
+        return np.array(rows, dtype=float).reshape(-1, len(FEATURES)), np.array(groups, dtype=int)
 
 
 def simulated_decisions(
@@ -116,7 +148,8 @@ def device_decisions(
     queries: Sequence[Query], scores: Sequence[Sequence[float]]
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int]:
     """A device query links to its best candidate: right when that is one of its own
-    browser's cookies; and again with its own browser's cookies taken away (wrong)."""
+    browser's cookies, :data:`UNKNOWN` when it is an anonymous cookie that may be;
+    and again with its own browser's cookies taken away (wrong)."""
     made: list[tuple[float, int]] = []
     for query, s in zip(queries, scores, strict=True):
         present, rest = list(s[: len(query.rows)]), list(s[len(query.rows) :])
@@ -178,12 +211,20 @@ def training_examples(
             elif others:  # its owner is no candidate: any link would be wrong
                 queries.append(Query("profile", n, with_context(others), has_owner=False))
     # every cookie and device against the other cookies and devices on its IPs, as if
-    # all were anonymous: its own browser's other cookies are right, all else is wrong
+    # all were anonymous: its own browser's other cookies are right, all else is wrong.
+    # Anonymous ones compete too, as at prediction (look-alike browsers of people who
+    # never log in): wrong when they cannot be its browser, unknown otherwise
     cookies_of = {
         m: (n, d, cluster_evidence([m], histories, account_types=IDENTITY_TYPES))
         for d, (n, group) in enumerate(pool)
         for m in group
     }
+    anonymous = sorted(m for members in clusters
+                       if not any(i.type in IDENTITY_TYPES for i in members)
+                       for m in members if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
+    for m in anonymous:
+        cookies_of[m] = (-1, -1, cluster_evidence([m], histories, account_types=IDENTITY_TYPES))
+    browsers = [_browser(group, histories) for _, group in pool]
     keys = sorted(cookies_of)
     index = {m: k for k, m in enumerate(keys)}
     cookies_by_ip = _by_ip({index[m]: cookies_of[m][2] for m in keys}, excluded)
@@ -197,7 +238,7 @@ def training_examples(
         # identifier (an app, a browser that kept its cookie) has no right answer:
         # every link it makes is wrong, as for anonymous ones at prediction
         n, d, _ = cookies_of[m]
-        if n not in asked:
+        if n < 0 or n not in asked:
             continue
         alone = evidence_without_events([m], observations, logins[n],
                                         account_types=IDENTITY_TYPES)  # fmt: skip
@@ -206,12 +247,73 @@ def training_examples(
         if not near:
             continue
         raw_rows = [feats(alone, cookies_of[keys[k]][2]) for k in near]
-        labels = [int(cookies_of[keys[k]][1] == d) for k in near]
-        others = [r for r, label in zip(raw_rows, labels, strict=True) if not label]
-        absent = with_context(others) if any(labels) else []
-        rows = with_context(raw_rows)
-        queries.append(Query("device", n, rows, any(labels), absent=absent, labels=labels))
+        labels = [_label(keys[k], cookies_of[keys[k]][1], d, browsers[d], histories)
+                  for k in near]  # fmt: skip
+        rows, absent = _device_rows(raw_rows, labels)
+        # fitted on the customers' devices alone: the model is shared with the profile
+        # family, whose rows must not move with how many anonymous browsers there are
+        known = [k for k, n_k in enumerate(near) if cookies_of[keys[n_k]][0] >= 0]
+        fit_rows, fit_absent = _device_rows([raw_rows[k] for k in known],
+                                            [labels[k] for k in known])  # fmt: skip
+        fitted = (fit_rows + fit_absent, [labels[k] for k in known] + [0] * len(fit_absent))
+        queries.append(Query("device", n, rows, any(label == 1 for label in labels),
+                             absent=absent, labels=labels, fitted=fitted))  # fmt: skip
     return Examples(queries, excluded)
+
+
+def _device_rows(
+    raw_rows: list[list[float]], labels: Sequence[int]
+) -> tuple[list[list[float]], list[list[float]]]:
+    """A device query's rows with their context, and again without its own
+    browser's cookies (only those surely not its browser), when it has any."""
+    others = [r for r, label in zip(raw_rows, labels, strict=True) if label == 0]
+    absent = with_context(others) if any(label == 1 for label in labels) else []
+    return with_context(raw_rows), absent
+
+
+#: a device query's candidate that may or may not be its own browser (an anonymous
+#: cookie of its user agent, used while none of its browser's known cookies was)
+UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class _Browser:
+    agents: frozenset[str]
+    spans: tuple[tuple[int, int], ...]  #: (first, last) ms of each of its cookies
+
+
+def _span(m: Identifier, histories: Mapping[Identifier, Mapping[str, IpStats]]) -> tuple[int, int]:
+    stats = histories[m].values()
+    return min(s.first for s in stats), max(s.last for s in stats)
+
+
+def _browser(
+    group: Sequence[Identifier], histories: Mapping[Identifier, Mapping[str, IpStats]]
+) -> _Browser:
+    agents = frozenset(ua for m in group for s in histories[m].values() for ua in s.uas if ua)
+    return _Browser(agents, tuple(_span(m, histories) for m in group))
+
+
+def _label(
+    candidate: Identifier,
+    device: int,
+    query_device: int,
+    browser: _Browser,
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+) -> int:
+    """1: a cookie of the query's own browser; 0: surely not (another customer's
+    device; or an anonymous one with another user agent, or used while one of the
+    browser's known cookies was: a browser holds one cookie at a time); otherwise
+    :data:`UNKNOWN` (it may be a cookie of the browser that never saw a login)."""
+    if device >= 0:
+        return int(device == query_device)
+    agents = {ua for s in histories[candidate].values() for ua in s.uas if ua}
+    if not agents & browser.agents:
+        return 0
+    first, last = _span(candidate, histories)
+    if any(first <= end and start <= last for start, end in browser.spans):
+        return 0
+    return UNKNOWN
 
 
 def _sample(identified: Sequence[int], at_most: int, seed: int) -> set[int]:

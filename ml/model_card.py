@@ -90,10 +90,18 @@ def _why(family: str, estimate: dict[str, Any]) -> str:
             f"{best['recall']:.4f}: this family links nothing"
         )
     kind = "pairs" if family == "device" else "decisions (owner present and taken away)"
+    unjudged = estimate.get("unjudged")
     return (
         f"the lowest score at which the 95% lower bound of precision over out-of-fold {kind} "
         f"reaches {target}: estimated precision {estimate['precision']:.4f}, recall "
-        f"{estimate['recall']:.4f} ({estimate['accepted']} accepted)"
+        f"{estimate['recall']:.4f} ({estimate['accepted']} accepted"
+        + (
+            f"; {unjudged} more chose an anonymous cookie that may be the browser's own "
+            "and were not judged"
+            if unjudged
+            else ""
+        )
+        + ")"
     )
 
 

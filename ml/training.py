@@ -25,7 +25,7 @@ from ml.evidence import (
     IpStats,
     identifier_histories,
 )
-from ml.examples import device_decisions, simulated_decisions, training_examples
+from ml.examples import UNKNOWN, device_decisions, simulated_decisions, training_examples
 from ml.linking import MODEL_FAMILIES, LinkingSettings
 from ml.model import LinkModel, choose_threshold, precision_curve
 from ml.model_card import browser_why
@@ -73,12 +73,15 @@ def train_model(
             "(no positive and negative examples)",
             {"queries": len(examples.queries), "pairs": len(y)},
         )
-    oof, importances = _out_of_fold_scores(X, y, groups, settings, progress)
+    decided, decided_groups = examples.decision_matrix()
+    oof, decided_scores, importances = _out_of_fold_scores(
+        X, y, groups, settings, progress, decided=(decided, decided_groups)
+    )
     per_query: list[list[float]] = []
     start = 0
     for query in examples.queries:
         size = len(query.all_rows())
-        per_query.append(oof[start : start + size].tolist())
+        per_query.append(decided_scores[start : start + size].tolist())
         start += size
     thresholds: dict[str, float] = {"browser": 0.0 if browser["reached"] else 1.01}
     estimates: dict[str, dict[str, Any]] = {"browser": browser}
@@ -91,9 +94,16 @@ def train_model(
             scores, right, owned = simulated_decisions(
                 [q for q, _ in chosen], [s for _, s in chosen], settings.margin
             )
+        # a device decision for an anonymous cookie that may be its own browser's is
+        # not judged (ml.examples.UNKNOWN); how many there were is reported
+        judged = right != UNKNOWN
+        unjudged = scores[~judged]
+        scores, right = scores[judged], right[judged]
         threshold = choose_threshold(scores, right, settings.target_precision)
         thresholds[family] = threshold
         estimates[family] = _estimate(scores, right, owned, threshold, settings.target_precision)
+        if family == "device":
+            estimates[family]["unjudged"] = int((unjudged >= threshold).sum())
     progress("fitting the model", 0, None)
     model = LinkModel(random_state=settings.seed).fit(X, y)
     model.thresholds_ = thresholds
@@ -167,29 +177,40 @@ def _out_of_fold_scores(
     groups: np.ndarray[Any, Any],
     settings: LinkingSettings,
     progress: Progress = no_progress,
-) -> tuple[np.ndarray[Any, Any], dict[str, dict[str, float]]]:
-    """Every row scored by a model fitted without its customer; and permutation
-    importances of the first fold's model on its own held-out rows."""
+    *,
+    decided: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None,
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], dict[str, dict[str, float]]]:
+    """Every row scored by a model fitted without its customer; the rows of
+    ``decided`` (X, customer: the rows decisions are simulated on, some never
+    fitted) too; and permutation importances of the first fold's model on its own
+    held-out rows."""
+    dX, dgroups = decided if decided is not None else (X, groups)
     customers = sorted(set(groups.tolist()))
     random.Random(settings.seed).shuffle(customers)
+    customers += sorted(set(dgroups.tolist()) - set(customers))  # decided, never fitted
     fold_of = {c: n % settings.folds for n, c in enumerate(customers)}
     fold = np.array([fold_of[g] for g in groups.tolist()], dtype=int)
+    dfold = np.array([fold_of[g] for g in dgroups.tolist()], dtype=int)
     scores = np.zeros(len(y), dtype=float)
+    dscores = np.zeros(len(dX), dtype=float)
     importances: dict[str, dict[str, float]] = {}
     for k in range(settings.folds):
         progress("out-of-fold scores", k, settings.folds)
         test = fold == k
         train = ~test
-        if not test.any():
+        dtest = dfold == k
+        if not test.any() and not dtest.any():
             continue
         if len(np.unique(y[train])) < 2:
-            scores[test] = 0.0
-            continue
+            continue  # scored 0: nothing to learn from
         model = LinkModel(random_state=settings.seed).fit(X[train], y[train])
-        scores[test] = model.predict_proba(X[test])[:, 1]
+        if test.any():
+            scores[test] = model.predict_proba(X[test])[:, 1]
+        if dtest.any():
+            dscores[dtest] = model.predict_proba(dX[dtest])[:, 1]
         if not importances and len(np.unique(y[test])) == 2:
             importances = _importances(model, X[test], y[test], settings.seed)
-    return scores, importances
+    return scores, dscores, importances
 
 
 def _importances(

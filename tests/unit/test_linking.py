@@ -20,7 +20,7 @@ from ml.evidence import (
     ip_degrees,
     with_context,
 )
-from ml.examples import Query, simulated_decisions, training_examples
+from ml.examples import UNKNOWN, Query, device_decisions, simulated_decisions, training_examples
 from ml.linking import LinkingSettings, decide
 from ml.model import LinkModel, choose_threshold
 from ml.model_files import load, save
@@ -115,6 +115,50 @@ def test_decisions_with_and_without_the_owner() -> None:
     scores, right, owned = simulated_decisions([owner_first], [[0.9, 0.3, 0.6]], margin=0.1)
     # with the owner: right at 0.9; without it: the housemate (0.6) would be wrong
     assert scores.tolist() == [0.9, 0.6] and right.tolist() == [1, 0] and owned == 1
+
+
+def test_anonymous_browsers_compete_in_device_queries() -> None:
+    """A device query faces the anonymous cookies on its IPs too, as at prediction (a
+    housemate's browser that never logs in): wrong when it cannot be the query's own
+    browser (another user agent, or used while one of its known cookies was),
+    unknown otherwise; a decision for an unknown one is not judged."""
+    user, first, second = I("user_id", "u1"), I("cookie_id", "c1"), I("cookie_id", "c2")
+    alongside, after, other = (I("cookie_id", c) for c in ("a-along", "a-after", "a-other"))
+    home = "203.0.113.7"
+    observations = [
+        obs(first, home, UA_LAPTOP, 1), obs(user, home, UA_LAPTOP, 1),
+        obs(first, home, UA_LAPTOP, 9),
+        obs(second, home, UA_LAPTOP, 10), obs(user, home, UA_LAPTOP, 10),
+        obs(second, home, UA_LAPTOP, 19),
+        obs(alongside, home, UA_LAPTOP, 5), obs(alongside, home, UA_LAPTOP, 15),  # same weeks
+        obs(after, home, UA_LAPTOP, 25), obs(after, home, UA_LAPTOP, 29),  # after both
+        obs(other, home, UA_PHONE, 25),
+    ]  # fmt: skip
+    clusters = [[user, first, second], [alongside], [after], [other]]
+    raw = {i: [(ip, ua, ts) for j, ip, ua, ts in observations if j == i] for i, *_ in observations}
+    examples = training_examples(clusters, identifier_histories(observations), LinkingSettings(),
+                                 raw)  # fmt: skip
+    device = [q for q in examples.queries if q.family == "device"]
+    assert {q.customer for q in device} == {0}  # anonymous cookies are candidates, not queries
+    for query in device:
+        # candidates in key order: a-after, a-along, a-other, then the browser's other cookie
+        assert query.labels == [UNKNOWN, 0, 0, 1]
+        assert len(query.absent) == 2  # without its own cookie: the two that surely are not
+    # fitted on the customer's own cookies only, as before anonymous ones competed:
+    # the model is shared with the profile family
+    for query in device:
+        assert query.fitted is not None and query.fitted[1] == [1]
+    X, y, _ = examples.matrix()
+    assert UNKNOWN not in y.tolist() and len(X) == len(y)
+    decided, _ = examples.decision_matrix()
+    assert len(decided) == sum(len(q.all_rows()) for q in examples.queries)
+    query = device[0]
+    # its best candidate is the unknown one: a decision not to judge; without its own
+    # cookie, the best of the others is wrong
+    scores, right, owned = device_decisions([query], [[0.9, 0.5, 0.1, 0.8, 0.5, 0.1]])
+    assert scores.tolist() == [0.9, 0.5] and right.tolist() == [UNKNOWN, 0] and owned == 1
+    scores, right, _ = device_decisions([query], [[0.2, 0.5, 0.1, 0.8, 0.5, 0.1]])
+    assert scores.tolist() == [0.8, 0.5] and right.tolist() == [1, 0]
 
 
 def test_threshold_uses_a_confidence_bound() -> None:
