@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,33 +138,49 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def unseen_worlds(names: list[str], offsets: list[int]) -> Iterator[tuple[int, WorldParams]]:
+    """(offset, world) for the named bench worlds (default all) at each seed offset
+    (default 1000): the benchmark's parameters, seeds nothing else uses."""
+    for offset in offsets or [1000]:
+        for name in names or list(BENCH_WORLDS):
+            yield offset, BENCH_WORLDS[name].replace(seed=BENCH_WORLDS[name].seed + offset)
+
+
+def finish(script: str, section: str, lines: list[str], rows: int, started: float,
+           *, save: bool) -> None:  # fmt: skip
+    """Print the table and how long it took; record it in docs/quality-estimates.md."""
+    print("\n".join(lines))
+    took = (time.perf_counter() - started) / 60
+    print(f"{rows} rows in {took:.1f} minutes ({machine()})")
+    if save:
+        command = f"python bench/{script} {' '.join(sys.argv[1:])}".strip()
+        body = "\n".join([f"`{command}` ({took:.1f} minutes)", "", *lines])
+        record(section, body, path=ESTIMATES, title="# Quality estimates against the truth")
+
+
+def world_arguments(description: str | None) -> argparse.ArgumentParser:
+    """--world, --seed-offset (for :func:`unseen_worlds`) and --no-record."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--world", action="append", default=[], help="One world (repeatable).")
     parser.add_argument("--seed-offset", type=int, action="append", default=[],
                         help="Added to each world's seed (repeatable; default 1000).")  # fmt: skip
-    parser.add_argument("--persons", type=int, help="Override each world's persons.")
     parser.add_argument("--no-record", action="store_true")
+    return parser
+
+
+def main() -> None:
+    parser = world_arguments(__doc__)
+    parser.add_argument("--persons", type=int, help="Override each world's persons.")
     args = parser.parse_args()
-    names = args.world or list(BENCH_WORLDS)
     work = Path(tempfile.mkdtemp(prefix="idgraph-chains-"))
     started = time.perf_counter()
     rows = []
-    for offset in args.seed_offset or [1000]:
-        for name in names:
-            world = BENCH_WORLDS[name].replace(seed=BENCH_WORLDS[name].seed + offset)
-            if args.persons:
-                world = world.replace(persons=args.persons)
-            rows.append(measure(world, work / str(offset)))
-            print(table(rows[-1:])[-1], flush=True)
-    lines = table(rows)
-    print("\n".join(lines))
-    took = (time.perf_counter() - started) / 60
-    print(f"{len(rows)} worlds in {took:.1f} minutes ({machine()})")
-    if not args.no_record:
-        command = f"python bench/chain_estimate.py {' '.join(sys.argv[1:])}".strip()
-        body = "\n".join([f"`{command}` ({took:.1f} minutes)", "", *lines])
-        record(SECTION, body, path=ESTIMATES, title="# Quality estimates against the truth")
+    for offset, world in unseen_worlds(args.world, args.seed_offset):
+        if args.persons:
+            world = world.replace(persons=args.persons)
+        rows.append(measure(world, work / str(offset)))
+        print(table(rows[-1:])[-1], flush=True)
+    finish("chain_estimate.py", SECTION, table(rows), len(rows), started, save=not args.no_record)
 
 
 if __name__ == "__main__":

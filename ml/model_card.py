@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CARD_FILE", "browser_why", "read_card", "write_card"]
+__all__ = ["CARD_FILE", "browser_why", "family_why", "read_card", "write_card"]
 
 CARD_FILE = "model-card.json"
 PR_CURVE_FILE = "precision-recall.png"
@@ -52,7 +52,7 @@ def write_card(
         "thresholds": {
             family: {
                 "threshold": metadata["thresholds"][family],
-                "why": _why(family, estimate),
+                "why": family_why(family, estimate),
                 "estimated": estimate,
             }
             for family, estimate in metadata.get("estimated", {}).items()
@@ -78,7 +78,8 @@ def read_card(folder: Path) -> dict[str, Any] | None:
     return card
 
 
-def _why(family: str, estimate: dict[str, Any]) -> str:
+def family_why(family: str, estimate: dict[str, Any]) -> str:
+    """Why a family's threshold is what it is, in a sentence (the card's "why")."""
     target = estimate["target"]
     if family == "browser":
         return browser_why(estimate)

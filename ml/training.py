@@ -176,15 +176,15 @@ def _out_of_fold_scores(
     y: np.ndarray[Any, Any],
     groups: np.ndarray[Any, Any],
     settings: LinkingSettings,
-    progress: Progress = no_progress,
+    progress: Progress,
     *,
-    decided: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None,
+    decided: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], dict[str, dict[str, float]]]:
     """Every row scored by a model fitted without its customer; the rows of
     ``decided`` (X, customer: the rows decisions are simulated on, some never
     fitted) too; and permutation importances of the first fold's model on its own
     held-out rows."""
-    dX, dgroups = decided if decided is not None else (X, groups)
+    dX, dgroups = decided
     customers = sorted(set(groups.tolist()))
     random.Random(settings.seed).shuffle(customers)
     customers += sorted(set(dgroups.tolist()) - set(customers))  # decided, never fitted

@@ -23,6 +23,7 @@ from ml.evidence import (
 from ml.examples import UNKNOWN, Query, device_decisions, simulated_decisions, training_examples
 from ml.linking import LinkingSettings, decide
 from ml.model import LinkModel, choose_threshold
+from ml.model_card import family_why
 from ml.model_files import load, save
 
 T0 = 1_780_000_000_000
@@ -159,6 +160,17 @@ def test_anonymous_browsers_compete_in_device_queries() -> None:
     assert scores.tolist() == [0.9, 0.5] and right.tolist() == [UNKNOWN, 0] and owned == 1
     scores, right, _ = device_decisions([query], [[0.2, 0.5, 0.1, 0.8, 0.5, 0.1]])
     assert scores.tolist() == [0.8, 0.5] and right.tolist() == [1, 0]
+
+
+def test_the_card_says_how_many_device_decisions_were_not_judged() -> None:
+    estimate = {"target": 0.99, "reached": True, "precision": 0.995, "recall": 0.4,
+                "accepted": 300, "unjudged": 12}  # fmt: skip
+    why = family_why("device", estimate)
+    assert "300 accepted; 12 more chose an anonymous cookie" in why
+    # a card written before they were counted, or with none, says nothing of them
+    assert "anonymous" not in family_why("device", {**estimate, "unjudged": 0})
+    older = {k: v for k, v in estimate.items() if k != "unjudged"}
+    assert family_why("device", older).endswith("(300 accepted)")
 
 
 def test_threshold_uses_a_confidence_bound() -> None:
