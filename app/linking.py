@@ -25,6 +25,7 @@ from graph.resolve.resolution import (
     resolve,
     update_profiles,
 )
+from graph.store.records import Plan
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings, Proposal, propose_links
 from ml.model_card import read_card, write_card
@@ -73,18 +74,10 @@ def train(res: Resources, progress: Progress = no_progress) -> dict[str, Any]:
     """
     from ml.training import TargetUnreachable, train_model  # scikit-learn: only to train
 
-    store, registry = res.store, res.registry
-    strong = registry.strong_types
     progress("reading the graph", 0, None)
-    deterministic = plan(
-        store.identifiers_of_types(strong),
-        store.weighted_links(strong),
-        {},
-        created_at={},
-        overrides=store.quarantine_overrides(),
-        settings=res.resolve_settings(),
-    )
-    observations = store.weak_observations(strong, registry.weak_types)
+    deterministic = deterministic_plan(res)
+    observations = res.store.weak_observations(res.registry.strong_types,
+                                               res.registry.weak_types)  # fmt: skip
     folder = model_dir(res)
     try:
         model, metadata = train_model(deterministic.clusters, observations, linking_settings(res),
@@ -108,6 +101,20 @@ def train(res: Resources, progress: Progress = no_progress) -> dict[str, Any]:
     record_run(res, "train", {"ok": True, "seconds": metadata["seconds"],
                               "version": metadata["version"]})  # fmt: skip
     return metadata
+
+
+def deterministic_plan(res: Resources) -> Plan:
+    """The merge-protected deterministic profiles of the graph as it is, planned
+    afresh (nothing written): what the link model is trained on."""
+    strong = res.registry.strong_types
+    return plan(
+        res.store.identifiers_of_types(strong),
+        res.store.weighted_links(strong),
+        {},
+        created_at={},
+        overrides=res.store.quarantine_overrides(),
+        settings=res.resolve_settings(),
+    )
 
 
 def model_card(res: Resources) -> dict[str, Any]:

@@ -35,9 +35,9 @@ from chain_estimate import finish, unseen_worlds, world_arguments
 from quality import link_precision
 
 from app.config import Config
+from app.linking import deterministic_plan
 from app.resources import open_resources
 from graph.ingest.readers import read_records
-from graph.resolve.resolution import plan
 from ml.evaluation import read_truth
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings, propose_links
@@ -54,16 +54,10 @@ def measure(world: WorldParams, work: Path, targets: list[float]) -> list[dict[s
     config = Config.load(env={}, overrides={"data_dir": work / world.name / "idgraph"})
     with open_resources(config) as res:
         res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
-        strong = res.registry.strong_types
-        deterministic = plan(
-            res.store.identifiers_of_types(strong),
-            res.store.weighted_links(strong),
-            {},
-            created_at={},
-            overrides=res.store.quarantine_overrides(),
-            settings=res.resolve_settings(),
+        deterministic = deterministic_plan(res)
+        observations = res.store.weak_observations(
+            res.registry.strong_types, res.registry.weak_types
         )
-        observations = res.store.weak_observations(strong, res.registry.weak_types)
     clusters = deterministic.clusters
     blocked = set(deterministic.quarantined)
     assigned = {m: str(n) for n, members in enumerate(clusters) for m in members}

@@ -36,6 +36,7 @@ from typing import Any
 from graph.ingest.events import DAY_MS, Identifier
 from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES, Link
 from ml.evidence import NO_CHAIN, IpStats
+from ml.evidence import lifetime as lifetime_of
 
 __all__ = [
     "BrowserChains",
@@ -135,9 +136,7 @@ def home_groups(
     for identifier, by_ip in histories.items():
         if identifier.type not in DEVICE_TYPES:
             continue
-        first = min(s.first for s in by_ip.values())
-        last = max(s.last for s in by_ip.values())
-        lifetime[identifier] = (first, last)
+        lifetime[identifier] = lifetime_of(by_ip)
         for ip, stats in by_ip.items():
             agents_on[ip].update(ua for ua in stats.uas if ua)
     groups: dict[tuple[str, str], list[Identifier]] = defaultdict(list)

@@ -30,7 +30,9 @@ __all__ = [
     "features",
     "identifier_histories",
     "ip_degrees",
+    "lifetime",
     "ua_surprisal",
+    "user_agents",
     "with_context",
 ]
 
@@ -91,6 +93,16 @@ class Evidence:
     @property
     def events(self) -> int:
         return sum(s.count for s in self.ips.values())
+
+
+def lifetime(by_ip: Mapping[str, IpStats]) -> tuple[int, int]:
+    """First and last time (ms) seen, on any IP."""
+    return min(s.first for s in by_ip.values()), max(s.last for s in by_ip.values())
+
+
+def user_agents(by_ip: Mapping[str, IpStats]) -> set[str]:
+    """Every user agent seen, on any IP."""
+    return {ua for s in by_ip.values() for ua in s.uas if ua}
 
 
 def identifier_histories(
@@ -296,8 +308,8 @@ def features(
             gap = max(fb - la, fa - lb, 0) / DAY_MS  # 0 when the periods overlap
             continuity = min(continuity, gap)
             overlap = max(overlap, (min(la, lb) - max(fa, fb)) / DAY_MS)
-    uas_a = {ua for s in a.ips.values() for ua in s.uas if ua}
-    uas_b = {ua for s in b.ips.values() for ua in s.uas if ua}
+    uas_a = user_agents(a.ips)
+    uas_b = user_agents(b.ips)
     ua_union = uas_a | uas_b
     return [
         float(len(shared)),

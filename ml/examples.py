@@ -46,7 +46,9 @@ from ml.evidence import (
     evidence_without_events,
     features,
     ip_degrees,
+    lifetime,
     ua_surprisal,
+    user_agents,
     with_context,
 )
 from ml.linking import LinkingSettings, cluster_evidences, decide
@@ -222,9 +224,11 @@ def training_examples(
     anonymous = sorted(m for members in clusters
                        if not any(i.type in IDENTITY_TYPES for i in members)
                        for m in members if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
-    for m in anonymous:
-        cookies_of[m] = (-1, -1, cluster_evidence([m], histories, account_types=IDENTITY_TYPES))
-    browsers = [_browser(group, histories) for _, group in pool]
+    for k, m in enumerate(anonymous):  # a device of its own, never a customer's
+        single = cluster_evidence([m], histories, account_types=IDENTITY_TYPES)
+        cookies_of[m] = (-1, len(pool) + k, single)
+    browsers = [_browser(group, histories) for _, group in pool]  # by device
+    browsers += [_browser([m], histories) for m in anonymous]  # each anonymous cookie
     keys = sorted(cookies_of)
     index = {m: k for k, m in enumerate(keys)}
     cookies_by_ip = _by_ip({index[m]: cookies_of[m][2] for m in keys}, excluded)
@@ -247,8 +251,7 @@ def training_examples(
         if not near:
             continue
         raw_rows = [feats(alone, cookies_of[keys[k]][2]) for k in near]
-        labels = [_label(keys[k], cookies_of[keys[k]][1], d, browsers[d], histories)
-                  for k in near]  # fmt: skip
+        labels = [_label(cookies_of[keys[k]][:2], d, browsers) for k in near]
         rows, absent = _device_rows(raw_rows, labels)
         # fitted on the customers' devices alone: the model is shared with the profile
         # family, whose rows must not move with how many anonymous browsers there are
@@ -282,36 +285,27 @@ class _Browser:
     spans: tuple[tuple[int, int], ...]  #: (first, last) ms of each of its cookies
 
 
-def _span(m: Identifier, histories: Mapping[Identifier, Mapping[str, IpStats]]) -> tuple[int, int]:
-    stats = histories[m].values()
-    return min(s.first for s in stats), max(s.last for s in stats)
-
-
 def _browser(
     group: Sequence[Identifier], histories: Mapping[Identifier, Mapping[str, IpStats]]
 ) -> _Browser:
-    agents = frozenset(ua for m in group for s in histories[m].values() for ua in s.uas if ua)
-    return _Browser(agents, tuple(_span(m, histories) for m in group))
+    agents = frozenset(ua for m in group for ua in user_agents(histories[m]))
+    return _Browser(agents, tuple(lifetime(histories[m]) for m in group))
 
 
-def _label(
-    candidate: Identifier,
-    device: int,
-    query_device: int,
-    browser: _Browser,
-    histories: Mapping[Identifier, Mapping[str, IpStats]],
-) -> int:
+def _label(candidate: tuple[int, int], query_device: int, browsers: Sequence[_Browser]) -> int:
     """1: a cookie of the query's own browser; 0: surely not (another customer's
     device; or an anonymous one with another user agent, or used while one of the
     browser's known cookies was: a browser holds one cookie at a time); otherwise
-    :data:`UNKNOWN` (it may be a cookie of the browser that never saw a login)."""
-    if device >= 0:
+    :data:`UNKNOWN` (it may be a cookie of the browser that never saw a login).
+    ``candidate``: (profile, device) as in ``cookies_of``; ``browsers`` by device."""
+    profile, device = candidate
+    if profile >= 0:
         return int(device == query_device)
-    agents = {ua for s in histories[candidate].values() for ua in s.uas if ua}
-    if not agents & browser.agents:
+    own, other = browsers[query_device], browsers[device]
+    if not other.agents & own.agents:
         return 0
-    first, last = _span(candidate, histories)
-    if any(first <= end and start <= last for start, end in browser.spans):
+    (first, last) = other.spans[0]
+    if any(first <= end and start <= last for start, end in own.spans):
         return 0
     return UNKNOWN
 
@@ -340,7 +334,7 @@ def _devices(
     Held out together, they look like an anonymous device does at prediction:
     nothing of its own browser left in the rest of the profile."""
     things = sorted(m for m in members if m.type in DEVICE_TYPES and m in histories)
-    agents = {m: {ua for s in histories[m].values() for ua in s.uas if ua} for m in things}
+    agents = {m: user_agents(histories[m]) for m in things}
     parent = {m: m for m in things}
 
     def find(m: Identifier) -> Identifier:
