@@ -61,9 +61,13 @@ class Config:
     realtime_updates: bool = True
     #: link model: IPs seen with more clusters than this are not used for candidates
     link_ip_cap: int = 25
-    #: link model: each threshold reaches this precision (95% lower bound) on simulated,
-    #: out-of-fold decisions (owner present and taken away); unreachable: `train` fails
+    #: link model: browser chains apply when their precision reaches this (95% lower bound)
     link_target_precision: float = 0.99
+    #: link model: the B-cubed precision profiles keep: the model's families link at
+    #: thresholds whose expected wrong links (95% upper bound, from simulated out-of-fold
+    #: decisions) cost at most half of what lies above it (ml/error_budget.py); when no
+    #: family can, `train` fails
+    link_profile_precision: float = 0.995
     #: link model: an anonymous cluster whose two best profiles score within this stays alone
     link_margin: float = 0.1
     #: link model: `train` simulates decisions for at most this many identified
@@ -194,6 +198,8 @@ class Config:
             raise ConfigError("max_identifiers_per_event must be at least 2")
         if not 0.5 <= self.link_target_precision < 1:
             raise ConfigError("link_target_precision must be in [0.5, 1)")
+        if not 0.5 <= self.link_profile_precision < 1:
+            raise ConfigError("link_profile_precision must be in [0.5, 1)")
         if self.link_training_customers < 100:
             raise ConfigError("link_training_customers must be at least 100")
         if not 0 <= self.resolve_full_share <= 1:

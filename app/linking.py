@@ -60,6 +60,7 @@ def linking_settings(res: Resources) -> LinkingSettings:
     return LinkingSettings(
         ip_cap=res.config.link_ip_cap,
         target_precision=res.config.link_target_precision,
+        profile_precision=res.config.link_profile_precision,
         margin=res.config.link_margin,
         training_customers=res.config.link_training_customers,
     )

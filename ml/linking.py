@@ -69,8 +69,15 @@ MODEL_FAMILIES = ("profile", "device")
 class LinkingSettings:
     #: an IP seen with more clusters than this is not used for candidates
     ip_cap: int = 25
-    #: decisions must reach this precision (95% lower bound), per family
+    #: browser chains (ml.browsers) must reach this precision (95% lower bound)
     target_precision: float = 0.99
+    #: the model's families: their expected wrong links (95% upper bound) may cost the
+    #: profiles' B-cubed precision at most ``budget_share`` of what lies above this
+    #: (ml.error_budget) ...
+    profile_precision: float = 0.995
+    budget_share: float = 0.5
+    #: ... and their decisions must be right at least this often (95% lower bound)
+    decision_floor: float = 0.9
     #: an anonymous cluster whose two best candidates score within this stays alone
     margin: float = 0.1
     #: customers are split in this many folds to score every query out of fold

@@ -16,7 +16,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["LinkModel", "choose_threshold", "precision_curve"]
+__all__ = ["LinkModel", "precision_curve"]
 
 
 def _wilson_lower(hits: NDArray[Any], n: NDArray[Any], z: float) -> NDArray[Any]:
@@ -52,23 +52,6 @@ def precision_curve(
             }
         )
     return curve
-
-
-def choose_threshold(
-    scores: NDArray[Any], labels: NDArray[Any], target_precision: float, z: float = 1.96
-) -> float:
-    """The lowest score threshold at which precision reaches the target with confidence.
-
-    Precision is measured over everything scoring at or above the threshold, and
-    its Wilson lower bound (``z`` = 1.96: 95%) must reach the target: a point
-    estimate on a few thousand held-out decisions is too noisy. With no threshold
-    reaching it, returns a value above 1 (accept nothing): callers must say so.
-    """
-    best = None
-    for point in precision_curve(scores, labels, z):
-        if point["precision_lower_bound"] >= target_precision:
-            best = point["threshold"]
-    return best if best is not None else 1.01
 
 
 class LinkModel(ClassifierMixin, BaseEstimator):

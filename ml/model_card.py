@@ -83,18 +83,37 @@ def family_why(family: str, estimate: dict[str, Any]) -> str:
     target = estimate["target"]
     if family == "browser":
         return browser_why(estimate)
+    budget = estimate.get("budget")
     if not estimate["reached"]:
         best = estimate["best_reachable"]
+        room = (
+            f"no threshold's expected wrong links fit its part of the error budget "
+            f"({budget['allowed']:.1f} of {budget['total']:.1f} identifier-shares that profile "
+            f"precision {budget['profile_precision']} leaves over {budget['items']} identifiers)"
+            if budget
+            else f"no threshold reaches {target}"
+        )
         return (
-            f"no threshold reaches {target} (95% lower bound of the precision of simulated "
-            f"decisions); the best reachable is {best['precision_lower_bound']:.4f} at recall "
+            f"{room}; the best reachable precision of simulated decisions is "
+            f"{best['precision_lower_bound']:.4f} (95% lower bound) at recall "
             f"{best['recall']:.4f}: this family links nothing"
         )
     kind = "pairs" if family == "device" else "decisions (owner present and taken away)"
     unjudged = estimate.get("unjudged")
+    rule = (
+        f"the score with most expected right links whose expected wrong ones (at most "
+        f"{budget['expected_wrong_at_most']:.1f} of {budget['expected_links']:.0f}, 95% bound, "
+        f"each costing up to {budget['cost_of_a_wrong_link']:.1f} identifier-shares) fit its "
+        f"{budget['allowed']:.1f} of the {budget['total']:.1f} identifier-shares that profile "
+        f"precision {budget['profile_precision']} leaves over {budget['items']} identifiers; "
+        f"its out-of-fold {kind} are right at least {budget['bar']:.4f} of the time (95% "
+        "lower bound)"
+        if budget
+        else f"the lowest score at which the 95% lower bound of precision over out-of-fold "
+        f"{kind} reaches {target}"
+    )
     return (
-        f"the lowest score at which the 95% lower bound of precision over out-of-fold {kind} "
-        f"reaches {target}: estimated precision {estimate['precision']:.4f}, recall "
+        f"{rule}: estimated precision {estimate['precision']:.4f}, recall "
         f"{estimate['recall']:.4f} ({estimate['accepted']} accepted"
         + (
             f"; {unjudged} more chose an anonymous cookie that may be the browser's own "

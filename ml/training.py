@@ -1,9 +1,10 @@
 """Training the link model: fit it on the self-supervised queries (:mod:`ml.examples`),
 score every query out of fold (customers split in ``folds``), and choose each
-family's threshold on those decisions: the 95% lower bound of their precision must
-reach the target, or the family links nothing. The browser family
-(:mod:`ml.browsers`) is decided by its own estimate. When no family can reach the
-target, training fails with :class:`TargetUnreachable`.
+family's threshold on those decisions: their expected wrong links (95% upper bound)
+must fit the error budget that the profiles' precision target leaves
+(:mod:`ml.error_budget`), or the family links nothing. The browser family
+(:mod:`ml.browsers`) is decided by its own estimate against ``target_precision``.
+When no family can link, training fails with :class:`TargetUnreachable`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import numpy as np
 from graph.errors import IdgraphError
 from graph.ingest.events import Identifier
 from graph.progress import Progress, no_progress
+from graph.resolve.integrity import IDENTITY_TYPES
 from ml.browsers import chain_links, home_chains
+from ml.error_budget import Budget, Choice, allocate, budget_for, spending
 from ml.evidence import (
     FEATURES,
     IpStats,
@@ -27,7 +30,7 @@ from ml.evidence import (
 )
 from ml.examples import UNKNOWN, device_decisions, simulated_decisions, training_examples
 from ml.linking import MODEL_FAMILIES, LinkingSettings
-from ml.model import LinkModel, choose_threshold, precision_curve
+from ml.model import LinkModel, precision_curve
 from ml.model_card import browser_why
 
 __all__ = ["TargetUnreachable", "browser_family", "model_pair_metrics", "train_model"]
@@ -85,6 +88,8 @@ def train_model(
         start += size
     thresholds: dict[str, float] = {"browser": 0.0 if browser["reached"] else 1.01}
     estimates: dict[str, dict[str, Any]] = {"browser": browser}
+    budget = _budget(clusters, histories, settings)
+    decisions: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int, int]] = {}
     for family in MODEL_FAMILIES:
         chosen = [(q, s) for q, s in zip(examples.queries, per_query, strict=True)
                   if q.family == family]  # fmt: skip
@@ -94,14 +99,21 @@ def train_model(
             scores, right, owned = simulated_decisions(
                 [q for q, _ in chosen], [s for _, s in chosen], settings.margin
             )
+        decisions[family] = (scores, right, owned, len(chosen))
+    choices = allocate(
+        {family: spending(precision_curve(*_judged(scores, right)), queries, budget)
+         for family, (scores, right, _, queries) in decisions.items()},
+        budget,
+        floor=settings.decision_floor,
+    )  # fmt: skip
+    for family, (scores, right, owned, _) in decisions.items():
         # a device decision for an anonymous cookie that may be its own browser's is
         # not judged (ml.examples.UNKNOWN); how many there were is reported
-        judged = right != UNKNOWN
-        unjudged = scores[~judged]
-        scores, right = scores[judged], right[judged]
-        threshold = choose_threshold(scores, right, settings.target_precision)
+        unjudged = scores[right == UNKNOWN]
+        threshold = choices[family].threshold
         thresholds[family] = threshold
-        estimates[family] = _estimate(scores, right, owned, threshold, settings.target_precision)
+        estimates[family] = _estimate(*_judged(scores, right), owned, threshold, settings)
+        estimates[family]["budget"] = _spent(choices[family], budget)
         if family == "device":
             estimates[family]["unjudged"] = int((unjudged >= threshold).sum())
     progress("fitting the model", 0, None)
@@ -128,8 +140,11 @@ def train_model(
         best = max((estimates[f] for f in MODEL_FAMILIES),
                    key=lambda e: e["best_reachable"]["precision_lower_bound"])  # fmt: skip
         raise TargetUnreachable(
-            f"no threshold reaches the target precision {settings.target_precision}: the best "
-            f"reachable is {best['best_reachable']['precision_lower_bound']:.4f} (95% lower "
+            f"no threshold reaches the target precision: no family's expected wrong links "
+            f"fit what profile precision {settings.profile_precision} leaves "
+            f"({budget.total:.1f} identifier-shares of {budget.items}) with decisions right at "
+            f"least {settings.decision_floor} of the time; the best reachable is "
+            f"{best['best_reachable']['precision_lower_bound']:.4f} (95% lower "
             f"bound; point {best['best_reachable']['precision']:.4f}) at recall "
             f"{best['best_reachable']['recall']:.4f}; browser chains: {browser_why(browser)}",
             metadata,
@@ -239,12 +254,53 @@ def model_pair_metrics(scores: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) ->
     }
 
 
+def _budget(
+    clusters: Sequence[Sequence[Identifier]],
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    settings: LinkingSettings,
+) -> Budget:
+    """The error budget of this graph: its anonymous clusters with weak evidence are
+    the queries at prediction (:func:`ml.linking.propose_links`)."""
+    anonymous = [
+        n
+        for n, members in enumerate(clusters)
+        if not any(m.type in IDENTITY_TYPES for m in members)
+        and any(histories.get(m) for m in members)
+    ]
+    return budget_for(clusters, anonymous, target=settings.profile_precision,
+                      share=settings.budget_share)  # fmt: skip
+
+
+def _judged(
+    scores: np.ndarray[Any, Any], right: np.ndarray[Any, Any]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The decisions whose rightness is known (:data:`ml.examples.UNKNOWN` left out)."""
+    judged = right != UNKNOWN
+    return scores[judged], right[judged]
+
+
+def _spent(choice: Choice, budget: Budget) -> dict[str, Any]:
+    """What a family's threshold spends of the budget (the card's account of it)."""
+    return {
+        "profile_precision": budget.target,
+        "items": budget.items,
+        "anonymous_clusters": budget.queries,
+        "cost_of_a_wrong_link": round(budget.cost, 3),
+        "total": round(budget.total, 3),
+        "allowed": round(choice.allowed, 3),
+        "expected_links": round(choice.decisions, 1),
+        "expected_wrong_at_most": round(choice.wrong, 2),
+        "spent": round(choice.spent, 3),
+        "bar": round(choice.precision_lower_bound, 4),
+    }
+
+
 def _estimate(
     scores: np.ndarray[Any, Any],
     right: np.ndarray[Any, Any],
     owned: int,
     threshold: float,
-    target: float,
+    settings: LinkingSettings,
 ) -> dict[str, Any]:
     """Self-supervised precision and recall of the decisions at ``threshold``."""
     accepted = scores >= threshold
@@ -257,7 +313,7 @@ def _estimate(
         "accepted": int(accepted.sum()),
         "precision": hits / int(accepted.sum()) if accepted.any() else 1.0,
         "recall": hits / owned if owned else 0.0,
-        "target": target,
+        "target": settings.profile_precision,
         "reached": threshold <= 1,
         "best_reachable": {
             "precision": best["precision"] if best else 0.0,

@@ -144,7 +144,8 @@ def train(ctx: click.Context, progress: bool | None) -> None:
     """Train the link model from the current graph (used by the next `idgraph resolve`).
 
     Exits with code 5, saying why on stderr and keeping the previous model, when
-    no threshold reaches the target precision (IDGRAPH_LINK_TARGET_PRECISION).
+    no family can link within the error budget that the profiles' precision target
+    leaves (IDGRAPH_LINK_PROFILE_PRECISION; browser chains: IDGRAPH_LINK_TARGET_PRECISION).
     """
     from app.linking import train as train_link_model
     from ml.training import TargetUnreachable
@@ -172,15 +173,19 @@ def train(ctx: click.Context, progress: bool | None) -> None:
             click.echo(f"  browser chains: {browser_why(estimate)}",
                        err=not estimate["reached"])  # fmt: skip
         elif estimate["reached"]:
+            bar = estimate.get("budget", {}).get("bar")
             click.echo(
                 f"  {family} links: threshold {threshold:.3f}, estimated precision "
-                f"{estimate['precision']:.4f}, recall {estimate['recall']:.4f}"
+                f"{estimate['precision']:.4f}"
+                + (f" (bar {bar:.4f} from the error budget)" if bar is not None else "")
+                + f", recall {estimate['recall']:.4f}"
             )
         else:
             best = estimate["best_reachable"]
             bound = best["precision_lower_bound"]
-            missed = (f"no threshold reaches {estimate['target']} (best {bound:.4f} at "
-                      f"recall {best['recall']:.4f})")  # fmt: skip
+            missed = (f"no threshold fits the error budget of profile precision "
+                      f"{estimate['target']} (best {bound:.4f} at recall "
+                      f"{best['recall']:.4f})")  # fmt: skip
             if chains_apply:  # not a warning: browser chains decide instead of this family
                 click.echo(f"  {family} links: {missed}; not used while browser chains apply")
                 continue

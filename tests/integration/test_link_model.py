@@ -43,10 +43,12 @@ def test_train_refuses_an_unreachable_target_and_keeps_the_model(
     assert shown.returncode == 3 and "no link model" in shown.stderr
 
     # a target no threshold can reach: loud, exit 5, nothing saved
-    refused = run_cli("train", data_dir=data_dir,
-                      env={**env, "IDGRAPH_LINK_TARGET_PRECISION": "0.9999"})  # fmt: skip
+    unreachable = {**env, "IDGRAPH_LINK_TARGET_PRECISION": "0.9999",
+                   "IDGRAPH_LINK_PROFILE_PRECISION": "0.9999"}  # fmt: skip
+    refused = run_cli("train", data_dir=data_dir, env=unreachable)
     assert refused.returncode == 5, refused.stderr
-    assert "no threshold reaches the target precision 0.9999" in refused.stderr
+    assert "no threshold reaches the target precision" in refused.stderr
+    assert "profile precision 0.9999 leaves" in refused.stderr
     assert "best reachable" in refused.stderr and "recall" in refused.stderr
     folder = model_dir(resources)
     assert not (folder / "link-model.joblib").exists()
@@ -70,8 +72,7 @@ def test_train_refuses_an_unreachable_target_and_keeps_the_model(
     assert not (folder / "last-failed-train.json").exists()
 
     # the next unreachable attempt keeps that model, byte for byte, and says so
-    again = run_cli("train", data_dir=data_dir,
-                    env={**env, "IDGRAPH_LINK_TARGET_PRECISION": "0.9999"})  # fmt: skip
+    again = run_cli("train", data_dir=data_dir, env=unreachable)
     assert again.returncode == 5
     assert model_file.read_bytes() == saved
     shown = run_cli("model", "show", data_dir=data_dir, env=env)

@@ -22,7 +22,7 @@ from ml.evidence import (
 )
 from ml.examples import UNKNOWN, Query, device_decisions, simulated_decisions, training_examples
 from ml.linking import LinkingSettings, decide
-from ml.model import LinkModel, choose_threshold
+from ml.model import LinkModel, precision_curve
 from ml.model_card import family_why
 from ml.model_files import load, save
 
@@ -173,18 +173,17 @@ def test_the_card_says_how_many_device_decisions_were_not_judged() -> None:
     assert family_why("device", older).endswith("(300 accepted)")
 
 
-def test_threshold_uses_a_confidence_bound() -> None:
+def test_the_precision_curve_carries_a_confidence_bound() -> None:
     scores = np.linspace(0.0, 1.0, 1001)
     labels = (scores > 0.3).astype(int)  # perfectly separable above 0.3
-    threshold = choose_threshold(scores, labels, 0.99)
-    assert 0.3 <= threshold < 0.35
-    accepted = labels[scores >= threshold]
-    assert accepted.mean() >= 0.99 and len(accepted) >= 690
-    noisy = np.array([0.9] * 50 + [0.8] * 50)
-    assert (
-        choose_threshold(noisy, np.array([1] * 50 + [1] * 49 + [0]), 0.99) > 1
-    )  # too few to trust
-    assert choose_threshold(scores, np.zeros(1001, dtype=int), 0.99) > 1
+    curve = precision_curve(scores, labels)
+    assert [p["threshold"] for p in curve] == sorted(scores.tolist(), reverse=True)
+    clean = [p for p in curve if p["precision"] == 1.0]
+    assert len(clean) == 700 and clean[-1]["precision_lower_bound"] > 0.99
+    assert curve[0]["precision_lower_bound"] < 0.25  # one decision: too few to trust
+    noisy = precision_curve(np.array([0.9] * 50 + [0.8] * 50),
+                            np.array([1] * 50 + [1] * 49 + [0]))  # fmt: skip
+    assert len(noisy) == 2 and max(p["precision_lower_bound"] for p in noisy) < 0.99
 
 
 def test_model_conventions_and_persistence(tmp_path: Path) -> None:

@@ -1,0 +1,99 @@
+"""The profiles' precision target as an error budget (ml/error_budget.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ml.error_budget import Budget, allocate, budget_for, spending
+from ml.model import precision_curve
+from ml.model_card import family_why
+
+
+def _curve(right: int, wrong: int) -> list[dict[str, float]]:
+    """Decisions scored so that the wrong ones sit among the lowest scores."""
+    scores = np.linspace(1.0, 0.0, right + wrong)
+    labels = np.array([1] * right + [0] * wrong)
+    rng = np.random.default_rng(0)
+    tail = slice(right // 2, right + wrong)  # wrong ones mixed into the lower half
+    labels[tail] = rng.permutation(labels[tail])
+    return precision_curve(scores, labels)
+
+
+def test_the_budget_follows_the_graph() -> None:
+    clusters = [["a", "b", "c"], ["d"], ["e", "f"], ["g"]]
+    budget = budget_for(clusters, [1, 2, 3], target=0.995, share=0.5)
+    assert budget.items == 7 and budget.queries == 3
+    assert budget.cluster_size == pytest.approx(4 / 3)
+    assert budget.total == pytest.approx(0.005 * 7 * 0.5)
+    assert budget.cost == pytest.approx(8 / 3)  # a wrong link moves a cluster: 2a at most
+    assert budget_for(clusters, [], target=0.995, share=0.5).cluster_size == 1.0
+
+
+def test_a_family_spends_what_its_wrong_links_cost() -> None:
+    curve = _curve(900, 100)
+    budget = Budget(items=10_000, target=0.995, share=0.5, queries=500, cluster_size=1.0)
+    points = spending(curve, simulated_queries=1000, budget=budget)
+    last = points[-1]  # everything accepted: one decision for each anonymous cluster
+    assert last["decisions"] == pytest.approx(500)
+    assert last["wrong"] == pytest.approx(500 * (1 - last["precision_lower_bound"]))
+    assert last["spent"] == pytest.approx(2 * last["wrong"])
+    half = next(p for p in points if p["accepted"] == 500)
+    assert half["decisions"] == pytest.approx(250)
+
+
+def test_the_bar_falls_when_decisions_are_few_and_rises_when_many() -> None:
+    curve = _curve(900, 100)
+    few = Budget(items=10_000, target=0.995, share=0.5, queries=100, cluster_size=1.0)
+    many = Budget(items=10_000, target=0.995, share=0.5, queries=2_000, cluster_size=1.0)
+    on_few = allocate({"device": spending(curve, 1000, few)}, few, floor=0.9)["device"]
+    on_many = allocate({"device": spending(curve, 1000, many)}, many, floor=0.9)["device"]
+    assert on_few.links and on_many.links
+    assert on_few.precision_lower_bound < on_many.precision_lower_bound
+    assert on_few.decisions > on_many.decisions / 20  # a larger share of its queries
+    for choice in (on_few, on_many):
+        assert choice.spent <= choice.allowed
+    # bigger clusters cost more when wrong: a higher bar
+    big = Budget(items=10_000, target=0.995, share=0.5, queries=100, cluster_size=4.0)
+    on_big = allocate({"device": spending(curve, 1000, big)}, big, floor=0.9)["device"]
+    assert on_big.precision_lower_bound > on_few.precision_lower_bound
+
+
+def test_no_room_or_no_good_decision_links_nothing() -> None:
+    curve = _curve(900, 100)
+    strict = Budget(items=10_000, target=0.99999, share=0.5, queries=500, cluster_size=1.0)
+    assert not allocate({"profile": spending(curve, 1000, strict)}, strict,
+                        floor=0.9)["profile"].links  # fmt: skip
+    # plenty of room, but decisions right less than 9 times in 10 are never made
+    coin = precision_curve(np.linspace(1, 0, 400), np.array([1, 0] * 200))
+    loose = Budget(items=1_000_000, target=0.995, share=0.5, queries=10, cluster_size=1.0)
+    assert not allocate({"device": spending(coin, 400, loose)}, loose, floor=0.9)["device"].links
+
+
+def test_the_split_goes_where_it_buys_most_right_links() -> None:
+    good, poor = _curve(990, 10), _curve(700, 300)
+    budget = Budget(items=20_000, target=0.995, share=0.5, queries=1_000, cluster_size=1.0)
+    families = {"profile": spending(poor, 1000, budget), "device": spending(good, 1000, budget)}
+    chosen = allocate(families, budget, floor=0.9)
+    assert chosen["device"].links
+    assert chosen["device"].allowed >= chosen["profile"].allowed
+    assert chosen["device"].allowed + chosen["profile"].allowed == pytest.approx(budget.total)
+    assert chosen["device"].spent + chosen["profile"].spent <= budget.total + 1e-9
+    with pytest.raises(ValueError):
+        allocate({**families, "other": families["device"]}, budget, floor=0.9)
+
+
+def test_the_card_explains_the_bar() -> None:
+    budget = {"profile_precision": 0.995, "items": 8000, "anonymous_clusters": 700,
+              "cost_of_a_wrong_link": 2.4, "total": 20.0, "allowed": 12.0,
+              "expected_links": 300.0, "expected_wrong_at_most": 4.9, "spent": 11.8,
+              "bar": 0.9837}  # fmt: skip
+    estimate = {"target": 0.995, "reached": True, "precision": 0.993, "recall": 0.4,
+                "accepted": 310, "budget": budget}  # fmt: skip
+    why = family_why("profile", estimate)
+    assert "at most 4.9 of 300" in why and "12.0 of the 20.0 identifier-shares" in why
+    assert "profile precision 0.995" in why and "0.9837" in why
+    refused = {**estimate, "reached": False,
+               "best_reachable": {"precision_lower_bound": 0.95, "recall": 0.1}}  # fmt: skip
+    assert "fit its part of the error budget" in family_why("device", refused)
+    assert "links nothing" in family_why("device", refused)
