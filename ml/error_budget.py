@@ -12,8 +12,8 @@ rest is kept for what the self-supervised estimate cannot see.
 
 Each family gets the threshold with the most expected right links whose spending
 fits its part of the budget, the parts split to maximise the right links of all
-families together; a threshold whose decisions are right less often than
-``floor`` (95% lower bound) is never chosen, whatever the budget. A flat bar per
+families together; a threshold whose decisions are right less often than the
+family's floor (95% lower bound) is never chosen, whatever the budget. A flat bar per
 decision (e.g. 0.99) over-protects profiles when decisions are few and move single
 cookies, and under-protects them when decisions are many: the bar follows the data.
 
@@ -109,12 +109,15 @@ def spending(
 
 
 def allocate(
-    families: Mapping[str, Sequence[Mapping[str, float]]], budget: Budget, *, floor: float
+    families: Mapping[str, Sequence[Mapping[str, float]]],
+    budget: Budget,
+    *,
+    floors: Mapping[str, float],
 ) -> dict[str, Choice]:
     """Each family's threshold (:func:`spending` points per family): the budget split
     between the families (at most two) so that their expected right links together are
     most; within its part, a family takes the point with most right links whose cost
-    fits and whose precision's lower bound reaches ``floor``."""
+    fits and whose precision's lower bound reaches its floor (``floors``)."""
     names = list(families)
     if len(names) > 2:
         raise ValueError("the budget is split between at most two families")
@@ -122,7 +125,7 @@ def allocate(
     best: tuple[float, dict[str, Choice]] | None = None
     for split in splits:
         parts = dict(zip(names, (split, 1 - split), strict=False))
-        chosen = {name: _best(families[name], parts[name] * budget.total, floor)
+        chosen = {name: _best(families[name], parts[name] * budget.total, floors[name])
                   for name in names}  # fmt: skip
         right = sum(c.decisions * c.precision for c in chosen.values() if c.links)
         if best is None or right > best[0] + 1e-9:

@@ -76,8 +76,11 @@ class LinkingSettings:
     #: (ml.error_budget) ...
     profile_precision: float = 0.995
     budget_share: float = 0.5
-    #: ... and their decisions must be right at least this often (95% lower bound)
-    decision_floor: float = 0.9
+    #: ... and their decisions must be right at least this often (95% lower bound). The
+    #: profile family's is the browser chains' bar: below it, its estimate was far above
+    #: the truth on some worlds (0.99 against 0.87; docs/architecture.md, Round 6)
+    profile_floor: float = 0.99
+    device_floor: float = 0.9
     #: an anonymous cluster whose two best candidates score within this stays alone
     margin: float = 0.1
     #: customers are split in this many folds to score every query out of fold

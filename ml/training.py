@@ -104,7 +104,7 @@ def train_model(
         {family: spending(precision_curve(*_judged(scores, right)), queries, budget)
          for family, (scores, right, _, queries) in decisions.items()},
         budget,
-        floor=settings.decision_floor,
+        floors={"profile": settings.profile_floor, "device": settings.device_floor},
     )  # fmt: skip
     for family, (scores, right, owned, _) in decisions.items():
         # a device decision for an anonymous cookie that may be its own browser's is
@@ -143,7 +143,8 @@ def train_model(
             f"no threshold reaches the target precision: no family's expected wrong links "
             f"fit what profile precision {settings.profile_precision} leaves "
             f"({budget.total:.1f} identifier-shares of {budget.items}) with decisions right at "
-            f"least {settings.decision_floor} of the time; the best reachable is "
+            f"least {settings.profile_floor} (profile) or {settings.device_floor} (device) of "
+            f"the time; the best reachable is "
             f"{best['best_reachable']['precision_lower_bound']:.4f} (95% lower "
             f"bound; point {best['best_reachable']['precision']:.4f}) at recall "
             f"{best['best_reachable']['recall']:.4f}; browser chains: {browser_why(browser)}",

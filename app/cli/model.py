@@ -173,12 +173,18 @@ def train(ctx: click.Context, progress: bool | None) -> None:
             click.echo(f"  browser chains: {browser_why(estimate)}",
                        err=not estimate["reached"])  # fmt: skip
         elif estimate["reached"]:
-            bar = estimate.get("budget", {}).get("bar")
+            budget = estimate.get("budget")
             click.echo(
                 f"  {family} links: threshold {threshold:.3f}, estimated precision "
                 f"{estimate['precision']:.4f}"
-                + (f" (bar {bar:.4f} from the error budget)" if bar is not None else "")
+                + (f" (bar {budget['bar']:.4f} from the error budget)" if budget else "")
                 + f", recall {estimate['recall']:.4f}"
+                + (
+                    f"; about {budget['expected_links']:.0f} of "
+                    f"{budget['anonymous_clusters']} anonymous clusters expected to link"
+                    if budget
+                    else ""
+                )
             )
         else:
             best = estimate["best_reachable"]

@@ -9,6 +9,8 @@ from ml.error_budget import Budget, allocate, budget_for, spending
 from ml.model import precision_curve
 from ml.model_card import family_why
 
+FLOORS = {"profile": 0.9, "device": 0.9, "other": 0.9}
+
 
 def _curve(right: int, wrong: int) -> list[dict[str, float]]:
     """Decisions scored so that the wrong ones sit among the lowest scores."""
@@ -46,8 +48,8 @@ def test_the_bar_falls_when_decisions_are_few_and_rises_when_many() -> None:
     curve = _curve(900, 100)
     few = Budget(items=10_000, target=0.995, share=0.5, queries=100, cluster_size=1.0)
     many = Budget(items=10_000, target=0.995, share=0.5, queries=2_000, cluster_size=1.0)
-    on_few = allocate({"device": spending(curve, 1000, few)}, few, floor=0.9)["device"]
-    on_many = allocate({"device": spending(curve, 1000, many)}, many, floor=0.9)["device"]
+    on_few = allocate({"device": spending(curve, 1000, few)}, few, floors=FLOORS)["device"]
+    on_many = allocate({"device": spending(curve, 1000, many)}, many, floors=FLOORS)["device"]
     assert on_few.links and on_many.links
     assert on_few.precision_lower_bound < on_many.precision_lower_bound
     assert on_few.decisions > on_many.decisions / 20  # a larger share of its queries
@@ -55,7 +57,7 @@ def test_the_bar_falls_when_decisions_are_few_and_rises_when_many() -> None:
         assert choice.spent <= choice.allowed
     # bigger clusters cost more when wrong: a higher bar
     big = Budget(items=10_000, target=0.995, share=0.5, queries=100, cluster_size=4.0)
-    on_big = allocate({"device": spending(curve, 1000, big)}, big, floor=0.9)["device"]
+    on_big = allocate({"device": spending(curve, 1000, big)}, big, floors=FLOORS)["device"]
     assert on_big.precision_lower_bound > on_few.precision_lower_bound
 
 
@@ -63,24 +65,31 @@ def test_no_room_or_no_good_decision_links_nothing() -> None:
     curve = _curve(900, 100)
     strict = Budget(items=10_000, target=0.99999, share=0.5, queries=500, cluster_size=1.0)
     assert not allocate({"profile": spending(curve, 1000, strict)}, strict,
-                        floor=0.9)["profile"].links  # fmt: skip
+                        floors=FLOORS)["profile"].links  # fmt: skip
     # plenty of room, but decisions right less than 9 times in 10 are never made
     coin = precision_curve(np.linspace(1, 0, 400), np.array([1, 0] * 200))
     loose = Budget(items=1_000_000, target=0.995, share=0.5, queries=10, cluster_size=1.0)
-    assert not allocate({"device": spending(coin, 400, loose)}, loose, floor=0.9)["device"].links
+    assert not allocate({"device": spending(coin, 400, loose)}, loose, floors=FLOORS)[
+        "device"
+    ].links
 
 
 def test_the_split_goes_where_it_buys_most_right_links() -> None:
     good, poor = _curve(990, 10), _curve(700, 300)
     budget = Budget(items=20_000, target=0.995, share=0.5, queries=1_000, cluster_size=1.0)
     families = {"profile": spending(poor, 1000, budget), "device": spending(good, 1000, budget)}
-    chosen = allocate(families, budget, floor=0.9)
+    chosen = allocate(families, budget, floors=FLOORS)
     assert chosen["device"].links
     assert chosen["device"].allowed >= chosen["profile"].allowed
     assert chosen["device"].allowed + chosen["profile"].allowed == pytest.approx(budget.total)
     assert chosen["device"].spent + chosen["profile"].spent <= budget.total + 1e-9
+    # a family held to a higher floor than its decisions reach leaves its part to the other
+    held = allocate(families, budget, floors={"profile": 0.99, "device": 0.9})
+    assert not held["profile"].links
+    assert held["device"].allowed == pytest.approx(budget.total)
+    assert held["device"].decisions >= chosen["device"].decisions
     with pytest.raises(ValueError):
-        allocate({**families, "other": families["device"]}, budget, floor=0.9)
+        allocate({**families, "other": families["device"]}, budget, floors=FLOORS)
 
 
 def test_the_card_explains_the_bar() -> None:
