@@ -65,8 +65,9 @@ class Config:
     link_target_precision: float = 0.99
     #: link model: the B-cubed precision profiles keep: the model's families link at
     #: thresholds whose expected wrong links (95% upper bound, from simulated out-of-fold
-    #: decisions) cost at most half of what lies above it (ml/error_budget.py); when no
-    #: family can, `train` fails
+    #: decisions) cost at most half of what lies above it (ml/error_budget.py), never
+    #: below 0.99 (profile family) or 0.9 (device family) per decision; when no family
+    #: can, `train` fails
     link_profile_precision: float = 0.995
     #: link model: an anonymous cluster whose two best profiles score within this stays alone
     link_margin: float = 0.1
