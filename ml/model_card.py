@@ -90,6 +90,12 @@ def family_why(family: str, estimate: dict[str, Any]) -> str:
             f"no threshold's expected wrong links fit its part of the error budget "
             f"({budget['allowed']:.1f} of {budget['total']:.1f} identifier-shares that profile "
             f"precision {budget['profile_precision']} leaves over {budget['items']} identifiers)"
+            + (
+                f" with its decisions right at least {budget['floor']} of the time (95% lower "
+                "bound, the family's floor)"
+                if "floor" in budget
+                else ""
+            )
             if budget
             else f"no threshold reaches {target}"
         )

@@ -89,7 +89,9 @@ def train_model(
     thresholds: dict[str, float] = {"browser": 0.0 if browser["reached"] else 1.01}
     estimates: dict[str, dict[str, Any]] = {"browser": browser}
     budget = _budget(clusters, histories, settings)
-    decisions: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int, int]] = {}
+    floors = {"profile": settings.profile_floor, "device": settings.device_floor}
+    Array = np.ndarray[Any, Any]
+    by_family: dict[str, tuple[Array, Array, int, int, Array]] = {}
     for family in MODEL_FAMILIES:
         chosen = [(q, s) for q, s in zip(examples.queries, per_query, strict=True)
                   if q.family == family]  # fmt: skip
@@ -99,21 +101,22 @@ def train_model(
             scores, right, owned = simulated_decisions(
                 [q for q, _ in chosen], [s for _, s in chosen], settings.margin
             )
-        decisions[family] = (scores, right, owned, len(chosen))
-    choices = allocate(
-        {family: spending(precision_curve(*_judged(scores, right)), queries, budget)
-         for family, (scores, right, _, queries) in decisions.items()},
-        budget,
-        floors={"profile": settings.profile_floor, "device": settings.device_floor},
-    )  # fmt: skip
-    for family, (scores, right, owned, _) in decisions.items():
         # a device decision for an anonymous cookie that may be its own browser's is
         # not judged (ml.examples.UNKNOWN); how many there were is reported
-        unjudged = scores[right == UNKNOWN]
+        known = right != UNKNOWN
+        by_family[family] = (scores[known], right[known], owned, len(chosen), scores[~known])
+    curves = {family: precision_curve(scores, right)
+              for family, (scores, right, *_) in by_family.items()}  # fmt: skip
+    choices = allocate(
+        {family: spending(curves[family], d[3], budget) for family, d in by_family.items()},
+        budget,
+        floors=floors,
+    )
+    for family, (scores, right, owned, _, unjudged) in by_family.items():
         threshold = choices[family].threshold
         thresholds[family] = threshold
-        estimates[family] = _estimate(*_judged(scores, right), owned, threshold, settings)
-        estimates[family]["budget"] = _spent(choices[family], budget)
+        estimates[family] = _estimate(scores, right, owned, threshold, settings, curves[family])
+        estimates[family]["budget"] = _spent(choices[family], budget, floors[family])
         if family == "device":
             estimates[family]["unjudged"] = int((unjudged >= threshold).sum())
     progress("fitting the model", 0, None)
@@ -272,15 +275,7 @@ def _budget(
                       share=settings.budget_share)  # fmt: skip
 
 
-def _judged(
-    scores: np.ndarray[Any, Any], right: np.ndarray[Any, Any]
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """The decisions whose rightness is known (:data:`ml.examples.UNKNOWN` left out)."""
-    judged = right != UNKNOWN
-    return scores[judged], right[judged]
-
-
-def _spent(choice: Choice, budget: Budget) -> dict[str, Any]:
+def _spent(choice: Choice, budget: Budget, floor: float) -> dict[str, Any]:
     """What a family's threshold spends of the budget (the card's account of it)."""
     return {
         "profile_precision": budget.target,
@@ -293,6 +288,7 @@ def _spent(choice: Choice, budget: Budget) -> dict[str, Any]:
         "expected_wrong_at_most": round(choice.wrong, 2),
         "spent": round(choice.spent, 3),
         "bar": round(choice.precision_lower_bound, 4),
+        "floor": floor,
     }
 
 
@@ -302,11 +298,12 @@ def _estimate(
     owned: int,
     threshold: float,
     settings: LinkingSettings,
+    curve: Sequence[Mapping[str, float]],
 ) -> dict[str, Any]:
-    """Self-supervised precision and recall of the decisions at ``threshold``."""
+    """Self-supervised precision and recall of the decisions at ``threshold``
+    (``curve``: their :func:`ml.model.precision_curve`)."""
     accepted = scores >= threshold
     hits = int(right[accepted].sum())
-    curve = precision_curve(scores, right)
     best = max(curve, key=lambda c: (c["precision_lower_bound"], c["accepted"]), default=None)
     return {
         "decisions": len(scores),

@@ -106,3 +106,7 @@ def test_the_card_explains_the_bar() -> None:
                "best_reachable": {"precision_lower_bound": 0.95, "recall": 0.1}}  # fmt: skip
     assert "fit its part of the error budget" in family_why("device", refused)
     assert "links nothing" in family_why("device", refused)
+    # the family's floor, when the card has one, is part of the reason
+    floored = {**refused, "budget": {**budget, "floor": 0.99}}
+    assert "right at least 0.99 of the time" in family_why("profile", floored)
+    assert "floor" not in family_why("profile", refused)
