@@ -2,7 +2,7 @@
 e-mail address or phone number in any log line.
 
 Masking sits in the log-record factory, so it covers every logger of the process —
-idgraph's, waitress's, rq's worker — and the text of logged exceptions, not only the
+idgraph's, granian's, rq's worker — and the text of logged exceptions, not only the
 messages idgraph writes itself (those already mask values where they name them).
 
 ``log_format="json"`` (``IDGRAPH_LOG_FORMAT=json``) writes one JSON object a line —
@@ -18,12 +18,20 @@ import logging
 import re
 import time
 import uuid
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from graph.privacy import mask_text
 
-__all__ = ["JsonFormatter", "configure_logging", "install_request_ids", "request_id"]
+__all__ = [
+    "JsonFormatter",
+    "configure_logging",
+    "install_request_ids",
+    "new_request_id",
+    "outside_flask_request_id",
+    "request_id",
+]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: a caller's request ID is kept only when it looks like one (no log injection)
@@ -55,13 +63,22 @@ class JsonFormatter(MaskingFormatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+#: the request ID of a request answered outside Flask (app.api.lookup_fast_path)
+outside_flask_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
 def request_id() -> str | None:
     """The current HTTP request's ID, or None outside a request."""
     try:
         from flask import g, has_request_context
     except ImportError:  # pragma: no cover - flask is a dependency
         return None
-    return g.get("request_id") if has_request_context() else None
+    return g.get("request_id") if has_request_context() else outside_flask_request_id.get()
+
+
+def new_request_id(given: str) -> str:
+    """The caller's ``X-Request-ID`` when it is a sane token, else a new ID."""
+    return given if _SANE_ID.match(given) else uuid.uuid4().hex
 
 
 def configure_logging(level: str | int, fmt: str = "text") -> None:
@@ -102,8 +119,7 @@ def install_request_ids(app: Any) -> None:
 
     @app.before_request
     def _assign() -> None:
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        g.request_id = new_request_id(request.headers.get("X-Request-ID", ""))
         g.request_started = time.perf_counter()
 
     @app.after_request

@@ -14,6 +14,7 @@ from flask_smorest import Api
 from app.api.errors import register_error_handlers
 from app.api.guard import SECURITY_SCHEME, WRITE_KEY_SCHEME
 from app.api.guard import install as install_guard
+from app.api.lookup_fast_path import LookupFastPath
 from app.api.request_bodies import RequestBodies
 from app.config import Config
 from app.console import install as install_console
@@ -141,6 +142,7 @@ def create_app(
         json_paths=frozenset(f"/{API_VERSION}/{call}" for call in ("batch", *CALL_TYPES)),
     )
     install_guard(app)
+    app.wsgi_app = LookupFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

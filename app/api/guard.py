@@ -27,7 +27,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import redis
@@ -44,7 +44,16 @@ from graph.errors import StoreUnavailable
 from graph.ingest.events import now_ms
 from graph.privacy import mask_value
 
-__all__ = ["SECURITY_SCHEME", "WRITE_KEY_SCHEME", "install", "public", "requires"]
+__all__ = [
+    "SECURITY_SCHEME",
+    "WRITE_KEY_SCHEME",
+    "Guard",
+    "audit_target",
+    "install",
+    "presented_key",
+    "public",
+    "requires",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +129,12 @@ def _rate_message(res: Any, key: VerifiedKey, retry: int) -> str:
 
 
 def _presented_key() -> str | None:
-    header = request.headers.get("Authorization", "")
+    return presented_key(request.headers.get("Authorization", ""))
+
+
+def presented_key(header: str) -> str | None:
+    """The key an ``Authorization`` header presents: ``Bearer KEY``, or HTTP Basic with
+    the key as user name (Segment's and RudderStack's clients); None without one."""
     kind, _, value = header.partition(" ")
     if kind.lower() == "bearer":
         return value.strip() or None
@@ -143,7 +157,7 @@ def _error(code: int, message: str, headers: dict[str, str] | None = None) -> Re
     return response
 
 
-def _target(view_args: dict[str, Any] | None) -> str:
+def audit_target(view_args: Mapping[str, Any] | None) -> str:
     """What the request is about, masked: ``email:j***@e***.com``, a profile ID…"""
     args = view_args or {}
     if "type_name" in args and "value" in args:
@@ -191,11 +205,11 @@ class Guard:
             has = ", ".join(sorted(key.scopes))
             return _error(403, f"the API key {key.name!r} does not have the {scope!r} scope "
                           f"this operation needs (it has: {has})")  # fmt: skip
-        retry = self._rate_limited(key, res.redis, res.config.rate_limit_per_minute)
+        retry = self.rate_limited(key, res.redis, res.config.rate_limit_per_minute)
         if retry:
             self._record(key.name, 429)
             return _error(429, _rate_message(res, key, retry), {"Retry-After": str(retry)})
-        self._touch(key, res.store)
+        self.touch(key, res.store)
         g.api_key = key  # the answer is recorded once it is known (after_request)
         return None
 
@@ -220,11 +234,11 @@ class Guard:
             self._record(key.name, 403)
             raise Forbidden(f"the key {key.name!r} you signed in with does not have the "
                             f"{scope!r} scope this page needs")  # fmt: skip
-        retry = self._rate_limited(key, res.redis, res.config.rate_limit_per_minute)
+        retry = self.rate_limited(key, res.redis, res.config.rate_limit_per_minute)
         if retry:
             self._record(key.name, 429)
             raise TooManyRequests(_rate_message(res, key, retry))
-        self._touch(key, res.store)
+        self.touch(key, res.store)
         g.api_key = key
         return None
 
@@ -235,19 +249,21 @@ class Guard:
         return response
 
     def _record(self, actor: str, status: int) -> None:
+        self.record(actor, f"{request.method} {request.endpoint}",
+                    audit_target(request.view_args), status,
+                    g.get("audit_detail"), g.get("request_id", ""))  # fmt: skip
+
+    def record(self, actor: str, action: str, target: str, status: int,
+               detail: dict[str, Any] | None, request_id: str) -> None:  # fmt: skip
+        """One audit entry; a store that cannot take it is logged, the answer not held."""
         try:
             self.audit().record(
-                actor,
-                f"{request.method} {request.endpoint}",
-                _target(request.view_args),
-                status=status,
-                detail=g.get("audit_detail"),
-                request_id=g.get("request_id", ""),
+                actor, action, target, status=status, detail=detail, request_id=request_id
             )
         except StoreUnavailable as e:  # the answer is not held back; the gap is logged
-            logger.error("audit entry lost (%s %s): %s", request.method, request.endpoint, e)
+            logger.error("audit entry lost (%s): %s", action, e)
 
-    def _rate_limited(self, key: VerifiedKey, client: redis.Redis, per_minute: int) -> int:
+    def rate_limited(self, key: VerifiedKey, client: redis.Redis, per_minute: int) -> int:
         """0, or the seconds until the key may call again."""
         if per_minute <= 0:
             return 0
@@ -268,7 +284,7 @@ class Guard:
             return 0
         return max(1, math.ceil((window + 1) * RATE_WINDOW - now))
 
-    def _touch(self, key: VerifiedKey, store: Any) -> None:
+    def touch(self, key: VerifiedKey, store: Any) -> None:
         now = time.monotonic()
         with self._lock:
             if now - self._touched.get(key.key_id, -TOUCH_EVERY) < TOUCH_EVERY:
@@ -280,5 +296,6 @@ class Guard:
 def install(app: Flask) -> None:
     """Guard every request of ``app`` (call after the blueprints are registered)."""
     guard = Guard(app)
+    app.extensions["idgraph_guard"] = guard  # also the look-up's fast path's
     app.before_request(guard.before)
     app.after_request(guard.after)

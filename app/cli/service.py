@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import sys
@@ -87,7 +88,11 @@ def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
-@click.option("--threads", default=8, type=int, show_default=True)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="Threads running requests in each server process [default: 2 x cores + 1, at most 8].",
+)
 @click.option(
     "--processes",
     default=1,
@@ -98,9 +103,16 @@ def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
 )
 @click.pass_context
 @_errors
-def serve(ctx: click.Context, host: str, port: int, threads: int, processes: int) -> None:
-    """Serve the HTTP API and the console with a production WSGI server (waitress)."""
-    _serve(_config(ctx), host, port, threads, processes)
+def serve(ctx: click.Context, host: str, port: int, threads: int | None, processes: int) -> None:
+    """Serve the HTTP API and the console with a production WSGI server (granian)."""
+    _serve(_config(ctx), host, port, threads or _default_threads(), processes)
+
+
+def _default_threads() -> int:
+    """Requests wait on the store about as long as they compute: a few threads a core."""
+    import os
+
+    return min(8, 2 * (os.cpu_count() or 1) + 1)
 
 
 def _serve(config: Config, host: str, port: int, threads: int, processes: int = 1) -> None:
@@ -108,10 +120,7 @@ def _serve(config: Config, host: str, port: int, threads: int, processes: int = 
         if config.admin_key_file:
             _import_admin_key(res, Path(config.admin_key_file))
         _refuse_open_without_keys(res, host)
-        if processes > 1:
-            _serve_processes(res, host, port, threads, processes)
-        else:
-            _serve_with(res, host, port, threads)
+        _serve_processes(res.config, host, port, threads, processes)
 
 
 def _import_admin_key(res: Resources, path: Path) -> None:
@@ -152,76 +161,59 @@ def _announce(host: str, port: int, detail: str = "", banner: str = "") -> None:
     click.echo("press Ctrl-C to stop")
 
 
-def _serve_with(res: Any, host: str, port: int, threads: int, banner: str = "") -> None:
-    from waitress import serve as waitress_serve
-
-    from app.api import create_app
-
-    app = create_app(res.config, resources=res)
-    _announce(host, port, banner=banner)
-    try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="idgraph")
-    except KeyboardInterrupt:
-        pass
-    except OSError as e:
-        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
-
-
-def _serve_processes(res: Resources, host: str, port: int, threads: int, processes: int) -> None:
-    """Pre-fork: one listening socket, ``processes`` children each serving it with
-    waitress and connections of their own (opened after the fork); this process keeps
-    the embedded store and stops the children when it is told to stop."""
-    import os
-    import signal
+def _serve_processes(
+    config: Config, host: str, port: int, threads: int, processes: int, banner: str = ""
+) -> None:
+    """granian (HTTP in Rust, the WSGI app in ``threads`` threads a process): one
+    listening socket shared by ``processes`` forked server processes, each with
+    connections of its own (opened after the fork). This process keeps the embedded
+    store, restarts a server process that dies, and stops them all when told to stop."""
     import socket
 
-    try:
-        listener = socket.create_server((host, port), backlog=2048)
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    try:  # a clear error now, not a failing server process later
+        socket.create_server((host, port)).close()
     except OSError as e:
         raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
-    _announce(host, port, f", {processes} processes of {threads} threads")
+    server = Server(
+        "idgraph",  # a name only: the app comes from _server_app in each process
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=processes,
+        blocking_threads=threads,
+        backlog=2048,
+        log_level=LogLevels.warning,
+        log_access=False,  # an access log would hold identifier values in the paths
+        respawn_failed_workers=True,
+        # a server process still running this long after the stop is killed: granian
+        # sends one SIGTERM, and one that arrives as the process starts can be lost
+        workers_kill_timeout=5,
+    )
+    plural = "processes" if processes > 1 else "process"
+    _announce(host, port, f", {processes} {plural} of {threads} threads", banner)
     sys.stdout.flush()
-    children: list[int] = []
-    try:
-        for _ in range(processes):
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child
-                os._exit(_serve_child(res.config, listener, threads))
-            children.append(pid)
-        for _ in children:
-            os.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        for pid in children:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-        listener.close()
+    server.serve(target_loader=functools.partial(_server_app, config), wrap_loader=False)
 
 
-def _serve_child(config: Config, listener: Any, threads: int) -> int:
-    """One server process of :func:`_serve_processes`; its exit code."""
-    from waitress import serve as waitress_serve
+def _server_app(config: Config) -> Any:
+    """The WSGI app of one server process (runs in the process, after the fork)."""
+    import signal
 
     from app.api import create_app
     from app.resources import connect
 
-    try:
-        res = connect(config)
-        try:
-            app = create_app(config, resources=res)
-            waitress_serve(app, sockets=[listener], threads=threads, ident="idgraph")
-        finally:
-            res.close()
-    except (KeyboardInterrupt, SystemExit):
-        return 0
-    except Exception:
-        logger.exception("server process failed")
-        return 1
-    return 0
+    # The fork copied the main process's handlers, which only note a stop for the main
+    # process: a SIGTERM arriving while this process starts was lost and it served on
+    # (`serve` stopped 0.5-1 s after it started hung). Until granian sets this
+    # process's own handlers, a stop ends it; what is left of the window before this
+    # line is covered by the kill timeout above.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return create_app(config, resources=connect(config))
 
 
 @click.command()
@@ -288,8 +280,8 @@ def demo(ctx: click.Context, persons: int, host: str, port: int, no_serve: bool)
             return
         banner += f"console: http://{host}:{port}/  — sign in with the key above\n"
         with _demo_worker(config):  # exports started in the console need a worker
-            _serve_with(res, host, port, 8,
-                        banner=banner.replace("<api>", f"http://{host}:{port}"))  # fmt: skip
+            _serve_processes(res.config, host, port, _default_threads(), 1,
+                             banner=banner.replace("<api>", f"http://{host}:{port}"))  # fmt: skip
 
 
 @contextlib.contextmanager
