@@ -3,7 +3,7 @@
     python bench/collect.py --persons 1000 --batch 100 --clients 4 --rounds 2
 
 One generated world, sent twice per round to a fresh store behind a real
-``idgraph serve`` (waitress, 8 threads, real-time profile updates on): once as
+``idgraph serve`` (real-time profile updates on): once as
 idgraph events to ``/v1/events``, once as the same events written as Segment
 messages (track / identify, ``userId``, ``anonymousId``, ``traits.email``,
 ``context.ip``…) to ``/v1/batch``. ``--clients`` connections post batches of

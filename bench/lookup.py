@@ -1,4 +1,5 @@
-"""Lookup latency p50/p99: through the store contract and through HTTP (waitress).
+"""Lookup latency p50/p99: through the store contract and through HTTP (waitress in
+this process; the production server, granian, is measured by bench/serving.py).
 
     python bench/lookup.py --persons 4000 --lookups 2000
 
@@ -6,7 +7,7 @@ Generates data, ingests and resolves it into a fresh embedded store, then looks
 up random strong identifiers: first with ``GraphStore.identifier`` (the
 single-key read behind every lookup), then the full profile read, then
 ``GET /v1/identifiers/{type}/{value}/profile`` over loopback HTTP against
-``idgraph``'s production server (waitress, 8 threads), one request at a time.
+waitress (8 threads) in this process, one request at a time.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ clients send it → 401 with ``WWW-Authenticate``), the scope (→ 403), the key
 limit (a fixed one-minute window counted on the shared Redis → 429 with
 ``Retry-After``). Every authenticated request, and every refused one, is recorded
 in the audit trail with identifier values masked.
+
+Plain look-ups take the same steps with the same methods in front of Flask
+(:mod:`app.api.lookup_fast_path`); a change here is a change there.
 """
 
 from __future__ import annotations
