@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -110,8 +111,6 @@ def serve(ctx: click.Context, host: str, port: int, threads: int | None, process
 
 def _default_threads() -> int:
     """Requests wait on the store about as long as they compute: a few threads a core."""
-    import os
-
     return min(8, 2 * (os.cpu_count() or 1) + 1)
 
 
@@ -196,11 +195,13 @@ def _serve_processes(
     plural = "processes" if processes > 1 else "process"
     _announce(host, port, f", {processes} {plural} of {threads} threads", banner)
     sys.stdout.flush()
-    server.serve(target_loader=functools.partial(_server_app, config), wrap_loader=False)
+    main = os.getpid()
+    server.serve(target_loader=functools.partial(_server_app, config, main), wrap_loader=False)
 
 
-def _server_app(config: Config) -> Any:
-    """The WSGI app of one server process (runs in the process, after the fork)."""
+def _server_app(config: Config, main: int) -> Any:
+    """The WSGI app of one server process (runs in the process, after the fork);
+    ``main``: the process that forked it."""
     import signal
 
     from app.api import create_app
@@ -213,7 +214,49 @@ def _server_app(config: Config) -> Any:
     # line is covered by the kill timeout above.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    return create_app(config, resources=connect(config))
+    _end_with(main)
+    return _without_process_environment(create_app(config, resources=connect(config)))
+
+
+def _end_with(main: int) -> None:
+    """Have the kernel end this process when ``main`` ends, even by ``kill -9``: a
+    server process left behind would hold the port and serve on, unsupervised
+    (Linux; elsewhere a supervisor that stops the process group is needed)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != main:  # it ended before the line above
+        os._exit(1)
+
+
+#: prctl(2): the signal this process gets when the thread that forked it ends
+_PR_SET_PDEATHSIG = 1
+
+#: the CGI names a WSGI server sets from the request itself (PEP 3333)
+_CGI_NAMES = frozenset({
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE",
+    "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR",
+    "REMOTE_PORT", "GATEWAY_INTERFACE", "SERVER_SOFTWARE", "REQUEST_URI", "RAW_URI",
+})  # fmt: skip
+
+
+def _without_process_environment(app: Any) -> Any:
+    """``app`` with the server process's environment variables taken out of each
+    request's WSGI environ: granian starts every environ from a copy of
+    ``os.environ``, so settings (a Neo4j password) would sit in every request, and a
+    variable named like a header (``HTTP_PROXY``) would read as one the caller sent."""
+    copied = frozenset(os.environ) - _CGI_NAMES  # those the request's own scope sets
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        for name in copied.intersection(environ):
+            del environ[name]
+        return app(environ, start_response)
+
+    return wsgi
 
 
 @click.command()
@@ -287,7 +330,6 @@ def demo(ctx: click.Context, persons: int, host: str, port: int, no_serve: bool)
 @contextlib.contextmanager
 def _demo_worker(config: Config) -> Iterator[None]:
     """An ``idgraph worker`` beside the demo's server, stopped with it."""
-    import os
     import subprocess
 
     env = {**os.environ, "IDGRAPH_DATA_DIR": str(config.data_dir),

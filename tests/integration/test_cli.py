@@ -366,6 +366,24 @@ def test_serve_stopped_while_its_processes_start_stops(tmp_path: Path) -> None:
         run_cli("store", "stop", data_dir=tmp_path / "d")
 
 
+def test_the_server_environment_never_reads_as_a_request(tmp_path: Path) -> None:
+    """granian starts each request's environ from the process environment: a variable
+    named like a header must not read as one the caller sent (nor settings sit there)."""
+    from tests.conftest import serving
+
+    data_dir = tmp_path / "d"
+    assert run_cli("store", "start", data_dir=data_dir).returncode == 0
+    try:
+        env = {"HTTP_X_REQUEST_ID": "from-the-server-env"}
+        with serving(data_dir, env=env) as live:
+            answer = urllib.request.urlopen(f"{live.base}/health", timeout=10)
+            echoed = answer.headers["X-Request-ID"]
+            answer.close()
+        assert echoed != "from-the-server-env" and len(echoed) == 32  # a fresh ID
+    finally:
+        run_cli("store", "stop", data_dir=data_dir)
+
+
 def _parent_of(proc: Path) -> int:
     try:
         for line in (proc / "status").read_text().splitlines():
