@@ -28,6 +28,7 @@ __all__ = [
     "JsonFormatter",
     "configure_logging",
     "install_request_ids",
+    "log_access",
     "new_request_id",
     "outside_flask_request_id",
     "request_id",
@@ -81,6 +82,15 @@ def new_request_id(given: str) -> str:
     return given if _SANE_ID.match(given) else uuid.uuid4().hex
 
 
+_ACCESS = logging.getLogger("idgraph.access")
+
+
+def log_access(method: str, route: str, status: int, seconds: float) -> None:
+    """The access line of one request, at INFO (``route``: its template)."""
+    if _ACCESS.isEnabledFor(logging.INFO):
+        _ACCESS.info("%s %s %s %.1f ms", method, route, status, seconds * 1000)
+
+
 def configure_logging(level: str | int, fmt: str = "text") -> None:
     """Log to stderr at ``level`` in ``fmt`` (``text`` or ``json``), every record's
     message masked."""
@@ -115,8 +125,6 @@ def install_request_ids(app: Any) -> None:
     (never the raw path: it can hold an e-mail), status, milliseconds."""
     from flask import Response, g, request
 
-    access = logging.getLogger("idgraph.access")
-
     @app.before_request
     def _assign() -> None:
         g.request_id = new_request_id(request.headers.get("X-Request-ID", ""))
@@ -128,8 +136,8 @@ def install_request_ids(app: Any) -> None:
         if rid:
             response.headers["X-Request-ID"] = rid
         started = g.get("request_started")
-        if started is not None and access.isEnabledFor(logging.INFO):
+        if started is not None and _ACCESS.isEnabledFor(logging.INFO):
             route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-            ms = (time.perf_counter() - started) * 1000
-            access.info("%s %s %s %.1f ms", request.method, route, response.status_code, ms)
+            log_access(request.method, route, response.status_code,
+                       time.perf_counter() - started)  # fmt: skip
         return response

@@ -79,6 +79,12 @@ class Metrics:
             multiprocess.MultiProcessCollector(self.registry, path=shared)
         self.registry.register(GraphCollector(resources))
 
+    def count_request(self, route: str, method: str, status: int, seconds: float | None) -> None:
+        """One answered request (``route``: its template, never the raw path)."""
+        self.requests.labels(route, method, str(status)).inc()
+        if seconds is not None:
+            self.latency.labels(route, method).observe(seconds)
+
     def count_events(self, answer: dict[str, Any]) -> None:
         for outcome in ("accepted", "duplicates", "rejected"):
             n = int(answer.get(outcome) or 0)
@@ -197,7 +203,6 @@ def install(app: Flask, metrics: Metrics) -> None:
     def _counted(response: Response) -> Response:
         started = g.get("idgraph_started")
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        metrics.requests.labels(route, request.method, str(response.status_code)).inc()
-        if started is not None:
-            metrics.latency.labels(route, request.method).observe(time.perf_counter() - started)
+        seconds = None if started is None else time.perf_counter() - started
+        metrics.count_request(route, request.method, response.status_code, seconds)
         return response

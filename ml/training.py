@@ -108,10 +108,11 @@ def train_model(
     curves = {family: precision_curve(scores, right)
               for family, (scores, right, *_) in by_family.items()}  # fmt: skip
     choices = allocate(
-        {family: spending(curves[family], d[3], budget) for family, d in by_family.items()},
+        {family: spending(curves[family], queries, budget)
+         for family, (_, _, _, queries, _) in by_family.items()},
         budget,
         floors=floors,
-    )
+    )  # fmt: skip
     for family, (scores, right, owned, _, unjudged) in by_family.items():
         threshold = choices[family].threshold
         thresholds[family] = threshold

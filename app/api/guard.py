@@ -131,10 +131,6 @@ def _rate_message(res: Any, key: VerifiedKey, retry: int) -> str:
             f"{key.name!r} reached; retry in {retry} s")  # fmt: skip
 
 
-def _presented_key() -> str | None:
-    return presented_key(request.headers.get("Authorization", ""))
-
-
 def presented_key(header: str) -> str | None:
     """The key an ``Authorization`` header presents: ``Bearer KEY``, or HTTP Basic with
     the key as user name (Segment's and RudderStack's clients); None without one."""
@@ -191,7 +187,7 @@ class Guard:
         res = self.resources()
         if _is_console(request.endpoint):
             return self._console(res, scope)
-        presented = _presented_key()
+        presented = presented_key(request.headers.get("Authorization", ""))
         challenge = {"WWW-Authenticate": 'Bearer realm="idgraph", charset="UTF-8"'}
         if presented is None:
             self._record("(no key)", 401)

@@ -26,7 +26,6 @@ headers, audit entries and metrics.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -39,7 +38,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from app.access.keys import KeyRejected, VerifiedKey, verify_key
 from app.api.errors import error_payload
 from app.api.guard import Guard, audit_target, presented_key
-from app.logs import new_request_id, outside_flask_request_id
+from app.logs import log_access, new_request_id, outside_flask_request_id
 from app.metrics import Metrics
 from app.profiles import lookup_identifier_json
 from app.resources import Resources
@@ -56,7 +55,6 @@ PREFIX = "/v1/identifiers/"
 SCOPE = "read"
 #: a plain decimal, as callers write a confidence; anything else is Flask's to judge
 _DECIMAL = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
-_ACCESS = logging.getLogger("idgraph.access")
 
 
 class LookupFastPath:
@@ -66,6 +64,10 @@ class LookupFastPath:
     def __init__(self, app: Flask, wsgi_app: WSGIApp) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+        # what the guard, the metrics and the view use (installed before this)
+        self.res: Resources = app.extensions["idgraph"]
+        self.guard: Guard = app.extensions["idgraph_guard"]
+        self.metrics: Metrics = app.extensions["idgraph_metrics"]
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").startswith(
@@ -99,11 +101,8 @@ class LookupFastPath:
                 return None
             status, text = answered
             seconds = time.perf_counter() - started
-            metrics: Metrics = self.app.extensions["idgraph_metrics"]
-            metrics.requests.labels(rule.rule, "GET", str(status)).inc()
-            metrics.latency.labels(rule.rule, "GET").observe(seconds)
-            if _ACCESS.isEnabledFor(logging.INFO):
-                _ACCESS.info("%s %s %s %.1f ms", "GET", rule.rule, status, seconds * 1000)
+            self.metrics.count_request(rule.rule, "GET", status, seconds)
+            log_access("GET", rule.rule, status, seconds)
         finally:
             outside_flask_request_id.reset(token)
         body = text.encode()
@@ -116,8 +115,7 @@ class LookupFastPath:
     ) -> tuple[int, str] | None:
         """The status and body, with what an answered request writes; None when
         Flask is to answer (nothing written for it yet)."""
-        res: Resources = self.app.extensions["idgraph"]
-        guard: Guard = self.app.extensions["idgraph_guard"]
+        res, guard = self.res, self.guard
         res.store.begin_snapshot()
         try:
             found = self._look_up(res, presented, args, wanted)
