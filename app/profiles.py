@@ -187,7 +187,7 @@ def part_activity(
     """``facts``, ``event_count``, ``first_seen``, ``last_seen`` and ``sources`` of
     the events some of a profile's identifiers were seen in."""
     rows = store.identifier_fact_inputs(profile_id, members, purchase_types)
-    row = fact_input(rows[0]) if rows else FactInput(profile_id, 0, None, None, [], [], [], [],
+    row = fact_input(rows[0]) if rows else FactInput(profile_id, 0, None, None, [], {}, [], [],
                                                       read_at=now_ms())  # fmt: skip
     facts = profile_facts(row)
     props = facts.properties(now=row.read_at)

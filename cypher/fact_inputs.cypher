@@ -1,5 +1,5 @@
 // What the facts of the given active profiles are computed from: their distinct events,
-// aggregated (counts, span, sources, every event's type, purchases, events with traits),
+// aggregated (counts, span, sources, events by type, purchases, events with traits),
 // and the store's clock when they were read (the facts' version, see write_profile_facts;
 // taken once, before the aggregation, so it is one grouping value for the whole query).
 WITH timestamp() AS read_at
@@ -9,7 +9,10 @@ WHERE p.status IS NULL
 WITH read_at, p
 OPTIONAL MATCH (p)<-[:BELONGS_TO]-(:Identifier)-[:SEEN_IN]->(e:Event)
 WITH DISTINCT read_at, p, e
-RETURN p.profile_id, p.trait_keys, count(e), min(e.ts), max(e.ts),
-  collect(DISTINCT e.source), collect(e.type),
-  collect(CASE WHEN e.type IN $purchase_types THEN [e.ts, e.amount, e.currency] END),
-  collect(CASE WHEN e.traits IS NOT NULL THEN [e.ts, e.traits] END), read_at
+// counted per event type first: a row carries a few types' counts, not every event's type
+WITH read_at, p, e.type AS type, count(e) AS n, min(e.ts) AS first, max(e.ts) AS last,
+  collect(DISTINCT e.source) AS sources,
+  collect(CASE WHEN e.type IN $purchase_types THEN [e.ts, e.amount, e.currency] END) AS buys,
+  collect(CASE WHEN e.traits IS NOT NULL THEN [e.ts, e.traits] END) AS traits
+RETURN p.profile_id, p.trait_keys, sum(n), min(first), max(last),
+  collect(sources), collect([type, n]), collect(buys), collect(traits), read_at

@@ -5,7 +5,9 @@ WITH timestamp() AS read_at
 UNWIND $keys AS k
 MATCH (:Identifier {type: k[0], value: k[1]})-[:SEEN_IN]->(e:Event)
 WITH DISTINCT read_at, e
-RETURN $profile_id, [], count(e), min(e.ts), max(e.ts),
-  collect(DISTINCT e.source), collect(e.type),
-  collect(CASE WHEN e.type IN $purchase_types THEN [e.ts, e.amount, e.currency] END),
-  collect(CASE WHEN e.traits IS NOT NULL THEN [e.ts, e.traits] END), read_at
+WITH read_at, e.type AS type, count(e) AS n, min(e.ts) AS first, max(e.ts) AS last,
+  collect(DISTINCT e.source) AS sources,
+  collect(CASE WHEN e.type IN $purchase_types THEN [e.ts, e.amount, e.currency] END) AS buys,
+  collect(CASE WHEN e.traits IS NOT NULL THEN [e.ts, e.traits] END) AS traits
+RETURN $profile_id, [], sum(n), min(first), max(last),
+  collect(sources), collect([type, n]), collect(buys), collect(traits), read_at

@@ -4,8 +4,12 @@
 // other identifier of these types in any of those events) that is already in a
 // profile gained no link, so its profile is what a resolve would make it; only
 // that profile's facts change.
+// WITH e: the plan starts from the events (index on ingest_sequence); without it,
+// FalkorDB started from every identifier of these types (0.34 s against 0.03 s at 80k
+// identifiers, growing with the graph).
 MATCH (e:Event)
 WHERE e.ingest_sequence > $since
+WITH e
 MATCH (i:Identifier)-[:SEEN_IN]->(e)
 WHERE i.type IN $types
 WITH e, collect(i) AS seen

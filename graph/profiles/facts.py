@@ -66,7 +66,7 @@ class FactInput:
     first_seen: int | None
     last_seen: int | None
     sources: list[str]
-    types: list[str]  #: the type of every distinct event
+    types: dict[str, int]  #: distinct events by type
     purchases: list[tuple[int, float | None, str | None]]  #: (ts, amount, currency)
     traits: list[tuple[int, str]]  #: (ts, traits JSON) of events that carried traits
     previous_trait_keys: list[str] = field(default_factory=list)
@@ -147,7 +147,7 @@ def profile_facts(row: FactInput) -> ProfileFacts:
         last_seen=_int(row.last_seen),
         event_count=int(row.event_count),
         sources=sorted({s for s in row.sources if s}),
-        events_by_type=dict(sorted(Counter(t for t in row.types if t).items())),
+        events_by_type=dict(sorted((t, n) for t, n in row.types.items() if t and n)),
         purchase_count=len(row.purchases),
         purchase_total=sum(amounts),
         purchase_avg=sum(amounts) / len(amounts) if amounts else None,
@@ -158,20 +158,30 @@ def profile_facts(row: FactInput) -> ProfileFacts:
 
 
 def fact_input(row: Sequence[Any]) -> FactInput:
-    """A :class:`FactInput` from a ``fact_inputs`` query row."""
+    """A :class:`FactInput` from a ``fact_inputs`` query row (its events grouped by
+    type: sources, purchases and traits come as one list per type)."""
     pid, keys, count, first, last, sources, types, purchases, traits, read_at = row
+    by_type: Counter[str] = Counter()
+    for name, n in types or []:
+        if name:
+            by_type[name] += int(n or 0)
     return FactInput(
         profile_id=pid,
         event_count=int(count or 0),
         first_seen=first,
         last_seen=last,
-        sources=[s for s in sources or [] if s],
-        types=[t for t in types or [] if t],
-        purchases=[(int(ts), amount, currency) for ts, amount, currency in purchases or []],
-        traits=[(int(ts), text) for ts, text in traits or []],
+        sources=[s for s in _flat(sources) if s],
+        types=dict(by_type),
+        purchases=[(int(ts), amount, currency) for ts, amount, currency in _flat(purchases)],
+        traits=[(int(ts), text) for ts, text in _flat(traits)],
         previous_trait_keys=list(keys or []),
         read_at=int(read_at),
     )
+
+
+def _flat(groups: Iterable[Iterable[Any] | None] | None) -> list[Any]:
+    """The items of per-type lists, in one list."""
+    return [item for group in groups or [] for item in group or []]
 
 
 def _scalar(value: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from graph.profiles.facts import FactInput, profile_facts, trait_property
+from graph.profiles.facts import FactInput, fact_input, profile_facts, trait_property
 
 
 def _input(**changes: object) -> FactInput:
@@ -14,7 +14,7 @@ def _input(**changes: object) -> FactInput:
         first_seen=1_000,
         last_seen=9_000,
         sources=["web", "pos", "web", ""],
-        types=["login", "purchase", "purchase", "page_view", "purchase"],
+        types={"login": 1, "purchase": 3, "page_view": 1, "": 2, "refund": 0},
         purchases=[(2_000, 10.0, "USD"), (5_000, 30.5, "USD"), (3_000, None, None)],
         traits=[
             (4_000, json.dumps({"city": "Lyon", "first_name": "Ann"})),
@@ -67,7 +67,7 @@ def test_no_events_no_purchases() -> None:
             first_seen=None,
             last_seen=None,
             sources=[],
-            types=[],
+            types={},
             purchases=[],
             traits=[],
         )
@@ -79,3 +79,25 @@ def test_no_events_no_purchases() -> None:
 def test_unreadable_traits_are_skipped() -> None:
     facts = profile_facts(_input(traits=[(1, "{not json"), (2, json.dumps(["a"]))]))
     assert facts.traits == {}
+
+
+def test_a_store_row_grouped_by_event_type() -> None:
+    # the store counts events per type; sources, purchases and traits come per type
+    row = fact_input([
+        "prf_1", ["city"], 4, 1_000, 9_000,
+        [["web"], ["web", "pos"], []],
+        [["page_view", 1], ["purchase", 2], [None, 1]],
+        [[], [[2_000, 10.0, "USD"], [5_000, None, None]], []],
+        [[[4_000, '{"city": "Lyon"}']], [], []],
+        77,
+    ])  # fmt: skip
+    assert row.types == {"page_view": 1, "purchase": 2}
+    assert sorted(row.sources) == ["pos", "web", "web"]
+    assert row.purchases == [(2_000, 10.0, "USD"), (5_000, None, None)]
+    assert row.traits == [(4_000, '{"city": "Lyon"}')]
+    facts = profile_facts(row)
+    assert (facts.event_count, facts.purchase_count, facts.purchase_total) == (4, 2, 10.0)
+    assert facts.sources == ["pos", "web"] and facts.traits["city"]["value"] == "Lyon"
+    # a profile without events: one group, of no type
+    empty = fact_input(["prf_2", None, 0, None, None, [[]], [[None, 0]], [[]], [[]], 5])
+    assert profile_facts(empty).events_by_type == {} and empty.read_at == 5
