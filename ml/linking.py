@@ -16,6 +16,7 @@ How the model and its thresholds are learned: :mod:`ml.training`.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,7 @@ __all__ = [
     "Proposal",
     "cluster_evidences",
     "decide",
+    "decision_scores",
     "propose_links",
 ]
 
@@ -94,6 +96,9 @@ class LinkingSettings:
     #: seeded sample beyond it; their candidates, and every statistic the features
     #: use, still come from the whole graph): training's cost stops growing with it
     training_customers: int = 5000
+    #: how many links a threshold makes is counted on at most this many anonymous
+    #: clusters of the graph (a seeded sample; ml.error_budget.spending)
+    decision_sample: int = 20000
 
 
 @dataclass
@@ -164,60 +169,23 @@ def propose_links(
             "device": dict(idle), "excluded_ips": 0, "accepted": len(chained),
         })  # fmt: skip
     browser["accepted"] = 0
-    narrowest = settings.chain_widths[0]
-    chains = (
-        homes
-        if estimate["home_max_agents"] == narrowest
-        else browser_chains(histories, max_agents=narrowest)
-    )
-    evidence = cluster_evidences(clusters, histories)
-    degrees = ip_degrees(evidence)
-    agents = ua_surprisal(evidence)
-    anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips]
-    identified = [n for n, ev in evidence.items() if ev.has_account]
-    # single devices, keyed by negative numbers beside the clusters' own
-    devices = sorted(m for members in clusters for m in members
-                     if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
-    owner = {m: n for n, members in enumerate(clusters) for m in members}
-    owner_of = {m: n for n in identified for m in clusters[n]}
-    keyed: dict[int, Evidence] = dict(evidence)
-    for k, m in enumerate(devices):
-        keyed[-1 - k] = cluster_evidence([m], histories, account_types=IDENTITY_TYPES)
     links: dict[tuple[Identifier, Identifier], Link] = {}
     refused: list[Conflict] = []
-    stats: dict[str, Any] = {"anonymous_clusters": len(anonymous), "browser": browser}
-    device_keys = [-1 - k for k in range(len(devices))]
-    for family, targets in (("profile", identified), ("device", device_keys)):
+    stats: dict[str, Any] = {"browser": browser}
+    scored = _scored(
+        clusters, histories, model, settings, _model_chains(histories, homes, estimate, settings)
+    )
+    stats["anonymous_clusters"] = scored.anonymous
+    for family, choices in scored.families:
         threshold = model.thresholds_[family]
-        pairs, excluded = candidate_pairs(anonymous, targets, keyed, degrees,
-                                          cap=settings.ip_cap)  # fmt: skip
-        ranked: dict[int, list[tuple[int, list[float]]]] = {}
-        for a, b in pairs:
-            if b < 0 and owner[devices[-1 - b]] == a:
-                continue  # its own member
-            chain = chain_features(keyed[a].members, keyed[b].members, chains, owner_of)
-            row = features(keyed[a], keyed[b], degrees, cap=settings.ip_cap, agents=agents,
-                           chain=chain)  # fmt: skip
-            ranked.setdefault(a, []).append((b, row))
-        counts = {"pairs": len(pairs), "accepted": 0, "ambiguous": 0, "below_threshold": 0}
-        order = sorted(ranked)
-        rows = [row for a in order for row in with_context([r for _, r in ranked[a]])]
-        flat = (
-            model.predict_proba(np.array(rows, dtype=float).reshape(-1, len(FEATURES)))[:, 1]
-            if rows
-            else np.zeros(0)
-        )
-        start = 0
-        for a in order:
-            options = ranked[a]
-            scores = flat[start : start + len(options)].tolist()
-            start += len(options)
+        counts = {"pairs": choices.pairs, "accepted": 0, "ambiguous": 0, "below_threshold": 0}
+        for a, options, scores in choices.ranked:
             anchor = min(clusters[a])
             if family == "device":  # its best candidate: one browser, one predecessor
                 index, score = decide(scores, 0.0) or (0, 0.0)  # never None: options exist
-                b = options[index][0]
+                b = options[index]
                 if score >= threshold:
-                    low, high = sorted((anchor, devices[-1 - b]))
+                    low, high = sorted((anchor, scored.devices[-1 - b]))
                     counts["accepted"] += (low, high) not in links
                     links.setdefault((low, high), Link(low, high, "model", score))
                 else:
@@ -225,7 +193,8 @@ def propose_links(
                 continue
             chosen = decide(scores, settings.margin)
             best = chosen[0] if chosen else max(range(len(scores)), key=lambda n: scores[n])
-            member = _closest_member(clusters[options[best][0]], evidence[a], histories, excluded)
+            member = _closest_member(clusters[options[best]], scored.evidence[a], histories,
+                                     choices.excluded)  # fmt: skip
             low, high = sorted((anchor, member))
             if chosen is None:
                 counts["ambiguous"] += 1
@@ -239,9 +208,128 @@ def propose_links(
                 counts["accepted"] += 1
                 links.setdefault((low, high), Link(low, high, "model", chosen[1]))
         stats[family] = counts
-        stats["excluded_ips"] = len(excluded)
+        stats["excluded_ips"] = len(choices.excluded)
     stats["accepted"] = len(links)
     return Proposal(list(links.values()), refused, stats)
+
+
+def decision_scores(
+    clusters: Sequence[Sequence[Identifier]],
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    model: LinkModel,
+    settings: LinkingSettings,
+    *,
+    sample: int | None = None,
+) -> tuple[dict[str, list[float]], int, int]:
+    """What each model family would decide on this graph, before any threshold: for
+    every anonymous cluster with candidates, the score of the link it would make
+    (``device``: its best candidate's, one score a pair of cookies however many of
+    them chose each other; ``profile``: the best one's when it leads the runner-up by
+    the margin, else it never links). At most ``sample`` anonymous
+    clusters (seeded), with how many were scored and how many there are: how many
+    decisions a threshold makes is counted on the data, not simulated."""
+    homes, estimate = home_chains(histories, settings.target_precision, settings.chain_widths)
+    chains = _model_chains(histories, homes, estimate, settings)
+    scored = _scored(clusters, histories, model, settings, chains, sample=sample)
+    found: dict[str, list[float]] = {}
+    for family, choices in scored.families:
+        if family == "profile":
+            decided = (decide(scores, settings.margin) for _, _, scores in choices.ranked)
+            found[family] = [d[1] for d in decided if d is not None]
+            continue
+        # two cookies of one browser may each choose the other: one link, counted once
+        pairs: dict[tuple[Identifier, Identifier], float] = {}
+        for a, options, scores in choices.ranked:
+            index, score = decide(scores, 0.0) or (0, 0.0)
+            low, high = sorted((min(clusters[a]), scored.devices[-1 - options[index]]))
+            pairs[(low, high)] = max(score, pairs.get((low, high), 0.0))
+        found[family] = list(pairs.values())
+    return found, scored.sampled, scored.anonymous
+
+
+@dataclass
+class _Choices:
+    ranked: list[tuple[int, list[int], list[float]]]  #: (query, candidates, their scores)
+    pairs: int
+    excluded: dict[str, int]
+
+
+@dataclass
+class _Scored:
+    families: list[tuple[str, _Choices]]
+    evidence: dict[int, Evidence]
+    devices: list[Identifier]  #: single devices: candidate ``-1 - k`` is ``devices[k]``
+    anonymous: int  #: anonymous clusters with weak evidence
+    sampled: int  #: of which scored
+
+
+def _model_chains(
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    homes: Any,
+    estimate: Mapping[str, Any],
+    settings: LinkingSettings,
+) -> Any:
+    """The browser chains the model's chain features use (the narrowest homes)."""
+    narrowest = settings.chain_widths[0]
+    if estimate["home_max_agents"] == narrowest:
+        return homes
+    return browser_chains(histories, max_agents=narrowest)
+
+
+def _scored(
+    clusters: Sequence[Sequence[Identifier]],
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    model: LinkModel,
+    settings: LinkingSettings,
+    chains: Any,
+    *,
+    sample: int | None = None,
+) -> _Scored:
+    """Every anonymous cluster's candidates, by family, scored by the model."""
+    evidence = cluster_evidences(clusters, histories)
+    degrees = ip_degrees(evidence)
+    agents = ua_surprisal(evidence)
+    anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips]
+    total = len(anonymous)
+    if sample is not None and total > sample:
+        anonymous = sorted(random.Random(settings.seed).sample(anonymous, sample))
+    identified = [n for n, ev in evidence.items() if ev.has_account]
+    # single devices, keyed by negative numbers beside the clusters' own
+    devices = sorted(m for members in clusters for m in members
+                     if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
+    owner = {m: n for n, members in enumerate(clusters) for m in members}
+    owner_of = {m: n for n in identified for m in clusters[n]}
+    keyed: dict[int, Evidence] = dict(evidence)
+    for k, m in enumerate(devices):
+        keyed[-1 - k] = cluster_evidence([m], histories, account_types=IDENTITY_TYPES)
+    families: list[tuple[str, _Choices]] = []
+    device_keys = [-1 - k for k in range(len(devices))]
+    for family, targets in (("profile", identified), ("device", device_keys)):
+        pairs, excluded = candidate_pairs(anonymous, targets, keyed, degrees,
+                                          cap=settings.ip_cap)  # fmt: skip
+        ranked: dict[int, list[tuple[int, list[float]]]] = {}
+        for a, b in pairs:
+            if b < 0 and owner[devices[-1 - b]] == a:
+                continue  # its own member
+            chain = chain_features(keyed[a].members, keyed[b].members, chains, owner_of)
+            row = features(keyed[a], keyed[b], degrees, cap=settings.ip_cap, agents=agents,
+                           chain=chain)  # fmt: skip
+            ranked.setdefault(a, []).append((b, row))
+        order = sorted(ranked)
+        rows = [row for a in order for row in with_context([r for _, r in ranked[a]])]
+        flat = (
+            model.predict_proba(np.array(rows, dtype=float).reshape(-1, len(FEATURES)))[:, 1]
+            if rows
+            else np.zeros(0)
+        )
+        choices = _Choices([], len(pairs), excluded)
+        start = 0
+        for a in order:
+            options = [b for b, _ in ranked[a]]
+            choices.ranked.append((a, options, flat[start : start + len(options)].tolist()))
+            start += len(options)
+        families.append((family, choices))
+    return _Scored(families, evidence, devices, total, len(anonymous))
 
 
 def _closest_member(

@@ -108,7 +108,13 @@ def family_why(family: str, estimate: dict[str, Any]) -> str:
     unjudged = estimate.get("unjudged")
     rule = (
         f"the score with most expected right links whose expected wrong ones (at most "
-        f"{budget['expected_wrong_at_most']:.1f} of {budget['expected_links']:.0f}, 95% bound, "
+        f"{budget['expected_wrong_at_most']:.1f} of {budget['expected_links']:.0f}"
+        + (
+            " links the model makes on this graph's anonymous clusters, counted"
+            if "decisions_counted" in budget
+            else ""
+        )
+        + f", 95% bound, "
         f"each costing up to {budget['cost_of_a_wrong_link']:.1f} identifier-shares) fit its "
         f"{budget['allowed']:.1f} of the {budget['total']:.1f} identifier-shares that profile "
         f"precision {budget['profile_precision']} leaves over {budget['items']} identifiers; "

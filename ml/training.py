@@ -29,7 +29,7 @@ from ml.evidence import (
     identifier_histories,
 )
 from ml.examples import UNKNOWN, device_decisions, simulated_decisions, training_examples
-from ml.linking import MODEL_FAMILIES, LinkingSettings
+from ml.linking import MODEL_FAMILIES, LinkingSettings, decision_scores
 from ml.model import LinkModel, precision_curve
 from ml.model_card import browser_why
 
@@ -107,8 +107,18 @@ def train_model(
         by_family[family] = (scores[known], right[known], owned, len(chosen), scores[~known])
     curves = {family: precision_curve(scores, right)
               for family, (scores, right, *_) in by_family.items()}  # fmt: skip
+    progress("fitting the model", 0, None)
+    model = LinkModel(random_state=settings.seed).fit(X, y)
+    # how many links each threshold would make here: the model's decisions on this
+    # graph's own anonymous clusters (a seeded sample), counted
+    progress("decisions on the graph", 0, None)
+    decided_here, sampled, anonymous = decision_scores(
+        clusters, histories, model, settings, sample=settings.decision_sample
+    )
+    scale = anonymous / sampled if sampled else 0.0
     choices = allocate(
-        {family: spending(curves[family], queries, budget)
+        {family: spending(curves[family], queries, budget,
+                          decided=decided_here.get(family, []), scale=scale)
          for family, (_, _, _, queries, _) in by_family.items()},
         budget,
         floors=floors,
@@ -118,10 +128,12 @@ def train_model(
         thresholds[family] = threshold
         estimates[family] = _estimate(scores, right, owned, threshold, settings, curves[family])
         estimates[family]["budget"] = _spent(choices[family], budget, floors[family])
+        estimates[family]["budget"]["decisions_counted"] = {
+            "scored_clusters": sampled, "anonymous_clusters": anonymous,
+            "would_decide": len(decided_here.get(family, [])),
+        }  # fmt: skip
         if family == "device":
             estimates[family]["unjudged"] = int((unjudged >= threshold).sum())
-    progress("fitting the model", 0, None)
-    model = LinkModel(random_state=settings.seed).fit(X, y)
     model.thresholds_ = thresholds
     metadata = {
         "version": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),

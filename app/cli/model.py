@@ -181,7 +181,7 @@ def train(ctx: click.Context, progress: bool | None) -> None:
                 + f", recall {estimate['recall']:.4f}"
                 + (
                     f"; about {budget['expected_links']:.0f} of "
-                    f"{budget['anonymous_clusters']} anonymous clusters expected to link"
+                    f"{budget['anonymous_clusters']} anonymous clusters link (counted)"
                     if budget
                     else ""
                 )

@@ -44,6 +44,31 @@ def test_a_family_spends_what_its_wrong_links_cost() -> None:
     assert half["decisions"] == pytest.approx(250)
 
 
+def test_decisions_counted_on_the_graph_replace_the_simulated_rate() -> None:
+    curve = _curve(900, 100)
+    budget = Budget(items=10_000, target=0.995, share=0.5, queries=500, cluster_size=1.0)
+    # the graph's own anonymous clusters would link at these scores (a sample of 1 in 2)
+    decided = [0.99, 0.97, 0.95, 0.6, 0.3]
+    points = spending(curve, simulated_queries=1000, budget=budget, decided=decided, scale=2.0)
+    for point in points:
+        above = sum(1 for s in decided if s >= point["threshold"])
+        assert point["decisions"] == pytest.approx(2.0 * above)
+        assert point["wrong"] == pytest.approx(
+            point["decisions"] * (1 - point["precision_lower_bound"])
+        )
+    # fewer decisions than simulated: the same bar spends less, so a lower one fits
+    simulated = spending(curve, 1000, budget)
+    assert points[-1]["spent"] < simulated[-1]["spent"]
+    tight = Budget(items=10_000, target=0.999, share=0.5, queries=500, cluster_size=1.0)
+    counted = allocate({"device": spending(curve, 1000, tight, decided=decided, scale=2.0)},
+                       tight, floors=FLOORS)["device"]  # fmt: skip
+    rated = allocate({"device": spending(curve, 1000, tight)}, tight, floors=FLOORS)["device"]
+    assert counted.links and counted.threshold <= rated.threshold
+    # never more decisions than anonymous clusters
+    capped = spending(curve, 1000, budget, decided=[0.99] * 10, scale=100.0)
+    assert max(p["decisions"] for p in capped) == 500
+
+
 def test_the_bar_falls_when_decisions_are_few_and_rises_when_many() -> None:
     curve = _curve(900, 100)
     few = Budget(items=10_000, target=0.995, share=0.5, queries=100, cluster_size=1.0)
