@@ -74,16 +74,20 @@ class Resources:
 
     @contextlib.contextmanager
     def resolve_lock(
-        self, wait: float = RESOLVE_LOCK_WAIT, hold: float = RESOLVE_LOCK_TIMEOUT
-    ) -> Iterator[None]:
+        self, wait: float = RESOLVE_LOCK_WAIT, hold: float = RESOLVE_LOCK_TIMEOUT,
+        poll: float = 0.1,
+    ) -> Iterator[None]:  # fmt: skip
         """Serializes full and real-time resolution across processes (a Redis lock).
 
         ``hold``: seconds after which Redis frees the lock of a holder that died
         (kill -9); real-time updates take milliseconds and hold it briefly, so a
-        server killed in the middle of one blocks the others only that long."""
+        server killed in the middle of one blocks the others only that long.
+        ``poll``: seconds between attempts while it is held (a waiter learns the
+        lock is free at most that late: real-time updates poll often)."""
         lock = self.redis.lock(
             f"idgraph:resolve-lock:{self.config.graph_name}",
             timeout=hold,
+            sleep=poll,
             blocking_timeout=wait,
         )
         try:

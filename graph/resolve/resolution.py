@@ -37,7 +37,7 @@ from graph.resolve.integrity import (
     spanning,
 )
 from graph.store import GraphStore
-from graph.store.records import Plan
+from graph.store.records import IDENTITY_TYPES, Plan
 
 __all__ = [
     "Decision",
@@ -327,6 +327,9 @@ def _neighbourhood(
     current: dict[Identifier, str] = {}
     created_at: dict[str, int] = {}
     neighbours: dict[Identifier, set[Identifier]] = {}
+    # identity identifiers linked to each node (integrity.identity_degrees), kept as
+    # links arrive instead of recounted over all links at every step
+    identities: dict[Identifier, set[Identifier]] = {}
     frontier = set(nodes)
     while frontier:
         if len(nodes) > max_scope:
@@ -338,9 +341,12 @@ def _neighbourhood(
         for link in sorted(store.neighbourhood(batch, strong), key=lambda lk: lk.kind):
             neighbours.setdefault(link.a, set()).add(link.b)
             key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
-            links.setdefault(
-                key, Link(key[0], key[1], link.kind, link.weight, link.first, link.last)
-            )
+            if key not in links:
+                links[key] = Link(key[0], key[1], link.kind, link.weight, link.first, link.last)
+                if link.b.type in IDENTITY_TYPES:
+                    identities.setdefault(link.a, set()).add(link.b)
+                if link.a.type in IDENTITY_TYPES:
+                    identities.setdefault(link.b, set()).add(link.a)
             found.add(link.b)
         for member, pid, created in store.members_of_profiles_of(batch):
             current[member] = pid
@@ -348,7 +354,7 @@ def _neighbourhood(
             found.add(member)
         for node in batch:
             neighbours.setdefault(node, set())
-        degrees = identity_degrees(links)
+        degrees = {n: len(identities.get(n, ())) for n in batch}
         blocked = _blocked(list(links.values()), degrees, set(batch), settings, overrides)
         # expand through identifiers that can link; a quarantined one links nothing
         expand = {b for n in batch if n not in blocked for b in neighbours[n]}
