@@ -17,9 +17,10 @@ from typing import Any
 
 from app.resources import Resources
 from graph.errors import StoreUnavailable
+from graph.ingest.events import Identifier
 from graph.ingest.ingester import RejectFile
 from graph.ingest.readers import RawRecord
-from graph.resolve.resolution import update_profiles
+from graph.resolve.resolution import ResolveReport, update_profiles
 
 __all__ = ["REALTIME_LOCK_HOLD", "REALTIME_LOCK_POLL", "REALTIME_LOCK_WAIT", "ingest_batch"]
 
@@ -78,17 +79,17 @@ def ingest_batch(
     report = res.ingester(collect_touched=True).ingest_records(records, rejects=sink)
     profiles = None
     if res.config.realtime_updates and report.touched:
+        together = set(report.touched_together)
+
+        def update(touched: set[Identifier], alone: set[Identifier]) -> ResolveReport | None:
+            lock = res.resolve_lock(wait=REALTIME_LOCK_WAIT, hold=REALTIME_LOCK_HOLD,
+                                    poll=REALTIME_LOCK_POLL)  # fmt: skip
+            return update_profiles(res.store, res.registry, touched, res.resolve_settings(),
+                                   lock=lock, alone=alone)  # fmt: skip
+
         try:
-            updated = update_profiles(
-                res.store,
-                res.registry,
-                report.touched_together,
-                res.resolve_settings(),
-                lock=res.resolve_lock(
-                    wait=REALTIME_LOCK_WAIT, hold=REALTIME_LOCK_HOLD, poll=REALTIME_LOCK_POLL
-                ),
-                alone=report.touched - report.touched_together,
-            )
+            # with the waiting requests of this process, as one update (app.realtime)
+            updated = res.update_queue.submit(together, set(report.touched) - together, update)
             profiles = updated.to_dict() if updated else None
         except StoreUnavailable as e:
             # the events are stored; their profiles follow on a retry of this

@@ -16,11 +16,12 @@ import redis
 from redis.exceptions import LockError
 
 from app.config import Config
+from app.realtime import UpdateQueue
 from graph.errors import ConfigError, StoreUnavailable
 from graph.ingest.identifiers import Registry, default_registry
 from graph.ingest.ingester import Ingester
 from graph.ingest.segment_messages import DEFAULT_IDENTIFIERS, SegmentMapping
-from graph.resolve.resolution import ResolveSettings
+from graph.resolve.resolution import ResolveReport, ResolveSettings
 from graph.store import GraphStore
 from graph.store.address import ServerAddress
 from graph.store.embedded import EmbeddedServer, running_server
@@ -53,6 +54,11 @@ class Resources:
 
     def __post_init__(self) -> None:
         self.registry = make_registry(self.config)
+
+    @functools.cached_property
+    def update_queue(self) -> UpdateQueue[ResolveReport | None]:
+        """This process's real-time updates, run together (:mod:`app.realtime`)."""
+        return UpdateQueue()
 
     @functools.cached_property
     def segment_mapping(self) -> SegmentMapping:

@@ -116,7 +116,9 @@ def _probes(base: str, probes: int) -> tuple[list[float], list[float]]:
         answered = time.perf_counter()
         assert status == 200
         while True:
-            _, now = call(f"{base}/v1/identifiers/loyalty_id/{card}/profile")
+            status, now = call(f"{base}/v1/identifiers/loyalty_id/{card}/profile")
+            if "profile" not in now:
+                raise AssertionError(f"probe {n}: the look-up answered {status}: {now}")
             members = {(i["type"], i["value"]) for i in now["profile"]["identifiers"]}
             if ("user_id", user) in members:
                 break

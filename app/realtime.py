@@ -1,0 +1,98 @@
+"""Real-time profile updates of one process, run together (group commit).
+
+Every ``POST /v1/events`` updates the profiles of its events before it answers
+(:func:`app.collection.ingest_batch`), and updates run one at a time across all
+processes, under the resolution lock. Under load, requests queue for that lock,
+each to run an update of its own. Here the requests of one process that are
+waiting when an update starts run as one: the first waiting request runs the
+update for the identifiers of all of them, each gets its outcome, and the first
+request that arrived meanwhile runs the next. One update over several requests'
+identifiers reads their neighbourhoods and refreshes their profiles' facts in the
+same store round trips, and takes the lock once: measured in docs/benchmarks.md
+(Real-time updates, 2026-12-04).
+
+A request still answers only after an update that included its identifiers has
+finished, so a look-up right after its answer sees its profiles; what the answer
+reports (``profiles``) is that update's, which may have included other requests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from graph.ingest.events import Identifier
+
+__all__ = ["UpdateQueue"]
+
+T = TypeVar("T")
+
+#: an update: (identifiers seen together with another strong one, identifiers seen alone)
+Update = Callable[[set[Identifier], set[Identifier]], T]
+
+
+@dataclass(eq=False)
+class _Request(Generic[T]):
+    together: set[Identifier]
+    alone: set[Identifier]
+    done: threading.Event = field(default_factory=threading.Event)
+    leads: bool = False  #: woken to run the next update, not with an outcome
+    outcome: T | None = None
+    error: BaseException | None = None
+
+    def result(self) -> T | None:
+        if self.error is not None:
+            raise self.error
+        return self.outcome
+
+
+class UpdateQueue(Generic[T]):
+    """The waiting real-time updates of one process (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiting: list[_Request[T]] = []
+        self._running = False
+        #: updates run and requests they served, since the process started
+        self.updates = 0
+        self.requests = 0
+
+    def submit(
+        self, together: set[Identifier], alone: set[Identifier], update: Update[T]
+    ) -> T | None:
+        """Run ``update`` for these identifiers, together with those of the requests
+        waiting when it starts; returns its outcome (or raises its error) once an
+        update that included them has finished."""
+        me: _Request[T] = _Request(set(together), set(alone))
+        with self._mutex:
+            self._waiting.append(me)
+            leads = not self._running
+            self._running = True
+        if not leads:
+            me.done.wait()
+            if not me.leads:
+                return me.result()
+        with self._mutex:
+            batch, self._waiting = self._waiting, []
+        try:
+            together_all = set().union(*(r.together for r in batch))
+            alone_all = set().union(*(r.alone for r in batch)) - together_all
+            outcome, error = update(together_all, alone_all), None
+        except BaseException as e:  # every request of the batch gets it
+            outcome, error = None, e
+        with self._mutex:
+            self.updates += 1
+            self.requests += len(batch)
+            following = self._waiting[0] if self._waiting else None
+            if following is None:
+                self._running = False
+        for request in batch:
+            request.outcome, request.error = outcome, error
+            if request is not me:
+                request.done.set()
+        if following is not None:
+            following.leads = True
+            following.done.set()
+        return me.result()

@@ -1,0 +1,113 @@
+"""Real-time updates of one process run together (app.realtime), with real threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from app.realtime import UpdateQueue
+from graph.ingest.events import Identifier
+
+
+def ids(*values: str) -> set[Identifier]:
+    return {Identifier("email", v) for v in values}
+
+
+def _wait_for(condition: Any, what: str) -> None:
+    """Synchronization, not timing: wait until ``condition()`` (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.001)
+
+
+def _waiting(queue: UpdateQueue[Any]) -> int:
+    with queue._mutex:
+        return len(queue._waiting)
+
+
+def test_requests_waiting_for_an_update_run_as_the_next_one() -> None:
+    queue: UpdateQueue[str] = UpdateQueue()
+    calls: list[tuple[set[Identifier], set[Identifier]]] = []
+    gate = threading.Event()
+    started = threading.Event()
+
+    def update(together: set[Identifier], alone: set[Identifier]) -> str:
+        calls.append((together, alone))
+        if len(calls) == 1:
+            started.set()
+            assert gate.wait(10)
+        return f"update {len(calls)}"
+
+    results: dict[str, Any] = {}
+
+    def post(name: str, together: set[Identifier], alone: set[Identifier]) -> None:
+        results[name] = queue.submit(together, alone, update)
+
+    first = threading.Thread(target=post, args=("a", ids("a1", "a2"), ids("a3")))
+    first.start()
+    assert started.wait(10)  # the first request runs its update, holding it
+    others = [
+        threading.Thread(target=post, args=("b", ids("b1"), ids("b2"))),
+        threading.Thread(target=post, args=("c", ids("c1", "c2"), set())),
+        # seen alone here, together in another waiting request: re-planned
+        threading.Thread(target=post, args=("d", set(), ids("d1", "b1"))),
+    ]
+    for thread in others:
+        thread.start()
+    _wait_for(lambda: _waiting(queue) == 3, "three requests waiting")
+    gate.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert calls == [
+        (ids("a1", "a2"), ids("a3")),
+        (ids("b1", "c1", "c2"), ids("b2", "d1")),
+    ]
+    assert results == {"a": "update 1", "b": "update 2", "c": "update 2", "d": "update 2"}
+    assert (queue.updates, queue.requests) == (2, 4)
+    # alone again: one request, one update of its own
+    assert queue.submit(ids("e1"), set(), update) == "update 3"
+    assert calls[-1] == (ids("e1"), set())
+
+
+def test_an_update_that_fails_fails_every_request_it_served_and_the_queue_goes_on() -> None:
+    queue: UpdateQueue[str] = UpdateQueue()
+    gate = threading.Event()
+    started = threading.Event()
+    calls = 0
+
+    def update(together: set[Identifier], alone: set[Identifier]) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            started.set()
+            assert gate.wait(10)
+            return "fine"
+        raise RuntimeError("store went away")
+
+    outcomes: dict[str, Any] = {}
+
+    def post(name: str) -> None:
+        try:
+            outcomes[name] = queue.submit(ids(name), set(), update)
+        except RuntimeError as e:
+            outcomes[name] = e
+
+    threads = [threading.Thread(target=post, args=(name,)) for name in ("a", "b", "c")]
+    threads[0].start()
+    assert started.wait(10)
+    for thread in threads[1:]:
+        thread.start()
+    _wait_for(lambda: _waiting(queue) == 2, "two requests waiting")
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes["a"] == "fine"
+    assert isinstance(outcomes["b"], RuntimeError) and outcomes["b"] is outcomes["c"]
+    with pytest.raises(RuntimeError):
+        queue.submit(ids("d"), set(), update)
+    assert not queue._running  # nothing left waiting for a leader that is gone
