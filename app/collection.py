@@ -79,7 +79,6 @@ def ingest_batch(
     report = res.ingester(collect_touched=True).ingest_records(records, rejects=sink)
     profiles = None
     if res.config.realtime_updates and report.touched:
-        together = set(report.touched_together)
 
         def update(touched: set[Identifier], alone: set[Identifier]) -> ResolveReport | None:
             lock = res.resolve_lock(wait=REALTIME_LOCK_WAIT, hold=REALTIME_LOCK_HOLD,
@@ -89,7 +88,8 @@ def ingest_batch(
 
         try:
             # with the waiting requests of this process, as one update (app.realtime)
-            updated = res.update_queue.submit(together, set(report.touched) - together, update)
+            seen_alone = report.touched - report.touched_together
+            updated = res.update_queue.submit(report.touched_together, seen_alone, update)
             profiles = updated.to_dict() if updated else None
         except StoreUnavailable as e:
             # the events are stored; their profiles follow on a retry of this

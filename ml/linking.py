@@ -181,11 +181,9 @@ def propose_links(
         counts = {"pairs": choices.pairs, "accepted": 0, "ambiguous": 0, "below_threshold": 0}
         for a, options, scores in choices.ranked:
             anchor = min(clusters[a])
-            if family == "device":  # its best candidate: one browser, one predecessor
-                index, score = decide(scores, 0.0) or (0, 0.0)  # never None: options exist
-                b = options[index]
+            if family == "device":
+                low, high, score = _device_choice(clusters, scored, a, options, scores)
                 if score >= threshold:
-                    low, high = sorted((anchor, scored.devices[-1 - b]))
                     counts["accepted"] += (low, high) not in links
                     links.setdefault((low, high), Link(low, high, "model", score))
                 else:
@@ -218,6 +216,7 @@ def decision_scores(
     histories: Mapping[Identifier, Mapping[str, IpStats]],
     model: LinkModel,
     settings: LinkingSettings,
+    homes: tuple[Any, Mapping[str, Any]],
     *,
     sample: int | None = None,
 ) -> tuple[dict[str, list[float]], int, int]:
@@ -225,11 +224,11 @@ def decision_scores(
     every anonymous cluster with candidates, the score of the link it would make
     (``device``: its best candidate's, one score a pair of cookies however many of
     them chose each other; ``profile``: the best one's when it leads the runner-up by
-    the margin, else it never links). At most ``sample`` anonymous
+    the margin, else it never links). ``homes``: :func:`ml.browsers.home_chains` of
+    these histories (the caller has them). At most ``sample`` anonymous
     clusters (seeded), with how many were scored and how many there are: how many
     decisions a threshold makes is counted on the data, not simulated."""
-    homes, estimate = home_chains(histories, settings.target_precision, settings.chain_widths)
-    chains = _model_chains(histories, homes, estimate, settings)
+    chains = _model_chains(histories, *homes, settings)
     scored = _scored(clusters, histories, model, settings, chains, sample=sample)
     found: dict[str, list[float]] = {}
     for family, choices in scored.families:
@@ -240,11 +239,24 @@ def decision_scores(
         # two cookies of one browser may each choose the other: one link, counted once
         pairs: dict[tuple[Identifier, Identifier], float] = {}
         for a, options, scores in choices.ranked:
-            index, score = decide(scores, 0.0) or (0, 0.0)
-            low, high = sorted((min(clusters[a]), scored.devices[-1 - options[index]]))
+            low, high, score = _device_choice(clusters, scored, a, options, scores)
             pairs[(low, high)] = max(score, pairs.get((low, high), 0.0))
         found[family] = list(pairs.values())
     return found, scored.sampled, scored.anonymous
+
+
+def _device_choice(
+    clusters: Sequence[Sequence[Identifier]],
+    scored: _Scored,
+    a: int,
+    options: Sequence[int],
+    scores: Sequence[float],
+) -> tuple[Identifier, Identifier, float]:
+    """The device family's link for anonymous cluster ``a``: its best candidate (one
+    browser, one predecessor), as an ordered pair with its score."""
+    index, score = decide(scores, 0.0) or (0, 0.0)  # never None: options exist
+    low, high = sorted((min(clusters[a]), scored.devices[-1 - options[index]]))
+    return low, high, score
 
 
 @dataclass

@@ -114,7 +114,7 @@ def family_why(family: str, estimate: dict[str, Any]) -> str:
             if "decisions_counted" in budget
             else ""
         )
-        + f", 95% bound, "
+        + ", 95% bound, "
         f"each costing up to {budget['cost_of_a_wrong_link']:.1f} identifier-shares) fit its "
         f"{budget['allowed']:.1f} of the {budget['total']:.1f} identifier-shares that profile "
         f"precision {budget['profile_precision']} leaves over {budget['items']} identifiers; "

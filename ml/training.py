@@ -66,7 +66,8 @@ def train_model(
         raw.setdefault(identifier, []).append((ip, ua, ts))
     progress("browser chains", 0, None)
     histories = identifier_histories(observations)
-    browser = browser_family(clusters, histories, settings, blocked=blocked)
+    homes = home_chains(histories, settings.target_precision, settings.chain_widths)
+    browser = browser_family(clusters, histories, settings, blocked=blocked, homes=homes)
     progress("self-supervised queries", 0, None)
     examples = training_examples(clusters, histories, settings, raw)
     X, y, groups = examples.matrix()
@@ -113,7 +114,7 @@ def train_model(
     # graph's own anonymous clusters (a seeded sample), counted
     progress("decisions on the graph", 0, None)
     decided_here, sampled, anonymous = decision_scores(
-        clusters, histories, model, settings, sample=settings.decision_sample
+        clusters, histories, model, settings, homes, sample=settings.decision_sample
     )
     scale = anonymous / sampled if sampled else 0.0
     choices = allocate(
@@ -177,11 +178,14 @@ def browser_family(
     settings: LinkingSettings,
     *,
     blocked: Iterable[Identifier] = (),
+    homes: tuple[Any, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The browser family's estimate (:func:`ml.browsers.home_chains`: the widest
-    home definition the data supports) and decision: it links when the 95% lower
-    bound of its precision reaches the target."""
-    chains, estimate = home_chains(histories, settings.target_precision, settings.chain_widths)
+    home definition the data supports; ``homes``: its result, when the caller has it)
+    and decision: it links when the 95% lower bound of its precision reaches the
+    target."""
+    chains, estimate = homes or home_chains(histories, settings.target_precision,
+                                            settings.chain_widths)  # fmt: skip
     reached = estimate["precision_lower_bound"] >= settings.target_precision
     links = chain_links(chains, clusters, blocked=blocked, score=estimate["precision"])
     # chain links whose two ends are already one profile link nothing new
