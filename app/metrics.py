@@ -3,10 +3,11 @@
 Two kinds:
 
 - counted by the serving process as it works: HTTP requests by route, method and
-  status with their latency, and collected events by outcome (accepted, rejected,
-  duplicate). With ``PROMETHEUS_MULTIPROC_DIR`` set (several server processes, as
-  prometheus-client documents), every process writes its counts there and a scrape
-  adds them up.
+  status with their latency, collected events by outcome (accepted, rejected,
+  duplicate), and real-time profile updates: how many ran, how many requests they
+  served (group commit, :mod:`app.realtime`) and how long each took. With
+  ``PROMETHEUS_MULTIPROC_DIR`` set (several server processes, as prometheus-client
+  documents), every process writes its counts there and a scrape adds them up.
 - read from the graph and Redis when scraped: identifiers, events, profiles, the
   profile-size distribution, quarantine size, the last resolve and train runs, the
   job queue's depth and failures. Reading costs two aggregations over profiles
@@ -75,9 +76,28 @@ class Metrics:
             ["outcome"],
             registry=counted,
         )
+        self.updates = Counter(
+            "idgraph_realtime_updates_total",
+            "Real-time profile updates run; one serves the requests of its process that "
+            "were waiting when it started (group commit).",
+            registry=counted,
+        )
+        self.update_requests = Counter(
+            "idgraph_realtime_update_requests_total",
+            "Requests whose profiles the real-time updates refreshed (over "
+            "idgraph_realtime_updates_total: requests per update).",
+            registry=counted,
+        )
+        self.update_seconds = Histogram(
+            "idgraph_realtime_update_seconds",
+            "Time of one real-time update, waiting for the resolution lock included.",
+            buckets=LATENCY_BUCKETS,
+            registry=counted,
+        )
         if shared:
             multiprocess.MultiProcessCollector(self.registry, path=shared)
         self.registry.register(GraphCollector(resources))
+        resources.update_queue.observers.append(self.count_update)
 
     def count_request(self, route: str, method: str, status: int, seconds: float | None) -> None:
         """One answered request (``route``: its template, never the raw path)."""
@@ -90,6 +110,12 @@ class Metrics:
             n = int(answer.get(outcome) or 0)
             if n:
                 self.events.labels(outcome.removesuffix("s")).inc(n)
+
+    def count_update(self, requests: int, seconds: float) -> None:
+        """One real-time update that served ``requests`` requests."""
+        self.updates.inc()
+        self.update_requests.inc(requests)
+        self.update_seconds.observe(seconds)
 
     def scrape(self) -> Response:
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)

@@ -19,6 +19,7 @@ reports (``profiles``) is that update's, which may have included other requests.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -58,6 +59,9 @@ class UpdateQueue(Generic[T]):
         #: updates run and requests they served, since the process started
         self.updates = 0
         self.requests = 0
+        #: called after each update with the requests it served and its seconds (the
+        #: lock's wait included): :mod:`app.metrics` counts them
+        self.observers: list[Callable[[int, float], None]] = []
 
     def submit(
         self, together: set[Identifier], alone: set[Identifier], update: Update[T]
@@ -76,18 +80,22 @@ class UpdateQueue(Generic[T]):
                 return me.result()
         with self._mutex:
             batch, self._waiting = self._waiting, []
+        started = time.perf_counter()
         try:
             together_all = set().union(*(r.together for r in batch))
             alone_all = set().union(*(r.alone for r in batch)) - together_all
             outcome, error = update(together_all, alone_all), None
         except BaseException as e:  # every request of the batch gets it
             outcome, error = None, e
+        seconds = time.perf_counter() - started
         with self._mutex:
             self.updates += 1
             self.requests += len(batch)
             following = self._waiting[0] if self._waiting else None
             if following is None:
                 self._running = False
+        for observe in self.observers:
+            observe(len(batch), seconds)
         for request in batch:
             request.outcome, request.error = outcome, error
             if request is not me:

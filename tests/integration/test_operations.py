@@ -87,6 +87,10 @@ def test_metrics_json_logs_and_request_ids(tmp_path: Path, small_data: Generated
                     (("method", "GET"), ("route", route), ("status", "200")))] == 1  # fmt: skip
     assert samples[("idgraph_collected_events_total", (("outcome", "accepted"),))] == 1
     assert samples[("idgraph_collected_events_total", (("outcome", "rejected"),))] == 1
+    # the POST's real-time update, alone: one update for one request
+    assert samples[("idgraph_realtime_updates_total", ())] == 1
+    assert samples[("idgraph_realtime_update_requests_total", ())] == 1
+    assert samples[("idgraph_realtime_update_seconds_count", ())] == 1
     assert samples[("idgraph_store_up", ())] == 1
     profiles = samples[("idgraph_profiles", ())]
     assert profiles > 100

@@ -32,6 +32,8 @@ def _waiting(queue: UpdateQueue[Any]) -> int:
 
 def test_requests_waiting_for_an_update_run_as_the_next_one() -> None:
     queue: UpdateQueue[str] = UpdateQueue()
+    observed: list[int] = []  # what the metrics count: requests served by each update
+    queue.observers.append(lambda requests, seconds: observed.append(requests))
     calls: list[tuple[set[Identifier], set[Identifier]]] = []
     gate = threading.Event()
     started = threading.Event()
@@ -72,6 +74,7 @@ def test_requests_waiting_for_an_update_run_as_the_next_one() -> None:
     # alone again: one request, one update of its own
     assert queue.submit(ids("e1"), set(), update) == "update 3"
     assert calls[-1] == (ids("e1"), set())
+    assert observed == [1, 3, 1]
 
 
 def test_an_update_that_fails_fails_every_request_it_served_and_the_queue_goes_on() -> None:
