@@ -219,6 +219,7 @@ def _resolve_changed(res: Resources, change: Change, progress: Progress) -> Reso
     limit = int(res.config.resolve_full_share * change.graph_size)
     updated = update_profiles(res.store, res.registry, change.seeds, res.resolve_settings(),
                               facts_of=change.profiles,
+                              added=(change.since, change.sequence),
                               lock=res.resolve_lock(),
                               max_scope=max(MAX_REALTIME_COMPONENT, limit))  # fmt: skip
     if updated is not None:

@@ -1,18 +1,23 @@
 // What the facts of the given active profiles are computed from: their distinct events,
 // aggregated (counts, span, sources, events by type, purchases, events with traits),
-// and the store's clock when they were read (the facts' version, see write_profile_facts;
-// taken once, before the aggregation, so it is one grouping value for the whole query).
+// the store's clock when they were read (the facts' version, see write_profile_facts;
+// taken once, before the aggregation, so it is one grouping value for the whole query)
+// and the ingest sequence then: the events of batches up to it are the ones counted
+// (fact_deltas adds later ones to these facts).
 WITH timestamp() AS read_at
+OPTIONAL MATCH (m:Meta {key: $sequence_key})
+WITH read_at, coalesce(m.sequence, 0) AS sequence
 UNWIND $ids AS pid
 MATCH (p:Profile {profile_id: pid})
 WHERE p.status IS NULL
-WITH read_at, p
+WITH read_at, sequence, p
 OPTIONAL MATCH (p)<-[:BELONGS_TO]-(:Identifier)-[:SEEN_IN]->(e:Event)
-WITH DISTINCT read_at, p, e
+WHERE coalesce(e.ingest_sequence, 0) <= sequence
+WITH DISTINCT read_at, sequence, p, e
 // counted per event type first: a row carries a few types' counts, not every event's type
-WITH read_at, p, e.type AS type, count(e) AS n, min(e.ts) AS first, max(e.ts) AS last,
-  collect(DISTINCT e.source) AS sources,
+WITH read_at, sequence, p, e.type AS type, count(e) AS n, min(e.ts) AS first,
+  max(e.ts) AS last, collect(DISTINCT e.source) AS sources,
   collect(CASE WHEN e.type IN $purchase_types THEN [e.ts, e.amount, e.currency] END) AS buys,
   collect(CASE WHEN e.traits IS NOT NULL THEN [e.ts, e.traits] END) AS traits
 RETURN p.profile_id, p.trait_keys, sum(n), min(first), max(last),
-  collect(sources), collect([type, n]), collect(buys), collect(traits), read_at
+  collect(sources), collect([type, n]), collect(buys), collect(traits), read_at, sequence

@@ -219,6 +219,12 @@ class ResolveSummarySchema(Schema):
     quarantined = fields.Integer()
     profiles_deleted = fields.Integer()
     facts_refreshed = fields.Integer(metadata={"description": "Profiles whose facts changed."})
+    facts_added = fields.Integer(
+        metadata={
+            "description": "Of them, profiles whose new events were added to their facts "
+            "(the others were computed again from all their events)."
+        }
+    )
     seconds = fields.Float()
 
 

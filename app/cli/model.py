@@ -86,7 +86,8 @@ def resolve(
         return
     if report.mode == "incremental":
         click.echo(f"incremental resolve: {report.reason}; re-planned with their neighbourhood, "
-                   f"{report.facts_refreshed} profiles' facts refreshed")  # fmt: skip
+                   f"{report.facts_refreshed} profiles' facts refreshed ({report.facts_added} "
+                   "by adding their new events)")  # fmt: skip
     else:
         click.echo(f"full resolve: {report.reason}")
     click.echo(

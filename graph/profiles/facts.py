@@ -5,15 +5,25 @@ or events change through resolution (a full ``resolve``, the real-time path of
 ``POST /v1/events``, erasure) and stored as properties of the ``Profile`` node,
 so segments compare them in the store. :func:`profile_facts` is pure; the store
 supplies the aggregated rows (:meth:`graph.store.GraphStore.fact_inputs`).
+
+An incremental resolve *adds* the events of the batches ingested since the last
+resolve to the stored facts instead (:func:`added_facts`), where that gives what a
+recomputation would: stored facts count every event of the profile's members up to
+an ingest sequence (``facts_sequence``), and a change of members or an erased event
+since (``members_changed_at``) makes them count something else, so those profiles
+are recomputed. Every fact is a count, a sum, a minimum or maximum, a set, or the
+newest value of a trait (at the same time, the greater one): all can be added to.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from graph.progress import Progress, no_progress
@@ -26,7 +36,9 @@ __all__ = [
     "FACT_PROPERTIES",
     "TRAIT_PREFIX",
     "FactInput",
+    "FactsRefreshed",
     "ProfileFacts",
+    "added_facts",
     "fact_input",
     "json_object",
     "profile_facts",
@@ -35,6 +47,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
 
 #: profile properties a trait's latest value is kept in: ``trait_<name>``
 TRAIT_PREFIX = "trait_"
@@ -49,6 +63,8 @@ FACT_PROPERTIES = (
     "purchase_count",
     "purchase_total",
     "purchase_avg",
+    "purchase_amounts",
+    "purchase_sum",
     "last_purchase",
     "currencies",
     "traits",
@@ -72,6 +88,8 @@ class FactInput:
     previous_trait_keys: list[str] = field(default_factory=list)
     #: the store's clock when these were read: the version of the facts
     read_at: int = 0
+    #: the ingest sequence the events were counted up to (None: not known)
+    sequence: int | None = None
 
 
 @dataclass
@@ -88,6 +106,9 @@ class ProfileFacts:
     currencies: list[str]
     #: name -> {"value": …, "observed_at": ts}, from the newest event carrying it
     traits: dict[str, dict[str, Any]]
+    #: purchases with an amount, and their exact sum (what later events add to)
+    purchase_amounts: int = 0
+    purchase_sum: Decimal = Decimal(0)
 
     def properties(self, *, now: int, previous_trait_keys: Iterable[str] = ()) -> dict[str, Any]:
         """Node properties to ``SET p += …``: facts, one ``trait_<name>`` per scalar
@@ -99,8 +120,12 @@ class ProfileFacts:
             "sources": self.sources,
             "events_by_type": json.dumps(self.events_by_type, sort_keys=True),
             "purchase_count": self.purchase_count,
-            "purchase_total": round(self.purchase_total, 2),
-            "purchase_avg": None if self.purchase_avg is None else round(self.purchase_avg, 2),
+            "purchase_total": _cents(self.purchase_sum),
+            "purchase_avg": (
+                _cents(self.purchase_sum / self.purchase_amounts) if self.purchase_amounts else None
+            ),
+            "purchase_amounts": self.purchase_amounts,
+            "purchase_sum": str(self.purchase_sum),
             "last_purchase": self.last_purchase,
             "currencies": self.currencies,
             "traits": json.dumps(self.traits, sort_keys=True, ensure_ascii=False),
@@ -126,22 +151,15 @@ def profile_facts(row: FactInput) -> ProfileFacts:
 
     Purchases count every event of a purchase type; amounts that are missing
     add nothing to the total, and the average is over purchases with an amount.
+    Amounts are summed exactly (as decimals, so that adding later events to the sum
+    gives the same cents) and rounded half up to cents when stored.
     Amounts are summed as recorded: mixed currencies are listed in
-    ``currencies``, not converted.
+    ``currencies``, not converted. A trait's value is the newest event's; of two
+    events at the same time, the greater value (:func:`_replaces`): the same
+    whatever order the events come in, and what adding events later gives.
     """
-    amounts = [float(a) for _, a, _ in row.purchases if a is not None and _number(a)]
-    latest: dict[str, dict[str, Any]] = {}
-    for ts, text in sorted(row.traits, key=lambda t: (t[0], t[1])):
-        try:
-            traits = json.loads(text)
-        except (TypeError, ValueError):
-            logger.warning("profile %s: unreadable stored traits skipped", row.profile_id)
-            continue
-        if not isinstance(traits, dict):
-            continue
-        for name, value in traits.items():
-            if value is not None:
-                latest[str(name)] = {"value": value, "observed_at": int(ts)}
+    amounts = [Decimal(str(a)) for _, a, _ in row.purchases if _number(a)]
+    total = sum(amounts, Decimal(0))
     return ProfileFacts(
         first_seen=_int(row.first_seen),
         last_seen=_int(row.last_seen),
@@ -149,18 +167,101 @@ def profile_facts(row: FactInput) -> ProfileFacts:
         sources=sorted({s for s in row.sources if s}),
         events_by_type=dict(sorted((t, n) for t, n in row.types.items() if t and n)),
         purchase_count=len(row.purchases),
-        purchase_total=sum(amounts),
-        purchase_avg=sum(amounts) / len(amounts) if amounts else None,
+        purchase_total=float(total),
+        purchase_avg=float(total / len(amounts)) if amounts else None,
         last_purchase=max((int(ts) for ts, _, _ in row.purchases), default=None),
         currencies=sorted({c for _, _, c in row.purchases if c}),
-        traits=latest,
+        traits=_observe({}, row.traits, row.profile_id),
+        purchase_amounts=len(amounts),
+        purchase_sum=total,
     )
+
+
+def added_facts(stored: Sequence[Any], new: FactInput) -> ProfileFacts | None:
+    """A profile's stored facts with the events of ``new`` added (pure); ``stored``:
+    the stored properties as :meth:`graph.store.GraphStore.fact_deltas` reads them.
+    None when they lack what adding needs (facts stored by an older idgraph)."""
+    (count, first, last, sources, by_type, purchases, amounts, amount_sum, last_purchase,
+     currencies, traits_text) = stored  # fmt: skip
+    if count is None or purchases is None or amounts is None or amount_sum is None:
+        return None
+    added = profile_facts(new)
+    types: Counter[str] = Counter(json_object(by_type))
+    types.update(added.events_by_type)
+    try:
+        total = Decimal(str(amount_sum)) + added.purchase_sum
+    except ArithmeticError:  # not a number: recomputed
+        return None
+    n_amounts = int(amounts) + added.purchase_amounts
+    traits = {
+        str(name): held
+        for name, held in json_object(traits_text).items()
+        if isinstance(held, dict) and "observed_at" in held
+    }
+    for name, seen in added.traits.items():
+        held = traits.get(name)
+        if held is None or _replaces((seen["observed_at"], seen["value"]),
+                                     (int(held["observed_at"]), held.get("value"))):  # fmt: skip
+            traits[name] = seen
+    return ProfileFacts(
+        first_seen=_either(_int(first), added.first_seen, min),
+        last_seen=_either(_int(last), added.last_seen, max),
+        event_count=int(count) + added.event_count,
+        sources=sorted({*(sources or []), *added.sources}),
+        events_by_type=dict(sorted((t, n) for t, n in types.items() if t and n)),
+        purchase_count=int(purchases) + added.purchase_count,
+        purchase_total=float(total),
+        purchase_avg=float(total / n_amounts) if n_amounts else None,
+        last_purchase=_either(_int(last_purchase), added.last_purchase, max),
+        currencies=sorted({*(currencies or []), *added.currencies}),
+        traits=dict(sorted(traits.items())),
+        purchase_amounts=n_amounts,
+        purchase_sum=total,
+    )
+
+
+def _observe(latest: dict[str, dict[str, Any]], rows: Iterable[tuple[int, str]],
+             profile_id: str) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """``latest`` with the traits of events ``(ts, traits JSON)`` observed."""
+    for ts, text in rows:
+        try:
+            traits = json.loads(text)
+        except (TypeError, ValueError):
+            logger.warning("profile %s: unreadable stored traits skipped", profile_id)
+            continue
+        if not isinstance(traits, dict):
+            continue
+        for name, value in traits.items():
+            held = latest.get(str(name))
+            if value is not None and (
+                held is None or _replaces((int(ts), value), (held["observed_at"], held["value"]))
+            ):
+                latest[str(name)] = {"value": value, "observed_at": int(ts)}
+    return latest
+
+
+def _replaces(seen: tuple[int, Any], held: tuple[int, Any]) -> bool:
+    """Whether a trait value seen at a time replaces the one held: the newer does; at
+    the same time, the greater by its JSON text (any order of events, one answer)."""
+    if seen[0] != held[0]:
+        return seen[0] > held[0]
+    return _order(seen[1]) > _order(held[1])
+
+
+def _order(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _either(a: int | None, b: int | None, pick: Any) -> int | None:
+    """``pick`` (min or max) of the values that are not None."""
+    values = [v for v in (a, b) if v is not None]
+    return pick(values) if values else None
 
 
 def fact_input(row: Sequence[Any]) -> FactInput:
     """A :class:`FactInput` from a ``fact_inputs`` query row (its events grouped by
     type: sources, purchases and traits come as one list per type)."""
-    pid, keys, count, first, last, sources, types, purchases, traits, read_at = row
+    pid, keys, count, first, last, sources, types, purchases, traits, read_at, sequence = row
     by_type: Counter[str] = Counter()
     for name, n in types or []:
         if name:
@@ -176,6 +277,7 @@ def fact_input(row: Sequence[Any]) -> FactInput:
         traits=[(int(ts), text) for ts, text in _flat(traits)],
         previous_trait_keys=list(keys or []),
         read_at=int(read_at),
+        sequence=None if sequence is None else int(sequence),
     )
 
 
@@ -188,12 +290,29 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | bool)
 
 
+def _cents(value: Decimal) -> float:
+    return float(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite amount (not None, a bool, a string, infinity or NaN)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class FactsRefreshed:
+    """How many profiles' facts were computed again, and how many added to."""
+
+    recomputed: int = 0
+    added: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.recomputed + self.added
 
 
 def refresh_facts(
@@ -203,16 +322,27 @@ def refresh_facts(
     purchase_types: Sequence[str],
     batch_size: int = 500,
     progress: Progress = no_progress,
-) -> int:
+    added: tuple[int, int] | None = None,
+) -> FactsRefreshed:
     """Recompute and store the facts of ``profile_ids`` (retired or unknown IDs are
-    skipped); returns the number of profiles updated.
+    skipped); returns how many profiles were updated.
+
+    ``added``: ingest sequences ``(since, until)``: the events of the batches after
+    ``since`` up to ``until`` are added to the stored facts of the profiles that
+    allow it (:func:`added_facts`), reading only those events; the others are
+    recomputed from all their events.
 
     Safe to run concurrently for the same profiles without a lock: facts are
     versioned by the store time their events were read (``facts_at``) and a write
-    never replaces newer facts.
+    never replaces newer facts; added facts are written only over the facts they
+    were added to.
     """
     ids = sorted(set(profile_ids))
     updated = 0
+    written: set[str] = set()
+    if added is not None and ids:
+        written = _add_events(store, set(ids), added, purchase_types)
+        ids = [pid for pid in ids if pid not in written]
     for start in range(0, len(ids), batch_size):
         progress("refreshing facts", start, len(ids))
         rows = [
@@ -226,8 +356,32 @@ def refresh_facts(
                     "facts": profile_facts(row).properties(
                         now=row.read_at, previous_trait_keys=row.previous_trait_keys
                     ),
+                    "sequence": row.sequence,
                 }
                 for row in rows
             ]
         )
-    return updated
+    return FactsRefreshed(recomputed=updated, added=len(written))
+
+
+def _add_events(
+    store: GraphStore, wanted: set[str], added: tuple[int, int], purchase_types: Sequence[str]
+) -> set[str]:
+    """Add the events of batches ``added`` to the stored facts of ``wanted`` profiles
+    that allow it; returns the profiles written."""
+    since, until = added
+    rows = []
+    for row in store.fact_deltas(since, until, purchase_types):
+        *aggregated, base_sequence, base_at, stored = row
+        if aggregated[0] not in wanted:
+            continue
+        new = fact_input([*aggregated, until])
+        facts = added_facts(stored, new)
+        if facts is None:
+            continue
+        rows.append({
+            "profile_id": new.profile_id,
+            "facts": facts.properties(now=new.read_at, previous_trait_keys=new.previous_trait_keys),
+            "sequence": until, "base_at": base_at, "base_sequence": base_sequence,
+        })  # fmt: skip
+    return store.write_fact_deltas(rows) if rows else set()

@@ -10,7 +10,8 @@ overrides, the link model's version). The next resolve is then
 - ``incremental``: same basis; the identifiers of the events since are re-planned
   with their closed neighbourhood (as the real-time path does) — except those seen
   alone that already have a profile: no link of theirs changed, so neither would
-  their plan — and facts are refreshed only for the profiles that changed. The
+  their plan — and facts are refreshed only for the profiles that changed (the new
+  events added to the stored facts of those whose members did not). The
   link model is not re-run: the links it accepted stay, new anonymous identifiers
   wait for the next full resolve — which comes on its own once the identifiers
   re-planned since the last full one exceed ``full_share`` of the graph;
@@ -44,6 +45,8 @@ class Change:
     seeds: list[Identifier] = field(default_factory=list)  #: incremental: what to re-plan
     #: incremental: profiles whose events changed (their facts are refreshed)
     profiles: set[str] = field(default_factory=set)
+    #: incremental: the ingest sequence the last resolve read (its events are older)
+    since: int = 0
     #: identifiers re-planned incrementally since the last full resolve (this one's included)
     since_full: int = 0
     #: identifiers in the graph when decided (incremental: bounds its neighbourhood)
@@ -102,7 +105,7 @@ def pending(
         f"{len(ingested.replan)} to re-plan"
     )
     return Change("incremental", reason, sequence, ingested.replan, ingested.profiles,
-                  since_full, total, state)  # fmt: skip
+                  since, since_full, total, state)  # fmt: skip
 
 
 def record_resolved(store: GraphStore, change: Change, basis: str) -> None:

@@ -23,21 +23,16 @@ from graph.ingest.identifiers import Registry
 from graph.profiles.facts import refresh_facts
 from graph.progress import Progress, no_progress
 from graph.resolve.integrity import (
-    DEFAULT_HANDOVER_DAYS,
-    DEFAULT_LIMITS,
-    DEFAULT_QUARANTINE,
     Conflict,
     Link,
     assign_ids_with_lineage,
-    bridging,
     cluster,
-    handed_on,
     identity_degrees,
-    quarantine,
-    spanning,
 )
+from graph.resolve.neighbourhood import blocked_among, neighbourhood
+from graph.resolve.settings import ResolveSettings
 from graph.store import GraphStore
-from graph.store.records import IDENTITY_TYPES, Plan
+from graph.store.records import Plan
 
 __all__ = [
     "Decision",
@@ -56,21 +51,6 @@ logger = logging.getLogger(__name__)
 MAX_REALTIME_COMPONENT = 20_000
 
 
-@dataclass(frozen=True)
-class ResolveSettings:
-    limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
-    quarantine_thresholds: Mapping[str, int] = field(
-        default_factory=lambda: dict(DEFAULT_QUARANTINE)
-    )
-    #: quarantine devices, cookies, e-mails and phones linked to two user_ids/loyalty_ids
-    quarantine_shared: bool = True
-    #: a phone or e-mail used with one person, then with another this many days later
-    #: or more, was handed on (a recycled number): it links neither
-    handover_days: float = DEFAULT_HANDOVER_DAYS
-    #: event types whose amounts are purchases (profile facts)
-    purchase_types: tuple[str, ...] = ("purchase",)
-
-
 @dataclass
 class ResolveReport:
     #: "full", "incremental" or "unchanged" (graph/resolve/changes.py), and why
@@ -86,7 +66,8 @@ class ResolveReport:
     conflicts: int = 0  #: links refused by merge limits or quarantine
     quarantined: int = 0
     profiles_deleted: int = 0
-    facts_refreshed: int = 0  #: profiles whose facts were recomputed
+    facts_refreshed: int = 0  #: profiles whose facts were refreshed ...
+    facts_added: int = 0  #: ... of them, by adding their new events to the stored facts
     seconds: float = 0.0
     #: what the link model proposed and what was applied (None: no model)
     model: dict[str, Any] | None = None
@@ -122,7 +103,7 @@ def plan(
     """Pure: decide clusters, IDs, lineage, conflicts and quarantine."""
     scope = set(nodes)
     degrees = identity_degrees((link.a, link.b) for link in links)
-    blocked = _blocked(links, degrees, scope, settings, overrides, bridges=True)
+    blocked = blocked_among(links, degrees, scope, settings, overrides, bridges=True)
     result = cluster(scope, links, limits=settings.limits, quarantined=blocked)
     assignment = assign_ids_with_lineage(result.clusters, current, created_at=created_at)
     moves = {
@@ -178,7 +159,7 @@ def resolve(
         store, store.active_profiles(), purchase_types=settings.purchase_types, progress=progress
     )
     report = _report(decided, len(links), deleted, started)
-    report.facts_refreshed = refreshed
+    report.facts_refreshed = refreshed.total
     report.model = {**model_stats, "applied": len(decided.model_links)} if propose else None
     return report
 
@@ -234,6 +215,7 @@ def update_profiles(
     max_scope: int = MAX_REALTIME_COMPONENT,
     facts_of: Iterable[str] = (),
     alone: Iterable[Identifier] = (),
+    added: tuple[int, int] | None = None,
 ) -> ResolveReport | None:
     """Re-resolve the neighbourhood of ``touched`` identifiers (the real-time path,
     and the incremental resolve: :mod:`graph.resolve.changes`), and refresh the facts
@@ -242,6 +224,9 @@ def update_profiles(
     ``alone``: identifiers whose new events held no other strong identifier. One
     that is in a profile gained no link, so re-planning it changes nothing: only its
     profile's facts are refreshed; one in no profile yet is re-planned.
+    ``added``: the ingest sequences ``(since, until)`` of the new events: profiles
+    whose members did not change get them added to their facts
+    (:func:`graph.profiles.facts.refresh_facts`).
 
     Returns ``None`` (and logs) when the neighbourhood is larger than ``max_scope``
     identifiers, or when there is nothing to do; the next full ``resolve`` handles it.
@@ -263,19 +248,24 @@ def update_profiles(
     with store.profile_changes() as changed:
         if not seeds:
             changed.update(extra)
-            refreshed = refresh_facts(store, extra, purchase_types=settings.purchase_types)
-            return ResolveReport(facts_refreshed=refreshed, seconds=time.perf_counter() - started)
-        return _update(store, seeds, strong, settings, lock, started, changed, max_scope, extra)
+            refreshed = refresh_facts(
+                store, extra, purchase_types=settings.purchase_types, added=added
+            )
+            return ResolveReport(facts_refreshed=refreshed.total, facts_added=refreshed.added,
+                                 seconds=time.perf_counter() - started)  # fmt: skip
+        return _update(
+            store, seeds, strong, settings, lock, started, changed, max_scope, extra, added
+        )
 
 
 def _update(
     store: GraphStore, seeds: set[Identifier], strong: set[str], settings: ResolveSettings,
     lock: AbstractContextManager[Any] | None, started: float, changed: set[str],
-    max_scope: int, extra: set[str],
+    max_scope: int, extra: set[str], added: tuple[int, int] | None,
 ) -> ResolveReport | None:  # fmt: skip
     with lock or contextlib.nullcontext():
         overrides = store.quarantine_overrides()
-        scope = _neighbourhood(store, seeds, sorted(strong), settings, overrides, max_scope)
+        scope = neighbourhood(store, seeds, sorted(strong), settings, overrides, max_scope)
         if scope is None:
             logger.warning("profile update skipped: neighbourhood over %d identifiers", max_scope)
             return None
@@ -290,9 +280,9 @@ def _update(
     # versioned by the store time they were read, a stale write never wins.
     facts_of = _changed_profiles(decided, current, seeds) | extra
     changed.update(facts_of)
-    refreshed = refresh_facts(store, facts_of, purchase_types=settings.purchase_types)
+    refreshed = refresh_facts(store, facts_of, purchase_types=settings.purchase_types, added=added)
     report = _report(decided, len(links), deleted, started)
-    report.facts_refreshed = refreshed
+    report.facts_refreshed, report.facts_added = refreshed.total, refreshed.added
     return report
 
 
@@ -310,94 +300,6 @@ def _changed_profiles(
         if pid is not None:
             changed.add(pid)
     return changed
-
-
-def _neighbourhood(
-    store: GraphStore,
-    seeds: set[Identifier],
-    strong: list[str],
-    settings: ResolveSettings,
-    overrides: Mapping[Identifier, str],
-    max_scope: int,
-) -> tuple[set[Identifier], list[Link], dict[Identifier, str], dict[str, int]] | None:
-    """Everything a full resolve would consider together with ``seeds`` (None: more
-    than ``max_scope`` identifiers)."""
-    nodes = set(store.existing_identifiers(seeds))
-    links: dict[tuple[Identifier, Identifier], Link] = {}
-    current: dict[Identifier, str] = {}
-    created_at: dict[str, int] = {}
-    neighbours: dict[Identifier, set[Identifier]] = {}
-    # identity identifiers linked to each node (integrity.identity_degrees), kept as
-    # links arrive instead of recounted over all links at every step
-    identities: dict[Identifier, set[Identifier]] = {}
-    frontier = set(nodes)
-    while frontier:
-        if len(nodes) > max_scope:
-            return None
-        batch = sorted(frontier)
-        found: set[Identifier] = set()
-        # observation edges, then the model links accepted at the last full resolve
-        # ("deterministic" sorts first: an observed pair keeps its deterministic link)
-        for link in sorted(store.neighbourhood(batch, strong), key=lambda lk: lk.kind):
-            neighbours.setdefault(link.a, set()).add(link.b)
-            key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
-            if key not in links:
-                links[key] = Link(key[0], key[1], link.kind, link.weight, link.first, link.last)
-                if link.b.type in IDENTITY_TYPES:
-                    identities.setdefault(link.a, set()).add(link.b)
-                if link.a.type in IDENTITY_TYPES:
-                    identities.setdefault(link.b, set()).add(link.a)
-            found.add(link.b)
-        for member, pid, created in store.members_of_profiles_of(batch):
-            current[member] = pid
-            created_at[pid] = created
-            found.add(member)
-        for node in batch:
-            neighbours.setdefault(node, set())
-        degrees = {n: len(identities.get(n, ())) for n in batch}
-        blocked = _blocked(list(links.values()), degrees, set(batch), settings, overrides)
-        # expand through identifiers that can link; a quarantined one links nothing
-        expand = {b for n in batch if n not in blocked for b in neighbours[n]}
-        expand |= {m for m in found if m in current}
-        frontier = expand - nodes
-        nodes |= frontier
-    # every node in scope had all its links fetched, so its degree is exact, and
-    # only quarantined nodes have neighbours outside the scope: their links never apply
-    return nodes, list(links.values()), current, created_at
-
-
-def _blocked(
-    links: Sequence[Link],
-    degrees: Mapping[Identifier, int],
-    among: set[Identifier],
-    settings: ResolveSettings,
-    overrides: Mapping[Identifier, str],
-    *,
-    bridges: bool = False,
-) -> set[Identifier]:
-    """Which of ``among`` are quarantined (their links must all be known).
-
-    ``bridges`` adds devices and cookies that bridge two people (see
-    :func:`graph.resolve.integrity.bridging`); that needs whole identity components, so
-    the neighbourhood search leaves it out (its scope is then a superset, still
-    closed) and only the planner applies it.
-    """
-    pairs = [(lk.a, lk.b) for lk in links if lk.a in among or lk.b in among]
-    forced = [i for i, o in overrides.items() if o == "force"]
-    released = [i for i, o in overrides.items() if o == "release"]
-    blocked = quarantine(
-        {n: degrees.get(n, 0) for n in among},
-        thresholds=settings.quarantine_thresholds,
-        shared=spanning(pairs) & among if settings.quarantine_shared else set(),
-        forced=forced,
-        released=released,
-    )
-    if bridges and settings.quarantine_shared:
-        recycled = handed_on(links, blocked, gap_days=settings.handover_days) & among
-        blocked |= recycled - set(released)
-        bridge = bridging([(lk.a, lk.b) for lk in links], blocked) & among
-        blocked |= bridge - set(released)
-    return blocked
 
 
 def _report(decided: Plan, links: int, deleted: int, started: float) -> ResolveReport:

@@ -8,7 +8,7 @@ from typing import Any
 
 from graph.store.metadata import MetadataRepository
 from graph.store.records import Identifier, Purchaser, Row
-from graph.store.runner import chunks, identifier_keys
+from graph.store.runner import INGEST_SEQUENCE, chunks, identifier_keys
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +21,11 @@ class FactRepository(MetadataRepository):
     #: the Cypher files (cypher/) these methods run
     QUERIES: tuple[str, ...] = (
         "clear_rfm",
+        "fact_deltas",
         "fact_inputs",
         "identifier_fact_inputs",
         "purchasers",
+        "write_fact_deltas",
         "write_profile_facts",
         "write_rfm",
     )
@@ -31,9 +33,16 @@ class FactRepository(MetadataRepository):
     def fact_inputs(self, profile_ids: Sequence[str], purchase_types: Sequence[str]) -> list[Row]:
         """Aggregated events of active profiles (rows for
         :func:`graph.profiles.facts.fact_input`)."""
-        return self._read(
-            "fact_inputs", {"ids": list(profile_ids), "purchase_types": list(purchase_types)}
-        )
+        return self._read("fact_inputs", {
+            "ids": list(profile_ids), "purchase_types": list(purchase_types),
+            "sequence_key": INGEST_SEQUENCE})  # fmt: skip
+
+    def fact_deltas(self, since: int, until: int, purchase_types: Sequence[str]) -> list[Row]:
+        """The events of ingest batches ``since`` (exclusive) to ``until`` aggregated per
+        active profile whose stored facts they can be added to, with those facts (rows
+        for :func:`graph.profiles.facts.added_facts`)."""
+        return self._read("fact_deltas", {
+            "since": since, "until": until, "purchase_types": list(purchase_types)})  # fmt: skip
 
     def identifier_fact_inputs(
         self, profile_id: str, identifiers: Iterable[Identifier], purchase_types: Sequence[str]
@@ -45,13 +54,23 @@ class FactRepository(MetadataRepository):
             "purchase_types": list(purchase_types)})  # fmt: skip
 
     def write_profile_facts(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """``rows``: ``{"profile_id": …, "facts": {property: value}}`` (None removes;
-        ``facts_at`` versions them: older facts than the stored ones are dropped).
+        """``rows``: ``{"profile_id": …, "facts": {property: value}, "sequence": …}``
+        (None removes; ``facts_at`` versions them: older facts than the stored ones are
+        dropped; ``sequence``: the ingest sequence their events were counted up to).
         Returns the number of profiles written."""
         written = 0
         for chunk in chunks(rows, 1000):
             result = self._write("write_profile_facts", {"rows": chunk})
             written += int(result[0][0]) if result else 0
+        return written
+
+    def write_fact_deltas(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+        """``rows``: ``{"profile_id", "facts", "sequence", "base_at", "base_sequence"}``:
+        written only where the stored facts are still those of ``base_at`` and
+        ``base_sequence``. Returns the profiles written."""
+        written: set[str] = set()
+        for chunk in chunks(rows, 1000):
+            written.update(pid for (pid,) in self._write("write_fact_deltas", {"rows": chunk}))
         return written
 
     def purchasers(

@@ -77,6 +77,21 @@ def test_a_resolve_after_a_small_ingest_re_plans_only_what_changed(resources: Re
     assert assignments(res) == after
 
 
+#: what a profile's facts are, as stored (graph/profiles/facts.py)
+FACTS = ("event_count", "first_seen", "last_seen", "sources", "events_by_type",
+         "purchase_count", "purchase_total", "purchase_avg", "purchase_amounts", "purchase_sum",
+         "last_purchase", "currencies", "traits", "trait_keys")  # fmt: skip
+
+
+def facts(res: Resources) -> dict[str, dict[str, Any]]:
+    """Every active profile's stored facts (trait_<name> properties included)."""
+    every = {}
+    for pid in res.store.active_profiles():
+        props = res.store.profile_properties(pid)
+        every[pid] = {k: v for k, v in props.items() if k in FACTS or k.startswith("trait_")}
+    return every
+
+
 def test_incremental_resolves_equal_a_full_rebuild_on_generated_data(
     resources: Resources, small_data: GeneratedData
 ) -> None:
@@ -85,14 +100,48 @@ def test_incremental_resolves_equal_a_full_rebuild_on_generated_data(
     cut = len(records) * 95 // 100
     res.ingester().ingest_records(records[:cut])
     assert resolve_all(res).mode == "full"
+    added = 0
     for part in (records[cut : cut + 60], records[cut + 60 :]):
         res.ingester().ingest_records(part)
         report = resolve_all(res)
         assert report.mode == "incremental", report.reason
-    incremental = assignments(res)
-    rebuilt = resolve_all(res, full=True)
+        assert report.facts_added < report.facts_refreshed  # some profiles' members changed
+        added += report.facts_added
+    assert added > 0  # profiles that kept their members had their new events added
+    incremental, incremental_facts = assignments(res), facts(res)
+    rebuilt = resolve_all(res, full=True)  # every profile's facts computed from all events
     assert rebuilt.moved == 0 and rebuilt.merged == 0 and rebuilt.split == 0
     assert assignments(res) == incremental
+    assert facts(res) == incremental_facts
+
+
+def test_facts_are_added_to_only_while_the_profile_keeps_its_members_and_events(
+    resources: Resources,
+) -> None:
+    res = following(resources)
+    ann = event("e1", email="ann@example.com")
+    bo = event("e2", user_id="u-bo", phone="+14155550123")
+    ingest(res, {**ann, "type": "purchase", "properties": {"amount": 10}},
+           bo, event("e3", email="cy@example.com"))  # fmt: skip
+    resolve_all(res)
+    profile = assignments(res)
+    ann_id = profile[Identifier("email", "ann@example.com")]
+    cy_id = profile[Identifier("email", "cy@example.com")]
+    # ann buys again; bo's profile gains a member; cy loses an event (erased)
+    ingest(res, {**event("e4", email="ann@example.com"), "type": "purchase",
+                 "properties": {"amount": 5.5}, "traits": {"tier": "gold"}},
+           event("e5", user_id="u-bo", cookie_id="c-bo"),
+           event("e6", email="cy@example.com"))  # fmt: skip
+    res.store.delete_events(["e3"])
+    report = resolve_all(res)
+    assert report.mode == "incremental", report.reason
+    assert (report.facts_refreshed, report.facts_added) == (3, 1)  # ann's added to
+    after = facts(res)
+    assert after[ann_id]["purchase_count"] == 2 and after[ann_id]["purchase_total"] == 15.5
+    assert after[ann_id]["trait_tier"] == "gold"
+    assert after[cy_id]["event_count"] == 1  # e3 is gone: recomputed, not added to
+    resolve_all(res, full=True)
+    assert facts(res) == after
 
 
 def test_a_changed_basis_or_too_much_change_makes_the_resolve_full(resources: Resources) -> None:

@@ -241,7 +241,7 @@ def test_a_nul_character_is_refused_before_the_store(
 
 
 def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
-    from graph.profiles.facts import refresh_facts
+    from graph.profiles.facts import FactsRefreshed, refresh_facts
     from graph.profiles.rfm import compute_rfm
     from graph.profiles.segments import compile_rule
 
@@ -274,7 +274,7 @@ def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
         )
     )
     any_store.apply_assignments({a: "p1", c: "p1", b: "p2"}, [], now=5)
-    assert refresh_facts(any_store, ["p1", "p2", "nope"], purchase_types=["purchase"]) == 2
+    assert refresh_facts(any_store, ["p1", "p2", "nope"], purchase_types=["purchase"]).total == 2
     p1 = any_store.profile_properties("p1")
     assert (p1["purchase_count"], p1["purchase_total"], p1["last_purchase"]) == (2, 15.5, 3_000)
     assert (p1["event_count"], p1["first_seen"], p1["last_seen"]) == (3, 1_000, 4_000)
@@ -283,6 +283,28 @@ def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
     stale = {"profile_id": "p1", "facts": {"facts_at": p1["facts_at"] - 1, "purchase_count": 0}}
     assert any_store.write_profile_facts([stale]) == 0
     assert any_store.profile_properties("p1")["purchase_count"] == 2
+
+    # the events of later batches are added to facts that count every event of members
+    # that stayed (p2 has none of them: recomputed)
+    def add_purchase(event_id: str, ts: int, amount: float) -> FactsRefreshed:
+        seq = any_store.ingest_sequence()
+        any_store.write_observations(build_batch([purchase(event_id, ts, a, amount=amount)]))
+        return refresh_facts(any_store, ["p1", "p2"], purchase_types=["purchase"],
+                             added=(seq, seq + 1))  # fmt: skip
+
+    refreshed = add_purchase("e5", 6_000, 4.5)
+    assert (refreshed.added, refreshed.recomputed) == (1, 1)
+    p1 = any_store.profile_properties("p1")
+    assert (p1["purchase_count"], p1["purchase_total"], p1["event_count"]) == (3, 20.0, 4)
+    assert (p1["last_seen"], p1["purchase_avg"]) == (6_000, 6.67)
+    # once a member moved, the facts count other events: recomputed, not added to
+    any_store.apply_assignments({b: "p1"}, [], now=6)
+    refreshed = add_purchase("e6", 7_000, 1.0)
+    assert (refreshed.added, refreshed.recomputed) == (0, 1)  # p2, emptied, is gone
+    p1 = any_store.profile_properties("p1")
+    assert (p1["purchase_count"], p1["purchase_total"], p1["event_count"]) == (5, 120.0, 6)
+    any_store.apply_assignments({b: "p2"}, [], now=7)
+    refresh_facts(any_store, ["p1", "p2"], purchase_types=["purchase"])
 
     summary = compute_rfm(any_store, as_of=5_000, purchase_types=["purchase"], now=9)
     assert summary["purchasers"] == 2

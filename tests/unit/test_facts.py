@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import json
+import random
+from typing import Any
 
-from graph.profiles.facts import FactInput, fact_input, profile_facts, trait_property
+import pytest
+
+from graph.profiles.facts import (
+    FactInput,
+    added_facts,
+    fact_input,
+    profile_facts,
+    trait_property,
+)
 
 
 def _input(**changes: object) -> FactInput:
@@ -89,7 +99,7 @@ def test_a_store_row_grouped_by_event_type() -> None:
         [["page_view", 1], ["purchase", 2], [None, 1]],
         [[], [[2_000, 10.0, "USD"], [5_000, None, None]], []],
         [[[4_000, '{"city": "Lyon"}']], [], []],
-        77,
+        77, 12,
     ])  # fmt: skip
     assert row.types == {"page_view": 1, "purchase": 2}
     assert sorted(row.sources) == ["pos", "web", "web"]
@@ -99,5 +109,74 @@ def test_a_store_row_grouped_by_event_type() -> None:
     assert (facts.event_count, facts.purchase_count, facts.purchase_total) == (4, 2, 10.0)
     assert facts.sources == ["pos", "web"] and facts.traits["city"]["value"] == "Lyon"
     # a profile without events: one group, of no type
-    empty = fact_input(["prf_2", None, 0, None, None, [[]], [[None, 0]], [[]], [[]], 5])
+    empty = fact_input(["prf_2", None, 0, None, None, [[]], [[None, 0]], [[]], [[]], 5, None])
     assert profile_facts(empty).events_by_type == {} and empty.read_at == 5
+    assert (row.sequence, empty.sequence) == (12, None)
+
+
+def test_a_trait_observed_twice_at_one_time_takes_the_greater_value_in_any_order() -> None:
+    at_once = [(5, json.dumps({"tier": "gold", "city": "Lyon"})), (5, json.dumps({"tier": "blue"}))]
+    for order in (at_once, at_once[::-1]):
+        traits = profile_facts(_input(traits=order)).traits
+        assert traits["tier"] == {"value": "gold", "observed_at": 5}
+        assert traits["city"] == {"value": "Lyon", "observed_at": 5}
+
+
+def _events(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "ts": rng.randrange(1_000, 1_100),  # few times: many ties
+            "type": rng.choice(["page_view", "purchase", "login"]),
+            "source": rng.choice(["web", "pos", "app"]),
+            "amount": rng.choice([None, 9.99, 10.0, 0.01, 120.5, 0.005, 1 / 3, 7]),
+            "currency": rng.choice([None, "USD", "EUR"]),
+            "traits": rng.choice([None, {"tier": rng.choice(["gold", "blue", None, 3])},
+                                  {"city": rng.choice(["Lyon", "Nice"]), "vip": True}]),
+        }
+        for _ in range(n)
+    ]  # fmt: skip
+
+
+def _aggregated(events: list[dict[str, Any]]) -> FactInput:
+    """What the store's fact queries make of some events (one profile)."""
+    types: dict[str, int] = {}
+    for e in events:
+        types[e["type"]] = types.get(e["type"], 0) + 1
+    return FactInput(
+        profile_id="prf_1",
+        event_count=len(events),
+        first_seen=min((e["ts"] for e in events), default=None),
+        last_seen=max((e["ts"] for e in events), default=None),
+        sources=[e["source"] for e in events],
+        types=types,
+        purchases=[
+            (e["ts"], e["amount"], e["currency"]) for e in events if e["type"] == "purchase"
+        ],
+        traits=[(e["ts"], json.dumps(e["traits"])) for e in events if e["traits"]],
+    )
+
+
+#: the stored properties fact_deltas reads, in its order
+STORED = ("event_count", "first_seen", "last_seen", "sources", "events_by_type",
+          "purchase_count", "purchase_amounts", "purchase_sum", "last_purchase", "currencies",
+          "traits")  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_adding_new_events_to_stored_facts_gives_what_recomputing_gives(seed: int) -> None:
+    rng = random.Random(seed)
+    events = _events(rng, rng.randrange(0, 30))
+    cut = rng.randrange(0, len(events) + 1)
+    old = profile_facts(_aggregated(events[:cut])).properties(now=1)
+    stored = [old[k] for k in STORED]
+    added = added_facts(stored, _aggregated(events[cut:]))
+    assert added is not None
+    keys = old["trait_keys"]
+    assert added.properties(now=2, previous_trait_keys=keys) == profile_facts(
+        _aggregated(events)
+    ).properties(now=2, previous_trait_keys=keys)
+
+
+def test_facts_stored_without_what_adding_needs_are_recomputed() -> None:
+    stored = [3, 1, 2, ["web"], "{}", 0, None, None, None, [], "{}"]  # an older idgraph's
+    assert added_facts(stored, _aggregated([])) is None

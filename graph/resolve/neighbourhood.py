@@ -1,0 +1,113 @@
+"""The closed neighbourhood of changed identifiers, and which of them may not link.
+
+What the real-time path and the incremental resolve re-plan
+(:func:`graph.resolve.resolution.update_profiles`): the identifiers a full resolve
+would consider together with the seeds, read from the store round by round, each
+round through the identifiers that can link; and the quarantine decision the
+planner and this search share (:func:`blocked_among`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from graph.ingest.events import Identifier
+from graph.resolve.integrity import Link, bridging, handed_on, quarantine, spanning
+from graph.resolve.settings import ResolveSettings
+from graph.store import GraphStore
+from graph.store.records import IDENTITY_TYPES
+
+__all__ = ["blocked_among", "neighbourhood"]
+
+
+def neighbourhood(
+    store: GraphStore,
+    seeds: set[Identifier],
+    strong: list[str],
+    settings: ResolveSettings,
+    overrides: Mapping[Identifier, str],
+    max_scope: int,
+) -> tuple[set[Identifier], list[Link], dict[Identifier, str], dict[str, int]] | None:
+    """Everything a full resolve would consider together with ``seeds`` (None: more
+    than ``max_scope`` identifiers)."""
+    nodes = set(store.existing_identifiers(seeds))
+    links: dict[tuple[Identifier, Identifier], Link] = {}
+    current: dict[Identifier, str] = {}
+    created_at: dict[str, int] = {}
+    neighbours: dict[Identifier, set[Identifier]] = {}
+    # identity identifiers linked to each node (integrity.identity_degrees), kept as
+    # links arrive instead of recounted over all links at every step
+    identities: dict[Identifier, set[Identifier]] = {}
+    frontier = set(nodes)
+    while frontier:
+        if len(nodes) > max_scope:
+            return None
+        batch = sorted(frontier)
+        found: set[Identifier] = set()
+        # every link of the batch's identifiers (each comes back from the batch's side)
+        touching: dict[tuple[Identifier, Identifier], Link] = {}
+        # observation edges, then the model links accepted at the last full resolve
+        # ("deterministic" sorts first: an observed pair keeps its deterministic link)
+        for link in sorted(store.neighbourhood(batch, strong), key=lambda lk: lk.kind):
+            neighbours.setdefault(link.a, set()).add(link.b)
+            key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
+            if key not in links:
+                links[key] = Link(key[0], key[1], link.kind, link.weight, link.first, link.last)
+                if link.b.type in IDENTITY_TYPES:
+                    identities.setdefault(link.a, set()).add(link.b)
+                if link.a.type in IDENTITY_TYPES:
+                    identities.setdefault(link.b, set()).add(link.a)
+            touching.setdefault(key, links[key])
+            found.add(link.b)
+        for member, pid, created in store.members_of_profiles_of(batch):
+            current[member] = pid
+            created_at[pid] = created
+            found.add(member)
+        for node in batch:
+            neighbours.setdefault(node, set())
+        degrees = {n: len(identities.get(n, ())) for n in batch}
+        # the batch's own links: those of earlier rounds touching it came back again
+        # (filtering all links found so far cost O(rounds x links))
+        blocked = blocked_among(list(touching.values()), degrees, set(batch), settings, overrides)
+        # expand through identifiers that can link; a quarantined one links nothing
+        expand = {b for n in batch if n not in blocked for b in neighbours[n]}
+        expand |= {m for m in found if m in current}
+        frontier = expand - nodes
+        nodes |= frontier
+    # every node in scope had all its links fetched, so its degree is exact, and
+    # only quarantined nodes have neighbours outside the scope: their links never apply
+    return nodes, list(links.values()), current, created_at
+
+
+def blocked_among(
+    links: Sequence[Link],
+    degrees: Mapping[Identifier, int],
+    among: set[Identifier],
+    settings: ResolveSettings,
+    overrides: Mapping[Identifier, str],
+    *,
+    bridges: bool = False,
+) -> set[Identifier]:
+    """Which of ``among`` are quarantined (their links must all be known).
+
+    ``bridges`` adds devices and cookies that bridge two people (see
+    :func:`graph.resolve.integrity.bridging`); that needs whole identity components, so
+    the neighbourhood search leaves it out (its scope is then a superset, still
+    closed) and only the planner applies it.
+    """
+    pairs = [(lk.a, lk.b) for lk in links if lk.a in among or lk.b in among]
+    forced = [i for i, o in overrides.items() if o == "force"]
+    released = [i for i, o in overrides.items() if o == "release"]
+    blocked = quarantine(
+        {n: degrees.get(n, 0) for n in among},
+        thresholds=settings.quarantine_thresholds,
+        shared=spanning(pairs) & among if settings.quarantine_shared else set(),
+        forced=forced,
+        released=released,
+    )
+    if bridges and settings.quarantine_shared:
+        recycled = handed_on(links, blocked, gap_days=settings.handover_days) & among
+        blocked |= recycled - set(released)
+        bridge = bridging([(lk.a, lk.b) for lk in links], blocked) & among
+        blocked |= bridge - set(released)
+    return blocked
