@@ -33,6 +33,7 @@ from graph.ingest.ingester import Ingester, build_batch
 from graph.ingest.readers import read_records
 from graph.store import ObservationBatch
 from graph.store.embedded import EmbeddedServer
+from graph.store.falkordb_params import params_header
 from graph.store.falkordb_store import FalkorDBStore
 from ml.synthetic import generate
 
@@ -75,7 +76,8 @@ def run_baseline(store: FalkorDBStore, queries: dict[str, str], work: list) -> f
     started = time.perf_counter()
     for rows_by_query in work:
         for name, rows in rows_by_query:
-            store._graph.query(queries[name], {"rows": rows})
+            # the parameter text as idgraph's adapter writes it (graph.store.falkordb_params)
+            store._graph.query(params_header({"rows": rows}) + queries[name])
     return time.perf_counter() - started
 
 

@@ -21,6 +21,7 @@ from graph.ingest.identifiers import (
 )
 from graph.privacy import mask_value
 from graph.profiles.segments import compile_rule
+from graph.store.falkordb_params import cypher_literal
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 anything = st.one_of(st.text(), st.integers(), st.floats(), st.none(), st.booleans(),
@@ -136,3 +137,30 @@ def test_no_value_ever_appears_in_the_compiled_cypher(rule: Any) -> None:
     assert not re.search(r"\d{9,}", text)  # no generated number either
     assert "'" not in text and '"' not in text  # no literal strings at all
     assert condition.params  # the values went here
+
+
+scalars = st.one_of(st.text(), st.integers(), st.floats(), st.none(), st.booleans())
+nested = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@FAST
+@given(nested)
+def test_query_parameters_as_falkordbs_client_writes_them(value: Any) -> None:
+    from falkordb.helpers import stringify_param_value
+
+    try:
+        expected = str(stringify_param_value(value))
+    except ValueError as e:  # a map key the header cannot hold: the same error
+        with contextlib.suppress(ValueError):
+            cypher_literal(value)
+            raise AssertionError(f"accepted what the client refuses: {value!r}") from e
+        return
+    assert cypher_literal(value) == expected
