@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["connected_components", "new_profile_id"]
+__all__ = ["SMALL_GRAPH", "connected_components", "new_profile_id"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -20,6 +20,12 @@ K = TypeVar("K", bound=Hashable)
 def new_profile_id() -> str:
     """An opaque, random profile ID (``prf_`` + 20 hex digits)."""
     return "prf_" + secrets.token_hex(10)
+
+
+#: below this many nodes components are found in Python: importing scipy's sparse
+#: graphs costs ~0.4 s, more than a union-find over 20,000 nodes (~15 ms; the
+#: incremental resolve and the real-time path plan graphs this small)
+SMALL_GRAPH = 20_000
 
 
 def connected_components(nodes: Sequence[K], edges: Iterable[tuple[K, K]]) -> list[list[K]]:
@@ -30,7 +36,8 @@ def connected_components(nodes: Sequence[K], edges: Iterable[tuple[K, K]]) -> li
     the result does not depend on the order of ``edges``.
 
     Cost: O(V + E) with scipy's sparse-graph routine (compared with networkx in
-    bench/clustering.py; figures in docs/benchmarks.md).
+    bench/clustering.py; figures in docs/benchmarks.md); below :data:`SMALL_GRAPH`
+    nodes a union-find in Python (the same result; scipy's import would cost more).
     """
     index = {node: i for i, node in enumerate(nodes)}
     rows: list[int] = []
@@ -43,8 +50,35 @@ def connected_components(nodes: Sequence[K], edges: Iterable[tuple[K, K]]) -> li
     n = len(nodes)
     if n == 0:
         return []
+    labels = _union_find(n, rows, cols) if n < SMALL_GRAPH else _scipy_labels(n, rows, cols)
+    groups: dict[int, list[K]] = {}
+    for node, label in zip(nodes, labels, strict=True):
+        groups.setdefault(label, []).append(node)
+    return sorted(groups.values(), key=lambda members: (-len(members), index[members[0]]))
+
+
+def _union_find(n: int, rows: list[int], cols: list[int]) -> list[int]:
+    """Each node's component label (its smallest member), by union-find."""
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        top = i
+        while parent[top] != top:
+            top = parent[top]
+        while parent[i] != top:  # path compression
+            parent[i], i = top, parent[i]
+        return top
+
+    for a, b in zip(rows, cols, strict=True):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return [root(i) for i in range(n)]
+
+
+def _scipy_labels(n: int, rows: list[int], cols: list[int]) -> list[int]:
     # imported here: scipy.sparse costs every command ~0.4 s to import, and most
-    # (look-ups, ingest, serve) never cluster
+    # (look-ups, ingest, serve) never cluster a large graph
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components as _scipy_components
 
@@ -56,7 +90,4 @@ def connected_components(nodes: Sequence[K], edges: Iterable[tuple[K, K]]) -> li
         shape=(n, n),
     )
     _, labels = _scipy_components(matrix, directed=False)
-    groups: dict[int, list[K]] = {}
-    for node, label in zip(nodes, labels.tolist(), strict=True):
-        groups.setdefault(label, []).append(node)
-    return sorted(groups.values(), key=lambda members: (-len(members), index[members[0]]))
+    return [int(label) for label in labels.tolist()]

@@ -5,6 +5,7 @@ import random
 import networkx as nx
 import pytest
 
+from graph.resolve import clustering
 from graph.resolve.clustering import connected_components, new_profile_id
 
 
@@ -32,6 +33,18 @@ def test_matches_networkx_and_ignores_edge_order(seed: int) -> None:
     assert sorted(sorted(c) for c in ours) == expected
     rng.shuffle(edges)
     assert connected_components(nodes, edges) == ours
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_small_and_large_graphs_are_split_alike(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a union-find below SMALL_GRAPH nodes, scipy above: the same components
+    rng = random.Random(seed)
+    nodes = [f"n{i}" for i in range(3000)]
+    edges = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(2500)]
+    monkeypatch.setattr(clustering, "SMALL_GRAPH", 10**9)
+    small = connected_components(nodes, edges)
+    monkeypatch.setattr(clustering, "SMALL_GRAPH", 0)
+    assert connected_components(nodes, edges) == small
 
 
 def test_new_ids_are_opaque_and_unique() -> None:
