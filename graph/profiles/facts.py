@@ -17,13 +17,14 @@ newest value of a trait (at the same time, the greater one): all can be added to
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import TYPE_CHECKING, Any
 
 from graph.progress import Progress, no_progress
@@ -49,6 +50,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
+#: amounts are summed in this context: wide enough that no sum of finite floats is
+#: rounded (their shortest decimal forms span about 650 digits), so the sum is the
+#: same in any order; cents are rounded half up
+EXACT = Context(prec=800, rounding=ROUND_HALF_UP)
 
 #: profile properties a trait's latest value is kept in: ``trait_<name>``
 TRAIT_PREFIX = "trait_"
@@ -122,7 +127,9 @@ class ProfileFacts:
             "purchase_count": self.purchase_count,
             "purchase_total": _cents(self.purchase_sum),
             "purchase_avg": (
-                _cents(self.purchase_sum / self.purchase_amounts) if self.purchase_amounts else None
+                _cents(EXACT.divide(self.purchase_sum, self.purchase_amounts))
+                if self.purchase_amounts
+                else None
             ),
             "purchase_amounts": self.purchase_amounts,
             "purchase_sum": str(self.purchase_sum),
@@ -159,7 +166,7 @@ def profile_facts(row: FactInput) -> ProfileFacts:
     whatever order the events come in, and what adding events later gives.
     """
     amounts = [Decimal(str(a)) for _, a, _ in row.purchases if _number(a)]
-    total = sum(amounts, Decimal(0))
+    total = functools.reduce(EXACT.add, amounts, Decimal(0))
     return ProfileFacts(
         first_seen=_int(row.first_seen),
         last_seen=_int(row.last_seen),
@@ -168,7 +175,7 @@ def profile_facts(row: FactInput) -> ProfileFacts:
         events_by_type=dict(sorted((t, n) for t, n in row.types.items() if t and n)),
         purchase_count=len(row.purchases),
         purchase_total=float(total),
-        purchase_avg=float(total / len(amounts)) if amounts else None,
+        purchase_avg=float(EXACT.divide(total, len(amounts))) if amounts else None,
         last_purchase=max((int(ts) for ts, _, _ in row.purchases), default=None),
         currencies=sorted({c for _, _, c in row.purchases if c}),
         traits=_observe({}, row.traits, row.profile_id),
@@ -189,7 +196,7 @@ def added_facts(stored: Sequence[Any], new: FactInput) -> ProfileFacts | None:
     types: Counter[str] = Counter(json_object(by_type))
     types.update(added.events_by_type)
     try:
-        total = Decimal(str(amount_sum)) + added.purchase_sum
+        total = EXACT.add(Decimal(str(amount_sum)), added.purchase_sum)
     except ArithmeticError:  # not a number: recomputed
         return None
     n_amounts = int(amounts) + added.purchase_amounts
@@ -211,7 +218,7 @@ def added_facts(stored: Sequence[Any], new: FactInput) -> ProfileFacts | None:
         events_by_type=dict(sorted((t, n) for t, n in types.items() if t and n)),
         purchase_count=int(purchases) + added.purchase_count,
         purchase_total=float(total),
-        purchase_avg=float(total / n_amounts) if n_amounts else None,
+        purchase_avg=float(EXACT.divide(total, n_amounts)) if n_amounts else None,
         last_purchase=_either(_int(last_purchase), added.last_purchase, max),
         currencies=sorted({*(currencies or []), *added.currencies}),
         traits=dict(sorted(traits.items())),
@@ -291,7 +298,7 @@ def _scalar(value: Any) -> bool:
 
 
 def _cents(value: Decimal) -> float:
-    return float(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    return float(value.quantize(CENT, context=EXACT))
 
 
 def _number(value: Any) -> bool:

@@ -128,7 +128,7 @@ def _events(rng: random.Random, n: int) -> list[dict[str, Any]]:
             "ts": rng.randrange(1_000, 1_100),  # few times: many ties
             "type": rng.choice(["page_view", "purchase", "login"]),
             "source": rng.choice(["web", "pos", "app"]),
-            "amount": rng.choice([None, 9.99, 10.0, 0.01, 120.5, 0.005, 1 / 3, 7]),
+            "amount": rng.choice([None, 9.99, 10.0, 0.01, 120.5, 0.005, 1 / 3, 7, 1e30, 1e-300]),
             "currency": rng.choice([None, "USD", "EUR"]),
             "traits": rng.choice([None, {"tier": rng.choice(["gold", "blue", None, 3])},
                                   {"city": rng.choice(["Lyon", "Nice"]), "vip": True}]),
@@ -180,3 +180,16 @@ def test_adding_new_events_to_stored_facts_gives_what_recomputing_gives(seed: in
 def test_facts_stored_without_what_adding_needs_are_recomputed() -> None:
     stored = [3, 1, 2, ["web"], "{}", 0, None, None, None, [], "{}"]  # an older idgraph's
     assert added_facts(stored, _aggregated([])) is None
+
+
+def test_any_finite_amounts_sum_exactly_to_cents() -> None:
+    facts = profile_facts(
+        _input(purchases=[(1, 1e300, "USD"), (2, 0.015, "USD"), (3, 5e-324, None)])
+    )
+    props = facts.properties(now=1)
+    assert props["purchase_total"] == 1e300 and props["purchase_amounts"] == 3
+    small = profile_facts(_input(purchases=[(1, 0.005, "USD"), (2, 0.01, "USD")])).properties(now=1)
+    assert (small["purchase_total"], small["purchase_avg"]) == (
+        0.02,
+        0.01,
+    )  # 0.015, 0.0075: half up
