@@ -38,6 +38,7 @@ class FalkorDBStore(GraphStore):
     """A graph named ``graph_name`` on a FalkorDB server (embedded or external)."""
 
     backend = "falkordb"
+    pages_by_node_id = True
 
     def __init__(self, address: ServerAddress, graph_name: str) -> None:
         super().__init__()

@@ -247,8 +247,9 @@ class ProfileRepository(QuarantineRepository):
         return _member_identifiers(self._read("profile_members", {"profile_id": profile_id}))
 
     def iter_profiles(self, *, page_size: int = 1000) -> Iterator[tuple[str, list[Identifier]]]:
-        """Every profile with members, in profile_id order, a page at a time (retired
-        profiles, which have none, are skipped)."""
+        """Every profile with members, a page at a time (retired profiles, which have
+        none, are skipped); in profile_id order within a page (and across pages on
+        Neo4j: FalkorDB pages by node ID, :meth:`StoreRunner._pages`)."""
         for pid, members in self._pages("profiles_page", {}, page_size):
             if members:
                 yield pid, sorted(Identifier(t, v) for t, v in members)

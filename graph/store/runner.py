@@ -82,10 +82,14 @@ class StoreRunner(ABC):
     #: FalkorDB: off — adding a label to an existing node cost ~0.7 ms a node
     #: (43 s of a 49 s resolve on 10,000 persons), for a Neo4j-only feature.
     type_labels: bool = False
+    #: paged reads of profiles by ranges of internal node IDs (FalkorDB: a bounded scan;
+    #: by profile ID it scanned every profile after the cursor for each page)
+    pages_by_node_id: bool = False
 
     #: the Cypher files (cypher/) the runner itself runs
     QUERIES: tuple[str, ...] = (
-        "bump_profile_revisions", "bump_serving_generation", "delete_all", "ping", "schema",
+        "bump_profile_revisions", "bump_serving_generation", "delete_all", "ping",
+        "profile_id_range", "schema",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -234,8 +238,13 @@ class StoreRunner(ABC):
         return [line.strip() for line in self.queries["schema"].splitlines() if line.strip()]
 
     def _pages(self, name: str, params: Mapping[str, Any], page_size: int) -> Iterator[Row]:
-        """Rows of a query paged by profile ID (``$after``, ``$limit``; the first
-        column is the ID, rows in ID order), a page at a time."""
+        """Rows of a query over every profile, a page at a time: paged by profile ID
+        (``$after``, ``$limit``; the first column is the ID, rows in ID order), or with
+        :attr:`pages_by_node_id` by ranges of internal node IDs (``$low``, ``$high``),
+        about ``page_size`` profiles a range, rows in ID order within each."""
+        if self.pages_by_node_id:
+            yield from self._node_id_pages(name, params, page_size)
+            return
         after = ""
         while True:
             rows = self._read(name, {**params, "after": after, "limit": page_size})
@@ -243,6 +252,18 @@ class StoreRunner(ABC):
             if len(rows) < page_size:
                 return
             after = rows[-1][0]
+
+    def _node_id_pages(self, name: str, params: Mapping[str, Any], page_size: int
+                       ) -> Iterator[Row]:  # fmt: skip
+        low, high, count = self._read("profile_id_range")[0]
+        if not count:
+            return
+        # profiles' node IDs are spread among other nodes': a span holding about a page
+        span = max(page_size, page_size * (int(high) - int(low) + 1) // int(count))
+        start = int(low) - 1
+        while start < int(high):
+            yield from self._read(name, {**params, "low": start, "high": start + span})
+            start += span
 
     def delete_all(self) -> None:
         """Remove every node and relationship (tests, demo reset)."""
