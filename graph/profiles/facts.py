@@ -105,8 +105,6 @@ class ProfileFacts:
     sources: list[str]
     events_by_type: dict[str, int]
     purchase_count: int
-    purchase_total: float
-    purchase_avg: float | None
     last_purchase: int | None
     currencies: list[str]
     #: name -> {"value": …, "observed_at": ts}, from the newest event carrying it
@@ -114,6 +112,17 @@ class ProfileFacts:
     #: purchases with an amount, and their exact sum (what later events add to)
     purchase_amounts: int = 0
     purchase_sum: Decimal = Decimal(0)
+
+    @property
+    def purchase_total(self) -> float:
+        return float(self.purchase_sum)
+
+    @property
+    def purchase_avg(self) -> float | None:
+        """Over the purchases with an amount (None: none has one)."""
+        if not self.purchase_amounts:
+            return None
+        return float(EXACT.divide(self.purchase_sum, self.purchase_amounts))
 
     def properties(self, *, now: int, previous_trait_keys: Iterable[str] = ()) -> dict[str, Any]:
         """Node properties to ``SET p += …``: facts, one ``trait_<name>`` per scalar
@@ -174,8 +183,6 @@ def profile_facts(row: FactInput) -> ProfileFacts:
         sources=sorted({s for s in row.sources if s}),
         events_by_type=dict(sorted((t, n) for t, n in row.types.items() if t and n)),
         purchase_count=len(row.purchases),
-        purchase_total=float(total),
-        purchase_avg=float(EXACT.divide(total, len(amounts))) if amounts else None,
         last_purchase=max((int(ts) for ts, _, _ in row.purchases), default=None),
         currencies=sorted({c for _, _, c in row.purchases if c}),
         traits=_observe({}, row.traits, row.profile_id),
@@ -206,10 +213,7 @@ def added_facts(stored: Sequence[Any], new: FactInput) -> ProfileFacts | None:
         if isinstance(held, dict) and "observed_at" in held
     }
     for name, seen in added.traits.items():
-        held = traits.get(name)
-        if held is None or _replaces((seen["observed_at"], seen["value"]),
-                                     (int(held["observed_at"]), held.get("value"))):  # fmt: skip
-            traits[name] = seen
+        _observe_value(traits, name, seen["value"], seen["observed_at"])
     return ProfileFacts(
         first_seen=_either(_int(first), added.first_seen, min),
         last_seen=_either(_int(last), added.last_seen, max),
@@ -217,8 +221,6 @@ def added_facts(stored: Sequence[Any], new: FactInput) -> ProfileFacts | None:
         sources=sorted({*(sources or []), *added.sources}),
         events_by_type=dict(sorted((t, n) for t, n in types.items() if t and n)),
         purchase_count=int(purchases) + added.purchase_count,
-        purchase_total=float(total),
-        purchase_avg=float(EXACT.divide(total, n_amounts)) if n_amounts else None,
         last_purchase=_either(_int(last_purchase), added.last_purchase, max),
         currencies=sorted({*(currencies or []), *added.currencies}),
         traits=dict(sorted(traits.items())),
@@ -239,12 +241,16 @@ def _observe(latest: dict[str, dict[str, Any]], rows: Iterable[tuple[int, str]],
         if not isinstance(traits, dict):
             continue
         for name, value in traits.items():
-            held = latest.get(str(name))
-            if value is not None and (
-                held is None or _replaces((int(ts), value), (held["observed_at"], held["value"]))
-            ):
-                latest[str(name)] = {"value": value, "observed_at": int(ts)}
+            if value is not None:
+                _observe_value(latest, str(name), value, int(ts))
     return latest
+
+
+def _observe_value(latest: dict[str, dict[str, Any]], name: str, value: Any, ts: int) -> None:
+    """Keep ``value`` seen at ``ts`` as trait ``name`` if it replaces the one held."""
+    held = latest.get(name)
+    if held is None or _replaces((ts, value), (int(held["observed_at"]), held.get("value"))):
+        latest[name] = {"value": value, "observed_at": ts}
 
 
 def _replaces(seen: tuple[int, Any], held: tuple[int, Any]) -> bool:
