@@ -40,6 +40,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +57,28 @@ from ml.browsers import chain_links, home_chains, home_groups, in_sequence
 from ml.evaluation import read_households, read_truth
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings
-from ml.synthetic import generate
+from ml.synthetic import GeneratedData, generate
 from ml.worlds import BENCH_WORLDS, WorldParams
 
 ESTIMATES = RESULTS.parent / "quality-estimates.md"
 SECTION = "Browser chains: the estimate against the truth"
 
 
-def measure(world: WorldParams, work: Path) -> dict[str, Any]:
+@dataclass
+class Resolved:
+    """A generated world ingested and resolved without a model: what the chain
+    benches judge links on."""
+
+    data: GeneratedData
+    truth: dict[Identifier, set[str]]
+    assigned: dict[Identifier, str]  #: identifier -> deterministic profile
+    members: dict[str, list[Identifier]]  #: profile -> its identifiers
+    histories: Any  #: ml.evidence.identifier_histories of the weak observations
+
+
+def resolved_world(world: WorldParams, work: Path) -> Resolved:
+    """Generate ``world``, ingest it and resolve it without a model."""
     data = generate(work / world.name / "data", params=world)
-    truth = read_truth(data.truth_path)
-    households = read_households(data.events_path.parent / "households.csv")
     config = Config.load(env={}, overrides={"data_dir": work / world.name / "idgraph"})
     with open_resources(config) as res:
         res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
@@ -78,7 +90,15 @@ def measure(world: WorldParams, work: Path) -> dict[str, Any]:
     members: dict[str, list[Identifier]] = defaultdict(list)
     for identifier, profile in sorted(assigned.items()):
         members[profile].append(identifier)
-    histories = identifier_histories(observations)
+    return Resolved(data, read_truth(data.truth_path), assigned, members,
+                    identifier_histories(observations))  # fmt: skip
+
+
+def measure(world: WorldParams, work: Path) -> dict[str, Any]:
+    world_resolved = resolved_world(world, work)
+    data, truth, assigned = world_resolved.data, world_resolved.truth, world_resolved.assigned
+    members, histories = world_resolved.members, world_resolved.histories
+    households = read_households(data.events_path.parent / "households.csv")
     settings = LinkingSettings()
     chains, estimate = home_chains(histories, settings.target_precision, settings.chain_widths)
 

@@ -17,23 +17,14 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chain_estimate import finish, unseen_worlds, world_arguments
+from chain_estimate import finish, resolved_world, unseen_worlds, world_arguments
 from quality import link_precision
 
-from app.config import Config
-from app.resources import open_resources
-from graph.ingest.events import Identifier
-from graph.ingest.readers import read_records
-from graph.resolve.resolution import resolve
 from ml.browsers import browser_chains, chain_links, lookalike_estimate
-from ml.evaluation import read_truth
-from ml.evidence import identifier_histories
-from ml.synthetic import generate
 from ml.worlds import WorldParams
 
 SECTION = "Browser chains at narrower homes"
@@ -42,23 +33,11 @@ WIDTHS = (2, 3, 4, 6, 8, 12)
 
 def measure(world: WorldParams, work: Path) -> dict[int, tuple[int, float, float]]:
     """Per home width: (groups, estimate's lower bound, truth of the links)."""
-    data = generate(work / world.name / "data", params=world)
-    truth = read_truth(data.truth_path)
-    config = Config.load(env={}, overrides={"data_dir": work / world.name / "idgraph"})
-    with open_resources(config) as res:
-        res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
-        resolve(res.store, res.registry, res.resolve_settings())
-        assigned = res.store.assignments()
-        observations = res.store.weak_observations(
-            res.registry.strong_types, res.registry.weak_types
-        )
-    members: dict[str, list[Identifier]] = defaultdict(list)
-    for identifier, profile in sorted(assigned.items()):
-        members[profile].append(identifier)
-    histories = identifier_histories(observations)
+    resolved = resolved_world(world, work)
+    assigned, truth, members = resolved.assigned, resolved.truth, resolved.members
     result = {}
     for width in WIDTHS:
-        chains = browser_chains(histories, max_agents=width)
+        chains = browser_chains(resolved.histories, max_agents=width)
         estimate = lookalike_estimate(chains)
         links = [lk for lk in chain_links(chains, list(members.values()))
                  if assigned.get(lk.a) != assigned.get(lk.b)]  # fmt: skip
