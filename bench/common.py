@@ -27,12 +27,17 @@ T = TypeVar("T")
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
-def parse_args(description: str | None, persons: int, **extra: int) -> argparse.Namespace:
-    """``--persons``, ``--no-record`` and any extra integer options (name=default)."""
+def parse_args(
+    description: str | None, persons: int, *, paths: tuple[str, ...] = (), **extra: int
+) -> argparse.Namespace:
+    """``--persons``, ``--no-record``, any extra integer options (name=default) and
+    optional path options (``paths``: their names, default None)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--persons", type=int, default=persons)
     for name, default in extra.items():
         parser.add_argument(f"--{name}", type=int, default=default)
+    for name in paths:
+        parser.add_argument(f"--{name}", type=Path, default=None)
     parser.add_argument("--no-record", action="store_true")
     return parser.parse_args()
 

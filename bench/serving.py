@@ -2,7 +2,10 @@
 
     python bench/serving.py --persons 4000 --seconds 15 --max-processes 3
 
-Generates data, ingests and resolves it into a fresh embedded store, creates a key,
+Generates data, ingests and resolves it into a fresh embedded store (or, with
+``--data-dir DIR``, uses the resolved store of that idgraph data directory: its embedded
+store must be running, ``idgraph store start``; ready documents are expired there and
+a key is added), creates a key,
 then for P = 1 .. --max-processes starts the real ``idgraph serve --processes P``
 (8 threads each, no rate limit) and loads ``GET /v1/identifiers/{type}/{value}/profile``
 with Debian's ``wrk`` (a separate, efficient process: 2 threads, 32 connections,
@@ -32,6 +35,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -144,15 +148,25 @@ def _rate_row(processes: int, result: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    args = parse_args(__doc__, persons=4000, seconds=15, rate=500, **{"max-processes": 3})
+    args = parse_args(__doc__, persons=4000, seconds=15, rate=500, paths=("data-dir",),
+                      **{"max-processes": 3})  # fmt: skip
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    work, data, config = workspace(args.persons, prefix="idgraph-bench-serving-")
+    if args.data_dir:  # a store already ingested and resolved (e.g. bench/resolve.py's)
+        work = Path(tempfile.mkdtemp(prefix="idgraph-bench-serving-"))
+        config = Config.load(env={}, overrides={"data_dir": args.data_dir.resolve()})
+    else:
+        work, data, config = workspace(args.persons, prefix="idgraph-bench-serving-")
     rows: list[str] = []
     rate_rows: list[str] = []
     with open_resources(config) as res:
-        res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
-        resolved = resolve(res.store, res.registry, res.resolve_settings())
+        if args.data_dir:
+            stats = res.store.stats()
+            identifiers, profiles = stats["Identifier"], stats["Profile"]
+        else:
+            res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
+            resolved = resolve(res.store, res.registry, res.resolve_settings())
+            identifiers, profiles = resolved.identifiers, resolved.profiles
         key, _ = create_key(res.store, "bench-serving", SCOPES)
         keys = [(i.type, i.value) for i in res.store.assignments()]
         random.Random(3).shuffle(keys)
@@ -179,9 +193,11 @@ def main() -> None:
             rate_rows.append(_rate_row(processes, _at_rate(
                 env, processes, paths, key, script, args.rate, args.seconds)))  # fmt: skip
     lines = [
-        f"Command: `python bench/serving.py --persons {args.persons} --seconds {args.seconds} "
-        f"--max-processes {args.max_processes}` ({resolved.identifiers:,} identifiers, "
-        f"{resolved.profiles:,} profiles). Load: `wrk -t2 -c32 -d{args.seconds}s` on the same "
+        "Command: `python bench/serving.py "
+        + (f"--data-dir {args.data_dir}" if args.data_dir else f"--persons {args.persons}")
+        + f" --seconds {args.seconds} --max-processes {args.max_processes}` "
+        f"({identifiers:,} identifiers, {profiles:,} profiles). "
+        f"Load: `wrk -t2 -c32 -d{args.seconds}s` on the same "
         "2 cores, random strong identifiers, `GET /v1/identifiers/{type}/{value}/profile`.",
         "",
         "Baselines, the raw store's ceiling for the same reads (2 Python processes, no HTTP):"

@@ -58,6 +58,7 @@ __all__ = [
     "Examples",
     "Query",
     "device_decisions",
+    "query_customers",
     "simulated_decisions",
     "training_examples",
 ]
@@ -186,7 +187,7 @@ def training_examples(
         return features(a, b, degrees, cap=cap, agents=agents, chain=chain)
 
     by_ip = _by_ip({n: evidence[n] for n in identified}, excluded)
-    asked = _sample(identified, settings.training_customers, settings.seed)
+    asked = query_customers(clusters, settings)
     queries: list[Query] = []
     pool: list[tuple[int, list[Identifier]]] = []  # (profile, its device's identifiers)
     for n, members in enumerate(clusters):
@@ -232,10 +233,10 @@ def training_examples(
     keys = sorted(cookies_of)
     index = {m: k for k, m in enumerate(keys)}
     cookies_by_ip = _by_ip({index[m]: cookies_of[m][2] for m in keys}, excluded)
-    logins = {  # per profile: the events its identity identifiers were in
+    logins = {  # per profile asked: the events its identity identifiers were in
         n: {(ip, ts) for i in clusters[n] if i.type in IDENTITY_TYPES
             for ip, _, ts in observations.get(i, ())}
-        for n in {n for n, _ in pool}
+        for n in asked
     }  # fmt: skip
     for m in keys:
         # held out without its logins: an anonymous cookie has none. A device of one
@@ -310,11 +311,17 @@ def _label(candidate: tuple[int, int], query_device: int, browsers: Sequence[_Br
     return UNKNOWN
 
 
-def _sample(identified: Sequence[int], at_most: int, seed: int) -> set[int]:
-    """The profiles queries are drawn from: all of them, or a seeded sample."""
-    if len(identified) <= at_most:
+def query_customers(
+    clusters: Sequence[Sequence[Identifier]], settings: LinkingSettings
+) -> set[int]:
+    """The identified profiles (by position) queries are drawn from: all of them, or a
+    seeded sample of ``settings.training_customers``. Only their members' events are
+    needed one by one (``raw_observations`` of :func:`training_examples`)."""
+    identified = [n for n, members in enumerate(clusters)
+                  if any(m.type in IDENTITY_TYPES for m in members)]  # fmt: skip
+    if len(identified) <= settings.training_customers:
         return set(identified)
-    return set(random.Random(seed).sample(sorted(identified), at_most))
+    return set(random.Random(settings.seed).sample(identified, settings.training_customers))
 
 
 def _by_ip(evidence: Mapping[int, Evidence], excluded: Mapping[str, int]) -> dict[str, list[int]]:

@@ -28,7 +28,13 @@ from ml.evidence import (
     IpStats,
     identifier_histories,
 )
-from ml.examples import UNKNOWN, device_decisions, simulated_decisions, training_examples
+from ml.examples import (
+    UNKNOWN,
+    device_decisions,
+    query_customers,
+    simulated_decisions,
+    training_examples,
+)
 from ml.linking import MODEL_FAMILIES, LinkingSettings, decision_scores
 from ml.model import LinkModel, precision_curve
 from ml.model_card import browser_why
@@ -61,9 +67,12 @@ def train_model(
     the target precision: such a model would link nothing.
     """
     started = time.perf_counter()
+    # events one by one: only for the members of the profiles queries come from
+    asked = {m for n in query_customers(clusters, settings) for m in clusters[n]}
     raw: dict[Identifier, list[tuple[str, str | None, int]]] = {}
     for identifier, ip, ua, ts in observations:
-        raw.setdefault(identifier, []).append((ip, ua, ts))
+        if identifier in asked:
+            raw.setdefault(identifier, []).append((ip, ua, ts))
     progress("browser chains", 0, None)
     histories = identifier_histories(observations)
     homes = home_chains(histories, settings.target_precision, settings.chain_widths)

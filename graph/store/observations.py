@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["ObservationRepository"]
 
+#: identifiers whose weak observations are read in one query (FalkorDB)
+OBSERVATION_PAGE = 20_000
+
 
 class ObservationRepository(StoreRunner):
     """Observations (a part of :class:`graph.store.GraphStore`)."""
@@ -35,6 +38,7 @@ class ObservationRepository(StoreRunner):
         "neighbourhood",
         "sample_identifiers",
         "weak_observations",
+        "identifier_id_range",
         "write_observations",
         "bump_profiles_of",
         "ingest_sequence",
@@ -120,8 +124,30 @@ class ObservationRepository(StoreRunner):
         self, types: Sequence[str], weak: Sequence[str]
     ) -> list[tuple[Identifier, str, str | None, int]]:
         """(strong identifier, weak value, user agent, ts) for every event they shared."""
-        rows = self._read("weak_observations", {"types": list(types), "weak": list(weak)})
-        return [(Identifier(t, v), w, ua, int(ts)) for t, v, w, ua, ts in rows]
+        params = {"types": list(types), "weak": list(weak)}
+        # FalkorDB: read by ranges of identifiers (its reply for a million identifiers
+        # is millions of rows, held whole beside what is built from it)
+        rows = (
+            self._node_id_pages(
+                "weak_observations", params, OBSERVATION_PAGE, ranged_by="identifier_id_range"
+            )
+            if self.pages_by_node_id
+            else self._read("weak_observations", params)
+        )
+        # one object for each identifier, IP and user agent however many events repeat
+        # it (the reply has a copy a row): a million identifiers' evidence held once
+        identifiers: dict[tuple[str, str], Identifier] = {}
+        strings: dict[str, str] = {}
+        observations = []
+        for t, v, w, ua, ts in rows:
+            identifier = identifiers.get((t, v))
+            if identifier is None:
+                identifier = identifiers[(t, v)] = Identifier(t, v)
+            w = strings.setdefault(w, w)
+            observations.append(
+                (identifier, w, ua if ua is None else strings.setdefault(ua, ua), int(ts))
+            )
+        return observations
 
     def identifier(self, identifier: Identifier) -> IdentifierRecord | None:
         rows = self._read("identifier", {"type": identifier.type, "value": identifier.value})

@@ -253,9 +253,12 @@ class StoreRunner(ABC):
                 return
             after = rows[-1][0]
 
-    def _node_id_pages(self, name: str, params: Mapping[str, Any], page_size: int
-                       ) -> Iterator[Row]:  # fmt: skip
-        low, high, count = self._read("profile_id_range")[0]
+    def _node_id_pages(self, name: str, params: Mapping[str, Any], page_size: int,
+                       *, ranged_by: str = "profile_id_range") -> Iterator[Row]:  # fmt: skip
+        """Rows of ``name`` for nodes whose internal IDs are in ($low, $high], range by
+        range; ``ranged_by``: the query giving the nodes' lowest and highest ID and
+        count (about ``page_size`` nodes a range)."""
+        low, high, count = self._read(ranged_by)[0]
         if not count:
             return
         # profiles' node IDs are spread among other nodes': a span holding about a page

@@ -90,6 +90,39 @@ def test_observations_accumulate_on_edges(any_store: GraphStore) -> None:
     )
 
 
+def test_weak_observations_whole_and_by_ranges(
+    any_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every (strong identifier, IP, user agent, time) of the events they shared, the
+    same whether FalkorDB reads them in one range or in ranges of one identifier; each
+    identifier, IP and user agent is one object however many events repeat it."""
+    from graph.store import observations
+
+    ua = "Mozilla/5.0 (X11; Linux x86_64)"
+    events = [
+        ev("e1", 1000, ("email", "a@x.com"), ("cookie_id", "c1"), ("ip", "10.0.0.1"),
+           user_agent=ua),
+        ev("e2", 2000, ("cookie_id", "c1"), ("ip", "10.0.0.1"), user_agent=ua),
+        ev("e3", 3000, ("cookie_id", "c2"), ("ip", "10.0.0.2")),
+        ev("e4", 4000, ("email", "b@x.com")),  # no IP: no weak evidence
+    ]  # fmt: skip
+    any_store.write_observations(build_batch(events))
+    strong, weak = ["email", "cookie_id"], ["ip"]
+    expected = sorted([
+        (Identifier("email", "a@x.com"), "10.0.0.1", ua, 1000),
+        (Identifier("cookie_id", "c1"), "10.0.0.1", ua, 1000),
+        (Identifier("cookie_id", "c1"), "10.0.0.1", ua, 2000),
+        (Identifier("cookie_id", "c2"), "10.0.0.2", None, 3000),
+    ])  # fmt: skip
+    whole = any_store.weak_observations(strong, weak)
+    assert sorted(whole) == expected
+    monkeypatch.setattr(observations, "OBSERVATION_PAGE", 1)
+    ranged = any_store.weak_observations(strong, weak)
+    assert sorted(ranged) == expected
+    c1 = [o for o in ranged if o[0] == Identifier("cookie_id", "c1")]
+    assert c1[0][0] is c1[1][0] and c1[0][2] is c1[1][2] and c1[0][1] is c1[1][1]
+
+
 def test_failed_batch_writes_nothing(any_store: GraphStore) -> None:
     any_store.write_observations(
         build_batch([ev("e1", 1, ("email", "a@x.com"), ("cookie_id", "c1"))])
