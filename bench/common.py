@@ -204,12 +204,18 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def store_server_pids() -> list[int]:
-    """The embedded store's server, when this process started it (``open_resources``)."""
+def store_server_pids(data_dir: Path | None = None) -> list[int]:
+    """The embedded store's server: the one this process started (``open_resources``),
+    or the one serving ``data_dir`` (started by ``idgraph store start``)."""
     found = []
-    for pid in process_tree(os.getpid())[1:]:
+    candidates = process_tree(os.getpid())[1:] if data_dir is None else [
+        int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]  # fmt: skip
+    for pid in candidates:
         with contextlib.suppress(OSError):
-            if b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"redis-server" in command and (
+                data_dir is None or str(data_dir.resolve() / "store").encode() in command
+            ):
                 found.append(pid)
     return found
 

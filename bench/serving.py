@@ -104,13 +104,20 @@ def _load(env: dict[str, str], processes: int, script: Path, seconds: int) -> di
     the CPU seconds the server's processes and the store's server spent in it."""
     with idgraph_serve(env, processes, 18000 + processes) as (base, server):
         wrk(script, base, connections=32, seconds=3)  # warm-up
-        return _measured(server, lambda: wrk(script, base, connections=32, seconds=seconds))
+        return _measured(
+            server,
+            lambda: wrk(script, base, connections=32, seconds=seconds),
+            Path(env["IDGRAPH_DATA_DIR"]),
+        )
 
 
-def _measured(server: subprocess.Popen[str], run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _measured(server: subprocess.Popen[str], run: Callable[[], dict[str, Any]],
+              data_dir: Path) -> dict[str, Any]:  # fmt: skip
     """``run()``'s result with ``server_cpu`` and ``store_cpu``: CPU seconds spent
     meanwhile by the server's processes and by the embedded store's server."""
-    result, cpu = cpu_during(run, server=process_tree(server.pid), store=store_server_pids())
+    result, cpu = cpu_during(
+        run, server=process_tree(server.pid), store=store_server_pids(data_dir)
+    )
     return {**result, "server_cpu": cpu["server"], "store_cpu": cpu["store"]}
 
 
@@ -123,7 +130,7 @@ def _at_rate(env: dict[str, str], processes: int, paths: Path, key: str, script:
         command = [sys.executable, str(Path(__file__).with_name("rate.py")), "--base", base,
                    "--paths", str(paths), "--key", key, "--rate", str(rate),
                    "--seconds", str(seconds)]  # fmt: skip
-        return _measured(server, lambda: summary(command))
+        return _measured(server, lambda: summary(command), Path(env["IDGRAPH_DATA_DIR"]))
 
 
 def _cpu(result: dict[str, Any], requests: int) -> str:
@@ -167,7 +174,7 @@ def main() -> None:
             res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
             resolved = resolve(res.store, res.registry, res.resolve_settings())
             identifiers, profiles = resolved.identifiers, resolved.profiles
-        key, _ = create_key(res.store, "bench-serving", SCOPES)
+        key, _ = create_key(res.store, f"bench-serving-{int(time.time())}", SCOPES)
         keys = [(i.type, i.value) for i in res.store.assignments()]
         random.Random(3).shuffle(keys)
         paths = work / "paths.txt"
