@@ -13,6 +13,7 @@ from graph.errors import InputError, QueryError, StoreUnavailable
 from graph.store import GraphStore
 from graph.store.address import ServerAddress
 from graph.store.falkordb_params import params_header
+from graph.store.falkordb_replies import reply_rows
 from graph.store.records import Row
 from graph.store.runner import CACHE_SECONDS, CACHED_TOPICS
 
@@ -56,9 +57,11 @@ class FalkorDBStore(GraphStore):
         if "\x00" in header:
             raise InputError("a value contains a NUL character (\\u0000), which the store "
                              "cannot hold or search for")  # fmt: skip
-        run = self._graph.ro_query if read_only else self._graph.query
+        command = "GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY"
         try:
-            return list(run(header + text).result_set)
+            response = self._graph.execute_command(command, self.graph_name, header + text,
+                                                   "--compact")  # fmt: skip
+            return reply_rows(self._graph, response)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:
             raise StoreUnavailable(
                 f"FalkorDB at {self.address.describe()} is unreachable: {e}", query=name
