@@ -261,7 +261,7 @@ class StoreRunner(ABC):
         low, high, count = self._read(ranged_by)[0]
         if not count:
             return
-        # profiles' node IDs are spread among other nodes': a span holding about a page
+        # their node IDs are spread among other nodes': a span holding about a page
         span = max(page_size, page_size * (int(high) - int(low) + 1) // int(count))
         start = int(low) - 1
         while start < int(high):
