@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import functools
 import multiprocessing
+import shutil
 import sys
 import tempfile
 import time
@@ -312,11 +313,14 @@ def main() -> None:
     if args.persons:
         worlds = [world.replace(persons=args.persons) for world in worlds]
     context = multiprocessing.get_context("spawn")  # a fresh interpreter for each world
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=context) as pool:
-        for measured in pool.map(measure, worlds, [work] * len(worlds)):
-            lines = table(measured)
-            print("\n".join(lines), flush=True)
-            out += lines
+    try:
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=context) as pool:
+            for measured in pool.map(measure, worlds, [work] * len(worlds)):
+                lines = table(measured)
+                print("\n".join(lines), flush=True)
+                out += lines
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # each world's store: ~200 MiB
     total = time.perf_counter() - started
     head = [
         "# Profile quality across generated worlds",

@@ -226,6 +226,7 @@ def main() -> None:
         *rate_rows,
     ]
     publish("Look-ups at saturation: server processes", lines, save=not args.no_record)
+    shutil.rmtree(work, ignore_errors=True)  # the generated data and its store (or the paths)
 
 
 if __name__ == "__main__":
