@@ -82,8 +82,9 @@ class StoreRunner(ABC):
     #: FalkorDB: off — adding a label to an existing node cost ~0.7 ms a node
     #: (43 s of a 49 s resolve on 10,000 persons), for a Neo4j-only feature.
     type_labels: bool = False
-    #: paged reads of profiles by ranges of internal node IDs (FalkorDB: a bounded scan;
-    #: by profile ID it scanned every profile after the cursor for each page)
+    #: whole-graph reads (profiles, weak observations) by ranges of internal node IDs
+    #: (FalkorDB: a bounded scan each; by profile ID it scanned every profile after the
+    #: cursor for each page, and one reply of every weak observation was held whole)
     pages_by_node_id: bool = False
 
     #: the Cypher files (cypher/) the runner itself runs
