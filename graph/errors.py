@@ -67,5 +67,10 @@ class QueryError(StoreError):
     """The store rejected a query: a bug in idgraph, never the caller's input."""
 
 
+class ConstraintViolation(QueryError):
+    """A write would break a uniqueness constraint (an event ID another writer stored
+    first, say); the store wrote none of it."""
+
+
 class UnknownQuery(IdgraphError):
     """A Cypher query was asked for by a name that has no file."""

@@ -5,9 +5,11 @@ parse and normalize every record, drop events whose ``event_id`` was seen
 earlier in the input (the newest :data:`RECENT_EVENT_IDS` IDs are remembered) or
 is already stored (duplicates), aggregate identifiers
 and co-observation pairs, and write it all in one atomic query. Replaying any
-input changes nothing: event IDs are checked before writing and unique in the
-store, so a concurrent replay fails the constraint and is re-checked. Rejected
-identifiers of an event that turns out to be a duplicate are not reported again.
+input changes nothing: event IDs are unique in the store, and a write holding a
+stored one is refused whole, then looked up and written without it (see
+:class:`graph.ingest.batches.BatchWriter` for when a batch is looked up first).
+Rejected identifiers of an event that turns out to be a duplicate are not reported
+again.
 """
 
 from __future__ import annotations
@@ -20,23 +22,19 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import combinations
 from pathlib import Path
 from typing import IO, Any
 
-from graph.errors import QueryError, StoreUnavailable
+from graph.ingest.batches import BatchWriter, build_batch
 from graph.ingest.events import Event, Identifier, ParseResult, Reject, parse_event
 from graph.ingest.identifiers import Registry
 from graph.ingest.readers import RawRecord
 from graph.ingest.tombstones import Tombstones
-from graph.store import GraphStore, ObservationBatch
+from graph.store import GraphStore
 
-__all__ = ["IngestReport", "Ingester", "RejectFile", "build_batch"]
+__all__ = ["IngestReport", "Ingester", "RejectFile"]
 
 logger = logging.getLogger(__name__)
-
-WRITE_ATTEMPTS = 4
-RETRY_DELAY = 0.5
 
 
 @dataclass
@@ -127,8 +125,8 @@ class _RecentIds:
 class Ingester:
     """Writes events into one store, ``batch_size`` events per atomic write.
 
-    Parsing of batch N+1 overlaps the store check and write of batch N (one
-    batch in flight, on a writer thread): the store works while Python parses.
+    Parsing and encoding of batch N+1 overlap the write of batch N (on a writer
+    thread), and N+1 waits queued behind N: the store works while Python parses.
     """
 
     def __init__(
@@ -163,20 +161,23 @@ class Ingester:
         self._tombstones = Tombstones.load(self.store)
         in_flight: _Pending | None = None
         recent = _RecentIds(RECENT_EVENT_IDS)
+        store_new = BatchWriter(self.store).store_new
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="idgraph-writer") as writer:
             try:
                 for batch in _batched(records, self.batch_size):
                     pending = self._parse(batch, report, rejects, recent)
                     recent.add(pending.events)
-                    # built here while the writer works on the previous batch; rebuilt
-                    # there only if some of the events turn out to be stored already
+                    # built and encoded here while the writer works on the previous
+                    # batch; rebuilt there only if some of its events are stored already
                     events = pending.new_events()
-                    prepared = build_batch(events)
+                    prepared = self.store.prepare_observations(build_batch(events))
+                    # queued behind the batch in flight, so the writer starts it as soon as
+                    # that one is written, without waiting for this thread to take turns
+                    pending.future = writer.submit(store_new, events, prepared)
                     if in_flight:
                         self._account(in_flight, report, rejects)
                         if on_batch:
                             on_batch(report)
-                    pending.future = writer.submit(_store_new, self.store, events, prepared)
                     in_flight = pending
                 if in_flight:
                     self._account(in_flight, report, rejects)
@@ -281,29 +282,6 @@ class _Pending:
         return [r.event for r in self.events.values() if r.event is not None]
 
 
-def _store_new(store: GraphStore, events: list[Event], batch: ObservationBatch) -> list[str]:
-    """Write the events the store does not have yet; returns the IDs written.
-
-    If the write fails (store restarting, or another process storing the same
-    events between our check and our write, which trips the unique
-    constraint and rolls the whole batch back), check again and retry.
-    """
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        try:
-            stored = store.existing_event_ids(event.event_id for event in events)
-            if stored:
-                events = [event for event in events if event.event_id not in stored]
-                batch = build_batch(events)
-            store.write_observations(batch)
-            return [event.event_id for event in events]
-        except (StoreUnavailable, QueryError) as e:
-            if attempt == WRITE_ATTEMPTS:
-                raise
-            logger.warning("ingest batch failed (attempt %d), retrying: %s", attempt, e)
-            time.sleep(RETRY_DELAY * attempt)
-    raise AssertionError("unreachable")
-
-
 def _without_erased(result: ParseResult, tombstones: Tombstones, line: int) -> ParseResult:
     """Drop erased identifiers (or the whole event, if its ID was erased)."""
     event = result.event
@@ -332,74 +310,6 @@ def _without_erased(result: ParseResult, tombstones: Tombstones, line: int) -> P
                        whole_event=True)  # fmt: skip
         return ParseResult(None, (*result.rejects, *dropped, whole))
     return ParseResult(dataclasses.replace(event, identifiers=kept), (*result.rejects, *dropped))
-
-
-def build_batch(events: Sequence[Event]) -> ObservationBatch:
-    """Aggregate events into the rows of one store write (pure function).
-
-    Identifiers seen in several events of the batch become one row each;
-    identifier pairs one row each, with summed counts, the earliest/latest
-    timestamps and the set of sources. Pairs
-    are ordered (smaller key first) so each pair maps to a single edge.
-    Cost: O(sum of k² over events), k = identifiers per event (bounded).
-    """
-    identifiers: dict[Identifier, None] = {}
-    edges: dict[tuple[Identifier, Identifier], _EdgeAgg] = {}
-    batch = ObservationBatch()
-    for event in events:
-        keys = event.identifiers  # distinct and sorted
-        for key in keys:
-            identifiers[key] = None
-        for a, b in combinations(keys, 2):
-            edge = edges.get((a, b))
-            if edge is None:
-                edges[(a, b)] = _EdgeAgg(event)
-            else:
-                edge.add(event)
-        batch.events.append(
-            {
-                "event_id": event.event_id,
-                "ts": event.ts,
-                "source": event.source,
-                "type": event.type,
-                "user_agent": event.user_agent,
-                "amount": event.amount,
-                "currency": event.currency,
-                "traits": event.traits_json,
-                "properties": event.properties_json,
-                "seen": [list(key) for key in keys],
-            }
-        )
-    batch.identifiers = [{"type": t, "value": v} for t, v in identifiers]
-    batch.edges = [edge.row(a, b) for (a, b), edge in edges.items()]
-    return batch
-
-
-class _EdgeAgg:
-    __slots__ = ("count", "first", "last", "sources")
-
-    def __init__(self, event: Event) -> None:
-        self.count = 1
-        self.first = self.last = event.ts
-        self.sources = {event.source}
-
-    def add(self, event: Event) -> None:
-        self.count += 1
-        self.first = min(self.first, event.ts)
-        self.last = max(self.last, event.ts)
-        self.sources.add(event.source)
-
-    def row(self, a: tuple[str, str], b: tuple[str, str]) -> dict[str, Any]:
-        return {
-            "a_type": a[0],
-            "a_value": a[1],
-            "b_type": b[0],
-            "b_value": b[1],
-            "count": self.count,
-            "first_seen": self.first,
-            "last_seen": self.last,
-            "sources": sorted(self.sources),
-        }
 
 
 def _batched(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:

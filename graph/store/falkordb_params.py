@@ -19,7 +19,12 @@ from typing import Any
 
 from falkordb.helpers import stringify_param_value
 
-__all__ = ["cypher_literal", "params_header"]
+__all__ = ["Literal", "cypher_literal", "params_header"]
+
+
+class Literal(str):
+    """A value already written as a Cypher literal: :func:`cypher_literal` passes it
+    through (parameters encoded ahead of their query, on another thread)."""
 
 
 def params_header(params: Mapping[str, Any]) -> str:
@@ -39,6 +44,8 @@ def cypher_literal(value: Any) -> str:
         return "null"
     if kind is int or kind is float or kind is bool:
         return str(value)
+    if kind is Literal:
+        return str.__str__(value)
     if kind is list or kind is tuple:
         return "[" + ",".join([cypher_literal(item) for item in value]) + "]"
     if kind is dict:

@@ -9,10 +9,10 @@ from typing import Any
 import redis
 from falkordb import FalkorDB
 
-from graph.errors import InputError, QueryError, StoreUnavailable
+from graph.errors import ConstraintViolation, InputError, QueryError, StoreUnavailable
 from graph.store import GraphStore
 from graph.store.address import ServerAddress
-from graph.store.falkordb_params import params_header
+from graph.store.falkordb_params import Literal, cypher_literal, params_header
 from graph.store.falkordb_replies import reply_rows
 from graph.store.records import Row
 from graph.store.runner import CACHE_SECONDS, CACHED_TOPICS
@@ -67,12 +67,17 @@ class FalkorDBStore(GraphStore):
                 f"FalkorDB at {self.address.describe()} is unreachable: {e}", query=name
             ) from e
         except redis.exceptions.ResponseError as e:
+            if str(e).startswith("unique constraint violation"):
+                raise ConstraintViolation(f"FalkorDB refused the write: {e}", query=name) from e
             raise QueryError(f"FalkorDB rejected the query: {e}", query=name) from e
 
     def _read(
         self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
     ) -> list[Row]:
         return self._run(name, params, read_only=True, text=text)
+
+    def _encode_params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {key: Literal(cypher_literal(value)) for key, value in params.items()}
 
     def _run_write(
         self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None

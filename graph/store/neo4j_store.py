@@ -19,6 +19,7 @@ from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import (
     AuthError,
     ClientError,
+    ConstraintError,
     DriverError,
     Neo4jError,
     ServiceUnavailable,
@@ -26,7 +27,7 @@ from neo4j.exceptions import (
     TransientError,
 )
 
-from graph.errors import ConfigError, QueryError, StoreUnavailable
+from graph.errors import ConfigError, ConstraintViolation, QueryError, StoreUnavailable
 from graph.store import GraphStore
 from graph.store.records import Row
 
@@ -78,6 +79,8 @@ class Neo4jStore(GraphStore):
             ) from e
         except (ServiceUnavailable, SessionExpired, TransientError) as e:
             raise StoreUnavailable(f"Neo4j at {self.uri} is unavailable: {e}", query=name) from e
+        except ConstraintError as e:
+            raise ConstraintViolation(f"Neo4j refused the write: {e.message}", query=name) from e
         except (ClientError, Neo4jError) as e:
             raise QueryError(f"Neo4j rejected the query: {e.message}", query=name) from e
         except DriverError as e:

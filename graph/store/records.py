@@ -124,6 +124,9 @@ class ObservationBatch:
     identifiers: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
+    #: the parameters of its write queries as the store's adapter encodes them, when
+    #: prepared ahead of the write (:meth:`graph.store.GraphStore.prepare_observations`)
+    encoded: list[Mapping[str, Any]] | None = field(default=None, repr=False)
 
     def params(self) -> dict[str, Any]:
         return {"identifiers": self.identifiers, "events": self.events, "edges": self.edges}

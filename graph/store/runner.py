@@ -114,6 +114,11 @@ class StoreRunner(ABC):
     ) -> list[Row]:
         """Run the named write query atomically (retried on transient errors)."""
 
+    def _encode_params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``params`` as the backend sends them, encoded now for a later query (the
+        result is passed as that query's parameters). Default: as they are."""
+        return params
+
     def _write(
         self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
     ) -> list[Row]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from graph.ingest.batches import build_batch
 from graph.ingest.events import Event, Identifier
-from graph.ingest.ingester import build_batch
 from graph.store.embedded import EmbeddedServer, running_server
 from graph.store.falkordb_store import FalkorDBStore
 

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from app.resources import Resources
+from graph.errors import ConstraintViolation, StoreUnavailable
+from graph.ingest import batches as batches_module
 from graph.ingest import ingester as ingester_module
 from graph.ingest.ingester import Ingester, IngestReport, RejectFile
 from graph.ingest.readers import read_records
+from graph.store import ObservationBatch
 from graph.store.falkordb_store import FalkorDBStore
 from ml.synthetic import GeneratedData, generate
 
@@ -79,33 +82,69 @@ def test_replays_in_later_batches_are_dropped_before_the_store(
     remembered: int,
 ) -> None:
     """A replay of an event from an earlier batch is dropped while parsing when its
-    ID is among the newest remembered ones — the store's own check (which makes the
-    writer rebuild the batch) finds only the older ones. Counts and graph are the
-    same either way."""
+    ID is among the newest remembered ones; the older ones make the store refuse a
+    batch written without looking (its event-ID constraint), which is then looked up
+    and written without them. Counts and graph are the same either way."""
     monkeypatch.setattr(ingester_module, "RECENT_EVENT_IDS", remembered)
     found_by_store: list[int] = []
-    existing = store.existing_event_ids
+    refused: list[ConstraintViolation] = []
+    existing, write = store.existing_event_ids, store.write_observations
 
     def counted(event_ids: Iterable[str]) -> set[str]:
         stored = existing(event_ids)
         found_by_store.append(len(stored))
         return stored
 
+    def refusals(batch: ObservationBatch) -> None:
+        try:
+            write(batch)
+        except ConstraintViolation as e:
+            refused.append(e)
+            raise
+
     monkeypatch.setattr(store, "existing_event_ids", counted)
+    monkeypatch.setattr(store, "write_observations", refusals)
     ingester = Ingester(store, resources.registry, batch_size=100)
     report = ingester.ingest_records(read_records(small_data.events_path, "jsonl"))
     expected = small_data.manifest["expected"]
     assert (report.accepted, report.duplicates) == (expected["accepted"], expected["duplicates"])
-    assert expected["duplicates"] > 0 and len(found_by_store) > 10
+    assert expected["duplicates"] > 0 and report.records > 1000  # more than 10 batches
     if remembered == 25:  # replays further back than 25 events: the store finds them
-        assert sum(found_by_store) > 0
-    else:
-        assert sum(found_by_store) == 0
+        assert sum(found_by_store) > 0 and len(refused) > 0
+        assert len(found_by_store) > len(refused)  # a batch after one with replays: looked up
+    else:  # the first batch is looked up, finds none: every later one written at once
+        assert found_by_store == [0] and refused == []
     dumped = graph_dump(store)
     store.delete_all()  # the same ingest remembering nothing: every replay is the store's
     monkeypatch.setattr(ingester_module, "RECENT_EVENT_IDS", 0)
     ingester.ingest_records(read_records(small_data.events_path, "jsonl"))
     assert graph_dump(store) == dumped
+
+
+def test_an_ingest_stops_at_the_batch_it_cannot_write(
+    resources: Resources,
+    small_data: GeneratedData,
+    store: FalkorDBStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch queued behind one that failed is not written (nor any later one):
+    the ingest raises the failed batch's error, and what it wrote before stays."""
+    monkeypatch.setattr(batches_module, "RETRY_DELAY", 0)
+    attempts: list[int] = []
+    write = store.write_observations
+
+    def down_after_one(batch: ObservationBatch) -> None:
+        attempts.append(len(batch.events))
+        if len(attempts) > 1:
+            raise StoreUnavailable("the store went away")
+        write(batch)
+
+    monkeypatch.setattr(store, "write_observations", down_after_one)
+    ingester = Ingester(store, resources.registry, batch_size=100)
+    with pytest.raises(StoreUnavailable, match="went away"):
+        ingester.ingest_records(read_records(small_data.events_path, "jsonl"))
+    assert len(attempts) == 1 + batches_module.WRITE_ATTEMPTS  # the second batch, retried
+    assert store.stats()["Event"] == attempts[0]
 
 
 def test_concurrent_ingest_of_the_same_events_counts_each_once(

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.errors import InputError, QueryError, UnknownQuery
+from graph.errors import ConstraintViolation, InputError, QueryError, UnknownQuery
+from graph.ingest.batches import build_batch
 from graph.ingest.events import Event, Identifier
-from graph.ingest.ingester import build_batch
 from graph.store import GraphStore
 from graph.store.address import ServerAddress
 from graph.store.falkordb_store import FalkorDBStore
@@ -60,7 +60,7 @@ def test_schema_is_idempotent(any_store: GraphStore) -> None:
     any_store.ensure_schema()
     any_store.ensure_schema()
     any_store.write_observations(build_batch([ev("e1", 1, ("email", "a@x.com"))]))
-    with pytest.raises(QueryError, match="constraint"):
+    with pytest.raises(ConstraintViolation, match="constraint"):
         any_store.write_observations(build_batch([ev("e1", 1, ("email", "a@x.com"))]))
 
 
@@ -128,16 +128,39 @@ def test_failed_batch_writes_nothing(any_store: GraphStore) -> None:
         build_batch([ev("e1", 1, ("email", "a@x.com"), ("cookie_id", "c1"))])
     )
     before = any_store.stats()
-    with pytest.raises(QueryError):
+    with pytest.raises(ConstraintViolation):  # encoded ahead, as the ingest writes
         any_store.write_observations(
-            build_batch(
-                [
-                    ev("e2", 2, ("email", "a@x.com"), ("cookie_id", "c2")),
-                    ev("e1", 1, ("email", "a@x.com")),
-                ]
+            any_store.prepare_observations(
+                build_batch(
+                    [
+                        ev("e2", 2, ("email", "a@x.com"), ("cookie_id", "c2")),
+                        ev("e1", 1, ("email", "a@x.com")),
+                    ]
+                )
             )
         )
     assert any_store.stats() == before
+
+
+def test_a_prepared_batch_writes_what_the_batch_writes(any_store: GraphStore) -> None:
+    events = [
+        ev("e1", 1000, ("email", 'a"b\\@x.com'), ("cookie_id", "c1"), user_agent="UA 1"),
+        ev("e2", 2000, ("email", 'a"b\\@x.com'), ("phone", "+14155550123"), amount=2.5),
+        ev("e3", 3000, ("cookie_id", "c1"), ("phone", "+14155550123"), traits_json='{"n": 1}'),
+    ]
+
+    def written() -> tuple[object, ...]:
+        links = any_store.weighted_links(["email", "phone", "cookie_id"])
+        stored = any_store.existing_event_ids(e.event_id for e in events)
+        return any_store.stats(), sorted(map(repr, links)), sorted(stored)
+
+    any_store.write_observations(build_batch(events))
+    plain = written()
+    any_store.delete_all()
+    prepared = any_store.prepare_observations(build_batch(events))
+    assert prepared.encoded is not None
+    any_store.write_observations(prepared)
+    assert written() == plain and plain[2] == ["e1", "e2", "e3"]
 
 
 def test_assignments_profiles_and_paging(any_store: GraphStore) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from graph.ingest.batches import build_batch
 from graph.ingest.events import Event, Identifier
-from graph.ingest.ingester import build_batch
 
 
 def ev(event_id: str, ts: int, source: str, *ids: tuple[str, str]) -> Event:
