@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,11 +80,13 @@ def ingest_batch(
     profiles = None
     if res.config.realtime_updates and report.touched:
 
-        def update(touched: set[Identifier], alone: set[Identifier]) -> ResolveReport | None:
+        def update(
+            touched: set[Identifier], alone: set[Identifier], handoff: Callable[[], None]
+        ) -> ResolveReport | None:
             lock = res.resolve_lock(wait=REALTIME_LOCK_WAIT, hold=REALTIME_LOCK_HOLD,
                                     poll=REALTIME_LOCK_POLL)  # fmt: skip
             return update_profiles(res.store, res.registry, touched, res.resolve_settings(),
-                                   lock=lock, alone=alone)  # fmt: skip
+                                   lock=lock, alone=alone, unlocked=handoff)  # fmt: skip
 
         try:
             # with the waiting requests of this process, as one update (app.realtime)

@@ -11,6 +11,12 @@ identifiers reads their neighbourhoods and refreshes their profiles' facts in th
 same store round trips, and takes the lock once: measured in docs/benchmarks.md
 (Real-time updates, 2026-12-04).
 
+An update hands on (``handoff``) once it no longer needs to run alone, after its
+part under the resolution lock: the next one starts while it refreshes its
+profiles' facts, which need no lock (facts are versioned by the store time they
+were read: a stale write never wins). A request that arrives during an update then
+waits for that update's locked part only, not for its facts.
+
 A request still answers only after an update that included its identifiers has
 finished, so a look-up right after its answer sees its profiles; what the answer
 reports (``profiles``) is that update's, which may have included other requests.
@@ -30,8 +36,9 @@ __all__ = ["UpdateQueue"]
 
 T = TypeVar("T")
 
-#: an update: (identifiers seen together with another strong one, identifiers seen alone)
-Update = Callable[[set[Identifier], set[Identifier]], T]
+#: an update: (identifiers seen together with another strong one, identifiers seen alone,
+#: handoff: called once the next update may start; by then at the latest when it returns)
+Update = Callable[[set[Identifier], set[Identifier], Callable[[], None]], T]
 
 
 @dataclass(eq=False)
@@ -81,26 +88,39 @@ class UpdateQueue(Generic[T]):
         with self._mutex:
             batch, self._waiting = self._waiting, []
         started = time.perf_counter()
+        handed: list[bool] = []
+
+        def handoff() -> None:
+            if not handed:
+                handed.append(True)
+                self._hand_on()
+
         try:
             together_all = set().union(*(r.together for r in batch))
             alone_all = set().union(*(r.alone for r in batch)) - together_all
-            outcome, error = update(together_all, alone_all), None
+            outcome, error = update(together_all, alone_all, handoff), None
         except BaseException as e:  # every request of the batch gets it
             outcome, error = None, e
         seconds = time.perf_counter() - started
+        handoff()
         with self._mutex:
             self.updates += 1
             self.requests += len(batch)
-            following = self._waiting[0] if self._waiting else None
-            if following is None:
-                self._running = False
         for observe in self.observers:
             observe(len(batch), seconds)
         for request in batch:
             request.outcome, request.error = outcome, error
             if request is not me:
                 request.done.set()
+        return me.result()
+
+    def _hand_on(self) -> None:
+        """Wake the first request that arrived during the update to lead the next one
+        (or mark the queue idle)."""
+        with self._mutex:
+            following = self._waiting[0] if self._waiting else None
+            if following is None:
+                self._running = False
         if following is not None:
             following.leads = True
             following.done.set()
-        return me.result()

@@ -20,6 +20,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -140,6 +141,14 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="idgraph-bench-"))
+    try:
+        lines = _run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the generated data and its store
+    publish("Real-time updates", lines, save=not args.no_record)
+
+
+def _run(args: argparse.Namespace, work: Path) -> list[str]:
     data = generate(work / "data", persons=args.persons)
     # enough load for the probes: about 29 lines a person, 4 persons per event/s offered
     load = generate(work / "load", persons=max(args.persons, int(args.rate * 4)), seed=99)
@@ -198,7 +207,7 @@ def main() -> None:
         "Goal (issue #15): POST sent -> merge visible p99 <= 100 ms under a sustained "
         "1,000 events/s.",
     ]
-    publish("Real-time updates", lines, save=not args.no_record)
+    return lines
 
 
 if __name__ == "__main__":

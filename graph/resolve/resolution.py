@@ -216,6 +216,7 @@ def update_profiles(
     facts_of: Iterable[str] = (),
     alone: Iterable[Identifier] = (),
     added: tuple[int, int] | None = None,
+    unlocked: Callable[[], None] = lambda: None,
 ) -> ResolveReport | None:
     """Re-resolve the neighbourhood of ``touched`` identifiers (the real-time path,
     and the incremental resolve: :mod:`graph.resolve.changes`), and refresh the facts
@@ -227,6 +228,9 @@ def update_profiles(
     ``added``: the ingest sequences ``(since, until)`` of the new events: profiles
     whose members did not change get them added to their facts
     (:func:`graph.profiles.facts.refresh_facts`).
+    ``unlocked``: called once the update's part under ``lock`` is over (or when it
+    takes no lock), before the facts are refreshed (:mod:`app.realtime` starts the
+    next update then).
 
     Returns ``None`` (and logs) when the neighbourhood is larger than ``max_scope``
     identifiers, or when there is nothing to do; the next full ``resolve`` handles it.
@@ -247,21 +251,22 @@ def update_profiles(
     # only the profiles it changes lose their ready documents (graph.store.serving)
     with store.profile_changes() as changed:
         if not seeds:
+            unlocked()
             changed.update(extra)
             refreshed = refresh_facts(
                 store, extra, purchase_types=settings.purchase_types, added=added
             )
             return ResolveReport(facts_refreshed=refreshed.total, facts_added=refreshed.added,
                                  seconds=time.perf_counter() - started)  # fmt: skip
-        return _update(
-            store, seeds, strong, settings, lock, started, changed, max_scope, extra, added
-        )
+        return _update(store, seeds, strong, settings, lock, started, changed, max_scope,
+                       extra, added, unlocked)  # fmt: skip
 
 
 def _update(
     store: GraphStore, seeds: set[Identifier], strong: set[str], settings: ResolveSettings,
     lock: AbstractContextManager[Any] | None, started: float, changed: set[str],
     max_scope: int, extra: set[str], added: tuple[int, int] | None,
+    unlocked: Callable[[], None],
 ) -> ResolveReport | None:  # fmt: skip
     with lock or contextlib.nullcontext():
         overrides = store.quarantine_overrides()
@@ -274,6 +279,7 @@ def _update(
             nodes, links, current, created_at=created_at, overrides=overrides, settings=settings
         )
         deleted = store.apply_plan(decided, now=now_ms(), full=False)
+    unlocked()
     # the profiles of the new events, and every profile that gained or lost members
     # (not the whole neighbourhood: most of it changed neither members nor events).
     # Outside the lock, so updates do not queue behind each other's facts: facts are

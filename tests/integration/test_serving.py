@@ -3,7 +3,9 @@ document the last one stored, and never with one a write has made stale."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -116,6 +118,36 @@ def test_a_document_built_between_ingest_and_real_time_update_is_not_served_afte
     update_profiles(res.store, res.registry, report.touched, res.resolve_settings())
     merged = served_twice_as_stored(res, "user_id", "u-di")
     assert {i["type"] for i in merged["identifiers"]} == {"email", "user_id"}
+
+
+def test_an_update_hands_on_once_its_locked_part_has_written_the_merge(
+    resources: Resources,
+) -> None:
+    """``unlocked`` (where app.realtime starts the next update) comes after the lock is
+    released, with the new profile memberships already stored; facts follow."""
+    res = resources
+    res.ingester().ingest_records([RawRecord(1, event("e1", email="ho@example.com"))])
+    res.ingester().ingest_records([RawRecord(2, event("e2", user_id="u-ho"))])
+    resolve(res.store, res.registry, res.resolve_settings())
+    report = res.ingester(collect_touched=True).ingest_records(
+        [RawRecord(3, event("e3", email="ho@example.com", user_id="u-ho"))]
+    )
+    steps: list[object] = []
+
+    @contextlib.contextmanager
+    def lock() -> Iterator[None]:
+        steps.append("locked")
+        yield
+        steps.append("released")
+
+    def unlocked() -> None:
+        members = res.store.members_of_profiles_of([Identifier("user_id", "u-ho")])
+        steps.append(("unlocked", sorted(m.type for m, _, _ in members)))
+
+    update = update_profiles(res.store, res.registry, report.touched, res.resolve_settings(),
+                             lock=lock(), unlocked=unlocked)  # fmt: skip
+    assert steps == ["locked", "released", ("unlocked", ["email", "user_id"])]
+    assert update is not None and update.merged == 1 and update.facts_refreshed >= 1
 
 
 def test_a_document_read_before_a_write_is_not_served_after_it(

@@ -38,7 +38,7 @@ def test_requests_waiting_for_an_update_run_as_the_next_one() -> None:
     gate = threading.Event()
     started = threading.Event()
 
-    def update(together: set[Identifier], alone: set[Identifier]) -> str:
+    def update(together: set[Identifier], alone: set[Identifier], handoff: Any) -> str:
         calls.append((together, alone))
         if len(calls) == 1:
             started.set()
@@ -83,7 +83,7 @@ def test_an_update_that_fails_fails_every_request_it_served_and_the_queue_goes_o
     started = threading.Event()
     calls = 0
 
-    def update(together: set[Identifier], alone: set[Identifier]) -> str:
+    def update(together: set[Identifier], alone: set[Identifier], handoff: Any) -> str:
         nonlocal calls
         calls += 1
         if calls == 1:
@@ -114,3 +114,43 @@ def test_an_update_that_fails_fails_every_request_it_served_and_the_queue_goes_o
     with pytest.raises(RuntimeError):
         queue.submit(ids("d"), set(), update)
     assert not queue._running  # nothing left waiting for a leader that is gone
+
+
+def test_the_next_update_starts_when_the_running_one_hands_on() -> None:
+    """After its locked part an update hands on: the requests that arrived meanwhile
+    run their update while it finishes (its facts), and each request still answers
+    only once its own update has finished."""
+    queue: UpdateQueue[str] = UpdateQueue()
+    locked_part, rest = threading.Event(), threading.Event()
+    started = threading.Event()
+    finished: list[str] = []
+
+    def update(together: set[Identifier], alone: set[Identifier], handoff: Any) -> str:
+        name = min(i.value for i in together)
+        if name == "a":
+            started.set()
+            assert locked_part.wait(10)
+            handoff()
+            handoff()  # twice changes nothing
+            assert rest.wait(10)
+        finished.append(name)
+        return f"done {name}"
+
+    outcomes: dict[str, str | None] = {}
+
+    def post(name: str) -> None:
+        outcomes[name] = queue.submit(ids(name), set(), update)
+
+    first = threading.Thread(target=post, args=("a",))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=post, args=("b",))
+    second.start()
+    _wait_for(lambda: _waiting(queue) == 1, "the second request waiting")
+    locked_part.set()
+    second.join(10)
+    assert outcomes == {"b": "done b"} and finished == ["b"]  # "a" is still running
+    rest.set()
+    first.join(10)
+    assert outcomes == {"a": "done a", "b": "done b"} and finished == ["b", "a"]
+    assert not queue._running and (queue.updates, queue.requests) == (2, 2)
