@@ -29,8 +29,9 @@ def neighbourhood(
     max_scope: int,
 ) -> tuple[set[Identifier], list[Link], dict[Identifier, str], dict[str, int]] | None:
     """Everything a full resolve would consider together with ``seeds`` (None: more
-    than ``max_scope`` identifiers)."""
-    nodes = set(store.existing_identifiers(seeds))
+    than ``max_scope`` identifiers), read in rounds of one store round trip each
+    (:meth:`graph.store.GraphStore.scope_round`)."""
+    nodes: set[Identifier] = set()
     links: dict[tuple[Identifier, Identifier], Link] = {}
     current: dict[Identifier, str] = {}
     created_at: dict[str, int] = {}
@@ -38,17 +39,21 @@ def neighbourhood(
     # identity identifiers linked to each node (integrity.identity_degrees), kept as
     # links arrive instead of recounted over all links at every step
     identities: dict[Identifier, set[Identifier]] = {}
-    frontier = set(nodes)
+    frontier = set(seeds)  # the first round also reads which of them exist
     while frontier:
+        batch = sorted(frontier)
+        read = store.scope_round(batch, strong, existing=not nodes)
+        if read.existing is not None:  # the first round: the seeds that exist
+            nodes = set(read.existing)
+            batch = sorted(nodes)  # a seed that does not exist has no links, no profile
         if len(nodes) > max_scope:
             return None
-        batch = sorted(frontier)
         found: set[Identifier] = set()
         # every link of the batch's identifiers (each comes back from the batch's side)
         touching: dict[tuple[Identifier, Identifier], Link] = {}
         # observation edges, then the model links accepted at the last full resolve
         # ("deterministic" sorts first: an observed pair keeps its deterministic link)
-        for link in sorted(store.neighbourhood(batch, strong), key=lambda lk: lk.kind):
+        for link in sorted(read.links, key=lambda lk: lk.kind):
             neighbours.setdefault(link.a, set()).add(link.b)
             key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
             if key not in links:
@@ -59,7 +64,7 @@ def neighbourhood(
                     identities.setdefault(link.b, set()).add(link.a)
             touching.setdefault(key, links[key])
             found.add(link.b)
-        for member, pid, created in store.members_of_profiles_of(batch):
+        for member, pid, created in read.members:
             current[member] = pid
             created_at[pid] = created
             found.add(member)

@@ -18,6 +18,7 @@ from graph.store.observations import ObservationRepository
 from graph.store.profiles import ProfileRepository
 from graph.store.quarantine import QuarantineRepository
 from graph.store.runner import StoreRunner
+from graph.store.scope import ScopeRepository
 from graph.store.segments import SegmentRepository
 from graph.store.serving import ServingRepository
 
@@ -36,6 +37,7 @@ class GraphStore(
     HouseholdRepository,
     ClusterRepository,
     ServingRepository,
+    ScopeRepository,
 ):
     """What every graph store offers; adapters implement the runner's hooks."""
 

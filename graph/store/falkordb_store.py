@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import redis
@@ -15,7 +16,7 @@ from graph.store.address import ServerAddress
 from graph.store.falkordb_params import Literal, cypher_literal, params_header
 from graph.store.falkordb_replies import reply_rows
 from graph.store.records import Row
-from graph.store.runner import CACHE_SECONDS, CACHED_TOPICS
+from graph.store.runner import CACHE_SECONDS, CACHED_TOPICS, Read
 
 __all__ = ["FalkorDBStore"]
 
@@ -51,6 +52,31 @@ class FalkorDBStore(GraphStore):
     def _run(
         self, name: str, params: Mapping[str, Any] | None, *, read_only: bool, text: str | None
     ) -> list[Row]:
+        command = self._command(name, params, read_only=read_only, text=text)
+        with self._errors(name):
+            return reply_rows(self._graph, self._graph.execute_command(*command))
+
+    def _read_all(self, reads: Sequence[Read]) -> list[list[Row]]:
+        """The reads sent together (a pipeline: one round trip), run one after the other."""
+        if len(reads) < 2:
+            return super()._read_all(reads)
+        pipe = self._db.connection.pipeline(transaction=False)
+        for read in reads:
+            pipe.execute_command(*self._command(read.name, read.params, read_only=True))
+        with self._errors(reads[0].name):
+            responses = pipe.execute(raise_on_error=False)
+        rows = []
+        for read, response in zip(reads, responses, strict=True):
+            with self._errors(read.name):
+                if isinstance(response, Exception):
+                    raise response
+                rows.append(reply_rows(self._graph, response))
+        return rows
+
+    def _command(
+        self, name: str, params: Mapping[str, Any] | None, *, read_only: bool,
+        text: str | None = None,
+    ) -> tuple[str, ...]:  # fmt: skip
         text = text or self.queries[name]
         # parameters travel as text, in a header before the query: a NUL would cut it
         header = params_header(params) if params else ""
@@ -58,10 +84,13 @@ class FalkorDBStore(GraphStore):
             raise InputError("a value contains a NUL character (\\u0000), which the store "
                              "cannot hold or search for")  # fmt: skip
         command = "GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY"
+        return command, self.graph_name, header + text, "--compact"
+
+    @contextmanager
+    def _errors(self, name: str) -> Iterator[None]:
+        """The client's errors as idgraph's."""
         try:
-            response = self._graph.execute_command(command, self.graph_name, header + text,
-                                                   "--compact")  # fmt: skip
-            return reply_rows(self._graph, response)
+            yield
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:
             raise StoreUnavailable(
                 f"FalkorDB at {self.address.describe()} is unreachable: {e}", query=name

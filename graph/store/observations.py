@@ -15,7 +15,7 @@ from graph.store.records import (
     Link,
     ObservationBatch,
 )
-from graph.store.runner import INGEST_SEQUENCE, StoreRunner, chunks, identifier_keys
+from graph.store.runner import INGEST_SEQUENCE, StoreRunner, chunks
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +32,9 @@ class ObservationRepository(StoreRunner):
     QUERIES: tuple[str, ...] = (
         "count_unresolved",
         "existing_events",
-        "existing_identifiers",
         "identifier",
         "identifiers_of_types",
         "links_between_types",
-        "neighbourhood",
         "sample_identifiers",
         "weak_observations",
         "identifier_id_range",
@@ -114,29 +112,6 @@ class ObservationRepository(StoreRunner):
 
     def links_between_types(self, types: Sequence[str]) -> list[tuple[Identifier, Identifier]]:
         return [(link.a, link.b) for link in self.weighted_links(types)]
-
-    def existing_identifiers(self, identifiers: Iterable[Identifier]) -> list[Identifier]:
-        rows = self._read("existing_identifiers", {"keys": identifier_keys(identifiers)})
-        return [Identifier(t, v) for t, v in rows]
-
-    def neighbourhood(self, identifiers: Iterable[Identifier], types: Sequence[str]) -> list[Link]:
-        """Links (both directions) of ``identifiers`` to identifiers of ``types``:
-        observation edges (kind ``deterministic``) and stored model links (``model``);
-        ``a`` is always the given identifier."""
-        rows = self._read(
-            "neighbourhood", {"keys": identifier_keys(identifiers), "types": list(types)}
-        )
-        return [
-            Link(
-                Identifier(at, av),
-                Identifier(bt, bv),
-                "model" if rel == "MODEL_LINK" else "deterministic",
-                float(weight or 1),
-                int(first or 0),
-                int(last or 0),
-            )
-            for at, av, bt, bv, rel, weight, first, last in rows
-        ]
 
     def weak_observations(
         self, types: Sequence[str], weak: Sequence[str]

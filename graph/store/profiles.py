@@ -41,7 +41,6 @@ class ProfileRepository(QuarantineRepository):
         "identifier_labels",
         "label_identifier_types",
         "lowest_model_scores",
-        "members_of_profiles_of",
         "model_links",
         "profile_lineage",
         "profile_links",
@@ -64,13 +63,6 @@ class ProfileRepository(QuarantineRepository):
         "unassign_profiles",
         "update_profile_sizes",
     )
-
-    def members_of_profiles_of(
-        self, identifiers: Iterable[Identifier]
-    ) -> list[tuple[Identifier, str, int]]:
-        """(member, profile_id, created_at) of every profile holding one of ``identifiers``."""
-        rows = self._read("members_of_profiles_of", {"keys": identifier_keys(identifiers)})
-        return [(Identifier(t, v), pid, int(c or 0)) for t, v, pid, c in rows]
 
     def active_profiles(self) -> dict[str, int]:
         """profile_id -> created_at of every active (not retired) profile."""

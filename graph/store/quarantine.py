@@ -26,14 +26,20 @@ class QuarantineRepository(StoreRunner):
     )
 
     def quarantine_overrides(self) -> dict[Identifier, str]:
+        """The operators' overrides (kept by each process until one is set: every
+        real-time update reads them under the resolution lock)."""
+        return dict(self._cached("overrides", "", self._read_overrides))
+
+    def _read_overrides(self) -> dict[Identifier, str]:
         return {Identifier(t, v): o for t, v, o in self._read("quarantine_overrides")}
 
     def set_quarantine_override(self, identifier: Identifier, override: str | None) -> bool:
         """``force``, ``release`` or ``None`` (clear). False if the identifier is unknown."""
-        rows = self._write(
-            "set_quarantine_override",
-            {"type": identifier.type, "value": identifier.value, "override": override},
-        )
+        with self._changing("overrides"):
+            rows = self._write(
+                "set_quarantine_override",
+                {"type": identifier.type, "value": identifier.value, "override": override},
+            )
         return bool(rows and rows[0][0])
 
     def quarantine_list(self, limit: int = 1000) -> list[dict[str, Any]]:

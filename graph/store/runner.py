@@ -13,7 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from graph.store.queries import QueryLibrary
 from graph.store.records import Identifier, Row
@@ -25,6 +25,7 @@ __all__ = [
     "RELATIONSHIPS",
     "SERVING_GENERATION",
     "VIEW_NEUTRAL",
+    "Read",
     "StoreRunner",
     "chunks",
     "identifier_keys",
@@ -49,7 +50,7 @@ VIEW_NEUTRAL = frozenset({
 
 #: small records every request reads, cached per process while their revision is
 #: unchanged (:meth:`StoreRunner._cached`): API keys and segment definitions
-CACHED_TOPICS = ("keys", "segments")
+CACHED_TOPICS = ("keys", "segments", "overrides")
 #: the longest a cached record is served without being read again, whatever the
 #: revision says (a write made outside idgraph's own store methods)
 CACHE_SECONDS = 10.0
@@ -71,6 +72,13 @@ RELATIONSHIPS = (
     "SPLIT_FROM",
     "MODEL_LINK",
 )
+
+
+class Read(NamedTuple):
+    """A named read query and its parameters, for :meth:`StoreRunner._read_all`."""
+
+    name: str
+    params: Mapping[str, Any] | None = None
 
 
 class StoreRunner(ABC):
@@ -113,6 +121,11 @@ class StoreRunner(ABC):
         self, name: str, params: Mapping[str, Any] | None = None, *, text: str | None = None
     ) -> list[Row]:
         """Run the named write query atomically (retried on transient errors)."""
+
+    def _read_all(self, reads: Sequence[Read]) -> list[list[Row]]:
+        """Run several named read queries that do not depend on each other; their rows
+        in the same order. Default: one after the other (FalkorDB sends them together)."""
+        return [self._read(read.name, read.params) for read in reads]
 
     def _encode_params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
         """``params`` as the backend sends them, encoded now for a later query (the

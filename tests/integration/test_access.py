@@ -304,7 +304,7 @@ def test_a_request_reads_the_revisions_once_and_sees_its_own_writes(
     try:
         assert store.api_key(key_id_of(key)) is not None
         assert [s["segment_id"] for s in store.segments()] == ["seg_a"]
-        assert fetched == [("keys", "segments")]  # one MGET for both
+        assert fetched == [("keys", "segments", "overrides")]  # one MGET for all
         store.save_segment({"segment_id": "seg_b", "name": "b", "rule": {"has": "phone"}},
                            now=now_ms())  # fmt: skip
         assert [s["segment_id"] for s in store.segments()] == ["seg_a", "seg_b"]
@@ -317,4 +317,4 @@ def test_a_request_reads_the_revisions_once_and_sees_its_own_writes(
     fetched.clear()
     answer = client.get("/v1/segments", headers={"Authorization": f"Bearer {key}"})
     assert answer.status_code == 200 and len(answer.get_json()["segments"]) == 2
-    assert fetched == [("keys", "segments")]
+    assert fetched == [("keys", "segments", "overrides")]

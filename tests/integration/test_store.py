@@ -22,6 +22,7 @@ from graph.store.address import ServerAddress
 from graph.store.falkordb_store import FalkorDBStore
 from graph.store.neo4j_store import Neo4jStore
 from graph.store.queries import QueryLibrary
+from graph.store.runner import Read
 
 BACKENDS = ["falkordb", "neo4j"]
 
@@ -121,6 +122,34 @@ def test_weak_observations_whole_and_by_ranges(
     assert sorted(ranged) == expected
     c1 = [o for o in ranged if o[0] == Identifier("cookie_id", "c1")]
     assert c1[0][0] is c1[1][0] and c1[0][2] is c1[1][2] and c1[0][1] is c1[1][1]
+
+
+def test_a_scope_round_reads_what_its_three_reads_read(any_store: GraphStore) -> None:
+    """The re-plan scope's reads sent together (FalkorDB: one pipeline) give what each
+    gives alone, in order; an identifier that does not exist has nothing."""
+    any_store.write_observations(build_batch([
+        ev("e1", 1000, ("email", "a@x.com"), ("cookie_id", "c1")),
+        ev("e2", 2000, ("email", "a@x.com"), ("phone", "+14155550123")),
+        ev("e3", 3000, ("email", "b@x.com")),
+    ]))  # fmt: skip
+    a, b = Identifier("email", "a@x.com"), Identifier("email", "b@x.com")
+    c1, phone = Identifier("cookie_id", "c1"), Identifier("phone", "+14155550123")
+    any_store.apply_assignments({a: "p1", c1: "p1", phone: "p1", b: "p2"}, [], now=5)
+    batch = [c1, a, Identifier("email", "nobody@x.com")]
+    types = ["email", "phone", "cookie_id"]
+    read = any_store.scope_round(batch, types, existing=True)
+    assert sorted(map(repr, read.links)) == sorted(map(repr, any_store.neighbourhood(batch, types)))
+    assert sorted(read.members) == sorted(any_store.members_of_profiles_of(batch))
+    assert read.existing is not None and sorted(read.existing) == [c1, a]
+    assert {m for m, _, _ in read.members} == {a, c1, phone} and len(read.links) == 3
+    assert any_store.scope_round([b], types).existing is None
+
+
+def test_reads_sent_together_raise_a_rejected_one(any_store: GraphStore) -> None:
+    fine = Read("existing_identifiers", {"keys": []})
+    with pytest.raises(QueryError, match="existing_identifiers"):
+        any_store._read_all([fine, Read("existing_identifiers", {"keys": 5})])
+    assert any_store._read_all([fine, fine]) == [[], []]
 
 
 def test_failed_batch_writes_nothing(any_store: GraphStore) -> None:
@@ -424,3 +453,28 @@ def test_api_keys(any_store: GraphStore) -> None:
     (stored,) = any_store.api_keys()
     assert (stored.last_used_at, stored.revoked_at) == (2_000, 3_000)
     assert stored.scopes == ("read", "segments")
+
+
+def test_an_override_set_by_one_process_is_read_by_every_other(server: ServerAddress) -> None:
+    """Overrides are kept per process (every real-time update reads them) until one is
+    set anywhere: two store objects on one graph stand for two server processes."""
+    name = "overrides_" + uuid.uuid4().hex[:10]
+    one, other = FalkorDBStore(server, name), FalkorDBStore(server, name)
+    one.ensure_schema()
+    try:
+        one.write_observations(build_batch([ev("e1", 1, ("cookie_id", "c1"))]))
+        assert one.quarantine_overrides() == other.quarantine_overrides() == {}
+        assert other.set_quarantine_override(Identifier("cookie_id", "c1"), "release")
+        assert one.quarantine_overrides() == {Identifier("cookie_id", "c1"): "release"}
+        reads: list[str] = []
+        real = one._read
+
+        def counted(query: str, *args: object, **kwargs: object) -> object:
+            reads.append(query)
+            return real(query, *args, **kwargs)  # type: ignore[arg-type]
+
+        one._read = counted  # type: ignore[method-assign]
+        one.quarantine_overrides()
+        assert reads == []  # unchanged: kept
+    finally:
+        one.drop()

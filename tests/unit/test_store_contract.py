@@ -14,7 +14,7 @@ from graph.store.contract import REPOSITORIES
 from graph.store.runner import StoreRunner
 
 CYPHER = Path(__file__).resolve().parents[2] / "cypher"
-CALL = re.compile(r"""(?:(?:_read|_write|_pages|compose)\(\s*|ranged_by=)["'](\w+)["']""")
+CALL = re.compile(r"""(?:(?:_read|_write|_pages|compose|Read)\(\s*|ranged_by=)["'](\w+)["']""")
 
 
 @pytest.mark.parametrize("repository", REPOSITORIES, ids=lambda r: r.__name__)
