@@ -97,7 +97,7 @@ class Metrics:
         if shared:
             multiprocess.MultiProcessCollector(self.registry, path=shared)
         self.registry.register(GraphCollector(resources))
-        resources.update_queue.observers.append(self.count_update)
+        resources.update_queue.observers["metrics"] = self.count_update
 
     def count_request(self, route: str, method: str, status: int, seconds: float | None) -> None:
         """One answered request (``route``: its template, never the raw path)."""

@@ -67,8 +67,9 @@ class UpdateQueue(Generic[T]):
         self.updates = 0
         self.requests = 0
         #: called after each update with the requests it served and its seconds (the
-        #: lock's wait included): :mod:`app.metrics` counts them
-        self.observers: list[Callable[[int, float], None]] = []
+        #: lock's wait included), by name: :mod:`app.metrics` counts them (an app made
+        #: again on the same resources replaces its observer, it does not add one)
+        self.observers: dict[str, Callable[[int, float], None]] = {}
 
     def submit(
         self, together: set[Identifier], alone: set[Identifier], update: Update[T]
@@ -106,7 +107,7 @@ class UpdateQueue(Generic[T]):
         with self._mutex:
             self.updates += 1
             self.requests += len(batch)
-        for observe in self.observers:
+        for observe in self.observers.values():
             observe(len(batch), seconds)
         for request in batch:
             request.outcome, request.error = outcome, error

@@ -170,8 +170,12 @@ def training_examples(
     histories: Mapping[Identifier, Mapping[str, IpStats]],
     settings: LinkingSettings,
     raw_observations: Mapping[Identifier, Sequence[tuple[str, str | None, int]]] | None = None,
+    *,
+    asked: set[int] | None = None,
 ) -> Examples:
-    """Queries from identified profiles (see the module docstring)."""
+    """Queries from identified profiles (see the module docstring); ``asked``: the
+    profiles queries come from, when the caller drew them already
+    (:func:`query_customers`)."""
     evidence = cluster_evidences(clusters, histories)
     degrees = ip_degrees(evidence)
     agents = ua_surprisal(evidence)
@@ -187,7 +191,8 @@ def training_examples(
         return features(a, b, degrees, cap=cap, agents=agents, chain=chain)
 
     by_ip = _by_ip({n: evidence[n] for n in identified}, excluded)
-    asked = query_customers(clusters, settings)
+    if asked is None:
+        asked = query_customers(clusters, settings)
     queries: list[Query] = []
     pool: list[tuple[int, list[Identifier]]] = []  # (profile, its device's identifiers)
     for n, members in enumerate(clusters):

@@ -68,7 +68,8 @@ def train_model(
     """
     started = time.perf_counter()
     # events one by one: only for the members of the profiles queries come from
-    asked = {m for n in query_customers(clusters, settings) for m in clusters[n]}
+    customers = query_customers(clusters, settings)
+    asked = {m for n in customers for m in clusters[n]}
     raw: dict[Identifier, list[tuple[str, str | None, int]]] = {}
     for identifier, ip, ua, ts in observations:
         if identifier in asked:
@@ -78,7 +79,7 @@ def train_model(
     homes = home_chains(histories, settings.target_precision, settings.chain_widths)
     browser = browser_family(clusters, histories, settings, blocked=blocked, homes=homes)
     progress("self-supervised queries", 0, None)
-    examples = training_examples(clusters, histories, settings, raw)
+    examples = training_examples(clusters, histories, settings, raw, asked=customers)
     X, y, groups = examples.matrix()
     if len(np.unique(y)) < 2:
         raise TargetUnreachable(

@@ -194,3 +194,16 @@ def test_the_answer_built_around_the_document_is_what_the_schema_dumps(
         assert answer.get_json() == expected
     assert [s["name"] for s in expected["profile"]["segments"]] == ["buyers"]
     assert expected["profile"]["traits"][trait] == "Lyon"
+
+
+def test_an_app_made_again_on_the_same_resources_counts_each_update_once(
+    config: Any, resources: Resources, app: Any
+) -> None:
+    """Each app's metrics observe the real-time updates; a second app on the same
+    resources (tests, the demo) replaces the first one's observer instead of adding one."""
+    from app.api import create_app
+
+    first = dict(resources.update_queue.observers)
+    create_app(config, resources=resources, test_config={"TESTING": True})
+    assert list(resources.update_queue.observers) == list(first) == ["metrics"]
+    assert resources.update_queue.observers["metrics"] != first["metrics"]

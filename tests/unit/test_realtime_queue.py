@@ -33,7 +33,7 @@ def _waiting(queue: UpdateQueue[Any]) -> int:
 def test_requests_waiting_for_an_update_run_as_the_next_one() -> None:
     queue: UpdateQueue[str] = UpdateQueue()
     observed: list[int] = []  # what the metrics count: requests served by each update
-    queue.observers.append(lambda requests, seconds: observed.append(requests))
+    queue.observers["test"] = lambda requests, seconds: observed.append(requests)
     calls: list[tuple[set[Identifier], set[Identifier]]] = []
     gate = threading.Event()
     started = threading.Event()
