@@ -28,22 +28,30 @@ class BatchWriter:
     """Writes one ingest's batches, one after the other (on the writer thread).
 
     A batch's events are looked up in the store before it is written, as long as the
-    last batch had some stored already (a replayed file, a client's retry). After
-    one with none, the next is written without looking: the event-ID constraint
-    refuses the whole write if any is stored, and only then is it looked up and
+    last batch had some stored already (a replayed file, a client's retry, replays
+    older than the IDs an ingest remembers): by the thread that builds the batch,
+    which then builds it without them (``looked``), or else here. After one with
+    none, the next is written without looking: the event-ID constraint refuses the
+    whole write if any is stored, and only then is it looked up, rebuilt here and
     written again. A bulk ingest of new events saves a round trip on the writer's
     path a batch (measured in docs/benchmarks.md, Ingest throughput, 2026-12-05).
     """
 
     def __init__(self, store: GraphStore) -> None:
         self.store = store
-        self.look_first = True  #: the first batch is always looked up
+        #: look the next batch up before writing it (the first batch always is; read
+        #: by the building thread as a hint, written by the writer thread)
+        self.look_first = True
         #: the error of a batch that could not be written: the batches queued behind it
         #: are not written either (the ingest stops at the first failed batch)
         self.failed: BaseException | None = None
 
-    def store_new(self, events: list[Event], batch: ObservationBatch) -> list[str]:
+    def store_new(
+        self, events: list[Event], batch: ObservationBatch, *, looked: bool = False,
+        found: bool = False,
+    ) -> list[str]:  # fmt: skip
         """Write the events the store does not have yet; returns the IDs written.
+        ``looked``: the caller looked them up already (``found``: some were stored).
 
         If the write fails (store restarting, or another process storing the same
         events between our check and our write, which trips the unique
@@ -52,13 +60,15 @@ class BatchWriter:
         if self.failed is not None:
             raise StoreError("not written: an earlier batch of this ingest failed") from self.failed
         try:
-            return self._store_new(events, batch)
+            return self._store_new(events, batch, looked=looked, found=found)
         except BaseException as e:
             self.failed = e
             raise
 
-    def _store_new(self, events: list[Event], batch: ObservationBatch) -> list[str]:
-        look, found = self.look_first, False
+    def _store_new(
+        self, events: list[Event], batch: ObservationBatch, *, looked: bool, found: bool
+    ) -> list[str]:
+        look = self.look_first and not looked
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 stored = self.store.existing_event_ids(e.event_id for e in events) if look else ()

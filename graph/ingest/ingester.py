@@ -161,19 +161,26 @@ class Ingester:
         self._tombstones = Tombstones.load(self.store)
         in_flight: _Pending | None = None
         recent = _RecentIds(RECENT_EVENT_IDS)
-        store_new = BatchWriter(self.store).store_new
+        batch_writer = BatchWriter(self.store)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="idgraph-writer") as writer:
             try:
                 for batch in _batched(records, self.batch_size):
                     pending = self._parse(batch, report, rejects, recent)
                     recent.add(pending.events)
-                    # built and encoded here while the writer works on the previous
-                    # batch; rebuilt there only if some of its events are stored already
+                    # looked up (when the last batches had stored events), built and
+                    # encoded here while the writer works on the previous batch
                     events = pending.new_events()
+                    look = batch_writer.look_first
+                    stored = (
+                        self.store.existing_event_ids(e.event_id for e in events) if look else ()
+                    )
+                    if stored:
+                        events = [e for e in events if e.event_id not in stored]
                     prepared = self.store.prepare_observations(build_batch(events))
                     # queued behind the batch in flight, so the writer starts it as soon as
                     # that one is written, without waiting for this thread to take turns
-                    pending.future = writer.submit(store_new, events, prepared)
+                    pending.future = writer.submit(batch_writer.store_new, events, prepared,
+                                                   looked=look, found=bool(stored))  # fmt: skip
                     if in_flight:
                         self._account(in_flight, report, rejects)
                         if on_batch:

@@ -112,8 +112,9 @@ def test_replays_in_later_batches_are_dropped_before_the_store(
     if remembered == 25:  # replays further back than 25 events: the store finds them
         assert sum(found_by_store) > 0 and len(refused) > 0
         assert len(found_by_store) > len(refused)  # a batch after one with replays: looked up
-    else:  # the first batch is looked up, finds none: every later one written at once
-        assert found_by_store == [0] and refused == []
+    else:  # the first batch is looked up and finds none (the second too when it is built
+        # before the first is written): every later one is written at once
+        assert found_by_store in ([0], [0, 0]) and refused == []
     dumped = graph_dump(store)
     store.delete_all()  # the same ingest remembering nothing: every replay is the store's
     monkeypatch.setattr(ingester_module, "RECENT_EVENT_IDS", 0)
