@@ -71,11 +71,11 @@ class BatchWriter:
         look = self.look_first and not looked
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                stored = self.store.existing_event_ids(e.event_id for e in events) if look else ()
-                if stored:
-                    found = True
-                    events = [event for event in events if event.event_id not in stored]
-                    batch = build_batch(events)
+                if look:
+                    events, stored = self.without_stored(events)
+                    if stored:
+                        found = True
+                        batch = build_batch(events)
                 self.store.write_observations(batch)
                 self.look_first = found
                 return [event.event_id for event in events]
@@ -92,6 +92,13 @@ class BatchWriter:
                 look = True
                 self._retry_later(attempt, str(e))
         raise AssertionError("unreachable")
+
+    def without_stored(self, events: list[Event]) -> tuple[list[Event], bool]:
+        """``events`` without those the store has already, and whether it had any."""
+        stored = self.store.existing_event_ids(event.event_id for event in events)
+        if not stored:
+            return events, False
+        return [event for event in events if event.event_id not in stored], True
 
     @staticmethod
     def _retry_later(attempt: int, why: str) -> None:

@@ -170,17 +170,14 @@ class Ingester:
                     # looked up (when the last batches had stored events), built and
                     # encoded here while the writer works on the previous batch
                     events = pending.new_events()
-                    look = batch_writer.look_first
-                    stored = (
-                        self.store.existing_event_ids(e.event_id for e in events) if look else ()
-                    )
-                    if stored:
-                        events = [e for e in events if e.event_id not in stored]
+                    look, found = batch_writer.look_first, False
+                    if look:
+                        events, found = batch_writer.without_stored(events)
                     prepared = self.store.prepare_observations(build_batch(events))
                     # queued behind the batch in flight, so the writer starts it as soon as
                     # that one is written, without waiting for this thread to take turns
                     pending.future = writer.submit(batch_writer.store_new, events, prepared,
-                                                   looked=look, found=bool(stored))  # fmt: skip
+                                                   looked=look, found=found)  # fmt: skip
                     if in_flight:
                         self._account(in_flight, report, rejects)
                         if on_batch:
