@@ -2,7 +2,7 @@
 
 One code path for the CLI (files), the API (a JSON batch) and jobs. Per batch:
 parse and normalize every record, drop events whose ``event_id`` was seen
-earlier in the input (the newest :data:`RECENT_EVENT_IDS` IDs are remembered) or
+earlier in the input (graph/ingest/seen.py) or
 is already stored (duplicates), aggregate identifiers
 and co-observation pairs, and write it all in one atomic query. Replaying any
 input changes nothing: event IDs are unique in the store, and a write holding a
@@ -18,7 +18,6 @@ import dataclasses
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from graph.ingest.batches import BatchWriter, build_batch
 from graph.ingest.events import Event, Identifier, ParseResult, Reject, parse_event
 from graph.ingest.identifiers import Registry
 from graph.ingest.readers import RawRecord
+from graph.ingest.seen import SeenEventIds
 from graph.ingest.tombstones import Tombstones
 from graph.store import GraphStore
 
@@ -95,31 +95,12 @@ class RejectFile:
         return self.path.exists()
 
 
-#: event IDs an ingest remembers (about 10 MB): a replay of one of them is dropped
-#: while parsing. One found only by the store's check makes the writer thread rebuild
-#: its whole batch (22 of 23 batches of a 1,500-person generated file held a replay)
+#: event IDs an ingest remembers exactly (about 10 MB): a replay of one is dropped
+#: while parsing ...
 RECENT_EVENT_IDS = 100_000
-
-
-class _RecentIds:
-    """The newest ``limit`` event IDs of one ingest (a set with a first-in, first-out
-    bound)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._ids: set[str] = set()
-        self._order: deque[str] = deque()
-
-    def __contains__(self, event_id: object) -> bool:
-        return event_id in self._ids
-
-    def add(self, event_ids: Iterable[str]) -> None:
-        for event_id in event_ids:
-            if event_id not in self._ids:
-                self._ids.add(event_id)
-                self._order.append(event_id)
-        while len(self._order) > self.limit:
-            self._ids.discard(self._order.popleft())
+#: ... and before them, as digests (16 bytes each: up to 160 MB): a replay of one is
+#: dropped too (graph/ingest/seen.py). Beyond, a replay is found by the store only
+OLDER_EVENT_IDS = 10_000_000
 
 
 class Ingester:
@@ -160,13 +141,16 @@ class Ingester:
         # erased values, once per run (an erasure during a long ingest applies to the next)
         self._tombstones = Tombstones.load(self.store)
         in_flight: _Pending | None = None
-        recent = _RecentIds(RECENT_EVENT_IDS)
+        seen = SeenEventIds(RECENT_EVENT_IDS, OLDER_EVENT_IDS)
         batch_writer = BatchWriter(self.store)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="idgraph-writer") as writer:
             try:
                 for batch in _batched(records, self.batch_size):
-                    pending = self._parse(batch, report, rejects, recent)
-                    recent.add(pending.events)
+                    pending = self._parse(batch, report, rejects, seen)
+                    for event_id in seen.older_among(list(pending.events)):
+                        del pending.events[event_id]  # a replay of an older event
+                        report.duplicates += 1
+                    seen.add(pending.events)
                     # looked up (when the last batches had stored events), built and
                     # encoded here while the writer works on the previous batch
                     events = pending.new_events()
@@ -209,7 +193,7 @@ class Ingester:
         batch: list[RawRecord],
         report: IngestReport,
         sink: RejectFile | None,
-        recent: _RecentIds,
+        seen: SeenEventIds,
     ) -> _Pending:
         pending = _Pending()
         for record in batch:
@@ -230,7 +214,7 @@ class Ingester:
                 result = _without_erased(result, self._tombstones, record.line)
             if result.event is None:
                 self._reject(result.rejects, report, sink, accepted=False)
-            elif result.event.event_id in pending.events or result.event.event_id in recent:
+            elif result.event.event_id in pending.events or result.event.event_id in seen:
                 report.duplicates += 1  # repeated in this input: the first one wins
             else:
                 pending.events[result.event.event_id] = result

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,43 +74,41 @@ def test_replay_changes_nothing(
     assert graph_dump(store) == before
 
 
-@pytest.mark.parametrize("remembered", [ingester_module.RECENT_EVENT_IDS, 25])
+@pytest.mark.parametrize(
+    ("recent", "older"),
+    [(ingester_module.RECENT_EVENT_IDS, ingester_module.OLDER_EVENT_IDS), (25, 1_000_000), (25, 0)],
+)
 def test_replays_in_later_batches_are_dropped_before_the_store(
     resources: Resources,
     small_data: GeneratedData,
     store: FalkorDBStore,
     monkeypatch: pytest.MonkeyPatch,
-    remembered: int,
+    recent: int,
+    older: int,
 ) -> None:
     """A replay of an event from an earlier batch is dropped while parsing when its
-    ID is among the newest remembered ones; the older ones make the store refuse a
-    batch written without looking (its event-ID constraint), which is then looked up
-    and written without them. Counts and graph are the same either way."""
-    monkeypatch.setattr(ingester_module, "RECENT_EVENT_IDS", remembered)
+    ID is remembered (the newest exactly, older ones by their digests); one not
+    remembered makes the store refuse a batch written without looking (its event-ID
+    constraint), which is then looked up and written without it. Counts and graph are
+    the same every way."""
+    monkeypatch.setattr(ingester_module, "RECENT_EVENT_IDS", recent)
+    monkeypatch.setattr(ingester_module, "OLDER_EVENT_IDS", older)
     found_by_store: list[int] = []
-    refused: list[ConstraintViolation] = []
-    existing, write = store.existing_event_ids, store.write_observations
+    existing = store.existing_event_ids
 
     def counted(event_ids: Iterable[str]) -> set[str]:
         stored = existing(event_ids)
         found_by_store.append(len(stored))
         return stored
 
-    def refusals(batch: ObservationBatch) -> None:
-        try:
-            write(batch)
-        except ConstraintViolation as e:
-            refused.append(e)
-            raise
-
     monkeypatch.setattr(store, "existing_event_ids", counted)
-    monkeypatch.setattr(store, "write_observations", refusals)
+    refused = _refusals(store, monkeypatch)
     ingester = Ingester(store, resources.registry, batch_size=100)
     report = ingester.ingest_records(read_records(small_data.events_path, "jsonl"))
     expected = small_data.manifest["expected"]
     assert (report.accepted, report.duplicates) == (expected["accepted"], expected["duplicates"])
     assert expected["duplicates"] > 0 and report.records > 1000  # more than 10 batches
-    if remembered == 25:  # replays further back than 25 events: the store finds them
+    if older == 0:  # replays further back than 25 events: the store finds them
         assert sum(found_by_store) > 0 and len(refused) > 0
         assert len(found_by_store) > len(refused)  # a batch after one with replays: looked up
     else:  # the first batch is looked up and finds none (the second too when it is built
@@ -118,8 +117,53 @@ def test_replays_in_later_batches_are_dropped_before_the_store(
     dumped = graph_dump(store)
     store.delete_all()  # the same ingest remembering nothing: every replay is the store's
     monkeypatch.setattr(ingester_module, "RECENT_EVENT_IDS", 0)
+    monkeypatch.setattr(ingester_module, "OLDER_EVENT_IDS", 0)
     ingester.ingest_records(read_records(small_data.events_path, "jsonl"))
     assert graph_dump(store) == dumped
+
+
+def test_events_stored_by_an_earlier_ingest_are_found_by_the_store(
+    resources: Resources,
+    small_data: GeneratedData,
+    store: FalkorDBStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Events this ingest never saw but the store holds (another run stored them) make
+    the store refuse the batch written without looking; it is looked up and written
+    without them: the graph is the one of a single ingest."""
+    records = list(read_records(small_data.events_path, "jsonl"))
+    ingester = Ingester(store, resources.registry, batch_size=100)
+    ingester.ingest_records(records)
+    single = graph_dump(store)
+    store.delete_all()
+    ingester.ingest_records(records[650:720])  # inside the 7th and 8th batches
+    refused = _refusals(store, monkeypatch)
+    report = ingester.ingest_records(records)
+    assert len(refused) >= 1
+    assert report.duplicates >= 70 - sum(1 for r in records[650:720] if r.error)
+    # the same graph; an edge lists its sources in the order they were first stored
+    assert _sources_sorted(graph_dump(store)) == _sources_sorted(single)
+
+
+def _refusals(store: FalkorDBStore, monkeypatch: pytest.MonkeyPatch) -> list[ConstraintViolation]:
+    """The writes the store refuses from now on (its event-ID constraint), recorded."""
+    refused: list[ConstraintViolation] = []
+    write = store.write_observations
+
+    def recorded(batch: ObservationBatch) -> None:
+        try:
+            write(batch)
+        except ConstraintViolation as e:
+            refused.append(e)
+            raise
+
+    monkeypatch.setattr(store, "write_observations", recorded)
+    return refused
+
+
+def _sources_sorted(dump: dict[str, Any]) -> dict[str, Any]:
+    edges = [[*edge[:-1], sorted(edge[-1])] for edge in dump["edges"]]
+    return {**dump, "edges": edges}
 
 
 def test_an_ingest_stops_at_the_batch_it_cannot_write(
