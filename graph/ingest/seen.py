@@ -24,6 +24,9 @@ import numpy as np
 
 __all__ = ["SeenEventIds"]
 
+#: NumPy's type of a digest (fixed-size bytes, compared as such)
+DIGEST = np.dtype("S16")
+
 
 class SeenEventIds:
     """The newest ``recent`` event IDs of one ingest exactly, up to ``older`` before
@@ -77,10 +80,6 @@ class SeenEventIds:
         self._digests = np.concatenate([self._digests, newest])
         self._digests.sort(kind="stable")
         self._newest.clear()
-
-
-#: NumPy's type of a digest (fixed-size bytes, compared as such)
-DIGEST = np.dtype("S16")
 
 
 def _digest(event_id: str) -> bytes:
