@@ -110,3 +110,20 @@ def test_a_server_that_cannot_start_says_why(
     monkeypatch.setattr(server, "_command", lambda address: ["false"])
     with pytest.raises(StoreUnavailable, match="exited at start"):
         server.start()
+
+
+def test_a_server_with_more_data_may_take_longer_to_start(tmp_path: Path) -> None:
+    """A server loads its data before it answers anything (a million identifiers took
+    27 s, beyond the 15 s a start was allowed): the wait grows with the data."""
+    from graph.store.embedded import LOAD_SECONDS_PER_BYTE, START_TIMEOUT
+
+    server = EmbeddedServer(tmp_path)
+    assert server.start_timeout() == START_TIMEOUT
+    data = server.dir / "appendonlydir"
+    data.mkdir(parents=True)
+    with (data / "appendonly.aof.1.base.rdb").open("wb") as f:
+        f.truncate(50_000_000)
+    (data / "appendonly.aof.1.incr.aof").write_bytes(b"x" * 1000)
+    expected = START_TIMEOUT + 50_001_000 * LOAD_SECONDS_PER_BYTE
+    assert server.start_timeout() == pytest.approx(expected)
+    assert server.start_timeout() > START_TIMEOUT + 9
