@@ -147,9 +147,6 @@ class Ingester:
             try:
                 for batch in _batched(records, self.batch_size):
                     pending = self._parse(batch, report, rejects, seen)
-                    for event_id in seen.older_among(list(pending.events)):
-                        del pending.events[event_id]  # a replay of an older event
-                        report.duplicates += 1
                     seen.add(pending.events)
                     # looked up (when the last batches had stored events), built and
                     # encoded here while the writer works on the previous batch
@@ -218,6 +215,9 @@ class Ingester:
                 report.duplicates += 1  # repeated in this input: the first one wins
             else:
                 pending.events[result.event.event_id] = result
+        for event_id in seen.older_among(list(pending.events)):
+            del pending.events[event_id]  # a replay of an event older than the newest IDs
+            report.duplicates += 1
         return pending
 
     def _account(self, pending: _Pending, report: IngestReport, sink: RejectFile | None) -> None:
