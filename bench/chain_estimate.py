@@ -50,13 +50,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, machine, record
-from quality import link_precision
+from quality import components, link_precision
 
 from app.config import Config
 from app.resources import open_resources
 from graph.ingest.events import Identifier
 from graph.ingest.readers import read_records
-from graph.resolve.clustering import connected_components
 from graph.resolve.resolution import resolve
 from ml.browsers import chain_links, home_chains, home_groups, in_sequence
 from ml.evaluation import evaluate, read_households, read_truth
@@ -133,8 +132,7 @@ def measure(world: WorldParams, work: Path) -> dict[str, Any]:
 def _joined(assigned: dict[Identifier, str], links: list[Any]) -> dict[Identifier, str]:
     """The profiles ``assigned`` with ``links`` applied: the profiles they join made one."""
     profiles = sorted(set(assigned.values()))
-    joined = connected_components(profiles, [(assigned[lk.a], assigned[lk.b]) for lk in links])
-    label = {p: f"j{n}" for n, group in enumerate(joined) for p in group}
+    label = components(profiles, [(assigned[lk.a], assigned[lk.b]) for lk in links])
     return {identifier: label[profile] for identifier, profile in assigned.items()}
 
 
