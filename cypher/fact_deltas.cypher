@@ -5,12 +5,13 @@
 // fact_inputs aggregates, only the events after the profile's facts_sequence, with the
 // stored facts they are added to. Starts from the new events (index on
 // ingest_sequence), so it costs what was ingested, not the profiles' whole history.
+// Nodes reached over a relationship carry no label (docs/architecture.md).
 WITH timestamp() AS read_at
 MATCH (e:Event)
 WHERE e.ingest_sequence > $since AND e.ingest_sequence <= $until
 WITH read_at, e
-MATCH (i:Identifier)-[:SEEN_IN]->(e)
-MATCH (i)-[:BELONGS_TO]->(p:Profile)
+MATCH (i)-[:SEEN_IN]->(e)
+MATCH (i)-[:BELONGS_TO]->(p)
 WHERE p.status IS NULL AND p.facts_sequence >= $since AND e.ingest_sequence > p.facts_sequence
   AND coalesce(p.members_changed_at, 0) < p.facts_at
 WITH DISTINCT read_at, p, e

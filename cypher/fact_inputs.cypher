@@ -4,6 +4,8 @@
 // taken once, before the aggregation, so it is one grouping value for the whole query)
 // and the ingest sequence then: the events of batches up to it are the ones counted
 // (fact_deltas adds later ones to these facts).
+// No labels on the traversed nodes: the relationship types say what they are, and a
+// label check is one more matrix operation in FalkorDB (docs/architecture.md).
 WITH timestamp() AS read_at
 OPTIONAL MATCH (m:Meta {key: $sequence_key})
 WITH read_at, coalesce(m.sequence, 0) AS sequence
@@ -11,7 +13,7 @@ UNWIND $ids AS pid
 MATCH (p:Profile {profile_id: pid})
 WHERE p.status IS NULL
 WITH read_at, sequence, p
-OPTIONAL MATCH (p)<-[:BELONGS_TO]-(:Identifier)-[:SEEN_IN]->(e:Event)
+OPTIONAL MATCH (p)<-[:BELONGS_TO]-()-[:SEEN_IN]->(e)
 WHERE coalesce(e.ingest_sequence, 0) <= sequence
 WITH DISTINCT read_at, sequence, p, e
 // counted per event type first: a row carries a few types' counts, not every event's type

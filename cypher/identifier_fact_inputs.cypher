@@ -2,9 +2,10 @@
 // confidence, app/confidence.py) are computed from: their distinct events, aggregated
 // as fact_inputs aggregates a whole profile's (no ingest sequence: these facts are
 // shown, never stored). No row when they were seen in no event.
+// Nodes reached over a relationship carry no label (docs/architecture.md).
 WITH timestamp() AS read_at
 UNWIND $keys AS k
-MATCH (:Identifier {type: k[0], value: k[1]})-[:SEEN_IN]->(e:Event)
+MATCH (:Identifier {type: k[0], value: k[1]})-[:SEEN_IN]->(e)
 WITH DISTINCT read_at, e
 WITH read_at, e.type AS type, count(e) AS n, min(e.ts) AS first, max(e.ts) AS last,
   collect(DISTINCT e.source) AS sources,
