@@ -110,13 +110,14 @@ class Resources:
             with contextlib.suppress(LockError):
                 lock.release()
 
-    def ingester(self, *, collect_touched: bool = False) -> Ingester:
+    def ingester(self, *, collect_touched: bool = False, mark_profiles: bool = True) -> Ingester:
         return Ingester(
             self.store,
             self.registry,
             batch_size=self.config.batch_size,
             max_identifiers=self.config.max_identifiers_per_event,
             collect_touched=collect_touched,
+            mark_profiles=mark_profiles,
         )
 
     def close(self) -> None:

@@ -75,7 +75,7 @@ class BatchWriter:
                     events, stored = self.without_stored(events)
                     if stored:
                         found = True
-                        batch = build_batch(events)
+                        batch = build_batch(events, mark_profiles=batch.mark_profiles)
                 self.store.write_observations(batch)
                 self.look_first = found
                 return [event.event_id for event in events]
@@ -106,7 +106,7 @@ class BatchWriter:
         time.sleep(RETRY_DELAY * attempt)
 
 
-def build_batch(events: Sequence[Event]) -> ObservationBatch:
+def build_batch(events: Sequence[Event], *, mark_profiles: bool = True) -> ObservationBatch:
     """Aggregate events into the rows of one store write (pure function).
 
     Identifiers seen in several events of the batch become one row each;
@@ -114,10 +114,11 @@ def build_batch(events: Sequence[Event]) -> ObservationBatch:
     timestamps and the set of sources. Pairs
     are ordered (smaller key first) so each pair maps to a single edge.
     Cost: O(sum of k² over events), k = identifiers per event (bounded).
+    ``mark_profiles``: see :attr:`graph.store.records.ObservationBatch.mark_profiles`.
     """
     identifiers: dict[Identifier, None] = {}
     edges: dict[tuple[Identifier, Identifier], _EdgeAgg] = {}
-    batch = ObservationBatch()
+    batch = ObservationBatch(mark_profiles=mark_profiles)
     for event in events:
         keys = event.identifiers  # distinct and sorted
         for key in keys:

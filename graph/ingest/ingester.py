@@ -108,6 +108,10 @@ class Ingester:
 
     Parsing and encoding of batch N+1 overlap the write of batch N (on a writer
     thread), and N+1 waits queued behind N: the store works while Python parses.
+
+    ``mark_profiles=False``: the writes leave the ready documents of their
+    identifiers' profiles as they are; the caller updates those profiles right after
+    and marks the ones it changes (the real-time path, app/collection.py).
     """
 
     def __init__(
@@ -119,6 +123,7 @@ class Ingester:
         max_identifiers: int = 20,
         keep_rejects: int = 100,
         collect_touched: bool = False,
+        mark_profiles: bool = True,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -126,6 +131,7 @@ class Ingester:
         self.max_identifiers = max_identifiers
         self.keep_rejects = keep_rejects
         self.collect_touched = collect_touched
+        self.mark_profiles = mark_profiles
         self._tombstones: Tombstones | None = None
 
     def ingest_records(
@@ -154,7 +160,8 @@ class Ingester:
                     look, found = batch_writer.look_first, False
                     if look:
                         events, found = batch_writer.without_stored(events)
-                    prepared = self.store.prepare_observations(build_batch(events))
+                    built = build_batch(events, mark_profiles=self.mark_profiles)
+                    prepared = self.store.prepare_observations(built)
                     # queued behind the batch in flight, so the writer starts it as soon as
                     # that one is written, without waiting for this thread to take turns
                     pending.future = writer.submit(batch_writer.store_new, events, prepared,

@@ -15,7 +15,7 @@ from graph.store.records import (
     Link,
     ObservationBatch,
 )
-from graph.store.runner import INGEST_SEQUENCE, StoreRunner, chunks
+from graph.store.runner import INGEST_SEQUENCE, StoreRunner, chunks, identifier_keys
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +70,17 @@ class ObservationRepository(StoreRunner):
     @staticmethod
     def _observation_params(batch: ObservationBatch) -> list[Mapping[str, Any]]:
         """The parameters of a batch's write, then of its identifiers' profile marks."""
-        keys = [[r["type"], r["value"]] for r in batch.identifiers]
+        keys = [[r["type"], r["value"]] for r in batch.identifiers] if batch.mark_profiles else []
         return [
             {**batch.params(), "sequence_key": INGEST_SEQUENCE},
             *({"keys": chunk} for chunk in chunks(keys, 5000)),
         ]
+
+    def mark_profiles_of(self, identifiers: Iterable[Identifier]) -> None:
+        """Make the ready documents of the profiles these identifiers belong to stale
+        (what :meth:`write_observations` does unless its batch says otherwise)."""
+        for chunk in chunks(identifier_keys(identifiers), 5000):
+            self._run_write("bump_profiles_of", {"keys": chunk})
 
     def ingest_sequence(self) -> int:
         """The sequence number of the last batch written (0: none yet). Every batch

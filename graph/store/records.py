@@ -124,6 +124,10 @@ class ObservationBatch:
     identifiers: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
+    #: whether its write makes the ready documents of its identifiers' profiles stale
+    #: (False: the caller changes those profiles itself right after and marks them
+    #: then, as the real-time path does: app/collection.py)
+    mark_profiles: bool = True
     #: the parameters of its write queries as the store's adapter encodes them, when
     #: prepared ahead of the write (:meth:`graph.store.GraphStore.prepare_observations`)
     encoded: list[Mapping[str, Any]] | None = field(default=None, repr=False)

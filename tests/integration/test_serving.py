@@ -102,6 +102,41 @@ def test_no_write_leaves_a_stale_document_served(client: Any, resources: Resourc
     assert "+14155550123" not in json.dumps(after)
 
 
+@pytest.mark.parametrize("mark_profiles", [True, False])
+def test_an_ingest_marks_its_profiles_unless_its_caller_will(
+    resources: Resources, mark_profiles: bool
+) -> None:
+    """A bulk ingest makes the documents of its identifiers' profiles stale; the
+    real-time path's ingest leaves that to the update that follows it."""
+    res = resources
+    res.ingester().ingest_records([RawRecord(1, event("e1", email="ma@example.com"))])
+    resolve(res.store, res.registry, res.resolve_settings())
+    served_twice_as_stored(res, "email", "ma@example.com")
+    ingester = res.ingester(mark_profiles=mark_profiles)
+    ingester.ingest_records([RawRecord(2, event("e2", email="ma@example.com"))])
+    ready = res.store.ready_profile(Identifier("email", "ma@example.com"))
+    assert (ready.document is None) is mark_profiles
+
+
+def test_a_post_whose_real_time_update_is_skipped_still_makes_its_documents_stale(
+    client: Any, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real-time path's ingest does not mark profiles; when the update does not
+    run (a neighbourhood over its limit), the request marks them itself."""
+    import app.collection
+
+    res = resources
+    post(client, event("e1", email="sk@example.com"))
+    assert served_twice_as_stored(res, "email", "sk@example.com")["event_count"] == 1
+
+    def over_any_limit(*args: Any, **kwargs: Any) -> Any:
+        return update_profiles(*args, **{**kwargs, "max_scope": 0})
+
+    monkeypatch.setattr(app.collection, "update_profiles", over_any_limit)
+    post(client, event("e2", email="sk@example.com", cookie_id="c-sk"))
+    assert served_twice_as_stored(res, "email", "sk@example.com")["event_count"] == 2
+
+
 def test_a_document_built_between_ingest_and_real_time_update_is_not_served_after_it(
     resources: Resources,
 ) -> None:
