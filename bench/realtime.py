@@ -75,7 +75,7 @@ def _load_client(base: str, lines: list[dict[str, Any]], batch: int, rate: float
     """POST ``batch`` events every ``batch / rate`` seconds, starting ``phase`` of an
     interval late (clients spread evenly), at once when behind, until ``stop``; puts
     what it sent."""
-    sent = {"events": 0, "posts": 0, "errors": 0}
+    sent = {"events": 0, "posts": 0, "errors": 0, "ran_out": 0}
     interval = batch / rate
     due = time.perf_counter() + phase * interval
     position = 0
@@ -94,6 +94,7 @@ def _load_client(base: str, lines: list[dict[str, Any]], batch: int, rate: float
             sent["events"] += len(chunk)
         else:
             sent["errors"] += 1
+    sent["ran_out"] = int(position >= len(lines) and not stop.is_set())
     results.put(sent)
 
 
@@ -150,8 +151,10 @@ def main() -> None:
 
 def _run(args: argparse.Namespace, work: Path) -> list[str]:
     data = generate(work / "data", persons=args.persons)
-    # enough load for the probes: about 29 lines a person, 4 persons per event/s offered
-    load = generate(work / "load", persons=max(args.persons, int(args.rate * 4)), seed=99)
+    # enough load for the probes (about 29 lines a person; a probe takes ~30 ms at the
+    # median, ~100 ms at the slowest runs'): 4 persons per event/s offered and 500 probes
+    load_persons = max(args.persons, int(args.rate * 4 * max(1.0, args.probes / 500)))
+    load = generate(work / "load", persons=load_persons, seed=99)
     load_lines = [event for line in load.events_path.read_text().splitlines()
                   if (event := _event(line)) is not None]  # fmt: skip
     config = Config.load(env={}, overrides={"data_dir": work / "idgraph"})
@@ -177,7 +180,7 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
             post_ms, visible_ms = _probes(base, args.probes)
             elapsed = time.perf_counter() - started
             stop.set()
-            loaded = {"events": 0, "posts": 0, "errors": 0}
+            loaded = {"events": 0, "posts": 0, "errors": 0, "ran_out": 0}
             for _ in clients:
                 for name, count in results.get(timeout=120).items():
                     loaded[name] += count
@@ -193,7 +196,14 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         f"Store preloaded with {args.persons:,} generated persons; during the probes the "
         f"load clients posted {loaded['events']:,} other events in {loaded['posts']:,} "
         f"requests: **{loaded['events'] / elapsed:,.0f} events/s sustained of "
-        f"{args.rate:,.0f} offered** ({loaded['errors']} failed requests).",
+        f"{args.rate:,.0f} offered** ({loaded['errors']} failed requests"
+        + (
+            f"; {loaded['ran_out']} of {args.load_clients} load clients ran out of events "
+            "before the probes ended: the load was lower at the end"
+            if loaded["ran_out"]
+            else ""
+        )
+        + ").",
         "",
         "| measure | p50 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|",
