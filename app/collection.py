@@ -90,7 +90,9 @@ def ingest_batch(
     realtime = res.config.realtime_updates
     # with real-time updates, the update marks the profiles it changes (the ingest
     # would mark every profile of the batch's identifiers first: a store round trip
-    # that looks each of them up again, about a tenth of a request's store work)
+    # that looks each of them up again, about a tenth of a request's store work). A
+    # request that fails part-way (a store outage between two of its batches) leaves
+    # the written batches' profiles to its retry: duplicates update profiles too
     ingester = res.ingester(collect_touched=True, mark_profiles=not realtime)
     report = ingester.ingest_records(records, rejects=sink)
     profiles = None
