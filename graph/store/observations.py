@@ -60,7 +60,7 @@ class ObservationRepository(StoreRunner):
 
     def write_observations(self, batch: ObservationBatch) -> None:
         """Write one batch; the ready documents of the profiles its identifiers belong
-        to go stale (:mod:`graph.store.serving`)."""
+        to go stale (:mod:`graph.store.serving`) unless ``batch.mark_profiles`` is off."""
         if batch.events:
             write, *bumps = batch.encoded or self._observation_params(batch)
             self._write("write_observations", write)
@@ -71,16 +71,13 @@ class ObservationRepository(StoreRunner):
     def _observation_params(batch: ObservationBatch) -> list[Mapping[str, Any]]:
         """The parameters of a batch's write, then of its identifiers' profile marks."""
         keys = [[r["type"], r["value"]] for r in batch.identifiers] if batch.mark_profiles else []
-        return [
-            {**batch.params(), "sequence_key": INGEST_SEQUENCE},
-            *({"keys": chunk} for chunk in chunks(keys, 5000)),
-        ]
+        return [{**batch.params(), "sequence_key": INGEST_SEQUENCE}, *_mark_params(keys)]
 
     def mark_profiles_of(self, identifiers: Iterable[Identifier]) -> None:
         """Make the ready documents of the profiles these identifiers belong to stale
         (what :meth:`write_observations` does unless its batch says otherwise)."""
-        for chunk in chunks(identifier_keys(identifiers), 5000):
-            self._run_write("bump_profiles_of", {"keys": chunk})
+        for params in _mark_params(identifier_keys(identifiers)):
+            self._run_write("bump_profiles_of", params)
 
     def ingest_sequence(self) -> int:
         """The sequence number of the last batch written (0: none yet). Every batch
@@ -162,3 +159,8 @@ class ObservationRepository(StoreRunner):
 
     def sample_identifiers(self, type_name: str, limit: int = 3) -> list[str]:
         return [r[0] for r in self._read("sample_identifiers", {"type": type_name, "limit": limit})]
+
+
+def _mark_params(keys: list[list[str]]) -> list[Mapping[str, Any]]:
+    """The parameters of ``bump_profiles_of`` for these identifier keys, 5,000 a query."""
+    return [{"keys": chunk} for chunk in chunks(keys, 5000)]
