@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,13 +60,23 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})  # fmt: skip
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    # Chromium keeps its singleton socket in a directory of $TMPDIR that it leaves
+    # behind (one in /tmp for every run): a short folder of its own, removed after (a
+    # unix socket's path may not be longer than 107 bytes, so not under tmp_path)
+    scratch = tempfile.mkdtemp(prefix="idgraph-chromium-")
+    service = Service(executable_path=CHROMEDRIVER, env={**os.environ, "TMPDIR": scratch})
+    try:
+        driver = webdriver.Chrome(options=options, service=service)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     driver.downloads = downloads  # type: ignore[attr-defined]
     driver.implicitly_wait(0)
     try:
         yield driver
     finally:
         driver.quit()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _shots(tmp_path: Path) -> Path:
