@@ -96,16 +96,24 @@ def test_weak_observations_whole_and_by_ranges(
 ) -> None:
     """Every (strong identifier, IP, user agent, time) of the events they shared, the
     same whether FalkorDB reads them in one range or in ranges of one identifier; each
-    identifier, IP and user agent is one object however many events repeat it."""
+    identifier, IP and user agent is one object however many events repeat it. Values
+    with quotes, backslashes, control characters and non-ASCII text come back as they
+    were (FalkorDB sends an identifier's evidence as one JSON text, or as typed cells
+    when one of its strings holds a double quote or a backslash)."""
     from graph.store import observations
 
     ua = "Mozilla/5.0 (X11; Linux x86_64)"
+    odd_ua = 'Odd "UA" \\ \\" \\n\n\ttab \x01 ü€😀 \\'
+    odd_cookie = 'c"3\\\\x\nü'
+    plain_odd = "tab\there, new\nline, \x01 ü€😀 [1, null]"  # no quote, no backslash
     events = [
         ev("e1", 1000, ("email", "a@x.com"), ("cookie_id", "c1"), ("ip", "10.0.0.1"),
            user_agent=ua),
         ev("e2", 2000, ("cookie_id", "c1"), ("ip", "10.0.0.1"), user_agent=ua),
         ev("e3", 3000, ("cookie_id", "c2"), ("ip", "10.0.0.2")),
         ev("e4", 4000, ("email", "b@x.com")),  # no IP: no weak evidence
+        ev("e5", 5000, ("cookie_id", odd_cookie), ("ip", "10.0.0.3"), user_agent=odd_ua),
+        ev("e6", 6000, ("cookie_id", "c4\nü"), ("ip", "10.0.0.3"), user_agent=plain_odd),
     ]  # fmt: skip
     any_store.write_observations(build_batch(events))
     strong, weak = ["email", "cookie_id"], ["ip"]
@@ -114,6 +122,8 @@ def test_weak_observations_whole_and_by_ranges(
         (Identifier("cookie_id", "c1"), "10.0.0.1", ua, 1000),
         (Identifier("cookie_id", "c1"), "10.0.0.1", ua, 2000),
         (Identifier("cookie_id", "c2"), "10.0.0.2", None, 3000),
+        (Identifier("cookie_id", odd_cookie), "10.0.0.3", odd_ua, 5000),
+        (Identifier("cookie_id", "c4\nü"), "10.0.0.3", plain_odd, 6000),
     ])  # fmt: skip
     whole = any_store.weak_observations(strong, weak)
     assert sorted(whole) == expected
