@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from graph.ingest.events import Identifier
+from graph.resolve.clustering import find_root
 from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES
 from ml.browsers import (
     browser_chains,
@@ -348,20 +349,14 @@ def _devices(
     things = sorted(m for m in members if m.type in DEVICE_TYPES and m in histories)
     agents = {m: user_agents(histories[m]) for m in things}
     parent = {m: m for m in things}
-
-    def find(m: Identifier) -> Identifier:
-        while parent[m] != m:
-            m = parent[m]
-        return m
-
     first_with: dict[str, Identifier] = {}
     for m in things:
         for ua in sorted(agents[m]):
             if ua in first_with:
-                parent[find(m)] = find(first_with[ua])
+                parent[find_root(parent, m)] = find_root(parent, first_with[ua])
             else:
                 first_with[ua] = m
     groups: dict[Identifier, list[Identifier]] = {}
     for m in things:
-        groups.setdefault(find(m), []).append(m)
+        groups.setdefault(find_root(parent, m), []).append(m)
     return list(groups.values())

@@ -8,13 +8,32 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Hashable, Iterable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-__all__ = ["SMALL_GRAPH", "connected_components", "new_profile_id"]
+__all__ = ["SMALL_GRAPH", "Parents", "connected_components", "find_root", "new_profile_id"]
 
 K = TypeVar("K", bound=Hashable)
+
+
+class Parents(Protocol[K]):
+    """A union-find forest: each node's parent, a root its own (a dict or a list)."""
+
+    def __getitem__(self, node: K, /) -> K: ...
+
+    def __setitem__(self, node: K, parent: K, /) -> None: ...
+
+
+def find_root(parent: Parents[K], node: K) -> K:
+    """The root of ``node``'s tree in ``parent``; the nodes on the way are hung on it
+    directly (path compression: later finds take one step)."""
+    root = node
+    while parent[root] != root:
+        root = parent[root]
+    while parent[node] != root:
+        parent[node], node = root, parent[node]
+    return root
 
 
 def new_profile_id() -> str:
@@ -60,20 +79,11 @@ def connected_components(nodes: Sequence[K], edges: Iterable[tuple[K, K]]) -> li
 def _union_find(n: int, rows: list[int], cols: list[int]) -> list[int]:
     """Each node's component label (its smallest member), by union-find."""
     parent = list(range(n))
-
-    def root(i: int) -> int:
-        top = i
-        while parent[top] != top:
-            top = parent[top]
-        while parent[i] != top:  # path compression
-            parent[i], i = top, parent[i]
-        return top
-
     for a, b in zip(rows, cols, strict=True):
-        ra, rb = root(a), root(b)
+        ra, rb = find_root(parent, a), find_root(parent, b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
-    return [root(i) for i in range(n)]
+    return [find_root(parent, i) for i in range(n)]
 
 
 def _scipy_labels(n: int, rows: list[int], cols: list[int]) -> list[int]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from graph.ingest.events import DAY_MS
-from graph.resolve.clustering import connected_components, new_profile_id
+from graph.resolve.clustering import connected_components, find_root, new_profile_id
 from graph.store.records import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Identifier, Link
 
 __all__ = [
@@ -102,14 +102,6 @@ def cluster(
     blocked = set(quarantined)
     result = ClusterResult(clusters=[])
 
-    def find(node: Identifier) -> Identifier:
-        root = node
-        while parent[root] != root:
-            root = parent[root]
-        while parent[node] != root:  # path compression
-            parent[node], node = root, parent[node]
-        return root
-
     for link in sorted(
         (lk for lk in links if lk.a in parent and lk.b in parent), key=Link.order_key
     ):
@@ -117,7 +109,7 @@ def cluster(
         if link.a in blocked or link.b in blocked:
             result.conflicts.append(Conflict(low, high, link.kind, "quarantine"))
             continue
-        ra, rb = find(link.a), find(link.b)
+        ra, rb = find_root(parent, link.a), find_root(parent, link.b)
         if ra == rb:
             continue
         if link.kind == "model" and _identified(counts[ra]) and _identified(counts[rb]):
@@ -139,7 +131,7 @@ def cluster(
         result.applied.append(link)
     groups: dict[Identifier, list[Identifier]] = defaultdict(list)
     for node in members:
-        groups[find(node)].append(node)
+        groups[find_root(parent, node)].append(node)
     result.clusters = sorted(groups.values(), key=lambda g: (-len(g), g[0]))
     return result
 
