@@ -1,13 +1,15 @@
 """Tombstones: salted hashes of erased identifiers and event IDs, which ingest refuses.
 
-Written by erasure (:mod:`graph.resolve.erasure`); read once per ingest run, so that
-replaying old events cannot bring erased data back.
+Written by erasure (:mod:`graph.resolve.erasure`); read once per ingest run (kept by
+the store while no erasure adds any), so that replaying old events cannot bring erased
+data back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from graph.store import GraphStore
@@ -25,13 +27,11 @@ class Tombstones:
     """The erased values ingest must refuse, loaded once per ingest run."""
 
     salt: str
-    hashes: set[str]
+    hashes: AbstractSet[str]
 
     @classmethod
     def load(cls, store: GraphStore) -> Tombstones:
-        hashes = store.tombstones()
-        # the salt (a MERGE, i.e. a write) only matters once something was erased
-        salt = store.erasure_salt(secrets.token_hex(16)) if hashes else ""
+        salt, hashes = store.tombstones(secrets.token_hex(16))
         return cls(salt, hashes)
 
     def __bool__(self) -> bool:

@@ -35,12 +35,24 @@ class ErasureRepository(StoreRunner):
         """The graph's tombstone salt (``candidate`` becomes it on first use)."""
         return str(self._write("erasure_salt", {"candidate": candidate})[0][0])
 
-    def tombstones(self) -> set[str]:
-        return {row[0] for row in self._read("tombstones")}
+    def tombstones(self, salt_candidate: str) -> tuple[str, frozenset[str]]:
+        """The tombstone salt and hashes (``""`` and none while nothing was erased;
+        ``salt_candidate`` becomes the salt at the first erasure if none is set).
+        Kept per process while no erasure adds any (:meth:`StoreRunner._cached`):
+        every API request's ingest needs them, and in an API request reading whether
+        they changed costs no round trip of its own."""
+
+        def load() -> tuple[str, frozenset[str]]:
+            hashes = frozenset(row[0] for row in self._read("tombstones"))
+            # the salt (a MERGE, i.e. a write) only matters once something was erased
+            return (self.erasure_salt(salt_candidate) if hashes else ""), hashes
+
+        return self._cached("tombstones", "", load)
 
     def add_tombstones(self, hashes: Sequence[str], *, now: int) -> None:
-        for chunk in chunks(hashes, 5000):
-            self._write("add_tombstones", {"hashes": chunk, "now": now})
+        with self._changing("tombstones"):
+            for chunk in chunks(hashes, 5000):
+                self._write("add_tombstones", {"hashes": chunk, "now": now})
 
     def events_of_identifiers(
         self, identifiers: Iterable[Identifier]

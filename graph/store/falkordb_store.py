@@ -16,7 +16,7 @@ from graph.store.address import ServerAddress
 from graph.store.falkordb_params import Literal, cypher_literal, params_header
 from graph.store.falkordb_replies import reply_rows
 from graph.store.records import Row
-from graph.store.runner import CACHE_SECONDS, CACHED_TOPICS, Read
+from graph.store.runner import CACHE_SECONDS, CACHED_TOPICS, Read, Write
 
 __all__ = ["FalkorDBStore"]
 
@@ -60,14 +60,27 @@ class FalkorDBStore(GraphStore):
         """The reads sent together (a pipeline: one round trip), run one after the other."""
         if len(reads) < 2:
             return super()._read_all(reads)
+        return self._pipelined([(r.name, r.params, True) for r in reads])
+
+    def _run_write_all(self, writes: Sequence[Write]) -> list[list[Row]]:
+        """The writes sent together (a pipeline: one round trip). The store runs them
+        one after the other in this order (a client's next command waits for its
+        query); one that fails does not stop those after it, and the first error is
+        raised once all have run."""
+        if len(writes) < 2:
+            return super()._run_write_all(writes)
+        return self._pipelined([(w.name, w.params, False) for w in writes])
+
+    def _pipelined(self, queries: Sequence[tuple[str, Mapping[str, Any] | None, bool]]
+                   ) -> list[list[Row]]:  # fmt: skip
         pipe = self._db.connection.pipeline(transaction=False)
-        for read in reads:
-            pipe.execute_command(*self._command(read.name, read.params, read_only=True))
-        with self._errors(reads[0].name):
+        for name, params, read_only in queries:
+            pipe.execute_command(*self._command(name, params, read_only=read_only))
+        with self._errors(queries[0][0]):
             responses = pipe.execute(raise_on_error=False)
         rows = []
-        for read, response in zip(reads, responses, strict=True):
-            with self._errors(read.name):
+        for (name, _, _), response in zip(queries, responses, strict=True):
+            with self._errors(name):
                 if isinstance(response, Exception):
                     raise response
                 rows.append(reply_rows(self._graph, response))

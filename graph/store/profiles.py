@@ -17,7 +17,7 @@ from graph.store.records import (
     ProfileRecord,
     Row,
 )
-from graph.store.runner import chunks, identifier_keys
+from graph.store.runner import Write, chunks, identifier_keys
 from graph.store.serving import without_serving
 
 logger = logging.getLogger(__name__)
@@ -92,21 +92,27 @@ class ProfileRepository(QuarantineRepository):
             self._write("record_model_links", {"rows": chunk, "now": now})
 
     def apply_plan(self, plan: Plan, *, now: int, full: bool, batch_size: int = 5000) -> int:
-        """Write a :class:`graph.resolve.resolution.Plan`; returns profiles deleted (emptied)."""
-        self.apply_assignments(
-            plan.moves, plan.removals, now=now, batch_size=batch_size, delete_empty=False
-        )
+        """Write a :class:`graph.resolve.resolution.Plan`; returns profiles deleted (emptied).
+
+        An update's writes (``full=False``: the real-time path, a few profiles) go
+        together (:meth:`StoreRunner._write_all`: on FalkorDB one round trip instead of
+        about seven, each of which queued behind other clients' queries under load);
+        a full plan's, chunked, one after the other."""
+        # read first: none of the writes below changes a quarantine flag
+        flagged = self._flagged(plan, full=full, batch_size=batch_size)
+        writes = self._assignment_writes(plan.moves, plan.removals, now=now,
+                                         batch_size=batch_size)  # fmt: skip
         retire = [{"profile_id": old, "merged_into": new} for old, new in plan.merged_into.items()]
-        for chunk in chunks(retire, batch_size):
-            self._write("retire_profiles", {"rows": chunk, "now": now})
+        writes += [Write("retire_profiles", {"rows": c, "now": now})
+                   for c in chunks(retire, batch_size)]  # fmt: skip
         splits = [{"profile_id": new, "split_from": old} for new, old in plan.split_from.items()]
-        for chunk in chunks(splits, batch_size):
-            self._write("record_splits", {"rows": chunk, "now": now})
+        writes += [Write("record_splits", {"rows": c, "now": now})
+                   for c in chunks(splits, batch_size)]  # fmt: skip
         if full:
-            self._write("clear_all_refused")
+            writes.append(Write("clear_all_refused"))
         else:
-            for keys in chunks(identifier_keys(plan.scope), batch_size):
-                self._write("clear_refused", {"keys": keys})
+            writes += [Write("clear_refused", {"keys": keys})
+                       for keys in chunks(identifier_keys(plan.scope), batch_size)]  # fmt: skip
         refused = [
             {
                 "a_type": c.a.type,
@@ -118,20 +124,8 @@ class ProfileRepository(QuarantineRepository):
             }
             for c in plan.conflicts
         ]
-        for chunk in chunks(refused, batch_size):
-            self._write("record_refused", {"rows": chunk, "now": now})
-        if full:
-            flagged = {
-                Identifier(q["type"], q["value"])
-                for q in self.quarantine_list(limit=1_000_000)
-                if q["quarantined"]
-            }
-        else:
-            flagged = {
-                Identifier(t, v)
-                for keys in chunks(identifier_keys(plan.scope), batch_size)
-                for t, v in self._read("quarantined_among", {"keys": keys})
-            }
+        writes += [Write("record_refused", {"rows": c, "now": now})
+                   for c in chunks(refused, batch_size)]  # fmt: skip
         rows = [
             {"type": i.type, "value": i.value, "quarantined": True, "degree": d}
             for i, d in plan.quarantined.items()
@@ -145,16 +139,33 @@ class ProfileRepository(QuarantineRepository):
             for i in flagged
             if i not in plan.quarantined and (full or i in plan.scope)
         ]
-        for chunk in chunks(rows, batch_size):
-            self._write("set_quarantine", {"rows": chunk})
-        if full and self.type_labels:
-            self.label_identifier_types()
+        writes += [Write("set_quarantine", {"rows": c}) for c in chunks(rows, batch_size)]
         # emptied, not retired: every member was erased
+        if not full:
+            writes.append(Write("delete_empty_profiles_of", {"ids": sorted(plan.previous)}))
+            emptied = self._write_all(writes)[-1]
+            return int(emptied[0][0]) if emptied else 0
+        for write in writes:
+            self._write(write.name, write.params)
+        if self.type_labels:
+            self.label_identifier_types()
+        deleted = self._write("delete_empty_profiles")
+        return int(deleted[0][0]) if deleted else 0
+
+    def _flagged(self, plan: Plan, *, full: bool, batch_size: int) -> set[Identifier]:
+        """The identifiers quarantined now: all of them (``full``), or those of the
+        plan's scope."""
         if full:
-            deleted = self._write("delete_empty_profiles")
-            return int(deleted[0][0]) if deleted else 0
-        emptied = self._write("delete_empty_profiles_of", {"ids": sorted(plan.previous)})
-        return int(emptied[0][0]) if emptied else 0
+            return {
+                Identifier(q["type"], q["value"])
+                for q in self.quarantine_list(limit=1_000_000)
+                if q["quarantined"]
+            }
+        return {
+            Identifier(t, v)
+            for keys in chunks(identifier_keys(plan.scope), batch_size)
+            for t, v in self._read("quarantined_among", {"keys": keys})
+        }
 
     def assignments(self) -> dict[Identifier, str]:
         return {Identifier(t, v): pid for t, v, pid in self._read("assignments")}
@@ -166,26 +177,31 @@ class ProfileRepository(QuarantineRepository):
         *,
         now: int,
         batch_size: int = 5000,
-        delete_empty: bool = True,
     ) -> int:
         """Move identifiers to profiles, drop others from theirs, tidy up profiles.
 
-        Returns the number of profiles deleted because they lost every member
-        (with ``delete_empty=False`` none are: the caller retires them first).
+        Returns the number of profiles deleted because they lost every member.
         """
-        touched: set[str] = set(moves.values())
-        rows = [{"type": i.type, "value": i.value, "profile_id": p} for i, p in moves.items()]
-        for chunk in chunks(rows, batch_size):
-            self._write("assign_profiles", {"rows": chunk, "now": now})
-        gone = [{"type": i.type, "value": i.value} for i in removals]
-        for chunk in chunks(gone, batch_size):
-            self._write("unassign_profiles", {"rows": chunk})
-        for ids in chunks(sorted(touched), batch_size):
-            self._write("update_profile_sizes", {"ids": ids})
-        if not delete_empty:
-            return 0
+        for write in self._assignment_writes(moves, removals, now=now, batch_size=batch_size):
+            self._write(write.name, write.params)
         deleted = self._write("delete_empty_profiles")
         return int(deleted[0][0]) if deleted else 0
+
+    @staticmethod
+    def _assignment_writes(
+        moves: Mapping[Identifier, str], removals: Iterable[Identifier], *, now: int,
+        batch_size: int,
+    ) -> list[Write]:  # fmt: skip
+        """Identifiers moved to profiles, others dropped from theirs, then the sizes
+        of the profiles they moved to."""
+        rows = [{"type": i.type, "value": i.value, "profile_id": p} for i, p in moves.items()]
+        gone = [{"type": i.type, "value": i.value} for i in removals]
+        return [
+            *(Write("assign_profiles", {"rows": c, "now": now}) for c in chunks(rows, batch_size)),
+            *(Write("unassign_profiles", {"rows": c}) for c in chunks(gone, batch_size)),
+            *(Write("update_profile_sizes", {"ids": ids})
+              for ids in chunks(sorted(set(moves.values())), batch_size)),
+        ]  # fmt: skip
 
     def label_identifier_types(self) -> None:
         """Add type labels (``:Email``…) to identifiers that lack them (for Neo4j Browser)."""

@@ -27,6 +27,7 @@ __all__ = [
     "VIEW_NEUTRAL",
     "Read",
     "StoreRunner",
+    "Write",
     "chunks",
     "identifier_keys",
 ]
@@ -49,8 +50,9 @@ VIEW_NEUTRAL = frozenset({
 })  # fmt: skip
 
 #: small records every request reads, cached per process while their revision is
-#: unchanged (:meth:`StoreRunner._cached`): API keys and segment definitions
-CACHED_TOPICS = ("keys", "segments", "overrides")
+#: unchanged (:meth:`StoreRunner._cached`): API keys, segment definitions, quarantine
+#: overrides and the tombstones an ingest refuses
+CACHED_TOPICS = ("keys", "segments", "overrides", "tombstones")
 #: the longest a cached record is served without being read again, whatever the
 #: revision says (a write made outside idgraph's own store methods)
 CACHE_SECONDS = 10.0
@@ -76,6 +78,13 @@ RELATIONSHIPS = (
 
 class Read(NamedTuple):
     """A named read query and its parameters, for :meth:`StoreRunner._read_all`."""
+
+    name: str
+    params: Mapping[str, Any] | None = None
+
+
+class Write(NamedTuple):
+    """A named write query and its parameters, for :meth:`StoreRunner._write_all`."""
 
     name: str
     params: Mapping[str, Any] | None = None
@@ -141,6 +150,24 @@ class StoreRunner(ABC):
         if name not in VIEW_NEUTRAL and getattr(self._scope, "changed", None) is None:
             self.expire_ready_profiles()
         return rows
+
+    def _write_all(self, writes: Sequence[Write]) -> list[list[Row]]:
+        """Run several named write queries in this order, none needing another's rows;
+        their rows in the same order, and the ready documents made stale as
+        :meth:`_write` would (once). Not one transaction: a failure leaves the writes
+        before it done, so callers use it where :meth:`profile_changes` (or a later
+        resolve) repairs a partial write, as with one query after the other."""
+        rows = self._run_write_all(writes)
+        if (any(w.name not in VIEW_NEUTRAL for w in writes)
+                and getattr(self._scope, "changed", None) is None):  # fmt: skip
+            self.expire_ready_profiles()
+        return rows
+
+    def _run_write_all(self, writes: Sequence[Write]) -> list[list[Row]]:
+        """Default: one after the other, stopping at the first failure (FalkorDB sends
+        them together: one round trip, in which the store queues them behind other
+        clients' queries once instead of once each)."""
+        return [self._run_write(w.name, w.params) for w in writes]
 
     def expire_ready_profiles(self) -> None:
         """Make every ready profile document stale (rebuilt on its next look-up)."""

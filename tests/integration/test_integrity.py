@@ -12,7 +12,7 @@ import pytest
 
 from app.resources import Resources
 from graph.ingest.events import Identifier
-from graph.ingest.readers import read_records
+from graph.ingest.readers import RawRecord, read_records
 from graph.resolve.resolution import ResolveSettings, resolve
 from ml.evaluation import evaluate, read_truth
 from ml.synthetic import GeneratedData, generate
@@ -259,6 +259,31 @@ def test_erasing_a_profile_removes_it_and_its_former_ids(client: Any, resources:
     assert replay["errors"][0]["reason"] == "event was erased (right to be forgotten)"
     fresh = post(client, event("new", user_id="u9", phone="(415) 555-0199"))
     assert fresh["accepted"] == 1 and fresh["rejected_parts"] == 1  # u9 stays erased
+
+
+def test_an_erasure_in_another_process_is_refused_by_this_ones_next_ingest(
+    config: Any, resources: Resources
+) -> None:
+    """Each process keeps the tombstones its ingests refuse (graph.store.erasure); an
+    erasure made by another process (another store object) is refused at once."""
+    from app.resources import connect
+    from graph.resolve.erasure import erase_identifiers
+
+    def ingest(res: Resources, *events: dict[str, Any]) -> Any:
+        records = (RawRecord(n, raw=e) for n, e in enumerate(events))
+        return res.ingester().ingest_records(records)
+
+    other = connect(config)  # another process's store, cache and connections
+    try:
+        assert ingest(other, event("1", user_id="u7", email="gone@x.com")).accepted == 1
+        assert ingest(other, event("2", email="gone@x.com")).accepted == 1  # kept: none erased
+        erase_identifiers(resources.store, [Identifier("email", "gone@x.com")], now=1,
+                          with_events=False)  # fmt: skip
+        replay = ingest(other, event("3", user_id="u7", email="gone@x.com"))
+        assert (replay.accepted, replay.rejected_parts) == (1, 1)
+        assert ingest(other, event("4", email="gone@x.com")).rejected == 1
+    finally:
+        other.close()
 
 
 def test_a_retried_post_updates_profiles(app: Any, config: Any, resources: Resources) -> None:

@@ -14,15 +14,17 @@ from graph.store.contract import REPOSITORIES
 from graph.store.runner import StoreRunner
 
 CYPHER = Path(__file__).resolve().parents[2] / "cypher"
-CALL = re.compile(r"""(?:(?:_read|_write|_pages|compose|Read)\(\s*|ranged_by=)["'](\w+)["']""")
+CALL = re.compile(
+    r"""(?:(?:_read|_write|_pages|compose|Read|Write)\(\s*|ranged_by=)["'](\w+)["']"""
+)
 
 
 @pytest.mark.parametrize("repository", REPOSITORIES, ids=lambda r: r.__name__)
 def test_a_repository_names_every_query_it_runs(repository: type[StoreRunner]) -> None:
     own = "".join(
-        inspect.getsource(member)
-        for name, member in vars(repository).items()
-        if inspect.isfunction(member)
+        inspect.getsource(function)
+        for member in vars(repository).values()
+        if inspect.isfunction(function := getattr(member, "__func__", member))
     )
     assert set(CALL.findall(own)) == set(repository.QUERIES)
 
