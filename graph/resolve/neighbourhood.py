@@ -10,6 +10,7 @@ planner and this search share (:func:`blocked_among`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from graph.ingest.events import Identifier
 from graph.resolve.integrity import Link, bridging, handed_on, quarantine, spanning
@@ -17,7 +18,17 @@ from graph.resolve.settings import ResolveSettings
 from graph.store import GraphStore
 from graph.store.records import IDENTITY_TYPES
 
-__all__ = ["blocked_among", "neighbourhood"]
+__all__ = ["Scope", "blocked_among", "neighbourhood"]
+
+
+class Scope(NamedTuple):
+    """What :func:`neighbourhood` found."""
+
+    nodes: set[Identifier]
+    links: list[Link]
+    current: dict[Identifier, str]  #: profile of each node that has one
+    created_at: dict[str, int]  #: of those profiles
+    flagged: set[Identifier]  #: nodes flagged as quarantined in the store now
 
 
 def neighbourhood(
@@ -27,11 +38,12 @@ def neighbourhood(
     settings: ResolveSettings,
     overrides: Mapping[Identifier, str],
     max_scope: int,
-) -> tuple[set[Identifier], list[Link], dict[Identifier, str], dict[str, int]] | None:
+) -> Scope | None:
     """Everything a full resolve would consider together with ``seeds`` (None: more
     than ``max_scope`` identifiers), read in rounds of one store round trip each
     (:meth:`graph.store.GraphStore.scope_round`)."""
     nodes: set[Identifier] = set()
+    flagged: set[Identifier] = set()
     links: dict[tuple[Identifier, Identifier], Link] = {}
     current: dict[Identifier, str] = {}
     created_at: dict[str, int] = {}
@@ -48,6 +60,7 @@ def neighbourhood(
             batch = sorted(nodes)  # a seed that does not exist has no links, no profile
         if len(nodes) > max_scope:
             return None
+        flagged.update(read.quarantined)
         found: set[Identifier] = set()
         # every link of the batch's identifiers (each comes back from the batch's side)
         touching: dict[tuple[Identifier, Identifier], Link] = {}
@@ -81,7 +94,7 @@ def neighbourhood(
         nodes |= frontier
     # every node in scope had all its links fetched, so its degree is exact, and
     # only quarantined nodes have neighbours outside the scope: their links never apply
-    return nodes, list(links.values()), current, created_at
+    return Scope(nodes, list(links.values()), current, created_at, flagged & nodes)
 
 
 def blocked_among(

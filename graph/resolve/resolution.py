@@ -274,11 +274,11 @@ def _update(
         if scope is None:
             logger.warning("profile update skipped: neighbourhood over %d identifiers", max_scope)
             return None
-        nodes, links, current, created_at = scope
+        nodes, links, current, created_at, flagged = scope
         decided = plan(
             nodes, links, current, created_at=created_at, overrides=overrides, settings=settings
         )
-        deleted = store.apply_plan(decided, now=now_ms(), full=False)
+        deleted = store.apply_plan(decided, now=now_ms(), full=False, flagged=flagged)
     unlocked()
     # the profiles of the new events, and every profile that gained or lost members
     # (not the whole neighbourhood: most of it changed neither members nor events).

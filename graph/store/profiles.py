@@ -18,6 +18,7 @@ from graph.store.records import (
     Row,
 )
 from graph.store.runner import Write, chunks, identifier_keys
+from graph.store.scope import ScopeRepository
 from graph.store.serving import without_serving
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["ProfileRepository"]
 
 
-class ProfileRepository(QuarantineRepository):
+class ProfileRepository(QuarantineRepository, ScopeRepository):
     """Profiles and lineage (a part of :class:`graph.store.GraphStore`)."""
 
     #: the Cypher files (cypher/) these methods run
@@ -51,7 +52,6 @@ class ProfileRepository(QuarantineRepository):
         "profile_view",
         "profile_status",
         "profiles_page",
-        "quarantined_among",
         "record_model_links",
         "record_refused",
         "record_splits",
@@ -91,15 +91,22 @@ class ProfileRepository(QuarantineRepository):
         for chunk in chunks(rows, 5000):
             self._write("record_model_links", {"rows": chunk, "now": now})
 
-    def apply_plan(self, plan: Plan, *, now: int, full: bool, batch_size: int = 5000) -> int:
+    def apply_plan(
+        self, plan: Plan, *, now: int, full: bool, batch_size: int = 5000,
+        flagged: Iterable[Identifier] | None = None,
+    ) -> int:  # fmt: skip
         """Write a :class:`graph.resolve.resolution.Plan`; returns profiles deleted (emptied).
 
         An update's writes (``full=False``: the real-time path, a few profiles) go
         together (:meth:`StoreRunner._write_all`: on FalkorDB one round trip instead of
         about seven, each of which queued behind other clients' queries under load);
-        a full plan's, chunked, one after the other."""
+        a full plan's, chunked, one after the other. ``flagged``: the identifiers of an
+        update's scope quarantined now, when the caller read them already
+        (:meth:`graph.store.scope.ScopeRepository.scope_round`; else read here).
+        """
         # read first: none of the writes below changes a quarantine flag
-        flagged = self._flagged(plan, full=full, batch_size=batch_size)
+        flagged = (set(flagged) if flagged is not None
+                   else self._flagged(plan, full=full, batch_size=batch_size))  # fmt: skip
         writes = self._assignment_writes(plan.moves, plan.removals, now=now,
                                          batch_size=batch_size)  # fmt: skip
         retire = [{"profile_id": old, "merged_into": new} for old, new in plan.merged_into.items()]
@@ -162,9 +169,9 @@ class ProfileRepository(QuarantineRepository):
                 if q["quarantined"]
             }
         return {
-            Identifier(t, v)
-            for keys in chunks(identifier_keys(plan.scope), batch_size)
-            for t, v in self._read("quarantined_among", {"keys": keys})
+            i
+            for part in chunks(sorted(plan.scope), batch_size)
+            for i in self.quarantined_among(part)
         }
 
     def assignments(self) -> dict[Identifier, str]:

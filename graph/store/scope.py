@@ -9,7 +9,7 @@ trip on FalkorDB), so a round costs one wait for the store, not two or three.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graph.store.records import Identifier, Link, Row
 from graph.store.runner import Read, StoreRunner, identifier_keys
@@ -24,6 +24,9 @@ class ScopeRound:
     links: list[Link]  #: as :meth:`ScopeRepository.neighbourhood` returns them
     members: list[tuple[Identifier, str, int]]  #: as :meth:`ScopeRepository.members_of_profiles_of`
     existing: list[Identifier] | None = None  #: those of the batch that exist (if asked)
+    #: those of the batch flagged as quarantined now (what the plan's write must clear
+    #: or keep: :meth:`graph.store.profiles.ProfileRepository.apply_plan`)
+    quarantined: list[Identifier] = field(default_factory=list)
 
 
 class ScopeRepository(StoreRunner):
@@ -34,6 +37,7 @@ class ScopeRepository(StoreRunner):
         "existing_identifiers",
         "members_of_profiles_of",
         "neighbourhood",
+        "quarantined_among",
     )
 
     def existing_identifiers(self, identifiers: Iterable[Identifier]) -> list[Identifier]:
@@ -56,21 +60,28 @@ class ScopeRepository(StoreRunner):
             self._read("members_of_profiles_of", {"keys": identifier_keys(identifiers)})
         )
 
+    def quarantined_among(self, identifiers: Iterable[Identifier]) -> list[Identifier]:
+        """Those of ``identifiers`` flagged as quarantined now."""
+        return _identifiers(self._read("quarantined_among", {"keys": identifier_keys(identifiers)}))
+
     def scope_round(
         self, identifiers: Sequence[Identifier], types: Sequence[str], *, existing: bool = False
     ) -> ScopeRound:
-        """:meth:`neighbourhood` and :meth:`members_of_profiles_of` of ``identifiers``
-        (and, with ``existing``, which of them exist), read together."""
+        """:meth:`neighbourhood`, :meth:`members_of_profiles_of` and
+        :meth:`quarantined_among` of ``identifiers`` (and, with ``existing``, which of
+        them exist), read together."""
         keys = identifier_keys(identifiers)
         reads = [
             Read("neighbourhood", {"keys": keys, "types": list(types)}),
             Read("members_of_profiles_of", {"keys": keys}),
+            Read("quarantined_among", {"keys": keys}),
         ]
         if existing:
             reads.append(Read("existing_identifiers", {"keys": keys}))
         replies = self._read_all(reads)
-        found = _identifiers(replies[2]) if existing else None
-        return ScopeRound(_links(replies[0]), _members(replies[1]), found)
+        found = _identifiers(replies[3]) if existing else None
+        return ScopeRound(_links(replies[0]), _members(replies[1]), found,
+                          _identifiers(replies[2]))  # fmt: skip
 
 
 def _identifiers(rows: list[Row]) -> list[Identifier]:
