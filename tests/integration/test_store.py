@@ -22,7 +22,7 @@ from graph.store.address import ServerAddress
 from graph.store.falkordb_store import FalkorDBStore
 from graph.store.neo4j_store import Neo4jStore
 from graph.store.queries import QueryLibrary
-from graph.store.runner import Read
+from graph.store.runner import Read, Write
 
 BACKENDS = ["falkordb", "neo4j"]
 
@@ -160,6 +160,30 @@ def test_reads_sent_together_raise_a_rejected_one(any_store: GraphStore) -> None
     with pytest.raises(QueryError, match="existing_identifiers"):
         any_store._read_all([fine, Read("existing_identifiers", {"keys": 5})])
     assert any_store._read_all([fine, fine]) == [[], []]
+
+
+def test_writes_sent_together_run_in_order_and_raise_a_rejected_one(
+    any_store: GraphStore,
+) -> None:
+    """An update's writes sent together (FalkorDB: one pipeline) run one after the
+    other in the order given: a profile's size is counted after its members moved in."""
+    any_store.write_observations(build_batch([
+        ev("e1", 1000, ("email", "a@x.com"), ("cookie_id", "c1")),
+    ]))  # fmt: skip
+    rows = [{"type": "email", "value": "a@x.com", "profile_id": "p1"},
+            {"type": "cookie_id", "value": "c1", "profile_id": "p1"}]  # fmt: skip
+    replies = any_store._write_all([
+        Write("assign_profiles", {"rows": rows, "now": 5}),
+        Write("update_profile_sizes", {"ids": ["p1"]}),
+        Write("delete_empty_profiles_of", {"ids": ["p1"]}),
+    ])  # fmt: skip
+    assert [r[0][0] for r in replies[1:]] == [1, 0]  # p1 existed when counted, not emptied
+    assert any_store.profile_status("p1") is not None
+    assert any_store.assignments() == {Identifier("email", "a@x.com"): "p1",
+                                       Identifier("cookie_id", "c1"): "p1"}  # fmt: skip
+    fine = Write("update_profile_sizes", {"ids": []})
+    with pytest.raises(QueryError, match="clear_refused"):
+        any_store._write_all([fine, Write("clear_refused", {"keys": 5})])
 
 
 def test_failed_batch_writes_nothing(any_store: GraphStore) -> None:
