@@ -15,6 +15,7 @@ from app.resources import Resources
 from graph.ingest.events import now_ms
 from graph.ingest.segment_messages import CALL_TYPES
 from graph.store import ApiKeyRecord
+from graph.store.runner import CACHED_TOPICS
 from tests.conftest import login_event
 
 SEGMENT_CALLS = {"batch", *CALL_TYPES}
@@ -304,7 +305,7 @@ def test_a_request_reads_the_revisions_once_and_sees_its_own_writes(
     try:
         assert store.api_key(key_id_of(key)) is not None
         assert [s["segment_id"] for s in store.segments()] == ["seg_a"]
-        assert fetched == [("keys", "segments", "overrides")]  # one MGET for all
+        assert fetched == [CACHED_TOPICS]  # one MGET for all
         store.save_segment({"segment_id": "seg_b", "name": "b", "rule": {"has": "phone"}},
                            now=now_ms())  # fmt: skip
         assert [s["segment_id"] for s in store.segments()] == ["seg_a", "seg_b"]
@@ -317,4 +318,19 @@ def test_a_request_reads_the_revisions_once_and_sees_its_own_writes(
     fetched.clear()
     answer = client.get("/v1/segments", headers={"Authorization": f"Bearer {key}"})
     assert answer.status_code == 200 and len(answer.get_json()["segments"]) == 2
-    assert fetched == [("keys", "segments", "overrides")]
+    assert fetched == [CACHED_TOPICS]
+    # a POST too: its ingest's tombstones come with the key's revision
+    writer = key_with(resources, "snap-ingest", "ingest")
+    fetched.clear()
+    posted = client.post("/v1/events", json={"events": [login_event("s1", email="s@x.com")]},
+                         headers={"Authorization": f"Bearer {writer}"})  # fmt: skip
+    assert posted.status_code == 200 and posted.get_json()["accepted"] == 1
+    assert fetched == [CACHED_TOPICS]
+    reads: list[str] = []
+    real_read = store._read
+    monkeypatch.setattr(
+        store, "_read", lambda name, *a, **k: reads.append(name) or real_read(name, *a, **k)
+    )
+    again = client.post("/v1/events", json={"events": [login_event("s2", email="s@x.com")]},
+                        headers={"Authorization": f"Bearer {writer}"})  # fmt: skip
+    assert again.status_code == 200 and "tombstones" not in reads  # kept from the last one
