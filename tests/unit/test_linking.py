@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
 from graph.ingest.events import Identifier as I
@@ -257,3 +259,42 @@ def test_queries_come_from_a_sample_of_customers_facing_every_candidate() -> Non
     assert len(asked) == 10 and asked == {q.customer for q in again.queries}  # seeded
     assert len({c for c, _ in full}) == 30
     assert rows(sampled) == {key: value for key, value in full.items() if key[0] in asked}
+
+
+# times on 40 days (day, hour, ms into the hour): two lists often share days and hours
+_TIMES = st.lists(
+    st.tuples(st.integers(0, 40), st.integers(0, 23), st.integers(0, 3_599_999)).map(
+        lambda t: 1_700_000_000_000 + t[0] * 86_400_000 + t[1] * 3_600_000 + t[2]
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@given(_TIMES, _TIMES)
+def test_an_ips_days_and_hours_count_as_sets_would(a_ts: list[int], b_ts: list[int]) -> None:
+    """IpStats keeps days and hour slots as bit sets (any order of times, any base):
+    counts, shared counts and merges equal those of plain sets."""
+    from ml.evidence import HOUR_MS, IpStats
+
+    def stats(times: list[int]) -> IpStats:
+        s = IpStats()
+        for ts in times:
+            s.add(ts, None)
+        return s
+
+    def days(times: list[int]) -> set[int]:
+        return {t // 86_400_000 for t in times}
+
+    def hours(times: list[int]) -> set[int]:
+        return {t // HOUR_MS for t in times}
+
+    a, b = stats(a_ts), stats(b_ts)
+    assert (a.day_count, b.day_count) == (len(days(a_ts)), len(days(b_ts)))
+    assert a.common_days(b) == b.common_days(a) == len(days(a_ts) & days(b_ts))
+    assert a.common_hours(b) == b.common_hours(a) == len(hours(a_ts) & hours(b_ts))
+    both = a.merge(b)
+    assert both.day_count == len(days(a_ts) | days(b_ts))
+    assert both.common_hours(stats(b_ts)) == len(hours(b_ts))
+    assert (both.first, both.last, both.count) == (min(a_ts + b_ts), max(a_ts + b_ts),
+                                                   len(a_ts) + len(b_ts))  # fmt: skip
