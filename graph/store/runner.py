@@ -147,21 +147,26 @@ class StoreRunner(ABC):
         """Run the named write query; then, unless it is :data:`VIEW_NEUTRAL` or runs
         inside :meth:`profile_changes`, make every ready profile document stale."""
         rows = self._run_write(name, params, text=text)
-        if name not in VIEW_NEUTRAL and getattr(self._scope, "changed", None) is None:
-            self.expire_ready_profiles()
+        self._after_writes((name,))
         return rows
 
     def _write_all(self, writes: Sequence[Write]) -> list[list[Row]]:
         """Run several named write queries in this order, none needing another's rows;
         their rows in the same order, and the ready documents made stale as
         :meth:`_write` would (once). Not one transaction: a failure leaves the writes
-        before it done, so callers use it where :meth:`profile_changes` (or a later
-        resolve) repairs a partial write, as with one query after the other."""
+        before it done (and, on FalkorDB, those after it), so callers use it where
+        :meth:`profile_changes` (or a later resolve) repairs a partial write, as with
+        one query after the other."""
         rows = self._run_write_all(writes)
-        if (any(w.name not in VIEW_NEUTRAL for w in writes)
+        self._after_writes([w.name for w in writes])
+        return rows
+
+    def _after_writes(self, names: Iterable[str]) -> None:
+        """Every ready profile document goes stale after writes of these queries,
+        unless all are :data:`VIEW_NEUTRAL` or they ran inside :meth:`profile_changes`."""
+        if (any(name not in VIEW_NEUTRAL for name in names)
                 and getattr(self._scope, "changed", None) is None):  # fmt: skip
             self.expire_ready_profiles()
-        return rows
 
     def _run_write_all(self, writes: Sequence[Write]) -> list[list[Row]]:
         """Default: one after the other, stopping at the first failure (FalkorDB sends
