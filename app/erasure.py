@@ -26,7 +26,8 @@ def erase_profile(res: Resources, profile_id: str) -> dict[str, Any]:
         result = _erase(res, members, with_events=True)
         res.store.delete_profiles([*former, profile_id])
         result["profiles_deleted"] = sorted({*result["profiles_deleted"], profile_id, *former})
-        return result
+    result["store_files"] = res.store.forget_deleted()  # outside the lock: it waits
+    return result
 
 
 def erase_identifier(res: Resources, type_name: str, value: str) -> dict[str, Any]:
@@ -36,7 +37,9 @@ def erase_identifier(res: Resources, type_name: str, value: str) -> dict[str, An
     with res.resolve_lock():
         if res.store.identifier(identifier) is None:
             raise NotFound(f"no {identifier.type} identifier with that value has been seen")
-        return _erase(res, [identifier], with_events=False)
+        result = _erase(res, [identifier], with_events=False)
+    result["store_files"] = res.store.forget_deleted()  # outside the lock: it waits
+    return result
 
 
 def _erase(res: Resources, identifiers: list[Identifier], *, with_events: bool) -> dict[str, Any]:

@@ -282,6 +282,12 @@ class ExplainSchema(Schema):
     refused = fields.List(fields.Nested(RefusedSchema))
 
 
+class StoreFilesSchema(Schema):
+    rewritten = fields.List(fields.String(), metadata={"description": "the files rewritten"})
+    done = fields.Boolean(metadata={"description": "false: the files still hold erased data"})
+    detail = fields.String()
+
+
 class ErasureSchema(Schema):
     identifiers = fields.List(fields.Nested(IdentifierKeySchema))
     identifier_count = fields.Integer()
@@ -293,6 +299,11 @@ class ErasureSchema(Schema):
     files = fields.Dict(
         metadata={"description": "lines removed from reject and audience files (files_changed, "
                   "lines_removed)"}
+    )  # fmt: skip
+    store_files = fields.Nested(
+        StoreFilesSchema,
+        metadata={"description": "whether the store's files on disk were rewritten without "
+                  "the erased data (its write log held it)"},
     )  # fmt: skip
 
 

@@ -15,12 +15,17 @@ from graph.store import GraphStore
 from graph.store.address import ServerAddress
 from graph.store.falkordb_params import Literal, cypher_literal, params_header
 from graph.store.falkordb_replies import reply_rows
+from graph.store.persistence import AOF, RDB, rewrite
 from graph.store.records import Row
 from graph.store.runner import CACHE_SECONDS, CACHED_TOPICS, Read, Write
 
 __all__ = ["FalkorDBStore"]
 
 logger = logging.getLogger(__name__)
+
+#: seconds an erasure waits for the server to rewrite its files without what it erased
+#: (a million identifiers: a 523 MB base, written in a few seconds by a forked child)
+FORGET_TIMEOUT = 120.0
 
 #: (label, properties) of every unique constraint; labels from the fixed allow-list
 UNIQUE_CONSTRAINTS = (
@@ -198,6 +203,33 @@ class FalkorDBStore(GraphStore):
 
     def describe(self) -> str:
         return f"falkordb {self.address.describe()} graph={self.graph_name}"
+
+    def forget_deleted(self) -> dict[str, Any]:
+        """Rewrite the server's append-only file — its log of write queries holds the
+        values they wrote — and its RDB snapshot when it keeps one, from the data as it
+        is now (graph/store/persistence.py). An external server without either keeps
+        nothing on disk to rewrite."""
+        client = self._db.connection
+        try:
+            config = {**client.config_get("appendonly"), **client.config_get("save")}
+            kinds = [kind for kind, on in ((AOF, config.get("appendonly") == "yes"),
+                                           (RDB, bool(config.get("save")))) if on]  # fmt: skip
+            done = all([rewrite(client, kind, FORGET_TIMEOUT) for kind in kinds])
+        except redis.exceptions.ResponseError as e:  # CONFIG renamed or refused
+            logger.warning("the store's files were not rewritten after an erasure: %s", e)
+            return {"rewritten": [], "done": False, "detail": f"could not rewrite: {e}"}
+        except (redis.exceptions.ConnectionError, OSError) as e:
+            raise StoreUnavailable(f"FalkorDB is unreachable: {e}", query="forget") from e
+        names = [kind.name for kind in kinds]
+        if not done:
+            logger.warning("the store's %s not rewritten within %ss of an erasure: they hold "
+                           "erased data until the next rewrite (at the latest at store "
+                           "stop)", " and ".join(names), FORGET_TIMEOUT)  # fmt: skip
+            return {"rewritten": [], "done": False,
+                    "detail": f"not rewritten within {FORGET_TIMEOUT:.0f} s; "
+                              "rewritten at the latest when the store stops"}  # fmt: skip
+        detail = "no files on disk" if not kinds else "rewritten from the data as it is now"
+        return {"rewritten": names, "done": True, "detail": detail}
 
     def drop(self) -> None:
         """Delete the whole graph key, schema included (tests)."""

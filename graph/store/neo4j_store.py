@@ -125,3 +125,12 @@ class Neo4jStore(GraphStore):
 
     def describe(self) -> str:
         return f"neo4j {self.uri} database={self.database}"
+
+    def forget_deleted(self) -> dict[str, Any]:
+        """Neo4j drops deleted records from its store files as they are reused, and keeps
+        its transaction logs — every write, values included — for the configured
+        retention (``db.tx_log.rotation.retention_policy``): nothing a client can
+        rewrite. Said in the erasure's answer (README, Erasure)."""
+        return {"rewritten": [], "done": False,
+                "detail": "Neo4j keeps deleted values in its transaction logs until they "
+                          "rotate out (db.tx_log.rotation.retention_policy)"}  # fmt: skip

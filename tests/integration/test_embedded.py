@@ -127,3 +127,43 @@ def test_a_server_with_more_data_may_take_longer_to_start(tmp_path: Path) -> Non
     expected = START_TIMEOUT + 50_001_000 * LOAD_SECONDS_PER_BYTE
     assert server.start_timeout() == pytest.approx(expected)
     assert server.start_timeout() > START_TIMEOUT + 9
+
+
+def _files_holding(root: Path, needle: bytes) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and needle in p.read_bytes())  # fmt: skip
+
+
+def test_forgetting_deleted_data_rewrites_the_log_and_the_snapshot(tmp_path: Path) -> None:
+    """What a query deleted stays in the append-only log, and in an RDB snapshot taken
+    before, until they are rewritten: ``forget_deleted`` rewrites both (a server that
+    keeps snapshots: an external one may), and a rewrite another client started first
+    is no excuse to skip one's own."""
+    server = EmbeddedServer(tmp_path)
+    status = server.start()
+    store = FalkorDBStore(status.address, "g")
+    try:
+        store.ensure_schema()
+        value = Identifier("email", "forget.me@example.com")
+        event = Event("e1", 1000, "web", "view", (value, Identifier("ip", "1.2.3.4")))
+        store.write_observations(build_batch([event]))
+        client = store._db.connection
+        client.config_set("save", "3600 1")
+        client.bgsave()  # a snapshot holding the value
+        root, needle = tmp_path / "store", value.value.encode()
+        store.delete_events(["e1"])
+        store.delete_identifiers([value])
+        while client.info("persistence")["rdb_bgsave_in_progress"]:
+            pass
+        assert _files_holding(root, needle) == ["appendonlydir/appendonly.aof.1.incr.aof",
+                                                "dump.rdb"]  # fmt: skip
+        rewrites = client.info("persistence")["aof_rewrites"]
+        client.bgrewriteaof()  # another client's rewrite, started before the call
+        answer = store.forget_deleted()
+        assert answer["done"] and answer["rewritten"] == ["append-only file", "RDB snapshot"]
+        assert client.info("persistence")["aof_rewrites"] == rewrites + 2
+        assert _files_holding(root, needle) == []
+        assert store.stats()["Event"] == 0
+    finally:
+        store.close()
+        server.stop()

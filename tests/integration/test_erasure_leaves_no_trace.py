@@ -109,22 +109,31 @@ def test_an_erased_customer_leaves_no_trace(tmp_path: Path) -> None:
                       for n in range(2)]  # fmt: skip
             posted = _call(f"{base}/v1/events", key, "POST", {"events": events})
             assert isinstance(posted, dict) and posted["errors"], posted
-            # and as Segment messages, one of them unusable (a track without a name)
-            batch = [{"type": "identify", "messageId": "seg-late-1", "userId": "u-late",
+            # and as Segment messages, one of them unusable (a track without a name); an
+            # anonymousId, not a userId: a second user_id would split the customer (one
+            # user_id a profile), and the erasure takes the profile as resolution sees it
+            batch = [{"type": "identify", "messageId": "seg-late-1", "anonymousId": "a-late",
                       "traits": {"email": email, "phone": phone}},
-                     {"type": "track", "messageId": "seg-late-2",
-                      "context": {"traits": {"email": email}}, "userId": "u-late"}]  # fmt: skip
+                     {"type": "track", "messageId": "seg-late-2", "anonymousId": "a-late",
+                      "context": {"traits": {"email": email}}}]  # fmt: skip
             collected = _call(f"{base}/v1/batch", key, "POST", {"batch": batch})
             assert isinstance(collected, dict) and collected["rejected"] == 1, collected
             profile = _call(f"{base}/v1/identifiers/email/{urllib.parse.quote(email)}/profile",
                             key)  # fmt: skip
             assert isinstance(profile, dict)
+            # the customer is one profile still: every value searched for is erased with it
+            held = {(i["type"], i["value"]) for i in profile["profile"]["identifiers"]}
+            assert held >= chosen[0][1] | {("anonymous_id", "a-late")}, held
             erased = _call(f"{base}/v1/profiles/{profile['profile']['profile_id']}", key,
                            "DELETE")  # fmt: skip
             answers.append(json.dumps(erased))
         logs.append(live.stderr)
+        # each erasure rewrote the store's files at once: nothing waits for a stop
+        assert [json.loads(a)["store_files"]["done"] for a in answers] == [True] * 3
+        hits = _grep(data_dir, needles)
+        assert hits == [], hits
     finally:
-        cli("store", "stop")  # rewrites the append-only file (compact)
+        cli("store", "stop")
     hits = _grep(data_dir, needles)
     assert hits == [], hits
     # each scrubbed export says what it holds now: its checksum
