@@ -6,7 +6,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,9 @@ def train(res: Resources, progress: Progress = no_progress) -> dict[str, Any]:
 
     progress("reading the graph", 0, None)
     deterministic = deterministic_plan(res)
-    observations = res.store.weak_observations(res.registry.strong_types,
-                                               res.registry.weak_types)  # fmt: skip
+    # streamed: the model keeps the evidence they add up to, not each of them
+    observations = _Counted(res.store.each_weak_observation(res.registry.strong_types,
+                                                             res.registry.weak_types))  # fmt: skip
     folder = model_dir(res)
     try:
         model, metadata = train_model(deterministic.clusters, observations, linking_settings(res),
@@ -86,7 +87,7 @@ def train(res: Resources, progress: Progress = no_progress) -> dict[str, Any]:
                                       progress=progress)  # fmt: skip
     except TargetUnreachable as e:
         folder.mkdir(parents=True, exist_ok=True)
-        report = {**e.report, "observations": len(observations), "error": str(e)}
+        report = {**e.report, "observations": observations.count, "error": str(e)}
         record_run(res, "train", {"ok": False, "seconds": e.report.get("seconds"),
                                   "error": str(e)})  # fmt: skip
         (folder / FAILED_FILE).write_text(json.dumps(report, indent=2, default=float) + "\n")
@@ -94,7 +95,7 @@ def train(res: Resources, progress: Progress = no_progress) -> dict[str, Any]:
         raise
     progress("writing the model card", 0, None)
     card = metadata.pop("_card")
-    metadata["observations"] = len(observations)
+    metadata["observations"] = observations.count
     metadata["path"] = str(save(model, metadata, folder))
     metadata["card"] = write_card(folder, metadata, scores=card["scores"], labels=card["labels"],
                                   importances=card["importances"])  # fmt: skip
@@ -102,6 +103,19 @@ def train(res: Resources, progress: Progress = no_progress) -> dict[str, Any]:
     record_run(res, "train", {"ok": True, "seconds": metadata["seconds"],
                               "version": metadata["version"]})  # fmt: skip
     return metadata
+
+
+class _Counted:
+    """Observations read once, counted as they are taken."""
+
+    def __init__(self, items: Iterable[Observation]) -> None:
+        self._items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Observation]:
+        for item in self._items:
+            self.count += 1
+            yield item
 
 
 def deterministic_plan(res: Resources) -> Plan:

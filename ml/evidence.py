@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Container, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from graph.ingest.events import DAY_MS, Identifier
@@ -52,14 +52,17 @@ class IpStats:
     Its days and hour slots (``ts // HOUR_MS``) are bit sets held in Python ints, bit
     ``n`` standing for ``base + n``: at a million identifiers these are a few million
     objects, and a set with its int members took ~250 bytes for one day where an int
-    takes ~30 (and counting the days two share is one ``&``).
+    takes ~30 (and counting the days two share is one ``&``). Most saw one user agent
+    on an IP: it is kept alone (its span is the stats' own ``first``/``last``), and a
+    dict of spans is made at the second (a one-entry dict and its span took ~240 bytes).
     """
 
     day_bits: int = 0
     day_base: int = 0
     slot_bits: int = 0
     slot_base: int = 0
-    uas: dict[str | None, tuple[int, int]] = field(default_factory=dict)  #: ua -> (first, last)
+    ua: str | None = None  #: the user agent, while only one was seen
+    more_uas: dict[str | None, tuple[int, int]] | None = None  #: ua -> (first, last), 2+
     first: int = 2**62
     last: int = 0
     count: int = 0
@@ -67,11 +70,23 @@ class IpStats:
     def add(self, ts: int, ua: str | None) -> None:
         self.day_bits, self.day_base = _with(self.day_bits, self.day_base, ts // DAY_MS)
         self.slot_bits, self.slot_base = _with(self.slot_bits, self.slot_base, ts // HOUR_MS)
-        first, last = self.uas.get(ua, (ts, ts))
-        self.uas[ua] = (min(first, ts), max(last, ts))
+        if self.more_uas is not None:
+            first, last = self.more_uas.get(ua, (ts, ts))
+            self.more_uas[ua] = (min(first, ts), max(last, ts))
+        elif not self.count:
+            self.ua = ua
+        elif ua != self.ua:
+            self.more_uas = {self.ua: (self.first, self.last), ua: (ts, ts)}
         self.first = min(self.first, ts)
         self.last = max(self.last, ts)
         self.count += 1
+
+    @property
+    def uas(self) -> Mapping[str | None, tuple[int, int]]:
+        """Each user agent seen (None: events without one) -> (first, last) time."""
+        if self.more_uas is not None:
+            return self.more_uas
+        return {self.ua: (self.first, self.last)} if self.count else {}
 
     @property
     def day_count(self) -> int:
@@ -90,14 +105,23 @@ class IpStats:
         merged = IpStats(
             *_union(self.day_bits, self.day_base, other.day_bits, other.day_base),
             *_union(self.slot_bits, self.slot_base, other.slot_bits, other.slot_base),
-            dict(self.uas),
-            min(self.first, other.first),
-            max(self.last, other.last),
-            self.count + other.count,
+            first=min(self.first, other.first),
+            last=max(self.last, other.last),
+            count=self.count + other.count,
         )
-        for ua, (first, last) in other.uas.items():
-            f, la = merged.uas.get(ua, (first, last))
-            merged.uas[ua] = (min(f, first), max(la, last))
+        if not other.count or not self.count:
+            merged.ua, merged.more_uas = (self.ua, self.more_uas) if self.count else (
+                other.ua, other.more_uas)  # fmt: skip
+            if merged.more_uas is not None:
+                merged.more_uas = dict(merged.more_uas)
+        elif self.more_uas is None and other.more_uas is None and self.ua == other.ua:
+            merged.ua = self.ua
+        else:
+            spans = dict(self.uas)
+            for ua, (first, last) in other.uas.items():
+                f, la = spans.get(ua, (first, last))
+                spans[ua] = (min(f, first), max(la, last))
+            merged.more_uas = spans
         return merged
 
 
@@ -152,14 +176,20 @@ def user_agents(by_ip: Mapping[str, IpStats]) -> set[str]:
 
 def identifier_histories(
     observations: Iterable[tuple[Identifier, str, str | None, int]],
+    *,
+    raw: dict[Identifier, list[tuple[str, str | None, int]]] | None = None,
+    raw_of: Container[Identifier] = (),
 ) -> dict[Identifier, dict[str, IpStats]]:
-    """Per strong identifier: its evidence on each IP."""
+    """Per strong identifier: its evidence on each IP. The observations of ``raw_of``
+    are also kept one by one in ``raw`` (the same single pass)."""
     histories: dict[Identifier, dict[str, IpStats]] = defaultdict(dict)
     for identifier, ip, ua, ts in observations:
         stats = histories[identifier].get(ip)
         if stats is None:
             stats = histories[identifier][ip] = IpStats()
         stats.add(ts, ua)
+        if raw is not None and identifier in raw_of:
+            raw.setdefault(identifier, []).append((ip, ua, ts))
     return dict(histories)
 
 

@@ -52,7 +52,7 @@ class TargetUnreachable(IdgraphError):
 
 def train_model(
     clusters: Sequence[Sequence[Identifier]],
-    observations: Sequence[tuple[Identifier, str, str | None, int]],
+    observations: Iterable[tuple[Identifier, str, str | None, int]],
     settings: LinkingSettings,
     *,
     blocked: Iterable[Identifier] = (),
@@ -71,11 +71,9 @@ def train_model(
     customers = query_customers(clusters, settings)
     asked = {m for n in customers for m in clusters[n]}
     raw: dict[Identifier, list[tuple[str, str | None, int]]] = {}
-    for identifier, ip, ua, ts in observations:
-        if identifier in asked:
-            raw.setdefault(identifier, []).append((ip, ua, ts))
+    # one pass: ``observations`` may be a stream (app.linking.train), never held whole
+    histories = identifier_histories(observations, raw=raw, raw_of=asked)
     progress("browser chains", 0, None)
-    histories = identifier_histories(observations)
     homes = home_chains(histories, settings.target_precision, settings.chain_widths)
     browser = browser_family(clusters, histories, settings, blocked=blocked, homes=homes)
     progress("self-supervised queries", 0, None)

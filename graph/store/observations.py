@@ -124,27 +124,33 @@ class ObservationRepository(StoreRunner):
         self, types: Sequence[str], weak: Sequence[str]
     ) -> list[tuple[Identifier, str, str | None, int]]:
         """(strong identifier, weak value, user agent, ts) for every event they shared."""
+        return list(self.each_weak_observation(types, weak))
+
+    def each_weak_observation(
+        self, types: Sequence[str], weak: Sequence[str]
+    ) -> Iterator[tuple[Identifier, str, str | None, int]]:
+        """:meth:`weak_observations` one at a time, read a range of identifiers at a
+        time on FalkorDB: a reader that keeps what it needs of them (``idgraph train``:
+        the evidence they add up to) never holds them all (~110 bytes an observation:
+        600 MB at a million identifiers). Python's cyclic collector is paused until the
+        last one is taken (or the reader stops): millions of small objects, no cycle."""
         params = {"types": list(types), "weak": list(weak)}
         # one object for each identifier, IP and user agent however many events repeat
         # it (the reply has a copy a row): a million identifiers' evidence held once
         identifiers: dict[tuple[str, str], Identifier] = {}
         strings: dict[str, str] = {}
-        observations: list[tuple[Identifier, str, str | None, int]] = []
         with _cycles_not_collected():
             for t, v, seen in self._weak_evidence(params):
                 identifier = identifiers.get((t, v))
                 if identifier is None:
                     identifier = identifiers[(t, v)] = Identifier(t, v)
                 for w, ua, ts in seen:
-                    observations.append(
-                        (
-                            identifier,
-                            strings.setdefault(w, w),
-                            ua if ua is None else strings.setdefault(ua, ua),
-                            int(ts),
-                        )
+                    yield (
+                        identifier,
+                        strings.setdefault(w, w),
+                        ua if ua is None else strings.setdefault(ua, ua),
+                        int(ts),
                     )
-        return observations
 
     def _weak_evidence(
         self, params: Mapping[str, Any]

@@ -298,3 +298,38 @@ def test_an_ips_days_and_hours_count_as_sets_would(a_ts: list[int], b_ts: list[i
     assert both.common_hours(stats(b_ts)) == len(hours(b_ts))
     assert (both.first, both.last, both.count) == (min(a_ts + b_ts), max(a_ts + b_ts),
                                                    len(a_ts) + len(b_ts))  # fmt: skip
+
+
+_SEEN = st.lists(st.tuples(_TIMES.map(lambda ts: ts[0]), st.sampled_from([None, "ua-a", "ua-b"])),
+                 min_size=0, max_size=12)  # fmt: skip
+
+
+@given(_SEEN, _SEEN)
+def test_an_ips_user_agents_span_as_a_dict_would(
+    a_seen: list[tuple[int, str | None]], b_seen: list[tuple[int, str | None]]
+) -> None:
+    """IpStats keeps its one user agent alone and makes a dict at the second: what it
+    reports (each user agent's first and last time), alone and merged either way, equals
+    a plain dict's."""
+    from ml.evidence import IpStats
+
+    def stats(seen: list[tuple[int, str | None]]) -> IpStats:
+        s = IpStats()
+        for ts, ua in seen:
+            s.add(ts, ua)
+        return s
+
+    def spans(seen: list[tuple[int, str | None]]) -> dict[str | None, tuple[int, int]]:
+        out: dict[str | None, tuple[int, int]] = {}
+        for ts, ua in seen:
+            first, last = out.get(ua, (ts, ts))
+            out[ua] = (min(first, ts), max(last, ts))
+        return out
+
+    a, b = stats(a_seen), stats(b_seen)
+    assert dict(a.uas) == spans(a_seen) and dict(b.uas) == spans(b_seen)
+    assert dict(a.merge(b).uas) == dict(b.merge(a).uas) == spans(a_seen + b_seen)
+    assert (a.more_uas is None) == (len(spans(a_seen)) < 2)  # a dict only from the second
+    before = dict(a.uas)
+    a.merge(b).add(1, "ua-c")
+    assert dict(a.uas) == before  # a merge shares no dict with its parts
