@@ -10,6 +10,7 @@ import platform
 import re
 import resource
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -169,7 +170,12 @@ def idgraph_serve(
     env: dict[str, str], processes: int, port: int
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``idgraph serve --processes N`` in its own processes, answering: its base URL
-    and its process; stopped (SIGTERM) after the block."""
+    and its process; stopped (SIGTERM) after the block, and the port closed.
+
+    The port must be free first: a server of an earlier run whose processes are still
+    stopping answered ``/health`` in this one's place (its own start failed to bind),
+    then went away mid-run (two of ~30 runs of bench/realtime.py, 2026-12-05/06)."""
+    _port_closed(port)
     server = subprocess.Popen(
         [IDGRAPH, "serve", "--port", str(port), "--processes", str(processes)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
@@ -180,6 +186,18 @@ def idgraph_serve(
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)
+        _port_closed(port)
+
+
+def _port_closed(port: int, timeout: float = 60) -> None:
+    """Wait until nothing accepts connections on 127.0.0.1:``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"port {port} still in use after {timeout:.0f} s")
 
 
 def process_tree(pid: int) -> list[int]:

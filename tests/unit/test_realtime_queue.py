@@ -154,3 +154,57 @@ def test_the_next_update_starts_when_the_running_one_hands_on() -> None:
     first.join(10)
     assert outcomes == {"a": "done a", "b": "done b"} and finished == ["b", "a"]
     assert not queue._running and (queue.updates, queue.requests) == (2, 2)
+
+
+def test_small_and_bulk_requests_run_in_updates_of_their_own_first_come_first() -> None:
+    """An update takes the first waiting request and those of its size: a call of an
+    event or two never waits for a bulk batch's update to finish with it, and the
+    first in line always runs next."""
+    from app.realtime import SMALL_REQUEST
+
+    queue: UpdateQueue[str] = UpdateQueue()
+    gate, started = threading.Event(), threading.Event()
+    calls: list[set[str]] = []
+
+    def update(together: set[Identifier], alone: set[Identifier], handoff: Any) -> str:
+        calls.append({i.value.split("-")[0] for i in together | alone})
+        if len(calls) == 1:
+            started.set()
+            assert gate.wait(10)
+        return f"update {len(calls)}"
+
+    def bulk(name: str) -> set[Identifier]:
+        return ids(*(f"{name}-{k}" for k in range(SMALL_REQUEST + 1)))
+
+    results: dict[str, Any] = {}
+
+    def post(name: str, together: set[Identifier]) -> None:
+        results[name] = queue.submit(together, set(), update)
+
+    def run(waiting: list[tuple[str, set[Identifier]]]) -> list[set[str]]:
+        """One update running; ``waiting`` queued behind it in this order; released."""
+        calls.clear()
+        gate.clear()
+        started.clear()
+        running = threading.Thread(target=post, args=("running", ids("running")))
+        running.start()
+        assert started.wait(10)
+        threads = []
+        for n, (name, together) in enumerate(waiting):
+            threads.append(threading.Thread(target=post, args=(name, together)))
+            threads[-1].start()
+            _wait_for(lambda n=n: _waiting(queue) == n + 1, f"{name} waiting")
+        gate.set()
+        for thread in [running, *threads]:
+            thread.join(10)
+        return calls
+
+    assert run([("small1", ids("small1")), ("bulk1", bulk("bulk1")),
+                ("small2", ids("small2-a", "small2-b")), ("bulk2", bulk("bulk2"))]) == [
+        {"running"}, {"small1", "small2"}, {"bulk1", "bulk2"}]  # fmt: skip
+    assert results == {"running": "update 1", "small1": "update 2", "small2": "update 2",
+                       "bulk1": "update 3", "bulk2": "update 3"}  # fmt: skip
+    # a bulk request first in line runs first, with the bulk ones only
+    assert run([("bulk3", bulk("bulk3")), ("small3", ids("small3"))]) == [
+        {"running"}, {"bulk3"}, {"small3"}]  # fmt: skip
+    assert not queue._running
