@@ -117,7 +117,7 @@ def serve_in_thread(config: Any, res: Any, threads: int = 8) -> tuple[Any, str, 
     limit (a benchmark's load is not abuse). Returns (server, base URL, key)."""
     import threading
 
-    from waitress.server import create_server
+    from waitress.server import BaseWSGIServer, create_server
 
     from app.access.keys import SCOPES, create_key
     from app.api import create_app
@@ -125,8 +125,9 @@ def serve_in_thread(config: Any, res: Any, threads: int = 8) -> tuple[Any, str, 
     key, _ = create_key(res.store, f"bench-{os.getpid()}-{id(res)}", SCOPES)
     app = create_app(config.replace(rate_limit_per_minute=0), resources=res)
     server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    assert isinstance(server, BaseWSGIServer)  # one host and port: one server
     threading.Thread(target=server.run, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.effective_port}", key
+    return server, f"http://127.0.0.1:{server.getsockname()[1]}", key
 
 
 #: wrk's script for look-ups: random paths from a file, a bearer key, a JSON summary
