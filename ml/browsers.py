@@ -240,6 +240,8 @@ def home_chains(
     histories: Mapping[Identifier, Mapping[str, IpStats]],
     target: float,
     widths: Sequence[int] = HOME_WIDTHS,
+    *,
+    narrowest: BrowserChains | None = None,
 ) -> tuple[BrowserChains, dict[str, Any]]:
     """The chains of the widest home definition the data supports, and its estimate.
 
@@ -250,9 +252,10 @@ def home_chains(
     bound of the whole still does. A big household's IP (more phones and browsers
     than eight) is then a home; an office, where look-alike browsers overlap, stops
     the widening. The estimate returned is the whole's, with ``home_max_agents``
-    and each band's estimate (``bands``).
+    and each band's estimate (``bands``). ``narrowest``: the chains at ``widths[0]``,
+    when the caller has them (``idgraph train`` uses them twice more).
     """
-    chosen = browser_chains(histories, max_agents=widths[0])
+    chosen = narrowest or browser_chains(histories, max_agents=widths[0])
     estimate = lookalike_estimate(chosen)
     bands = [{"max_agents": widths[0], **estimate, "added": True}]
     width = widths[0]

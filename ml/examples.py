@@ -35,6 +35,7 @@ from graph.ingest.events import Identifier
 from graph.resolve.clustering import find_root
 from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES
 from ml.browsers import (
+    BrowserChains,
     browser_chains,
     chain_features,
 )
@@ -46,13 +47,11 @@ from ml.evidence import (
     cluster_evidence,
     evidence_without_events,
     features,
-    ip_degrees,
     lifetime,
-    ua_surprisal,
     user_agents,
     with_context,
 )
-from ml.linking import LinkingSettings, cluster_evidences, decide
+from ml.linking import GraphEvidence, LinkingSettings, decide, graph_evidence
 
 __all__ = [
     "UNKNOWN",
@@ -173,18 +172,20 @@ def training_examples(
     raw_observations: Mapping[Identifier, Sequence[tuple[str, str | None, int]]] | None = None,
     *,
     asked: set[int] | None = None,
+    shared: GraphEvidence | None = None,
+    chains: BrowserChains | None = None,
 ) -> Examples:
     """Queries from identified profiles (see the module docstring); ``asked``: the
     profiles queries come from, when the caller drew them already
-    (:func:`query_customers`)."""
-    evidence = cluster_evidences(clusters, histories)
-    degrees = ip_degrees(evidence)
-    agents = ua_surprisal(evidence)
+    (:func:`query_customers`); ``shared`` (:func:`ml.linking.graph_evidence`) and
+    ``chains`` (the browser chains at the narrowest home width): when the caller has
+    them."""
+    evidence, degrees, agents = shared or graph_evidence(clusters, histories)
     identified = [n for n, ev in evidence.items() if ev.has_account]
     _, excluded = candidate_pairs([], identified, evidence, degrees, cap=settings.ip_cap)
     observations = raw_observations or {}
     cap = settings.ip_cap
-    chains = browser_chains(histories, max_agents=settings.chain_widths[0])
+    chains = chains or browser_chains(histories, max_agents=settings.chain_widths[0])
     owner_of = {m: n for n in identified for m in clusters[n]}
 
     def feats(a: Evidence, b: Evidence) -> list[float]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from graph.ingest.events import Identifier
 from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Link
 from ml.browsers import (
     HOME_WIDTHS,
+    BrowserChains,
     browser_chains,
     chain_features,
     chain_links,
@@ -50,11 +51,13 @@ if TYPE_CHECKING:
 __all__ = [
     "FAMILIES",
     "MODEL_FAMILIES",
+    "GraphEvidence",
     "LinkingSettings",
     "Proposal",
     "cluster_evidences",
     "decide",
     "decision_scores",
+    "graph_evidence",
     "propose_links",
 ]
 
@@ -132,6 +135,24 @@ def cluster_evidences(
     }
 
 
+class GraphEvidence(NamedTuple):
+    """What the features of any pair of clusters read: each cluster's evidence, each
+    IP's device count and each user agent's rarity (:func:`graph_evidence`)."""
+
+    evidence: dict[int, Evidence]
+    degrees: Mapping[str, int]
+    agents: Mapping[str, float]
+
+
+def graph_evidence(
+    clusters: Sequence[Sequence[Identifier]], histories: Mapping[Identifier, Mapping[str, IpStats]]
+) -> GraphEvidence:
+    """:class:`GraphEvidence` of these clusters (``idgraph train`` computes it once
+    for its queries and its decisions on the graph)."""
+    evidence = cluster_evidences(clusters, histories)
+    return GraphEvidence(evidence, ip_degrees(evidence), ua_surprisal(evidence))
+
+
 def propose_links(
     clusters: Sequence[Sequence[Identifier]],
     histories: Mapping[Identifier, Mapping[str, IpStats]],
@@ -150,7 +171,9 @@ def propose_links(
     wrong profile far more often than their estimates said (docs/quality.md), and on
     top of the chains they added under a point of recall. ``blocked``: quarantined
     identifiers (never linked)."""
-    homes, estimate = home_chains(histories, settings.target_precision, settings.chain_widths)
+    narrowest = browser_chains(histories, max_agents=settings.chain_widths[0])
+    homes, estimate = home_chains(histories, settings.target_precision, settings.chain_widths,
+                                  narrowest=narrowest)  # fmt: skip
     browser: dict[str, Any] = {"trained": model.thresholds_.get("browser", 1.01) <= 1}
     browser.update(estimate)
     browser["applied"] = bool(
@@ -173,7 +196,11 @@ def propose_links(
     refused: list[Conflict] = []
     stats: dict[str, Any] = {"browser": browser}
     scored = _scored(
-        clusters, histories, model, settings, _model_chains(histories, homes, estimate, settings)
+        clusters,
+        histories,
+        model,
+        settings,
+        _model_chains(histories, homes, estimate, settings, narrowest=narrowest),
     )
     stats["anonymous_clusters"] = scored.anonymous
     for family, choices in scored.families:
@@ -219,6 +246,8 @@ def decision_scores(
     homes: tuple[Any, Mapping[str, Any]],
     *,
     sample: int | None = None,
+    shared: GraphEvidence | None = None,
+    narrowest: BrowserChains | None = None,
 ) -> tuple[dict[str, list[float]], int, int]:
     """What each model family would decide on this graph, before any threshold: for
     every anonymous cluster with candidates, the score of the link it would make
@@ -227,9 +256,11 @@ def decision_scores(
     the margin, else it never links). ``homes``: :func:`ml.browsers.home_chains` of
     these histories (the caller has them). At most ``sample`` anonymous
     clusters (seeded), with how many were scored and how many there are: how many
-    decisions a threshold makes is counted on the data, not simulated."""
-    chains = _model_chains(histories, *homes, settings)
-    scored = _scored(clusters, histories, model, settings, chains, sample=sample)
+    decisions a threshold makes is counted on the data, not simulated. ``shared`` and
+    ``narrowest`` (the browser chains at the narrowest home width): when the caller
+    has them."""
+    chains = _model_chains(histories, *homes, settings, narrowest=narrowest)
+    scored = _scored(clusters, histories, model, settings, chains, sample=sample, shared=shared)
     found: dict[str, list[float]] = {}
     for family, choices in scored.families:
         if family == "profile":
@@ -280,12 +311,14 @@ def _model_chains(
     homes: Any,
     estimate: Mapping[str, Any],
     settings: LinkingSettings,
+    *,
+    narrowest: BrowserChains | None = None,
 ) -> Any:
     """The browser chains the model's chain features use (the narrowest homes)."""
-    narrowest = settings.chain_widths[0]
-    if estimate["home_max_agents"] == narrowest:
+    width = settings.chain_widths[0]
+    if estimate["home_max_agents"] == width:
         return homes
-    return browser_chains(histories, max_agents=narrowest)
+    return narrowest or browser_chains(histories, max_agents=width)
 
 
 def _scored(
@@ -296,11 +329,10 @@ def _scored(
     chains: Any,
     *,
     sample: int | None = None,
+    shared: GraphEvidence | None = None,
 ) -> _Scored:
     """Every anonymous cluster's candidates, by family, scored by the model."""
-    evidence = cluster_evidences(clusters, histories)
-    degrees = ip_degrees(evidence)
-    agents = ua_surprisal(evidence)
+    evidence, degrees, agents = shared or graph_evidence(clusters, histories)
     anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips]
     total = len(anonymous)
     if sample is not None and total > sample:

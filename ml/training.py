@@ -21,7 +21,7 @@ from graph.errors import IdgraphError
 from graph.ingest.events import Identifier
 from graph.progress import Progress, no_progress
 from graph.resolve.integrity import IDENTITY_TYPES
-from ml.browsers import chain_links, home_chains
+from ml.browsers import browser_chains, chain_links, home_chains
 from ml.error_budget import Budget, Choice, allocate, budget_for, spending
 from ml.evidence import (
     FEATURES,
@@ -35,7 +35,7 @@ from ml.examples import (
     simulated_decisions,
     training_examples,
 )
-from ml.linking import MODEL_FAMILIES, LinkingSettings, decision_scores
+from ml.linking import MODEL_FAMILIES, LinkingSettings, decision_scores, graph_evidence
 from ml.model import LinkModel, precision_curve
 from ml.model_card import browser_why
 
@@ -74,10 +74,15 @@ def train_model(
     # one pass: ``observations`` may be a stream (app.linking.train), never held whole
     histories = identifier_histories(observations, raw=raw, raw_of=asked)
     progress("browser chains", 0, None)
-    homes = home_chains(histories, settings.target_precision, settings.chain_widths)
+    # computed once for all the steps that read them (each took 5-10% of train at 1M)
+    narrowest = browser_chains(histories, max_agents=settings.chain_widths[0])
+    homes = home_chains(histories, settings.target_precision, settings.chain_widths,
+                        narrowest=narrowest)  # fmt: skip
     browser = browser_family(clusters, histories, settings, blocked=blocked, homes=homes)
     progress("self-supervised queries", 0, None)
-    examples = training_examples(clusters, histories, settings, raw, asked=customers)
+    shared = graph_evidence(clusters, histories)
+    examples = training_examples(clusters, histories, settings, raw, asked=customers,
+                                 shared=shared, chains=narrowest)  # fmt: skip
     X, y, groups = examples.matrix()
     if len(np.unique(y)) < 2:
         raise TargetUnreachable(
@@ -122,8 +127,10 @@ def train_model(
     # graph's own anonymous clusters (a seeded sample), counted
     progress("decisions on the graph", 0, None)
     decided_here, sampled, anonymous = decision_scores(
-        clusters, histories, model, settings, homes, sample=settings.decision_sample
-    )
+        clusters, histories, model, settings, homes, sample=settings.decision_sample,
+        shared=shared, narrowest=narrowest,
+    )  # fmt: skip
+    del shared, narrowest  # not needed past here
     scale = anonymous / sampled if sampled else 0.0
     choices = allocate(
         {family: spending(curves[family], queries, budget,

@@ -259,6 +259,15 @@ def test_queries_come_from_a_sample_of_customers_facing_every_candidate() -> Non
     assert len(asked) == 10 and asked == {q.customer for q in again.queries}  # seeded
     assert len({c for c, _ in full}) == 30
     assert rows(sampled) == {key: value for key, value in full.items() if key[0] in asked}
+    # what train computes once and hands to its steps gives the same queries
+    from ml.browsers import browser_chains
+    from ml.linking import graph_evidence
+
+    settings = LinkingSettings()
+    narrowest = browser_chains(histories, max_agents=settings.chain_widths[0])
+    shared = training_examples(clusters, histories, settings, raw, chains=narrowest,
+                               shared=graph_evidence(clusters, histories))  # fmt: skip
+    assert rows(shared) == full
 
 
 # times on 40 days (day, hour, ms into the hour): two lists often share days and hours
