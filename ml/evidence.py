@@ -109,13 +109,12 @@ class IpStats:
             last=max(self.last, other.last),
             count=self.count + other.count,
         )
-        if not other.count or not self.count:
-            merged.ua, merged.more_uas = (self.ua, self.more_uas) if self.count else (
-                other.ua, other.more_uas)  # fmt: skip
-            if merged.more_uas is not None:
-                merged.more_uas = dict(merged.more_uas)
-        elif self.more_uas is None and other.more_uas is None and self.ua == other.ua:
-            merged.ua = self.ua
+        if (
+            self.more_uas is None
+            and other.more_uas is None
+            and (self.ua == other.ua or not self.count or not other.count)
+        ):  # one user agent (or none) between them
+            merged.ua = self.ua if self.count else other.ua
         else:
             spans = dict(self.uas)
             for ua, (first, last) in other.uas.items():

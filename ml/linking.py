@@ -195,13 +195,9 @@ def propose_links(
     links: dict[tuple[Identifier, Identifier], Link] = {}
     refused: list[Conflict] = []
     stats: dict[str, Any] = {"browser": browser}
-    scored = _scored(
-        clusters,
-        histories,
-        model,
-        settings,
-        _model_chains(histories, homes, estimate, settings, narrowest=narrowest),
-    )
+    # the model's chain features read the narrowest homes' chains, whatever width the
+    # browser family settled on
+    scored = _scored(clusters, histories, model, settings, narrowest)
     stats["anonymous_clusters"] = scored.anonymous
     for family, choices in scored.families:
         threshold = model.thresholds_[family]
@@ -243,23 +239,20 @@ def decision_scores(
     histories: Mapping[Identifier, Mapping[str, IpStats]],
     model: LinkModel,
     settings: LinkingSettings,
-    homes: tuple[Any, Mapping[str, Any]],
+    chains: BrowserChains,
     *,
     sample: int | None = None,
     shared: GraphEvidence | None = None,
-    narrowest: BrowserChains | None = None,
 ) -> tuple[dict[str, list[float]], int, int]:
     """What each model family would decide on this graph, before any threshold: for
     every anonymous cluster with candidates, the score of the link it would make
     (``device``: its best candidate's, one score a pair of cookies however many of
     them chose each other; ``profile``: the best one's when it leads the runner-up by
-    the margin, else it never links). ``homes``: :func:`ml.browsers.home_chains` of
-    these histories (the caller has them). At most ``sample`` anonymous
-    clusters (seeded), with how many were scored and how many there are: how many
-    decisions a threshold makes is counted on the data, not simulated. ``shared`` and
-    ``narrowest`` (the browser chains at the narrowest home width): when the caller
-    has them."""
-    chains = _model_chains(histories, *homes, settings, narrowest=narrowest)
+    the margin, else it never links). ``chains``: the browser chains of these histories
+    at the narrowest home width (what the model's chain features read). At most
+    ``sample`` anonymous clusters (seeded), with how many were scored and how many
+    there are: how many decisions a threshold makes is counted on the data, not
+    simulated. ``shared``: :func:`graph_evidence`, when the caller has it."""
     scored = _scored(clusters, histories, model, settings, chains, sample=sample, shared=shared)
     found: dict[str, list[float]] = {}
     for family, choices in scored.families:
@@ -304,21 +297,6 @@ class _Scored:
     devices: list[Identifier]  #: single devices: candidate ``-1 - k`` is ``devices[k]``
     anonymous: int  #: anonymous clusters with weak evidence
     sampled: int  #: of which scored
-
-
-def _model_chains(
-    histories: Mapping[Identifier, Mapping[str, IpStats]],
-    homes: Any,
-    estimate: Mapping[str, Any],
-    settings: LinkingSettings,
-    *,
-    narrowest: BrowserChains | None = None,
-) -> Any:
-    """The browser chains the model's chain features use (the narrowest homes)."""
-    width = settings.chain_widths[0]
-    if estimate["home_max_agents"] == width:
-        return homes
-    return narrowest or browser_chains(histories, max_agents=width)
 
 
 def _scored(

@@ -127,8 +127,8 @@ def train_model(
     # graph's own anonymous clusters (a seeded sample), counted
     progress("decisions on the graph", 0, None)
     decided_here, sampled, anonymous = decision_scores(
-        clusters, histories, model, settings, homes, sample=settings.decision_sample,
-        shared=shared, narrowest=narrowest,
+        clusters, histories, model, settings, narrowest, sample=settings.decision_sample,
+        shared=shared,
     )  # fmt: skip
     del shared, narrowest  # not needed past here
     scale = anonymous / sampled if sampled else 0.0

@@ -3,7 +3,7 @@
 FalkorDB persists through Redis: an append-only file — a base snapshot and a log of
 every write query since, parameters included — and, when configured, RDB snapshots.
 What a query deleted stays in the log, and in any snapshot taken before, until the
-files are rewritten. The embedded server rewrites at stop when its log is large
+files are rewritten. The embedded server rewrites at stop when it has any log
 (:mod:`graph.store.embedded`); an erasure rewrites at once
 (:meth:`graph.store.falkordb_store.FalkorDBStore.forget_deleted`).
 """

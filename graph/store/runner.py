@@ -288,7 +288,8 @@ class StoreRunner(ABC):
     def forget_deleted(self) -> dict[str, Any]:
         """Have the store's files on disk drop what was deleted before this call (an
         erasure): their logs of past writes still hold the values. Returns what was done
-        (``action``, ``done``) for the erasure's answer; waits a bounded time."""
+        (``rewritten``: the files, ``done``, ``detail``) for the erasure's answer; waits a
+        bounded time."""
 
     def schema_statements(self) -> list[str]:
         """The backend's ``schema`` file: one statement a line."""
