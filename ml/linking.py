@@ -32,6 +32,7 @@ from ml.browsers import (
     chain_features,
     chain_links,
     home_chains,
+    wrong_group_cost,
 )
 from ml.evidence import (
     FEATURES,
@@ -54,6 +55,7 @@ __all__ = [
     "GraphEvidence",
     "LinkingSettings",
     "Proposal",
+    "browser_decision",
     "cluster_evidences",
     "decide",
     "decision_scores",
@@ -86,6 +88,10 @@ class LinkingSettings:
     #: the truth on some worlds (0.99 against 0.87; docs/architecture.md, Round 6)
     profile_floor: float = 0.99
     device_floor: float = 0.9
+    #: browser chains under ``target_precision`` may still link when what their wrong
+    #: groups could cost fits the room under ``profile_precision``
+    #: (:func:`browser_decision`), never with a 95% lower bound under this
+    chain_floor: float = 0.9
     #: an anonymous cluster whose two best candidates score within this stays alone
     margin: float = 0.1
     #: customers are split in this many folds to score every query out of fold
@@ -153,6 +159,46 @@ def graph_evidence(
     return GraphEvidence(evidence, ip_degrees(evidence), ua_surprisal(evidence))
 
 
+def browser_decision(
+    estimate: Mapping[str, Any],
+    chains: BrowserChains,
+    clusters: Sequence[Sequence[Identifier]],
+    links: Sequence[Link],
+    settings: LinkingSettings,
+) -> dict[str, Any]:
+    """Whether the browser family links ``links`` (the chain links of ``chains`` on
+    ``clusters``), and by which bar (``by``):
+
+    - ``precision``: the 95% lower bound of its estimated precision (``estimate``,
+      :func:`ml.browsers.lookalike_estimate`) reaches ``target_precision``;
+    - ``budget``: it does not, but reaches ``chain_floor``, and what its wrong groups
+      could cost fits the room the profiles' precision target leaves
+      (:mod:`ml.error_budget`): the 95% upper bound of the share of groups hiding two
+      people times what each would cost at most (:func:`ml.browsers.wrong_group_cost`:
+      half the profile it ends in). A flat bar per link refused chains whose wrong
+      links would have cost the profiles little: on big-households and short-period
+      worlds, links right 0.95-0.99 of the time gave B-cubed precision 0.998-0.999.
+      The whole room is theirs (when they link, the model's families do not), and the
+      bound per wrong group is twice what wrong groups cost on the benchmark's worlds
+      (docs/quality.md).
+    """
+    room = (1 - settings.profile_precision) * sum(len(members) for members in clusters)
+    wrong_share = 1 - float(estimate["precision_lower_bound"])
+    cost = wrong_share * wrong_group_cost(chains, clusters, links) if links else 0.0
+    by = None
+    if estimate["precision_lower_bound"] >= settings.target_precision:
+        by = "precision"
+    elif estimate["precision_lower_bound"] >= settings.chain_floor and links and cost <= room:
+        by = "budget"
+    return {
+        "reached": by is not None,
+        "by": by,
+        "wrong_groups_cost": round(cost, 2),
+        "room": round(room, 2),
+        "floor": settings.chain_floor,
+    }
+
+
 def propose_links(
     clusters: Sequence[Sequence[Identifier]],
     histories: Mapping[Identifier, Mapping[str, IpStats]],
@@ -176,11 +222,15 @@ def propose_links(
                                   narrowest=narrowest)  # fmt: skip
     browser: dict[str, Any] = {"trained": model.thresholds_.get("browser", 1.01) <= 1}
     browser.update(estimate)
-    browser["applied"] = bool(
-        browser["trained"] and browser["precision_lower_bound"] >= settings.target_precision
+    chained = (
+        chain_links(homes, clusters, blocked=blocked, score=estimate["precision"])
+        if browser["trained"]
+        else []
     )
+    decision = browser_decision(estimate, homes, clusters, chained, settings)
+    browser["applied"] = bool(browser["trained"] and decision["reached"])
+    browser.update(decision)
     if browser["applied"]:
-        chained = chain_links(homes, clusters, blocked=blocked, score=browser["precision"])
         browser["accepted"] = len(chained)
         idle = {"pairs": 0, "accepted": 0, "ambiguous": 0, "below_threshold": 0,
                 "superseded": True}  # fmt: skip

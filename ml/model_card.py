@@ -145,16 +145,35 @@ def browser_why(estimate: dict[str, Any]) -> str:
         f"browsers look like one {estimate['consistent_by_chance']:.1%} of the time"
         f"{_in_turn(estimate)}{_homes(estimate)}"
     )
+    bound = (
+        f"estimated precision {estimate['precision']:.4f}, 95% lower bound "
+        f"{estimate['precision_lower_bound']:.4f}"
+    )
+    cost = _cost(estimate)
     if not estimate["reached"]:
         return (
-            f"estimated precision {estimate['precision']:.4f}, 95% lower bound "
-            f"{estimate['precision_lower_bound']:.4f} < {estimate['target']} ({seen}): "
+            f"{bound} < {estimate['target']} ({seen}){cost}: "
             "no browser chains; the model's families decide instead"
         )
+    compared = ">=" if estimate.get("by", "precision") == "precision" else "<"
     return (
-        f"estimated precision {estimate['precision']:.4f}, 95% lower bound "
-        f"{estimate['precision_lower_bound']:.4f} >= {estimate['target']} ({seen}): "
+        f"{bound} {compared} {estimate['target']} ({seen}){cost}: "
         f"{estimate['accepted']} chain links join clusters; they supersede the model's families"
+    )
+
+
+def _cost(estimate: dict[str, Any]) -> str:
+    """The cost of the chains' wrong groups against the room under the profiles'
+    precision target (:func:`ml.linking.browser_decision`), when it decided."""
+    if "wrong_groups_cost" not in estimate or estimate.get("by") == "precision":
+        return ""  # a model trained before it was counted, or the bar decided alone
+    if estimate["precision_lower_bound"] < estimate["floor"]:
+        return f"; under the floor {estimate['floor']} whatever the cost"
+    fits = "fits" if estimate["wrong_groups_cost"] <= estimate["room"] else "exceeds"
+    return (
+        f"; its wrong groups could cost at most {estimate['wrong_groups_cost']:.1f} "
+        f"identifier-shares, which {fits} the {estimate['room']:.1f} that the profiles' "
+        "precision target leaves"
     )
 
 

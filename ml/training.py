@@ -35,7 +35,13 @@ from ml.examples import (
     simulated_decisions,
     training_examples,
 )
-from ml.linking import MODEL_FAMILIES, LinkingSettings, decision_scores, graph_evidence
+from ml.linking import (
+    MODEL_FAMILIES,
+    LinkingSettings,
+    browser_decision,
+    decision_scores,
+    graph_evidence,
+)
 from ml.model import LinkModel, precision_curve
 from ml.model_card import browser_why
 
@@ -201,17 +207,17 @@ def browser_family(
     target."""
     chains, estimate = homes or home_chains(histories, settings.target_precision,
                                             settings.chain_widths)  # fmt: skip
-    reached = estimate["precision_lower_bound"] >= settings.target_precision
     links = chain_links(chains, clusters, blocked=blocked, score=estimate["precision"])
+    decision = browser_decision(estimate, chains, clusters, links, settings)
     # chain links whose two ends are already one profile link nothing new
     index = {m: n for n, members in enumerate(clusters) for m in members}
     new = sum(1 for lk in links if index.get(lk.a) != index.get(lk.b))
     return {
         **estimate,
+        **decision,
         "decisions": len(links),
-        "accepted": new if reached else 0,
+        "accepted": new if decision["reached"] else 0,
         "target": settings.target_precision,
-        "reached": reached,
         "recall": None,
         "best_reachable": {
             "precision": estimate["precision"],

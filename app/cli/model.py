@@ -124,7 +124,9 @@ def resolve(
             click.echo(
                 f"warning: browser chains not applied: on the current data their estimated "
                 f"precision (95% lower bound {chains['precision_lower_bound']:.4f}) is below the "
-                "target; the model's other families decide",
+                "target and what their wrong groups could cost "
+                f"({chains.get('wrong_groups_cost', '?')}) exceeds the room under the profiles' "
+                f"precision target ({chains.get('room', '?')}); the model's other families decide",
                 err=True,
             )
         click.echo(

@@ -10,8 +10,10 @@ from ml.browsers import (
     chain_links,
     home_chains,
     lookalike_estimate,
+    wrong_group_cost,
 )
 from ml.evidence import NO_CHAIN, IpStats, identifier_histories
+from ml.linking import LinkingSettings, browser_decision
 from ml.model_card import browser_why
 
 T0 = 1_780_000_000_000
@@ -214,3 +216,45 @@ def test_the_card_says_how_many_look_alikes_in_turn_were_counted() -> None:
     # a card written before they were counted still reads
     older = {k: v for k, v in estimate.items() if k not in ("in_turn", "agent_collision")}
     assert "hide two people" not in browser_why(older)
+
+
+def test_a_wrong_group_costs_at_most_half_the_profile_it_ends_in() -> None:
+    a, b, c, d, e = (cookie(n) for n in "abcde")
+    histories = identifier_histories(
+        seen(a, HOME, FIREFOX, 1) + seen(b, HOME, FIREFOX, 3) + seen(c, HOME, FIREFOX, 5)
+        + seen(d, HOME, SAFARI, 1) + seen(e, HOME, SAFARI, 4)
+    )  # fmt: skip
+    chains = browser_chains(histories)
+    customer = [c, I("email", "mum@example.com"), I("phone", "+15550100"), I("user_id", "m")]
+    clusters = [[a], [b], customer, [d], [e]]
+    links = chain_links(chains, clusters)
+    # a, b join the customer's four (six in all: at most 3 wrong); d and e two (1)
+    assert wrong_group_cost(chains, clusters, links) == 3 + 1
+    # without the links each group is costed where it stands
+    assert wrong_group_cost(chains, clusters, []) == 2 + 0.5
+
+
+def _decision(lower_bound: float, others: int) -> dict[str, object]:
+    """The browser decision on 800 look-alike-free homes' chains (four cookies each)
+    with an estimate of ``lower_bound``, beside ``others`` identifiers of their own."""
+    chains = browser_chains(_homes(0, 400))
+    cookies = sorted({m for order in chains.chains for m in order})
+    clusters = [[m] for m in cookies] + [[I("user_id", f"u{n}")] for n in range(others)]
+    links = chain_links(chains, clusters)
+    estimate = {"precision": lower_bound + 0.01, "precision_lower_bound": lower_bound}
+    return browser_decision(estimate, chains, clusters, links, LinkingSettings())
+
+
+def test_chains_under_the_bar_link_when_their_wrong_groups_fit_the_room() -> None:
+    # 800 groups of four cookies: each wrong one costs at most 2; 5% of them is 80
+    assert _decision(0.995, 0)["by"] == "precision"
+    small = _decision(0.95, 0)  # 3,200 identifiers leave 16 under 0.995
+    assert not small["reached"] and small["wrong_groups_cost"] == 80.0 and small["room"] == 16.0
+    big = _decision(0.95, 20_000)  # 23,200 leave 116
+    assert big["reached"] and big["by"] == "budget"
+    assert "which fits the 116.0" in browser_why(
+        {**lookalike_estimate(browser_chains(_homes(0, 400))), **big, "target": 0.99,
+         "precision": 0.96, "precision_lower_bound": 0.95, "accepted": 2400}
+    )  # fmt: skip
+    # under the floor, whatever the room
+    assert not _decision(0.85, 100_000)["reached"]
