@@ -34,7 +34,6 @@ from itertools import combinations, pairwise
 from typing import Any
 
 from graph.ingest.events import DAY_MS, Identifier
-from graph.resolve.clustering import connected_components
 from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES, Link
 from ml.evidence import NO_CHAIN, IpStats
 from ml.evidence import lifetime as lifetime_of
@@ -48,7 +47,6 @@ __all__ = [
     "home_groups",
     "in_sequence",
     "lookalike_estimate",
-    "wrong_group_cost",
 ]
 
 #: an IP seen with more distinct user agents than this is a network, not a home
@@ -318,32 +316,3 @@ def chain_links(
             low, high = sorted((a, b))
             links.setdefault((low, high), Link(low, high, "model", score))
     return list(links.values())
-
-
-def wrong_group_cost(
-    chains: BrowserChains, clusters: Sequence[Sequence[Identifier]], links: Iterable[Link]
-) -> float:
-    """What one wrong group of each of ``chains``' groups would cost the profiles at
-    most, added up (identifier-shares of B-cubed precision, :mod:`ml.error_budget`).
-
-    A group that hides two people joins their identifiers: with ``a`` of one person's
-    and ``b`` of the other's in the profile it ends in, B-cubed precision loses
-    ``2ab / (a + b)`` identifier-shares, at most half the profile's size (``a = b``).
-    The profile is the one ``clusters`` make once every link of ``links`` (the chains'
-    own) is applied: a chain that reaches a logged-in cookie costs the size of that
-    customer's profile, not its own. Times the share of wrong groups, this bounds what
-    the chains' wrong links cost, however their cookies are spread."""
-    position = {m: n for n, members in enumerate(clusters) for m in members}
-    joined = connected_components(
-        list(range(len(clusters))),
-        ((position[lk.a], position[lk.b]) for lk in links
-         if lk.a in position and lk.b in position),
-    )  # fmt: skip
-    size_of: dict[int, int] = {}
-    for component in joined:
-        size = sum(len(clusters[n]) for n in component)
-        size_of.update(dict.fromkeys(component, size))
-    return sum(
-        max((size_of[position[m]] if m in position else 1) for m in group) / 2
-        for group in chains.chains
-    )

@@ -1,12 +1,8 @@
-"""Weak evidence per cluster, candidate pairs by blocking, and pair features.
+"""Weak evidence per cluster and pair features (candidate pairs: :mod:`ml.candidates`).
 
 Pure functions over plain data. A cluster's evidence is what its identifiers
 were seen with: for each IP, the days, the (day, hour) slots, the user agents,
-and the first and last time. Candidates are pairs of clusters sharing an IP
-used by few clusters: an IP seen with more than ``cap`` clusters (carrier NAT,
-café, office, VPN) is not used, and that decision is returned for the record.
-Cost: O(observations) to build evidence; candidates cost the sum over usable
-IPs of (clusters on it)², bounded by ``cap``², so near-linear in the data.
+and the first and last time. Cost: O(observations) to build evidence.
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ __all__ = [
     "NO_CHAIN",
     "Evidence",
     "IpStats",
-    "candidate_pairs",
     "cluster_evidence",
     "evidence_without_events",
     "features",
@@ -247,35 +242,6 @@ def ip_degrees(evidence: Mapping[K, Evidence]) -> Counter[str]:
     for ip, devices in anonymous.items():
         degrees[ip] += len(devices)
     return degrees
-
-
-def candidate_pairs(
-    queries: Iterable[K],
-    targets: Iterable[K],
-    evidence: Mapping[K, Evidence],
-    degrees: Mapping[str, int],
-    *,
-    cap: int,
-) -> tuple[list[tuple[K, K]], dict[str, int]]:
-    """(query, target) pairs sharing an IP seen with at most ``cap`` clusters.
-
-    Returns the pairs and the IPs left out for being over the cap, with their degree.
-    """
-    excluded = {ip: d for ip, d in degrees.items() if d > cap}
-    by_ip: dict[str, list[K]] = defaultdict(list)
-    for target in targets:
-        for ip in evidence[target].ips:
-            if ip not in excluded:
-                by_ip[ip].append(target)
-    pairs: list[tuple[K, K]] = []
-    for query in queries:
-        seen: set[K] = set()
-        for ip in evidence[query].ips:
-            for target in by_ip.get(ip, ()):
-                if target != query and target not in seen:
-                    seen.add(target)
-                    pairs.append((query, target))
-    return pairs, excluded
 
 
 FEATURES = (

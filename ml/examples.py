@@ -39,11 +39,11 @@ from ml.browsers import (
     browser_chains,
     chain_features,
 )
+from ml.candidates import candidate_pairs
 from ml.evidence import (
     FEATURES,
     Evidence,
     IpStats,
-    candidate_pairs,
     cluster_evidence,
     evidence_without_events,
     features,
@@ -180,7 +180,7 @@ def training_examples(
     (:func:`query_customers`); ``shared`` (:func:`ml.linking.graph_evidence`) and
     ``chains`` (the browser chains at the narrowest home width): when the caller has
     them."""
-    evidence, degrees, agents = shared or graph_evidence(clusters, histories)
+    evidence, degrees, agents, singles = shared or graph_evidence(clusters, histories)
     identified = [n for n, ev in evidence.items() if ev.has_account]
     _, excluded = candidate_pairs([], identified, evidence, degrees, cap=settings.ip_cap)
     observations = raw_observations or {}
@@ -204,8 +204,8 @@ def training_examples(
         pool.extend((n, group) for group in devices)  # candidates: every customer's
         if n not in asked:
             continue
-        singles = [[m] for group in devices if len(group) > 1 for m in group]
-        for unit in devices + singles:
+        each_alone = [[m] for group in devices if len(group) > 1 for m in group]
+        for unit in devices + each_alone:
             alone = cluster_evidence(unit, histories, account_types=IDENTITY_TYPES)
             usable = set(alone.ips) - excluded.keys()
             targets = sorted({t for ip in usable for t in by_ip.get(ip, ())} - {n})
@@ -224,42 +224,41 @@ def training_examples(
     # all were anonymous: its own browser's other cookies are right, all else is wrong.
     # Anonymous ones compete too, as at prediction (look-alike browsers of people who
     # never log in): wrong when they cannot be its browser, unknown otherwise
-    cookies_of = {
-        m: (n, d, cluster_evidence([m], histories, account_types=IDENTITY_TYPES))
-        for d, (n, group) in enumerate(pool)
-        for m in group
-    }
+    # (profile, device) of each; their evidence is made for the pairs found
+    cookies_of = {m: (n, d) for d, (n, group) in enumerate(pool) for m in group}
     anonymous = sorted(m for members in clusters
                        if not any(i.type in IDENTITY_TYPES for i in members)
                        for m in members if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
     for k, m in enumerate(anonymous):  # a device of its own, never a customer's
-        single = cluster_evidence([m], histories, account_types=IDENTITY_TYPES)
-        cookies_of[m] = (-1, len(pool) + k, single)
+        cookies_of[m] = (-1, len(pool) + k)
     browsers = [_browser(group, histories) for _, group in pool]  # by device
     browsers += [_browser([m], histories) for m in anonymous]  # each anonymous cookie
     keys = sorted(cookies_of)
-    index = {m: k for k, m in enumerate(keys)}
-    cookies_by_ip = _by_ip({index[m]: cookies_of[m][2] for m in keys}, excluded)
+    cookies_by_ip: dict[str, list[int]] = {}
+    for k, m in enumerate(keys):
+        for ip in singles.ips(m):
+            if ip not in excluded:
+                cookies_by_ip.setdefault(ip, []).append(k)
     logins = {  # per profile asked: the events its identity identifiers were in
         n: {(ip, ts) for i in clusters[n] if i.type in IDENTITY_TYPES
             for ip, _, ts in observations.get(i, ())}
         for n in asked
     }  # fmt: skip
-    for m in keys:
+    for position, m in enumerate(keys):
         # held out without its logins: an anonymous cookie has none. A device of one
         # identifier (an app, a browser that kept its cookie) has no right answer:
         # every link it makes is wrong, as for anonymous ones at prediction
-        n, d, _ = cookies_of[m]
+        n, d = cookies_of[m]
         if n < 0 or n not in asked:
             continue
         alone = evidence_without_events([m], observations, logins[n],
                                         account_types=IDENTITY_TYPES)  # fmt: skip
         usable = set(alone.ips) - excluded.keys()
-        near = sorted({k for ip in usable for k in cookies_by_ip.get(ip, ())} - {index[m]})
+        near = sorted({k for ip in usable for k in cookies_by_ip.get(ip, ())} - {position})
         if not near:
             continue
-        raw_rows = [feats(alone, cookies_of[keys[k]][2]) for k in near]
-        labels = [_label(cookies_of[keys[k]][:2], d, browsers) for k in near]
+        raw_rows = [feats(alone, singles[keys[k]]) for k in near]
+        labels = [_label(cookies_of[keys[k]], d, browsers) for k in near]
         rows, absent = _device_rows(raw_rows, labels)
         # fitted on the customers' devices alone: the model is shared with the profile
         # family, whose rows must not move with how many anonymous browsers there are

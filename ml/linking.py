@@ -32,13 +32,13 @@ from ml.browsers import (
     chain_features,
     chain_links,
     home_chains,
-    wrong_group_cost,
 )
+from ml.candidates import SingleEvidence, candidate_pairs
+from ml.chain_decision import browser_decision
 from ml.evidence import (
     FEATURES,
     Evidence,
     IpStats,
-    candidate_pairs,
     cluster_evidence,
     features,
     ip_degrees,
@@ -55,7 +55,6 @@ __all__ = [
     "GraphEvidence",
     "LinkingSettings",
     "Proposal",
-    "browser_decision",
     "cluster_evidences",
     "decide",
     "decision_scores",
@@ -143,11 +142,13 @@ def cluster_evidences(
 
 class GraphEvidence(NamedTuple):
     """What the features of any pair of clusters read: each cluster's evidence, each
-    IP's device count and each user agent's rarity (:func:`graph_evidence`)."""
+    IP's device count and each user agent's rarity (:func:`graph_evidence`), and each
+    cookie's or device's own evidence, made as pairs need it."""
 
     evidence: dict[int, Evidence]
     degrees: Mapping[str, int]
     agents: Mapping[str, float]
+    singles: SingleEvidence
 
 
 def graph_evidence(
@@ -156,47 +157,8 @@ def graph_evidence(
     """:class:`GraphEvidence` of these clusters (``idgraph train`` computes it once
     for its queries and its decisions on the graph)."""
     evidence = cluster_evidences(clusters, histories)
-    return GraphEvidence(evidence, ip_degrees(evidence), ua_surprisal(evidence))
-
-
-def browser_decision(
-    estimate: Mapping[str, Any],
-    chains: BrowserChains,
-    clusters: Sequence[Sequence[Identifier]],
-    links: Sequence[Link],
-    settings: LinkingSettings,
-) -> dict[str, Any]:
-    """Whether the browser family links ``links`` (the chain links of ``chains`` on
-    ``clusters``), and by which bar (``by``):
-
-    - ``precision``: the 95% lower bound of its estimated precision (``estimate``,
-      :func:`ml.browsers.lookalike_estimate`) reaches ``target_precision``;
-    - ``budget``: it does not, but reaches ``chain_floor``, and what its wrong groups
-      could cost fits the room the profiles' precision target leaves
-      (:mod:`ml.error_budget`): the 95% upper bound of the share of groups hiding two
-      people times what each would cost at most (:func:`ml.browsers.wrong_group_cost`:
-      half the profile it ends in). A flat bar per link refused chains whose wrong
-      links would have cost the profiles little: on big-households and short-period
-      worlds, links right 0.95-0.99 of the time gave B-cubed precision 0.998-0.999.
-      The whole room is theirs (when they link, the model's families do not), and the
-      bound per wrong group is twice what wrong groups cost on the benchmark's worlds
-      (docs/quality.md).
-    """
-    room = (1 - settings.profile_precision) * sum(len(members) for members in clusters)
-    wrong_share = 1 - float(estimate["precision_lower_bound"])
-    cost = wrong_share * wrong_group_cost(chains, clusters, links) if links else 0.0
-    by = None
-    if estimate["precision_lower_bound"] >= settings.target_precision:
-        by = "precision"
-    elif estimate["precision_lower_bound"] >= settings.chain_floor and links and cost <= room:
-        by = "budget"
-    return {
-        "reached": by is not None,
-        "by": by,
-        "wrong_groups_cost": round(cost, 2),
-        "room": round(room, 2),
-        "floor": settings.chain_floor,
-    }
+    return GraphEvidence(evidence, ip_degrees(evidence), ua_surprisal(evidence),
+                         SingleEvidence(histories, account_types=IDENTITY_TYPES))  # fmt: skip
 
 
 def propose_links(
@@ -227,7 +189,9 @@ def propose_links(
         if browser["trained"]
         else []
     )
-    decision = browser_decision(estimate, homes, clusters, chained, settings)
+    decision = browser_decision(estimate, homes, clusters, chained,
+                                target=settings.target_precision, floor=settings.chain_floor,
+                                profile_precision=settings.profile_precision)  # fmt: skip
     browser["applied"] = bool(browser["trained"] and decision["reached"])
     browser.update(decision)
     if browser["applied"]:
@@ -360,7 +324,7 @@ def _scored(
     shared: GraphEvidence | None = None,
 ) -> _Scored:
     """Every anonymous cluster's candidates, by family, scored by the model."""
-    evidence, degrees, agents = shared or graph_evidence(clusters, histories)
+    evidence, degrees, agents, singles = shared or graph_evidence(clusters, histories)
     anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips]
     total = len(anonymous)
     if sample is not None and total > sample:
@@ -371,20 +335,25 @@ def _scored(
                      if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
     owner = {m: n for n, members in enumerate(clusters) for m in members}
     owner_of = {m: n for n in identified for m in clusters[n]}
-    keyed: dict[int, Evidence] = dict(evidence)
-    for k, m in enumerate(devices):
-        keyed[-1 - k] = cluster_evidence([m], histories, account_types=IDENTITY_TYPES)
+
+    def keyed(key: int) -> Evidence:  # a cluster's, or a single device's (-1 - k)
+        return evidence[key] if key >= 0 else singles[devices[-1 - key]]
+
+    def ips_of(key: int) -> Iterable[str]:
+        return evidence[key].ips if key >= 0 else singles.ips(devices[-1 - key])
+
     families: list[tuple[str, _Choices]] = []
     device_keys = [-1 - k for k in range(len(devices))]
     for family, targets in (("profile", identified), ("device", device_keys)):
-        pairs, excluded = candidate_pairs(anonymous, targets, keyed, degrees,
-                                          cap=settings.ip_cap)  # fmt: skip
+        pairs, excluded = candidate_pairs(anonymous, targets, evidence, degrees,
+                                          cap=settings.ip_cap, ips_of=ips_of)  # fmt: skip
         ranked: dict[int, list[tuple[int, list[float]]]] = {}
         for a, b in pairs:
             if b < 0 and owner[devices[-1 - b]] == a:
                 continue  # its own member
-            chain = chain_features(keyed[a].members, keyed[b].members, chains, owner_of)
-            row = features(keyed[a], keyed[b], degrees, cap=settings.ip_cap, agents=agents,
+            ea, eb = keyed(a), keyed(b)
+            chain = chain_features(ea.members, eb.members, chains, owner_of)
+            row = features(ea, eb, degrees, cap=settings.ip_cap, agents=agents,
                            chain=chain)  # fmt: skip
             ranked.setdefault(a, []).append((b, row))
         order = sorted(ranked)

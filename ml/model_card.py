@@ -164,7 +164,7 @@ def browser_why(estimate: dict[str, Any]) -> str:
 
 def _cost(estimate: dict[str, Any]) -> str:
     """The cost of the chains' wrong groups against the room under the profiles'
-    precision target (:func:`ml.linking.browser_decision`), when it decided."""
+    precision target (:func:`ml.chain_decision.browser_decision`), when it decided."""
     if "wrong_groups_cost" not in estimate or estimate.get("by") == "precision":
         return ""  # a model trained before it was counted, or the bar decided alone
     if estimate["precision_lower_bound"] < estimate["floor"]:

@@ -22,6 +22,7 @@ from graph.ingest.events import Identifier
 from graph.progress import Progress, no_progress
 from graph.resolve.integrity import IDENTITY_TYPES
 from ml.browsers import browser_chains, chain_links, home_chains
+from ml.chain_decision import browser_decision
 from ml.error_budget import Budget, Choice, allocate, budget_for, spending
 from ml.evidence import (
     FEATURES,
@@ -35,13 +36,7 @@ from ml.examples import (
     simulated_decisions,
     training_examples,
 )
-from ml.linking import (
-    MODEL_FAMILIES,
-    LinkingSettings,
-    browser_decision,
-    decision_scores,
-    graph_evidence,
-)
+from ml.linking import MODEL_FAMILIES, LinkingSettings, decision_scores, graph_evidence
 from ml.model import LinkModel, precision_curve
 from ml.model_card import browser_why
 
@@ -208,7 +203,9 @@ def browser_family(
     chains, estimate = homes or home_chains(histories, settings.target_precision,
                                             settings.chain_widths)  # fmt: skip
     links = chain_links(chains, clusters, blocked=blocked, score=estimate["precision"])
-    decision = browser_decision(estimate, chains, clusters, links, settings)
+    decision = browser_decision(estimate, chains, clusters, links,
+                                target=settings.target_precision, floor=settings.chain_floor,
+                                profile_precision=settings.profile_precision)  # fmt: skip
     # chain links whose two ends are already one profile link nothing new
     index = {m: n for n, members in enumerate(clusters) for m in members}
     new = sum(1 for lk in links if index.get(lk.a) != index.get(lk.b))

@@ -10,10 +10,9 @@ from ml.browsers import (
     chain_links,
     home_chains,
     lookalike_estimate,
-    wrong_group_cost,
 )
+from ml.chain_decision import browser_decision, wrong_group_cost
 from ml.evidence import NO_CHAIN, IpStats, identifier_histories
-from ml.linking import LinkingSettings, browser_decision
 from ml.model_card import browser_why
 
 T0 = 1_780_000_000_000
@@ -242,7 +241,8 @@ def _decision(lower_bound: float, others: int) -> dict[str, object]:
     clusters = [[m] for m in cookies] + [[I("user_id", f"u{n}")] for n in range(others)]
     links = chain_links(chains, clusters)
     estimate = {"precision": lower_bound + 0.01, "precision_lower_bound": lower_bound}
-    return browser_decision(estimate, chains, clusters, links, LinkingSettings())
+    return browser_decision(estimate, chains, clusters, links, target=0.99, floor=0.9,
+                            profile_precision=0.995)  # fmt: skip
 
 
 def test_chains_under_the_bar_link_when_their_wrong_groups_fit_the_room() -> None:

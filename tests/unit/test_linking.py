@@ -12,10 +12,10 @@ from sklearn.exceptions import NotFittedError
 
 from graph.ingest.events import Identifier as I
 from graph.resolve.integrity import IDENTITY_TYPES
+from ml.candidates import candidate_pairs
 from ml.evidence import (
     DAY_MS,
     FEATURES,
-    candidate_pairs,
     cluster_evidence,
     features,
     identifier_histories,
