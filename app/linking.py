@@ -13,6 +13,7 @@ from typing import Any
 from app.households import resolve_households
 from app.resources import Resources
 from graph.errors import ConfigError, InputError, NotFound
+from graph.heap import rare_full_collections
 from graph.ingest.events import Identifier, now_ms
 from graph.progress import Progress, no_progress
 from graph.resolve.changes import Change, basis_digest, overrides_digest, pending, record_resolved
@@ -73,6 +74,11 @@ def train(res: Resources, progress: Progress = no_progress) -> dict[str, Any]:
     target precision: the previous model (if any) is kept, and the attempt's report
     is written to ``last-failed-train.json`` beside it.
     """
+    with rare_full_collections():  # millions of long-lived objects (graph.heap)
+        return _train(res, progress)
+
+
+def _train(res: Resources, progress: Progress) -> dict[str, Any]:
     from ml.training import TargetUnreachable, train_model  # scikit-learn: only to train
 
     progress("reading the graph", 0, None)
@@ -187,6 +193,11 @@ def resolve_all(
     neighbourhood when the settings, overrides and model are those of the last full
     resolve; otherwise (or with ``full``) a full rebuild, then households and graph
     health. The weak observations are read once, for the model and the households."""
+    with rare_full_collections():  # millions of long-lived objects (graph.heap)
+        return _resolve_all(res, progress, full=full)
+
+
+def _resolve_all(res: Resources, progress: Progress, *, full: bool) -> ResolveReport:
     started = time.perf_counter()
     basis = resolve_basis(res)
     change = pending(res.store, res.registry.strong_types, basis, full=full,

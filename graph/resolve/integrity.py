@@ -98,36 +98,41 @@ def cluster(
     """
     members = sorted(set(nodes))
     parent = {node: node for node in members}
-    counts: dict[Identifier, Counter[str]] = {node: Counter({node.type: 1}) for node in members}
+    # type counts of each root that has been joined (a node alone counts its own type)
+    counts: dict[Identifier, dict[str, int]] = {}
     blocked = set(quarantined)
     result = ClusterResult(clusters=[])
 
     for link in sorted(
         (lk for lk in links if lk.a in parent and lk.b in parent), key=Link.order_key
     ):
-        low, high = sorted((link.a, link.b))
+        low, high = (link.a, link.b) if link.a <= link.b else (link.b, link.a)
         if link.a in blocked or link.b in blocked:
             result.conflicts.append(Conflict(low, high, link.kind, "quarantine"))
             continue
         ra, rb = find_root(parent, link.a), find_root(parent, link.b)
         if ra == rb:
             continue
-        if link.kind == "model" and _identified(counts[ra]) and _identified(counts[rb]):
+        ca = counts.get(ra) or {ra.type: 1}
+        cb = counts.get(rb) or {rb.type: 1}
+        if link.kind == "model" and _identified(ca) and _identified(cb):
             # weak evidence attaches anonymous devices; joining two customers who
             # each have an identity takes identity evidence
             result.conflicts.append(Conflict(low, high, link.kind, MODEL_JOINS_IDENTIFIED))
             continue
-        merged = counts[ra] + counts[rb]
-        broken = sorted(t for t, limit in limits.items() if merged[t] > limit)
+        merged = dict(ca)
+        for t, n in cb.items():
+            merged[t] = merged.get(t, 0) + n
+        broken = [t for t, limit in limits.items() if merged.get(t, 0) > limit]
         if broken:
-            reason = ", ".join(f"limit {t} {merged[t]} > {limits[t]}" for t in broken)
+            reason = ", ".join(f"limit {t} {merged[t]} > {limits[t]}" for t in sorted(broken))
             result.conflicts.append(Conflict(low, high, link.kind, reason))
             continue
-        if (sum(counts[ra].values()), ra) < (sum(counts[rb].values()), rb):
+        if (sum(ca.values()), ra) < (sum(cb.values()), rb):
             ra, rb = rb, ra  # union by size, deterministic
         parent[rb] = ra
         counts[ra] = merged
-        del counts[rb]
+        counts.pop(rb, None)
         result.applied.append(link)
     groups: dict[Identifier, list[Identifier]] = defaultdict(list)
     for node in members:
@@ -136,8 +141,8 @@ def cluster(
     return result
 
 
-def _identified(counts: Counter[str]) -> bool:
-    return any(counts[t] for t in IDENTITY_TYPES)
+def _identified(counts: Mapping[str, int]) -> bool:
+    return any(counts.get(t) for t in IDENTITY_TYPES)
 
 
 def identity_degrees(links: Iterable[tuple[Identifier, Identifier]]) -> Counter[Identifier]:

@@ -62,7 +62,7 @@ class Link:
     last: int = 0  #: last time the two were seen together (ms; 0: unknown)
 
     def order_key(self) -> tuple[int, int, float, Identifier, Identifier]:
-        low, high = sorted((self.a, self.b))
+        low, high = (self.a, self.b) if self.a <= self.b else (self.b, self.a)
         # 0: both ends name a person; 1: one does; 2: device/cookie pairs
         evidence = 2 - (low.type in IDENTITY_TYPES) - (high.type in IDENTITY_TYPES)
         return (KIND_RANK[self.kind], evidence, -self.weight, low, high)
