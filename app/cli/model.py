@@ -314,6 +314,7 @@ def generate(
 def _dry_run(config: Config, changes: tuple[str, ...], model_path: Path | None,
              diff_path: Path | None, progress: bool | None) -> None:  # fmt: skip
     from app.linking import preview_all
+    from graph.heap import rare_full_collections
 
     settings: dict[str, str] = {}
     for change in changes:
@@ -321,7 +322,9 @@ def _dry_run(config: Config, changes: tuple[str, ...], model_path: Path | None,
         if not sep or not key.strip():
             raise InputError(f"--set {change!r}: use KEY=VALUE", field="set")
         settings[key.strip().lower().removeprefix("idgraph_")] = value
-    with open_resources(config) as res, progress_bar(progress) as bar:
+    # a dry run plans the whole graph as a resolve does (graph.heap); not in the API,
+    # whose threads share the collector's settings
+    with open_resources(config) as res, progress_bar(progress) as bar, rare_full_collections():
         result = preview_all(res, settings, model=model_path, progress=bar)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = diff_path or config.data_dir / "previews" / f"resolve-{stamp}.jsonl"
