@@ -98,6 +98,13 @@ def _load_client(base: str, lines: list[dict[str, Any]], batch: int, rate: float
     results.put(sent)
 
 
+def _profile_id(answer: tuple[int, dict[str, Any]], probe: int) -> str:
+    status, body = answer
+    if "profile" not in body:
+        raise AssertionError(f"probe {probe}: the look-up answered {status}: {body}")
+    return str(body["profile"]["profile_id"])
+
+
 def _probes(base: str, probes: int) -> tuple[list[float], list[float], list[int]]:
     """(POST ms, POST answered -> merge visible ms, profiles whose facts its update
     refreshed) of each probe."""
@@ -110,9 +117,9 @@ def _probes(base: str, probes: int) -> tuple[list[float], list[float], list[int]
             probe_event(f"p{n}a", user_id=user),
             probe_event(f"p{n}b", loyalty_id=card),
         ]})  # fmt: skip
-        _, before = call(f"{base}/v1/identifiers/loyalty_id/{card}/profile")
-        _, target = call(f"{base}/v1/identifiers/user_id/{user}/profile")
-        assert before["profile"]["profile_id"] != target["profile"]["profile_id"]
+        before = _profile_id(call(f"{base}/v1/identifiers/loyalty_id/{card}/profile"), n)
+        target = _profile_id(call(f"{base}/v1/identifiers/user_id/{user}/profile"), n)
+        assert before != target
         sent = time.perf_counter()
         merging = probe_event(f"p{n}m", loyalty_id=card, email=f"bench{n}@example.org",
                               user_id=user)  # fmt: skip

@@ -11,6 +11,7 @@ from graph.ingest.events import Identifier
 from graph.resolve.clustering import connected_components
 from graph.resolve.integrity import Link
 from ml.browsers import BrowserChains
+from ml.error_budget import budget_for
 
 __all__ = ["browser_decision", "wrong_group_cost"]
 
@@ -41,18 +42,19 @@ def browser_decision(
       bound per wrong group was twice what wrong groups cost on every world measured
       (docs/architecture.md, issue #10 Round 9).
     """
-    room = (1 - profile_precision) * sum(len(members) for members in clusters)
-    wrong_share = 1 - float(estimate["precision_lower_bound"])
-    cost = wrong_share * wrong_group_cost(chains, clusters, links) if links else 0.0
-    by = None
-    if estimate["precision_lower_bound"] >= target:
+    # the whole room is theirs: when they link, the model's families do not
+    room = budget_for(clusters, (), target=profile_precision, share=1.0).total
+    lower = float(estimate["precision_lower_bound"])
+    by, cost = None, None
+    if lower >= target:
         by = "precision"
-    elif estimate["precision_lower_bound"] >= floor and links and cost <= room:
-        by = "budget"
+    elif lower >= floor and links:  # costed only when the room decides (~1 s at 1M)
+        cost = (1 - lower) * wrong_group_cost(chains, clusters, links)
+        by = "budget" if cost <= room else None
     return {
         "reached": by is not None,
         "by": by,
-        "wrong_groups_cost": round(cost, 2),
+        "wrong_groups_cost": None if cost is None else round(cost, 2),
         "room": round(room, 2),
         "floor": floor,
     }

@@ -25,7 +25,7 @@ what each one faces.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,7 +192,7 @@ def training_examples(
         chain = chain_features(a.members, b.members, chains, owner_of)
         return features(a, b, degrees, cap=cap, agents=agents, chain=chain)
 
-    by_ip = _by_ip({n: evidence[n] for n in identified}, excluded)
+    by_ip = _by_ip({n: evidence[n].ips for n in identified}, excluded)
     if asked is None:
         asked = query_customers(clusters, settings)
     queries: list[Query] = []
@@ -234,11 +234,7 @@ def training_examples(
     browsers = [_browser(group, histories) for _, group in pool]  # by device
     browsers += [_browser([m], histories) for m in anonymous]  # each anonymous cookie
     keys = sorted(cookies_of)
-    cookies_by_ip: dict[str, list[int]] = {}
-    for k, m in enumerate(keys):
-        for ip in singles.ips(m):
-            if ip not in excluded:
-                cookies_by_ip.setdefault(ip, []).append(k)
+    cookies_by_ip = _by_ip({k: singles.ips(m) for k, m in enumerate(keys)}, excluded)
     logins = {  # per profile asked: the events its identity identifiers were in
         n: {(ip, ts) for i in clusters[n] if i.type in IDENTITY_TYPES
             for ip, _, ts in observations.get(i, ())}
@@ -330,10 +326,13 @@ def query_customers(
     return set(random.Random(settings.seed).sample(identified, settings.training_customers))
 
 
-def _by_ip(evidence: Mapping[int, Evidence], excluded: Mapping[str, int]) -> dict[str, list[int]]:
+def _by_ip(
+    ips_of: Mapping[int, Iterable[str]], excluded: Mapping[str, int]
+) -> dict[str, list[int]]:
+    """The keys of ``ips_of`` seen at each IP but the ``excluded`` ones."""
     by_ip: dict[str, list[int]] = {}
-    for n, ev in evidence.items():
-        for ip in ev.ips:
+    for n, ips in ips_of.items():
+        for ip in ips:
             if ip not in excluded:
                 by_ip.setdefault(ip, []).append(n)
     return by_ip

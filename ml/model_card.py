@@ -169,6 +169,8 @@ def _cost(estimate: dict[str, Any]) -> str:
         return ""  # a model trained before it was counted, or the bar decided alone
     if estimate["precision_lower_bound"] < estimate["floor"]:
         return f"; under the floor {estimate['floor']} whatever the cost"
+    if estimate["wrong_groups_cost"] is None:
+        return ""  # no chain links to cost
     fits = "fits" if estimate["wrong_groups_cost"] <= estimate["room"] else "exceeds"
     return (
         f"; its wrong groups could cost at most {estimate['wrong_groups_cost']:.1f} "

@@ -121,12 +121,11 @@ def resolve(
             )
             return
         if chains["trained"]:
+            why = _chains_refused(chains)
             click.echo(
                 f"warning: browser chains not applied: on the current data their estimated "
                 f"precision (95% lower bound {chains['precision_lower_bound']:.4f}) is below the "
-                "target and what their wrong groups could cost "
-                f"({chains.get('wrong_groups_cost', '?')}) exceeds the room under the profiles' "
-                f"precision target ({chains.get('room', '?')}); the model's other families decide",
+                f"target, and {why}; the model's other families decide",
                 err=True,
             )
         click.echo(
@@ -345,3 +344,16 @@ def _dry_run(config: Config, changes: tuple[str, ...], model_path: Path | None,
     click.echo("profile sizes: " + ", ".join(
         f"{label}: {before[label]}→{after[label]}" for label in after))  # fmt: skip
     click.echo(f"diff ({len(result.diff)} rows) written to {path}")
+
+
+def _chains_refused(chains: dict[str, Any]) -> str:
+    """Why browser chains trained to link do not on the current data (besides their
+    estimate under the target: :func:`ml.chain_decision.browser_decision`)."""
+    if "floor" in chains and chains["precision_lower_bound"] < chains["floor"]:
+        return f"it is under the floor {chains['floor']} whatever the cost"
+    if "floor" in chains and chains.get("wrong_groups_cost") is None:
+        return "they make no links"
+    return (
+        f"what their wrong groups could cost ({chains.get('wrong_groups_cost', '?')}) exceeds "
+        f"the room under the profiles' precision target ({chains.get('room', '?')})"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.cli.model import _chains_refused
 from graph.ingest.events import DAY_MS
 from graph.ingest.events import Identifier as I
 from ml.browsers import (
@@ -247,7 +248,8 @@ def _decision(lower_bound: float, others: int) -> dict[str, object]:
 
 def test_chains_under_the_bar_link_when_their_wrong_groups_fit_the_room() -> None:
     # 800 groups of four cookies: each wrong one costs at most 2; 5% of them is 80
-    assert _decision(0.995, 0)["by"] == "precision"
+    by_bar = _decision(0.995, 0)
+    assert by_bar["by"] == "precision" and by_bar["wrong_groups_cost"] is None  # not costed
     small = _decision(0.95, 0)  # 3,200 identifiers leave 16 under 0.995
     assert not small["reached"] and small["wrong_groups_cost"] == 80.0 and small["room"] == 16.0
     big = _decision(0.95, 20_000)  # 23,200 leave 116
@@ -257,4 +259,9 @@ def test_chains_under_the_bar_link_when_their_wrong_groups_fit_the_room() -> Non
          "precision": 0.96, "precision_lower_bound": 0.95, "accepted": 2400}
     )  # fmt: skip
     # under the floor, whatever the room
-    assert not _decision(0.85, 100_000)["reached"]
+    under = _decision(0.85, 100_000)
+    assert not under["reached"] and under["wrong_groups_cost"] is None
+    assert _chains_refused({**under, "precision_lower_bound": 0.85}).startswith(
+        "it is under the floor 0.9"
+    )
+    assert "(80.0) exceeds the room" in _chains_refused({**small, "precision_lower_bound": 0.95})
