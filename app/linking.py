@@ -16,7 +16,14 @@ from graph.errors import ConfigError, InputError, NotFound
 from graph.heap import rare_full_collections
 from graph.ingest.events import Identifier, now_ms
 from graph.progress import Progress, no_progress
-from graph.resolve.changes import Change, basis_digest, overrides_digest, pending, record_resolved
+from graph.resolve.changes import (
+    Change,
+    basis_digest,
+    facts_basis,
+    overrides_digest,
+    pending,
+    record_resolved,
+)
 from graph.resolve.health import HealthLimits, alarms, snapshot
 from graph.resolve.preview import Preview, preview
 from graph.resolve.resolution import (
@@ -200,8 +207,9 @@ def resolve_all(
 def _resolve_all(res: Resources, progress: Progress, *, full: bool) -> ResolveReport:
     started = time.perf_counter()
     basis = resolve_basis(res)
+    facts = facts_basis(res.resolve_settings().purchase_types)
     change = pending(res.store, res.registry.strong_types, basis, full=full,
-                     full_share=res.config.resolve_full_share)  # fmt: skip
+                     full_share=res.config.resolve_full_share, facts=facts)  # fmt: skip
     if change.mode == "unchanged":
         report = ResolveReport(mode="unchanged", reason=change.reason,
                                seconds=time.perf_counter() - started)  # fmt: skip
@@ -210,14 +218,15 @@ def _resolve_all(res: Resources, progress: Progress, *, full: bool) -> ResolveRe
     if change.mode == "incremental":
         updated = _resolve_changed(res, change, progress)
         if updated is not None:
-            record_resolved(res.store, change, basis)
+            record_resolved(res.store, change, basis, facts)
             record_run(res, "resolve", {"ok": True, **updated.to_dict()})
             return updated
         change.mode = "full"
         change.reason = f"the identifiers changed reach too much of the graph ({change.reason})"
-    report = _resolve_full(res, progress)
+    follow = None if change.facts_since is None else (change.facts_since, change.sequence)
+    report = _resolve_full(res, progress, follow)
     report.mode, report.reason = "full", change.reason
-    record_resolved(res.store, change, basis)
+    record_resolved(res.store, change, basis, facts)
     record_run(res, "resolve", {"ok": True, **report.to_dict()})
     report.health = record_health(res, model_links=report.model["applied"] if report.model else 0)
     return report
@@ -255,7 +264,9 @@ def _resolve_changed(res: Resources, change: Change, progress: Progress) -> Reso
     return updated
 
 
-def _resolve_full(res: Resources, progress: Progress) -> ResolveReport:
+def _resolve_full(
+    res: Resources, progress: Progress, facts_follow: tuple[int, int] | None
+) -> ResolveReport:
     read = _reader(res)
     kept: list[list[Observation]] = []
 
@@ -271,6 +282,7 @@ def _resolve_full(res: Resources, progress: Progress) -> ResolveReport:
         lock=res.resolve_lock(),
         propose=proposer(res, observations=observations),
         progress=progress,
+        facts_follow=facts_follow,
     )
     report.households = resolve_households(res, observations())
     return report

@@ -89,7 +89,8 @@ def resolve(
                    f"{report.facts_refreshed} profiles' facts refreshed ({report.facts_added} "
                    "by adding their new events)")  # fmt: skip
     else:
-        click.echo(f"full resolve: {report.reason}")
+        click.echo(f"full resolve: {report.reason}; {report.facts_refreshed} profiles' facts "
+                   f"refreshed ({report.facts_added} by adding their new events)")  # fmt: skip
     click.echo(
         f"{report.profiles} profiles from {report.identifiers} identifiers, {report.links} links "
         f"in {report.seconds:.1f}s: largest {report.largest_profile}, "

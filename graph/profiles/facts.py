@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from graph.store import GraphStore
 
 __all__ = [
+    "FACTS_FORMAT",
     "FACT_PROPERTIES",
     "TRAIT_PREFIX",
     "FactInput",
@@ -54,6 +55,11 @@ CENT = Decimal("0.01")
 #: rounded (their shortest decimal forms span about 650 digits), so the sum is the
 #: same in any order; cents are rounded half up
 EXACT = Context(prec=800, rounding=ROUND_HALF_UP)
+
+#: what stored facts hold and how they are computed from events: a change of this
+#: module that changes them for the same events bumps it, and the next full resolve
+#: computes every profile's facts again (graph.resolve.changes.facts_basis)
+FACTS_FORMAT = 1
 
 #: profile properties a trait's latest value is kept in: ``trait_<name>``
 TRAIT_PREFIX = "trait_"

@@ -16,6 +16,13 @@ overrides, the link model's version). The next resolve is then
   wait for the next full resolve — which comes on its own once the identifiers
   re-planned since the last full one exceed ``full_share`` of the graph;
 - ``full``: the first resolve, another basis, too much changed, or asked for.
+
+A full resolve re-plans every identifier. Its facts follow change too (``facts_since``)
+when the basis of the facts (:func:`facts_basis`: what counts as a purchase, the
+facts' format) is the last resolve's and the rebuild was not asked for: only the
+profiles whose members changed or whose events are newer than their facts are
+refreshed — a new link model re-plans the whole graph but moves a few profiles'
+members. ``idgraph resolve --full`` computes every profile's facts from all its events.
 """
 
 from __future__ import annotations
@@ -27,9 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.ingest.events import Identifier, now_ms
+from graph.profiles.facts import FACTS_FORMAT
 from graph.store import GraphStore
 
-__all__ = ["RESOLVE_STATE", "Change", "basis_digest", "pending", "record_resolved"]
+__all__ = ["RESOLVE_STATE", "Change", "basis_digest", "facts_basis", "pending", "record_resolved"]
 
 #: the Meta key of what the last resolve read (sequence, basis)
 RESOLVE_STATE = "resolve_state"
@@ -53,12 +61,21 @@ class Change:
     graph_size: int = 0
     #: the resolve state it was decided from (what :func:`record_resolved` updates)
     state: dict[str, Any] = field(default_factory=dict)
+    #: full: the ingest sequence up to which the stored facts of profiles that keep
+    #: their members count every event (None: every profile's facts computed again)
+    facts_since: int | None = None
 
 
 def basis_digest(*parts: Any) -> str:
     """A digest of what a full resolve's result depends on besides the graph."""
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def facts_basis(purchase_types: Iterable[str]) -> str:
+    """A digest of what stored facts depend on besides the events: the event types
+    counted as purchases and the facts' format."""
+    return basis_digest(sorted(purchase_types), FACTS_FORMAT)
 
 
 def overrides_digest(overrides: Mapping[Identifier, str]) -> str:
@@ -73,21 +90,26 @@ def pending(
     *,
     full: bool = False,
     full_share: float = 0.1,
+    facts: str | None = None,
 ) -> Change:
-    """Decide what a resolve with ``basis`` has to do on ``store`` now."""
+    """Decide what a resolve with ``basis`` (and ``facts``: :func:`facts_basis`) has to
+    do on ``store`` now."""
     sequence = store.ingest_sequence()
     state = store.meta(RESOLVE_STATE) or {}
     if full:
         return Change("full", "asked for", sequence, state=state)
     if not state:
         return Change("full", "no resolve recorded its ingest sequence yet", sequence)
-    if state.get("basis") != basis:
-        return Change("full", "settings, quarantine overrides or the link model changed "
-                      "since the last full resolve", sequence, state=state)  # fmt: skip
     since = int(state.get("sequence", 0))
     if sequence < since:
         return Change("full", "the ingest sequence went back (the graph was replaced)", sequence,
                       state=state)  # fmt: skip
+    # a full resolve from here on may keep the facts of profiles that keep their members
+    follows = since if facts is not None and state.get("facts_basis") == facts else None
+    if state.get("basis") != basis:
+        return Change("full", "settings, quarantine overrides or the link model changed "
+                      "since the last full resolve", sequence, state=state,
+                      facts_since=follows)  # fmt: skip
     if sequence == since:
         return Change("unchanged", f"no ingest since batch {since}", sequence, state=state)
     ingested = store.ingested_since(since, list(strong_types))
@@ -99,20 +121,26 @@ def pending(
     if since_full > full_share * max(total, 1):
         return Change("full", f"{since_full} identifiers changed since the last full resolve, "
                       f"over {full_share:.0%} of {total}: the link model re-scores all",
-                      sequence, state=state)  # fmt: skip
+                      sequence, state=state, facts_since=follows)  # fmt: skip
     reason = (
         f"{ingested.identifiers} identifiers in batches {since + 1}-{sequence}, "
         f"{len(ingested.replan)} to re-plan"
     )
+    # facts_since: for when its neighbourhood reaches too far and it turns full
     return Change("incremental", reason, sequence, ingested.replan, ingested.profiles,
-                  since, since_full, total, state)  # fmt: skip
+                  since, since_full, total, state, facts_since=follows)  # fmt: skip
 
 
-def record_resolved(store: GraphStore, change: Change, basis: str) -> None:
-    """Keep what a finished resolve read: the next one starts from there."""
+def record_resolved(
+    store: GraphStore, change: Change, basis: str, facts: str | None = None
+) -> None:
+    """Keep what a finished resolve read: the next one starts from there. ``facts``:
+    the basis of the facts it left (:func:`facts_basis`)."""
     state = dict(change.state)
     if change.mode == "full":
         state = {"basis": basis, "since_full": 0, "full_at": now_ms()}
+        if facts is not None:
+            state["facts_basis"] = facts
     elif change.mode == "incremental":
         state["since_full"] = change.since_full
     state["sequence"] = change.sequence

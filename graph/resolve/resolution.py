@@ -135,6 +135,7 @@ def resolve(
     lock: AbstractContextManager[Any] | None = None,
     propose: Proposer | None = None,
     progress: Progress = no_progress,
+    facts_follow: tuple[int, int] | None = None,
 ) -> ResolveReport:
     """Rebuild every profile from the links between strong identifiers.
 
@@ -143,6 +144,13 @@ def resolve(
     accepted model links join the clustering, after every deterministic link and
     under the same merge protection. Only changes are written. ``lock``
     serializes this with the real-time path (the app passes a Redis lock).
+
+    Every profile's facts are computed from all its events, unless ``facts_follow``
+    (``(since, until)``: the stored facts of profiles that kept their members count
+    every event of batches up to ``since``; ``until``: the ingest sequence read before
+    the graph): then only the profiles whose facts miss events of batches up to
+    ``until`` or predate a change of their members, the new events added where the
+    members did not change (:func:`graph.profiles.facts.refresh_facts`).
     """
     settings = settings or ResolveSettings()
     started = time.perf_counter()
@@ -153,13 +161,14 @@ def resolve(
         progress("writing profiles", 0, None)
         deleted = store.apply_plan(decided, now=now_ms(), full=True)
         store.replace_model_links(decided.model_links, version=version, now=now_ms())
-    # every profile: a bulk ingest since the last resolve may have added events to any.
     # Outside the lock (real-time updates go on meanwhile): facts are versioned.
-    refreshed = refresh_facts(
-        store, store.active_profiles(), purchase_types=settings.purchase_types, progress=progress
-    )
+    # Every profile (a bulk ingest since the last resolve may have added events to
+    # any), or those whose facts are not current
+    stale = store.stale_facts(*facts_follow) if facts_follow else store.active_profiles()
+    refreshed = refresh_facts(store, stale, purchase_types=settings.purchase_types,
+                              progress=progress, added=facts_follow)  # fmt: skip
     report = _report(decided, len(links), deleted, started)
-    report.facts_refreshed = refreshed.total
+    report.facts_refreshed, report.facts_added = refreshed.total, refreshed.added
     report.model = {**model_stats, "applied": len(decided.model_links)} if propose else None
     return report
 

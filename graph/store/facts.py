@@ -25,6 +25,7 @@ class FactRepository(MetadataRepository):
         "fact_inputs",
         "identifier_fact_inputs",
         "purchasers",
+        "stale_facts",
         "write_fact_deltas",
         "write_profile_facts",
         "write_rfm",
@@ -36,6 +37,12 @@ class FactRepository(MetadataRepository):
         return self._read("fact_inputs", {
             "ids": list(profile_ids), "purchase_types": list(purchase_types),
             "sequence_key": INGEST_SEQUENCE})  # fmt: skip
+
+    def stale_facts(self, since: int, until: int) -> list[str]:
+        """Active profiles without facts, with facts older than their members, or
+        missing events of ingest batches after ``since`` up to ``until``."""
+        rows = self._read("stale_facts", {"since": since, "until": until})
+        return sorted({pid for (pid,) in rows})
 
     def fact_deltas(self, since: int, until: int, purchase_types: Sequence[str]) -> list[Row]:
         """The events of ingest batches ``since`` (exclusive) to ``until`` aggregated per

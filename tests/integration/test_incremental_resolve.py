@@ -92,16 +92,23 @@ def facts(res: Resources) -> dict[str, dict[str, Any]]:
     return every
 
 
+def resolved_but_the_last(res: Resources, data: GeneratedData) -> list[RawRecord]:
+    """The first 95% of ``data``'s events ingested and resolved (a full resolve); the
+    rest, returned."""
+    records = list(read_records(data.events_path, "jsonl"))
+    cut = len(records) * 95 // 100
+    res.ingester().ingest_records(records[:cut])
+    assert resolve_all(res).mode == "full"
+    return records[cut:]
+
+
 def test_incremental_resolves_equal_a_full_rebuild_on_generated_data(
     resources: Resources, small_data: GeneratedData
 ) -> None:
     res = following(resources)
-    records = list(read_records(small_data.events_path, "jsonl"))
-    cut = len(records) * 95 // 100
-    res.ingester().ingest_records(records[:cut])
-    assert resolve_all(res).mode == "full"
+    rest = resolved_but_the_last(res, small_data)
     added = 0
-    for part in (records[cut : cut + 60], records[cut + 60 :]):
+    for part in (rest[:60], rest[60:]):
         res.ingester().ingest_records(part)
         report = resolve_all(res)
         assert report.mode == "incremental", report.reason
@@ -142,6 +149,60 @@ def test_facts_are_added_to_only_while_the_profile_keeps_its_members_and_events(
     assert after[cy_id]["event_count"] == 1  # e3 is gone: recomputed, not added to
     resolve_all(res, full=True)
     assert facts(res) == after
+
+
+def test_a_full_resolve_a_new_basis_forced_refreshes_only_the_facts_that_changed(
+    resources: Resources,
+) -> None:
+    res = following(resources)
+    ingest(res, {**event("e1", email="ann@example.com"), "type": "purchase",
+                 "properties": {"amount": 10}},
+           event("e2", user_id="u-bo", phone="+14155550123"),
+           event("e3", email="cy@example.com"), event("e4", loyalty_id="L-dee"))  # fmt: skip
+    first = resolve_all(res)
+    assert (first.profiles, first.facts_refreshed, first.facts_added) == (4, 4, 0)
+    # ann buys again; bo and cy become one; dee has nothing new
+    ingest(res, {**event("e5", email="ann@example.com"), "type": "purchase",
+                 "properties": {"amount": 2.5}},
+           event("e6", user_id="u-bo", email="cy@example.com"))  # fmt: skip
+    # another basis (merge protection changed): every identifier is re-planned, but
+    # only ann's (her new event added) and bo's and cy's (members changed) facts
+    # are refreshed
+    stricter = dataclasses.replace(res, config=res.config.replace(profile_limits="email=2"))
+    report = resolve_all(stricter)
+    assert report.mode == "full" and "settings" in report.reason
+    assert (report.identifiers, report.facts_refreshed, report.facts_added) == (5, 2, 1)
+    followed = facts(res)
+    ann = assignments(res)[Identifier("email", "ann@example.com")]
+    assert followed[ann]["purchase_count"] == 2 and followed[ann]["purchase_total"] == 12.5
+    # asked for, a full resolve computes every profile's facts from all its events
+    asked = resolve_all(stricter, full=True)
+    assert (asked.facts_refreshed, asked.facts_added) == (3, 0)
+    assert facts(res) == followed
+    # what counts as a purchase changed: every profile's facts again
+    buys = dataclasses.replace(res, config=res.config.replace(purchase_types=("purchase", "x")))
+    ingest(res, event("e7", loyalty_id="L-dee"))
+    again = resolve_all(buys)
+    assert again.mode == "full" and (again.facts_refreshed, again.facts_added) == (3, 0)
+
+
+def test_a_full_resolve_that_follows_change_equals_a_rebuild_on_generated_data(
+    resources: Resources, small_data: GeneratedData
+) -> None:
+    res = following(resources)
+    res.ingester().ingest_records(resolved_but_the_last(res, small_data))
+    # a quarantine override (another basis) moves some members; the new events move others
+    shared = max(res.store.quarantine_list(), key=lambda row: row["degree"])
+    assert res.store.set_quarantine_override(Identifier(shared["type"], shared["value"]),
+                                             "release")  # fmt: skip
+    report = resolve_all(res)
+    assert report.mode == "full" and "overrides" in report.reason
+    assert 0 < report.facts_added < report.facts_refreshed < report.profiles
+    followed, placed = facts(res), assignments(res)
+    rebuilt = resolve_all(res, full=True)
+    assert rebuilt.facts_refreshed == rebuilt.profiles and rebuilt.moved == 0
+    assert assignments(res) == placed
+    assert facts(res) == followed
 
 
 def test_a_changed_basis_or_too_much_change_makes_the_resolve_full(resources: Resources) -> None:
