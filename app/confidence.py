@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from graph.resolve.integrity import anchor_of, cluster
+from graph.resolve.integrity import cluster
+from graph.resolve.lineage import anchor_of
 from graph.resolve.resolution import ResolveSettings
 from graph.store import GraphStore
 from graph.store.records import Identifier, Link

@@ -9,7 +9,7 @@ from app.profiles import normalize_query, resolve_profile_id
 from graph.errors import InputError, NotFound
 from graph.ingest.events import Identifier, format_ts
 from graph.ingest.identifiers import Registry
-from graph.resolve.integrity import ANCHOR_ORDER
+from graph.resolve.lineage import ANCHOR_ORDER
 from graph.store import GraphStore
 
 __all__ = ["explain"]

@@ -28,12 +28,12 @@ from graph.resolve.health import HealthLimits, alarms, snapshot
 from graph.resolve.preview import Preview, preview
 from graph.resolve.resolution import (
     MAX_REALTIME_COMPONENT,
+    Clustering,
     ResolveReport,
-    plan,
+    clustering,
     resolve,
     update_profiles,
 )
-from graph.store.records import Plan
 from ml.evidence import identifier_histories
 from ml.linking import LinkingSettings, Proposal, propose_links
 from ml.model_card import read_card, write_card
@@ -131,15 +131,13 @@ class _Counted:
             yield item
 
 
-def deterministic_plan(res: Resources) -> Plan:
-    """The merge-protected deterministic profiles of the graph as it is, planned
-    afresh (nothing written): what the link model is trained on."""
+def deterministic_plan(res: Resources) -> Clustering:
+    """The merge-protected deterministic profiles of the graph as it is, clustered
+    afresh (nothing written, no profile IDs): what the link model is trained on."""
     strong = res.registry.strong_types
-    return plan(
+    return clustering(
         res.store.identifiers_of_types(strong),
         res.store.weighted_links(strong),
-        {},
-        created_at={},
         overrides=res.store.quarantine_overrides(),
         settings=res.resolve_settings(),
     )

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 from graph.ingest.events import DAY_MS
 from graph.resolve.clustering import connected_components, new_profile_id
-from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES, assign_ids_with_lineage
+from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES
+from graph.resolve.lineage import assign_ids_with_lineage
 from graph.store.records import Identifier
 
 __all__ = ["HouseholdPlan", "HouseholdSettings", "plan_households"]

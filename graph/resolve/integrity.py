@@ -1,4 +1,5 @@
-"""Merge-protected clustering, supernode quarantine and profile IDs with lineage.
+"""Merge-protected clustering and supernode quarantine (profile IDs with lineage:
+:mod:`graph.resolve.lineage`).
 
 Pure functions over plain data, shared by the full ``resolve``, the real-time
 path of ``POST /v1/events`` and erasure; they never touch a store.
@@ -16,17 +17,16 @@ keys, so the result depends on the set of links only, never on their order.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 from graph.ingest.events import DAY_MS
-from graph.resolve.clustering import connected_components, find_root, new_profile_id
+from graph.resolve.clustering import connected_components, find_root
 from graph.store.records import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Identifier, Link
 
 __all__ = [
     "ACCOUNT_TYPES",
-    "ANCHOR_ORDER",
     "DEFAULT_LIMITS",
     "DEFAULT_QUARANTINE",
     "DEVICE_TYPES",
@@ -34,12 +34,10 @@ __all__ = [
     "MODEL_JOINS_IDENTIFIED",
     "ClusterResult",
     "Conflict",
-    "IdAssignment",
     "Link",
-    "anchor_of",
-    "assign_ids_with_lineage",
     "bridging",
     "cluster",
+    "cluster_on",
     "handed_on",
     "identity_degrees",
     "quarantine",
@@ -68,10 +66,6 @@ RECYCLABLE_TYPES = frozenset({"phone", "email"})
 DEFAULT_HANDOVER_DAYS = 30.0
 #: the reason recorded when a model link would join two identified profiles
 MODEL_JOINS_IDENTIFIED = "model links never join two identified profiles"
-#: a profile's strongest identifiers, strongest first (explanations, ID ties)
-ANCHOR_ORDER = (
-    "user_id", "email", "phone", "loyalty_id", "device_id", "cookie_id", "anonymous_id"
-)  # fmt: skip
 
 
 @dataclass
@@ -97,48 +91,95 @@ def cluster(
     comparing at most ``len(limits)`` type counts.
     """
     members = sorted(set(nodes))
-    parent = {node: node for node in members}
-    # type counts of each root that has been joined (a node alone counts its own type)
-    counts: dict[Identifier, dict[str, int]] = {}
-    blocked = set(quarantined)
-    result = ClusterResult(clusters=[])
+    joining = _Joining({node: node for node in members}, {}, limits, set(quarantined))
+    joining.apply(links)
+    return joining.result(members)
 
-    for link in sorted(
-        (lk for lk in links if lk.a in parent and lk.b in parent), key=Link.order_key
-    ):
-        low, high = (link.a, link.b) if link.a <= link.b else (link.b, link.a)
-        if link.a in blocked or link.b in blocked:
-            result.conflicts.append(Conflict(low, high, link.kind, "quarantine"))
-            continue
-        ra, rb = find_root(parent, link.a), find_root(parent, link.b)
-        if ra == rb:
-            continue
-        ca = counts.get(ra) or {ra.type: 1}
-        cb = counts.get(rb) or {rb.type: 1}
-        if link.kind == "model" and _identified(ca) and _identified(cb):
-            # weak evidence attaches anonymous devices; joining two customers who
-            # each have an identity takes identity evidence
-            result.conflicts.append(Conflict(low, high, link.kind, MODEL_JOINS_IDENTIFIED))
-            continue
-        merged = dict(ca)
-        for t, n in cb.items():
-            merged[t] = merged.get(t, 0) + n
-        broken = [t for t, limit in limits.items() if merged.get(t, 0) > limit]
-        if broken:
-            reason = ", ".join(f"limit {t} {merged[t]} > {limits[t]}" for t in sorted(broken))
-            result.conflicts.append(Conflict(low, high, link.kind, reason))
-            continue
-        if (sum(ca.values()), ra) < (sum(cb.values()), rb):
-            ra, rb = rb, ra  # union by size, deterministic
-        parent[rb] = ra
-        counts[ra] = merged
-        counts.pop(rb, None)
-        result.applied.append(link)
-    groups: dict[Identifier, list[Identifier]] = defaultdict(list)
-    for node in members:
-        groups[find_root(parent, node)].append(node)
-    result.clusters = sorted(groups.values(), key=lambda g: (-len(g), g[0]))
-    return result
+
+def cluster_on(
+    base: ClusterResult,
+    links: Iterable[Link],
+    *,
+    limits: Mapping[str, int] = DEFAULT_LIMITS,
+    quarantined: Iterable[Identifier] = (),
+) -> ClusterResult:
+    """What :func:`cluster` gives for ``base``'s nodes and links and ``links``, when
+    ``base`` is :func:`cluster`'s result for those nodes and links under the same
+    ``quarantined`` and every one of ``links`` is applied after all of base's (model
+    links after deterministic ones: :meth:`Link.order_key`): the union-find picks up
+    where base's stopped, so base's links are neither sorted nor applied again (a
+    full resolve clusters the graph without the model's links to score it, then
+    with them). Its conflicts and applied links follow base's."""
+    parent: dict[Identifier, Identifier] = {}
+    counts: dict[Identifier, dict[str, int]] = {}
+    for group in base.clusters:
+        root = group[0]
+        parent.update(dict.fromkeys(group, root))
+        if len(group) > 1:
+            type_counts: dict[str, int] = {}
+            for member in group:
+                type_counts[member.type] = type_counts.get(member.type, 0) + 1
+            counts[root] = type_counts
+    joining = _Joining(parent, counts, limits, set(quarantined))
+    joining.joined.conflicts.extend(base.conflicts)
+    joining.joined.applied.extend(base.applied)
+    joining.apply(links)
+    return joining.result(sorted(parent))
+
+
+@dataclass
+class _Joining:
+    """Union-find over identifiers under merge protection (:func:`cluster`)."""
+
+    parent: dict[Identifier, Identifier]
+    #: type counts of each root that has been joined (a node alone counts its own type)
+    counts: dict[Identifier, dict[str, int]]
+    limits: Mapping[str, int]
+    blocked: set[Identifier]
+    joined: ClusterResult = field(default_factory=lambda: ClusterResult(clusters=[]))
+
+    def apply(self, links: Iterable[Link]) -> None:
+        parent, counts, limits, blocked = self.parent, self.counts, self.limits, self.blocked
+        conflicts, applied = self.joined.conflicts, self.joined.applied
+        for link in sorted(
+            (lk for lk in links if lk.a in parent and lk.b in parent), key=Link.order_key
+        ):
+            low, high = (link.a, link.b) if link.a <= link.b else (link.b, link.a)
+            if link.a in blocked or link.b in blocked:
+                conflicts.append(Conflict(low, high, link.kind, "quarantine"))
+                continue
+            ra, rb = find_root(parent, link.a), find_root(parent, link.b)
+            if ra == rb:
+                continue
+            ca = counts.get(ra) or {ra.type: 1}
+            cb = counts.get(rb) or {rb.type: 1}
+            if link.kind == "model" and _identified(ca) and _identified(cb):
+                # weak evidence attaches anonymous devices; joining two customers who
+                # each have an identity takes identity evidence
+                conflicts.append(Conflict(low, high, link.kind, MODEL_JOINS_IDENTIFIED))
+                continue
+            merged = dict(ca)
+            for t, n in cb.items():
+                merged[t] = merged.get(t, 0) + n
+            broken = [t for t, limit in limits.items() if merged.get(t, 0) > limit]
+            if broken:
+                reason = ", ".join(f"limit {t} {merged[t]} > {limits[t]}" for t in sorted(broken))
+                conflicts.append(Conflict(low, high, link.kind, reason))
+                continue
+            if (sum(ca.values()), ra) < (sum(cb.values()), rb):
+                ra, rb = rb, ra  # union by size, deterministic
+            parent[rb] = ra
+            counts[ra] = merged
+            counts.pop(rb, None)
+            applied.append(link)
+
+    def result(self, members: Sequence[Identifier]) -> ClusterResult:
+        """The clusters of ``members`` (sorted), largest first."""
+        groups: dict[Identifier, list[Identifier]] = defaultdict(list)
+        for node in members:
+            groups[find_root(self.parent, node)].append(node)
+        self.joined.clusters = sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+        return self.joined
 
 
 def _identified(counts: Mapping[str, int]) -> bool:
@@ -291,84 +332,3 @@ def quarantine(
     (see :func:`spanning`), or forced; never the ones a data engineer released."""
     chosen = {i for i, d in degrees.items() if i.type in thresholds and d > thresholds[i.type]}
     return (chosen | set(shared) | set(forced)) - set(released)
-
-
-@dataclass
-class IdAssignment:
-    """Profile IDs for clusters and what happened to the old ones."""
-
-    ids: list[str]
-    #: retired old ID -> the new profile that took most of its members
-    merged_into: dict[str, str] = field(default_factory=dict)
-    #: new ID -> the old profile most of its members came from
-    split_from: dict[str, str] = field(default_factory=dict)
-
-
-def assign_ids_with_lineage(
-    clusters: Sequence[Sequence[Identifier]],
-    current: Mapping[Identifier, str],
-    *,
-    created_at: Mapping[str, int] | None = None,
-    new_id: Callable[[], str] = new_profile_id,
-) -> IdAssignment:
-    """Keep existing IDs; retire merged ones with a pointer; name split-off parts.
-
-    A cluster keeps the existing ID holding most of its identifiers (then the
-    oldest profile, then the smaller ID); when parts of one profile hold equally
-    many of its identifiers, the part with the strongest identifier (user_id,
-    then e-mail…, see :data:`ANCHOR_ORDER`) keeps it. An existing ID kept by no cluster is
-    retired, pointing to the cluster that took most of its members. A cluster
-    that keeps no ID gets a new one, pointing to the profile most of its members
-    came from (if any). Matching is greedy over (overlap desc, age, ID), so the
-    result does not depend on input order.
-    """
-    created_at = created_at or {}
-    overlap: list[Counter[str]] = [
-        Counter(current[m] for m in members if m in current) for members in clusters
-    ]
-    strength = [_strength(members) for members in clusters]
-    candidates = sorted(
-        (-n, created_at.get(pid, 0), pid, strength[position], position)
-        for position, counts in enumerate(overlap)
-        for pid, n in counts.items()
-    )
-    chosen: dict[int, str] = {}
-    taken: set[str] = set()
-    for _, _, pid, _, position in candidates:
-        if position not in chosen and pid not in taken:
-            chosen[position] = pid
-            taken.add(pid)
-    assignment = IdAssignment(ids=[])
-    for position in range(len(clusters)):
-        kept_id = chosen.get(position)
-        if kept_id is None:
-            kept_id = new_id()
-            if overlap[position]:
-                origin = min(overlap[position].items(), key=lambda kv: (-kv[1], kv[0]))[0]
-                assignment.split_from[kept_id] = origin
-        assignment.ids.append(kept_id)
-    kept = set(chosen.values())
-    biggest_share: dict[str, tuple[int, int]] = {}
-    for position, counts in enumerate(overlap):
-        for pid, n in counts.items():
-            if pid not in kept and (pid not in biggest_share or n > biggest_share[pid][0]):
-                biggest_share[pid] = (n, position)
-    for pid, (_, position) in biggest_share.items():
-        assignment.merged_into[pid] = assignment.ids[position]
-    return assignment
-
-
-def anchor_of(members: Sequence[Identifier]) -> Identifier:
-    """A cluster's strongest identifier: of the first :data:`ANCHOR_ORDER` type it
-    holds, the smallest; names a profile that has no ID yet (dry runs) and the part
-    of a profile a read at a confidence keeps."""
-    rank = {t: n for n, t in enumerate(ANCHOR_ORDER)}
-    return min(members, key=lambda m: (rank.get(m.type, len(rank)), m))
-
-
-def _strength(members: Sequence[Identifier]) -> tuple[int, Identifier]:
-    """Smaller is stronger: the best anchor type held, then the smallest key."""
-    ranks = [
-        ANCHOR_ORDER.index(m.type) if m.type in ANCHOR_ORDER else len(ANCHOR_ORDER) for m in members
-    ]
-    return (min(ranks, default=len(ANCHOR_ORDER)), min(members))

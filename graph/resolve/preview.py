@@ -19,7 +19,7 @@ from typing import Any
 
 from graph.ingest.identifiers import Registry
 from graph.progress import Progress, no_progress
-from graph.resolve.integrity import anchor_of
+from graph.resolve.lineage import anchor_of
 from graph.resolve.resolution import Proposer, ResolveSettings, decide
 from graph.store import GraphStore
 from graph.store.records import Identifier, Plan

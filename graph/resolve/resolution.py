@@ -23,22 +23,27 @@ from graph.ingest.identifiers import Registry
 from graph.profiles.facts import refresh_facts
 from graph.progress import Progress, no_progress
 from graph.resolve.integrity import (
+    ClusterResult,
     Conflict,
     Link,
-    assign_ids_with_lineage,
     cluster,
+    cluster_on,
     identity_degrees,
 )
+from graph.resolve.lineage import assign_ids_with_lineage
 from graph.resolve.neighbourhood import blocked_among, neighbourhood
 from graph.resolve.settings import ResolveSettings
 from graph.store import GraphStore
-from graph.store.records import Plan
+from graph.store.records import KIND_RANK, Plan
 
 __all__ = [
+    "Clustering",
     "Decision",
     "Plan",
     "ResolveReport",
     "ResolveSettings",
+    "clustering",
+    "clustering_with",
     "decide",
     "plan",
     "resolve",
@@ -91,6 +96,69 @@ class Proposal(Protocol):
 Proposer = Callable[[list[list[Identifier]], set[Identifier]], Proposal]
 
 
+@dataclass
+class Clustering:
+    """The merge-protected clusters of a scope and the quarantine they were made
+    under (:func:`clustering`)."""
+
+    scope: set[Identifier]
+    degrees: Mapping[Identifier, int]  #: identity degree of each identifier linked
+    blocked: set[Identifier]  #: quarantined (overrides forced: also outside the scope)
+    result: ClusterResult
+    #: the kinds of link it applied or refused, by rank (Link.order_key's first field)
+    ranks: frozenset[int] = frozenset()
+
+    @property
+    def clusters(self) -> list[list[Identifier]]:
+        return self.result.clusters
+
+    @property
+    def quarantined(self) -> set[Identifier]:
+        """Quarantined identifiers of the scope."""
+        return self.blocked & self.scope
+
+
+def clustering(
+    nodes: Iterable[Identifier],
+    links: Sequence[Link],
+    *,
+    overrides: Mapping[Identifier, str],
+    settings: ResolveSettings,
+) -> Clustering:
+    """Pure: the quarantine and the merge-protected clusters of ``nodes``."""
+    scope = set(nodes)
+    degrees = identity_degrees((link.a, link.b) for link in links)
+    blocked = blocked_among(links, degrees, scope, settings, overrides, bridges=True)
+    result = cluster(scope, links, limits=settings.limits, quarantined=blocked)
+    ranks = frozenset(KIND_RANK[link.kind] for link in links)
+    return Clustering(scope, degrees, blocked, result, ranks)
+
+
+def clustering_with(
+    before: Clustering,
+    links: Sequence[Link],
+    added: Sequence[Link],
+    *,
+    overrides: Mapping[Identifier, str],
+    settings: ResolveSettings,
+) -> Clustering:
+    """Pure: :func:`clustering` of ``before``'s nodes with ``links`` (``before``'s) and
+    ``added`` (the model's). When ``added`` leaves the quarantine as it was and all of
+    them are applied after every one of ``links`` (:meth:`Link.order_key`), the
+    clustering resumes from ``before`` (:func:`graph.resolve.integrity.cluster_on`):
+    the same clusters and conflicts, without sorting and applying ``links`` again."""
+    every = [*links, *added]
+    degrees = identity_degrees((link.a, link.b) for link in every)
+    blocked = blocked_among(every, degrees, before.scope, settings, overrides, bridges=True)
+    ranks = before.ranks | {KIND_RANK[link.kind] for link in added}
+    after = all(KIND_RANK[link.kind] > max(before.ranks, default=-1) for link in added)
+    if blocked == before.blocked and after:
+        result = cluster_on(before.result, added, limits=settings.limits, quarantined=blocked)
+    else:
+        result = cluster(before.scope, every, limits=settings.limits, quarantined=blocked)
+    return Clustering(before.scope, degrees, blocked, result, ranks)
+
+
 def plan(
     nodes: Iterable[Identifier],
     links: Sequence[Link],
@@ -99,12 +167,13 @@ def plan(
     created_at: Mapping[str, int],
     overrides: Mapping[Identifier, str],
     settings: ResolveSettings,
+    clustered: Clustering | None = None,
 ) -> Plan:
-    """Pure: decide clusters, IDs, lineage, conflicts and quarantine."""
-    scope = set(nodes)
-    degrees = identity_degrees((link.a, link.b) for link in links)
-    blocked = blocked_among(links, degrees, scope, settings, overrides, bridges=True)
-    result = cluster(scope, links, limits=settings.limits, quarantined=blocked)
+    """Pure: decide clusters, IDs, lineage, conflicts and quarantine.
+    ``clustered``: :func:`clustering` of these nodes and links, when the caller has it."""
+    if clustered is None:
+        clustered = clustering(nodes, links, overrides=overrides, settings=settings)
+    scope, degrees, result = clustered.scope, clustered.degrees, clustered.result
     assignment = assign_ids_with_lineage(result.clusters, current, created_at=created_at)
     moves = {
         member: pid
@@ -119,7 +188,7 @@ def plan(
         merged_into=assignment.merged_into,
         split_from=assignment.split_from,
         conflicts=result.conflicts,
-        quarantined={i: degrees.get(i, 0) for i in blocked if i in scope},
+        quarantined={i: degrees.get(i, 0) for i in clustered.quarantined},
         degrees={i: degrees.get(i, 0) for i in scope},
         clusters=result.clusters,
         previous=set(current.values()),
@@ -202,14 +271,18 @@ def decide(
     created_at = store.active_profiles()
     overrides = store.quarantine_overrides()
     progress("planning profiles", 0, None)
-    decided = plan(nodes, links, current, created_at=created_at, overrides=overrides,
-                   settings=settings)  # fmt: skip
+    deterministic = clustering(nodes, links, overrides=overrides, settings=settings)
     if propose is None:
+        decided = plan(nodes, links, current, created_at=created_at, overrides=overrides,
+                       settings=settings, clustered=deterministic)  # fmt: skip
         return Decision(decided, links, current)
     progress("link model", 0, None)
-    proposal = propose(decided.clusters, set(decided.quarantined))
+    proposal = propose(deterministic.clusters, deterministic.quarantined)
+    modelled = clustering_with(deterministic, links, proposal.links, overrides=overrides,
+                               settings=settings)  # fmt: skip
+    del deterministic
     decided = plan(nodes, [*links, *proposal.links], current, created_at=created_at,
-                   overrides=overrides, settings=settings)  # fmt: skip
+                   overrides=overrides, settings=settings, clustered=modelled)  # fmt: skip
     decided.conflicts.extend(proposal.refused)
     return Decision(decided, links, current, proposal.version, proposal.stats)
 

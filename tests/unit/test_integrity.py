@@ -7,12 +7,12 @@ import pytest
 from graph.ingest.events import Identifier as I
 from graph.resolve.integrity import (
     Link,
-    assign_ids_with_lineage,
     cluster,
     identity_degrees,
     quarantine,
     spanning,
 )
+from graph.resolve.lineage import assign_ids_with_lineage
 
 U1, U2 = I("user_id", "u1"), I("user_id", "u2")
 E1, E2, E3, E4 = (I("email", f"e{n}@x.com") for n in range(1, 5))

@@ -1,4 +1,5 @@
-"""Property tests (Hypothesis): every normalizer, the segment compiler, masking."""
+"""Property tests (Hypothesis): every normalizer, the segment compiler, masking, and
+clustering resumed with the model's links."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ from graph.ingest.identifiers import (
 )
 from graph.privacy import mask_value
 from graph.profiles.segments import compile_rule
+from graph.resolve.integrity import cluster, cluster_on
+from graph.resolve.resolution import ResolveSettings, clustering, clustering_with
 from graph.store.falkordb_params import Literal, cypher_literal, params_header
+from graph.store.records import Identifier, Link
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 anything = st.one_of(st.text(), st.integers(), st.floats(), st.none(), st.booleans(),
@@ -179,3 +183,45 @@ def test_parameters_encoded_ahead_travel_unchanged(value: Any) -> None:
     ahead = {key: Literal(cypher_literal(item)) for key, item in value.items()}
     assert cypher_literal(ahead) == direct
     assert params_header(ahead) == params_header(value)
+
+
+#: small graphs of identifiers of every kind: dense enough for limits, quarantine and
+#: the model's guard to decide often
+_TYPES = ("user_id", "loyalty_id", "email", "phone", "cookie_id", "device_id")
+_node = st.builds(Identifier, st.sampled_from(_TYPES), st.sampled_from("abcdefgh"))
+
+
+def _links(kind: str) -> Any:
+    pair = st.tuples(_node, _node).filter(lambda p: p[0] != p[1])
+    return st.lists(st.builds(lambda p, w: Link(p[0], p[1], kind, w), pair,
+                              st.integers(1, 4).map(float)), max_size=40)  # fmt: skip
+
+
+@FAST
+@given(_links("deterministic"), _links("model"), st.sets(_node, max_size=4))
+def test_clustering_resumed_with_later_links_equals_clustering_them_all(
+    deterministic: list[Link], model: list[Link], quarantined: set[Identifier]
+) -> None:
+    nodes = {x for lk in [*deterministic, *model] for x in (lk.a, lk.b)}
+    whole = cluster(nodes, [*deterministic, *model], quarantined=quarantined)
+    resumed = cluster_on(cluster(nodes, deterministic, quarantined=quarantined), model,
+                         quarantined=quarantined)  # fmt: skip
+    assert resumed.clusters == whole.clusters
+    assert resumed.conflicts == whole.conflicts and resumed.applied == whole.applied
+
+
+@FAST
+@given(_links("deterministic"), _links("model"), st.dictionaries(_node, st.sampled_from(
+    ["force", "release"]), max_size=2))  # fmt: skip
+def test_the_model_links_clustering_equals_one_made_afresh(
+    deterministic: list[Link], model: list[Link], overrides: dict[Identifier, str]
+) -> None:
+    # whether the model's links change the quarantine or not (it then clusters afresh)
+    nodes = {x for lk in [*deterministic, *model] for x in (lk.a, lk.b)}
+    strict = ResolveSettings(quarantine_thresholds=dict.fromkeys(_TYPES, 2))
+    before = clustering(nodes, deterministic, overrides=overrides, settings=strict)
+    resumed = clustering_with(before, deterministic, model, overrides=overrides, settings=strict)
+    whole = clustering(nodes, [*deterministic, *model], overrides=overrides, settings=strict)
+    assert resumed.blocked == whole.blocked and resumed.degrees == whole.degrees
+    assert resumed.clusters == whole.clusters
+    assert resumed.result.conflicts == whole.result.conflicts
