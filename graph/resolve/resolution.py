@@ -105,7 +105,7 @@ class Clustering:
     degrees: Mapping[Identifier, int]  #: identity degree of each identifier linked
     blocked: set[Identifier]  #: quarantined (overrides forced: also outside the scope)
     result: ClusterResult
-    #: the kinds of link it applied or refused, by rank (Link.order_key's first field)
+    #: the kinds of the links it was given, by rank (Link.order_key's first field)
     ranks: frozenset[int] = frozenset()
 
     @property
