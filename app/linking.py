@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.households import resolve_households
 from app.resources import Resources
@@ -28,7 +28,6 @@ from graph.resolve.health import HealthLimits, alarms, snapshot
 from graph.resolve.preview import Preview, preview
 from graph.resolve.resolution import (
     MAX_REALTIME_COMPONENT,
-    Clustering,
     ResolveReport,
     clustering,
     resolve,
@@ -131,16 +130,27 @@ class _Counted:
             yield item
 
 
-def deterministic_plan(res: Resources) -> Clustering:
+class Deterministic(NamedTuple):
+    """The merge-protected deterministic profiles of a graph (:func:`deterministic_plan`)."""
+
+    clusters: list[list[Identifier]]
+    quarantined: set[Identifier]
+
+
+def deterministic_plan(res: Resources) -> Deterministic:
     """The merge-protected deterministic profiles of the graph as it is, clustered
-    afresh (nothing written, no profile IDs): what the link model is trained on."""
+    afresh (nothing written, no profile IDs): what the link model is trained on. Only
+    the clusters and the quarantine are kept: ``train`` holds them throughout, and
+    the links the clustering applied (a list of ~600,000 at 1M identifiers) would
+    live as long."""
     strong = res.registry.strong_types
-    return clustering(
+    made = clustering(
         res.store.identifiers_of_types(strong),
         res.store.weighted_links(strong),
         overrides=res.store.quarantine_overrides(),
         settings=res.resolve_settings(),
     )
+    return Deterministic(made.clusters, made.quarantined)
 
 
 def model_card(res: Resources) -> dict[str, Any]:

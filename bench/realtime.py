@@ -113,10 +113,12 @@ def _probes(base: str, probes: int) -> tuple[list[float], list[float], list[int]
     refreshed: list[int] = []
     for n in range(probes):
         user, card = f"bench-u{n}", f"BENCH-L{n}"
-        call(f"{base}/v1/events", {"events": [
+        status, answer = call(f"{base}/v1/events", {"events": [
             probe_event(f"p{n}a", user_id=user),
             probe_event(f"p{n}b", loyalty_id=card),
         ]})  # fmt: skip
+        if status != 200 or answer.get("profiles") is None:
+            raise AssertionError(f"probe {n}: its first POST answered {status}: {answer}")
         before = _profile_id(call(f"{base}/v1/identifiers/loyalty_id/{card}/profile"), n)
         target = _profile_id(call(f"{base}/v1/identifiers/user_id/{user}/profile"), n)
         assert before != target
@@ -125,7 +127,8 @@ def _probes(base: str, probes: int) -> tuple[list[float], list[float], list[int]
                               user_id=user)  # fmt: skip
         status, answer = call(f"{base}/v1/events", {"events": [merging]})
         answered = time.perf_counter()
-        assert status == 200
+        if status != 200 or answer.get("profiles") is None:
+            raise AssertionError(f"probe {n}: its merging POST answered {status}: {answer}")
         refreshed.append(int((answer.get("profiles") or {}).get("facts_refreshed") or 0))
         while True:
             status, now = call(f"{base}/v1/identifiers/loyalty_id/{card}/profile")
