@@ -200,14 +200,15 @@ def identity_degrees(links: Iterable[tuple[Identifier, Identifier]]) -> Counter[
 
 def spanning(links: Iterable[tuple[Identifier, Identifier]]) -> set[Identifier]:
     """Identifiers (not themselves accounts) linked to two or more user_ids or two or
-    more loyalty_ids: they span customers. Cost: O(L)."""
-    accounts: dict[Identifier, Counter[str]] = defaultdict(Counter)
-    for a, b in set(links):
+    more loyalty_ids: they span customers. One account linked twice (the pair both
+    ways round) is one. Cost: O(L)."""
+    accounts: dict[Identifier, set[Identifier]] = defaultdict(set)
+    for a, b in links:
         if b.type in ACCOUNT_TYPES and a.type not in ACCOUNT_TYPES:
-            accounts[a][b.type] += 1
+            accounts[a].add(b)
         if a.type in ACCOUNT_TYPES and b.type not in ACCOUNT_TYPES:
-            accounts[b][a.type] += 1
-    return {i for i, counts in accounts.items() if max(counts.values()) > 1}
+            accounts[b].add(a)
+    return {i for i, linked in accounts.items() if len(linked) > len({x.type for x in linked})}
 
 
 def bridging(

@@ -9,16 +9,23 @@ planner and this search share (:func:`blocked_among`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from graph.ingest.events import Identifier
-from graph.resolve.integrity import Link, bridging, handed_on, quarantine, spanning
+from graph.resolve.integrity import (
+    ACCOUNT_TYPES,
+    Link,
+    bridging,
+    handed_on,
+    quarantine,
+    spanning,
+)
 from graph.resolve.settings import ResolveSettings
 from graph.store import GraphStore
 from graph.store.records import IDENTITY_TYPES
 
-__all__ = ["Scope", "blocked_among", "neighbourhood"]
+__all__ = ["Scope", "blocked_among", "neighbourhood", "quarantine_kept"]
 
 
 class Scope(NamedTuple):
@@ -129,3 +136,49 @@ def blocked_among(
         bridge = bridging([(lk.a, lk.b) for lk in links], blocked) & among
         blocked |= bridge - set(released)
     return blocked
+
+
+def quarantine_kept(
+    blocked: set[Identifier],
+    links: Iterable[Link],
+    added: Sequence[Link],
+    settings: ResolveSettings,
+) -> bool:
+    """Whether adding ``added`` to ``links`` provably leaves their quarantine
+    (:func:`blocked_among` with ``bridges``: ``blocked``) as it was — a sufficient
+    test, a full resolve's check before it spares computing it again for the link
+    model's links. True when no added link joins two identity identifiers (so the
+    identity links that recycled numbers and shared devices are found from are the
+    same, and no identity identifier's degree changes) and each device or cookie an
+    added link ties to an identity identifier, not yet quarantined, is then linked to
+    at most its type's
+    threshold of identity identifiers, to at most one user_id and one loyalty_id
+    (it spans nobody) and to at most one identity identifier that is not quarantined
+    (it bridges nobody)."""
+    # the devices and cookies that gain an identity neighbour (links between two
+    # devices or cookies change nobody's identity neighbours)
+    ends: dict[Identifier, set[Identifier]] = {}
+    for link in added:
+        identity_a, identity_b = link.a.type in IDENTITY_TYPES, link.b.type in IDENTITY_TYPES
+        if identity_a and identity_b:
+            return False
+        if identity_a != identity_b:
+            end = link.b if identity_a else link.a
+            if end not in blocked:
+                ends.setdefault(end, set())
+    if not ends:
+        return True
+    for collection in (links, added):
+        for link in collection:
+            if link.a in ends and link.b.type in IDENTITY_TYPES:
+                ends[link.a].add(link.b)
+            if link.b in ends and link.a.type in IDENTITY_TYPES:
+                ends[link.b].add(link.a)
+    for end, identities in ends.items():
+        limit = settings.quarantine_thresholds.get(end.type)
+        if limit is not None and len(identities) > limit:
+            return False
+        accounts = [i.type for i in identities if i.type in ACCOUNT_TYPES]
+        if len(accounts) != len(set(accounts)) or len(identities - blocked) > 1:
+            return False
+    return True

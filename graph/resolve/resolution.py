@@ -31,7 +31,7 @@ from graph.resolve.integrity import (
     identity_degrees,
 )
 from graph.resolve.lineage import assign_ids_with_lineage
-from graph.resolve.neighbourhood import blocked_among, neighbourhood
+from graph.resolve.neighbourhood import blocked_among, neighbourhood, quarantine_kept
 from graph.resolve.settings import ResolveSettings
 from graph.store import GraphStore
 from graph.store.records import KIND_RANK, Plan
@@ -143,13 +143,18 @@ def clustering_with(
     settings: ResolveSettings,
 ) -> Clustering:
     """Pure: :func:`clustering` of ``before``'s nodes with ``links`` (``before``'s) and
-    ``added`` (the model's). When ``added`` leaves the quarantine as it was and all of
-    them are applied after every one of ``links`` (:meth:`Link.order_key`), the
-    clustering resumes from ``before`` (:func:`graph.resolve.integrity.cluster_on`):
-    the same clusters and conflicts, without sorting and applying ``links`` again."""
+    ``added`` (the model's). When ``added`` leaves the quarantine as it was (known
+    without computing it again when :func:`~graph.resolve.neighbourhood.quarantine_kept`
+    shows it) and all of them are applied after every one of ``links``
+    (:meth:`Link.order_key`), the clustering resumes from ``before``
+    (:func:`graph.resolve.integrity.cluster_on`): the same clusters and conflicts,
+    without sorting and applying ``links`` again."""
     every = [*links, *added]
     degrees = identity_degrees((link.a, link.b) for link in every)
-    blocked = blocked_among(every, degrees, before.scope, settings, overrides, bridges=True)
+    if quarantine_kept(before.blocked, links, added, settings):  # most often: not again
+        blocked = before.blocked
+    else:
+        blocked = blocked_among(every, degrees, before.scope, settings, overrides, bridges=True)
     ranks = before.ranks | {KIND_RANK[link.kind] for link in added}
     after = all(KIND_RANK[link.kind] > max(before.ranks, default=-1) for link in added)
     if blocked == before.blocked and after:

@@ -13,6 +13,7 @@ from graph.resolve.integrity import (
     spanning,
 )
 from graph.resolve.lineage import assign_ids_with_lineage
+from graph.resolve.resolution import ResolveSettings, clustering, clustering_with
 
 U1, U2 = I("user_id", "u1"), I("user_id", "u2")
 E1, E2, E3, E4 = (I("email", f"e{n}@x.com") for n in range(1, 5))
@@ -215,3 +216,33 @@ def test_model_links_never_join_two_identified_profiles() -> None:
     # an anonymous cookie is attached by the same link
     anonymous = cluster([U1, C1, c2], [Link(U1, C1), Link(C1, c2, "model", 0.999)])
     assert members(anonymous) == {frozenset({U1, C1, c2})}
+
+
+def test_a_model_link_that_takes_a_cookie_over_its_threshold_quarantines_it() -> None:
+    # two of its e-mails are quarantined (forced): it bridges nobody, yet a third
+    # identity identifier puts it over its type's threshold of 2
+    strict = ResolveSettings(quarantine_thresholds={"cookie_id": 2})
+    forced = {E1: "force", E2: "force"}
+    deterministic = [Link(C1, E1), Link(C1, E2), Link(E3, U1)]
+    before = clustering({C1, E1, E2, E3, U1}, deterministic, overrides=forced, settings=strict)
+    assert C1 not in before.blocked
+    model = [Link(C1, E3, "model", 0.99)]
+    after = clustering_with(before, deterministic, model, overrides=forced, settings=strict)
+    assert C1 in after.blocked
+    assert members(after.result) == {frozenset({x}) for x in (C1, E1, E2)} | {frozenset({E3, U1})}
+
+
+def test_a_model_link_to_a_second_user_id_quarantines_the_cookie() -> None:
+    # its first user_id is quarantined (forced): it bridges nobody, yet spans two
+    forced = {U1: "force"}
+    settings = ResolveSettings()
+    before = clustering({C1, U1, U2}, [Link(C1, U1)], overrides=forced, settings=settings)
+    assert C1 not in before.blocked
+    model = [Link(C1, U2, "model", 0.99)]
+    after = clustering_with(before, [Link(C1, U1)], model, overrides=forced, settings=settings)
+    assert C1 in after.blocked
+
+
+def test_one_account_linked_both_ways_round_spans_nobody() -> None:
+    assert spanning([(C1, U1), (U1, C1)]) == set()
+    assert spanning([(C1, U1), (U2, C1)]) == {C1}
