@@ -46,6 +46,7 @@ __all__ = [
     "clustering_with",
     "decide",
     "plan",
+    "planned",
     "resolve",
     "update_profiles",
 ]
@@ -105,8 +106,6 @@ class Clustering:
     degrees: Mapping[Identifier, int]  #: identity degree of each identifier linked
     blocked: set[Identifier]  #: quarantined (overrides forced: also outside the scope)
     result: ClusterResult
-    #: the kinds of the links it was given, by rank (Link.order_key's first field)
-    ranks: frozenset[int] = frozenset()
 
     @property
     def clusters(self) -> list[list[Identifier]]:
@@ -130,8 +129,7 @@ def clustering(
     degrees = identity_degrees((link.a, link.b) for link in links)
     blocked = blocked_among(links, degrees, scope, settings, overrides, bridges=True)
     result = cluster(scope, links, limits=settings.limits, quarantined=blocked)
-    ranks = frozenset(KIND_RANK[link.kind] for link in links)
-    return Clustering(scope, degrees, blocked, result, ranks)
+    return Clustering(scope, degrees, blocked, result)
 
 
 def clustering_with(
@@ -155,13 +153,12 @@ def clustering_with(
         blocked = before.blocked
     else:
         blocked = blocked_among(every, degrees, before.scope, settings, overrides, bridges=True)
-    ranks = before.ranks | {KIND_RANK[link.kind] for link in added}
-    after = all(KIND_RANK[link.kind] > max(before.ranks, default=-1) for link in added)
-    if blocked == before.blocked and after:
+    last = max((KIND_RANK[link.kind] for link in links), default=-1)
+    if blocked == before.blocked and all(KIND_RANK[link.kind] > last for link in added):
         result = cluster_on(before.result, added, limits=settings.limits, quarantined=blocked)
     else:
         result = cluster(before.scope, every, limits=settings.limits, quarantined=blocked)
-    return Clustering(before.scope, degrees, blocked, result, ranks)
+    return Clustering(before.scope, degrees, blocked, result)
 
 
 def plan(
@@ -172,12 +169,17 @@ def plan(
     created_at: Mapping[str, int],
     overrides: Mapping[Identifier, str],
     settings: ResolveSettings,
-    clustered: Clustering | None = None,
 ) -> Plan:
-    """Pure: decide clusters, IDs, lineage, conflicts and quarantine.
-    ``clustered``: :func:`clustering` of these nodes and links, when the caller has it."""
-    if clustered is None:
-        clustered = clustering(nodes, links, overrides=overrides, settings=settings)
+    """Pure: decide clusters, IDs, lineage, conflicts and quarantine."""
+    clustered = clustering(nodes, links, overrides=overrides, settings=settings)
+    return planned(clustered, current, created_at=created_at)
+
+
+def planned(
+    clustered: Clustering, current: Mapping[Identifier, str], *, created_at: Mapping[str, int]
+) -> Plan:
+    """Pure: the plan of a :func:`clustering` — profile IDs and lineage against the
+    ``current`` assignments, moves, conflicts and quarantine."""
     scope, degrees, result = clustered.scope, clustered.degrees, clustered.result
     assignment = assign_ids_with_lineage(result.clusters, current, created_at=created_at)
     moves = {
@@ -278,16 +280,13 @@ def decide(
     progress("planning profiles", 0, None)
     deterministic = clustering(nodes, links, overrides=overrides, settings=settings)
     if propose is None:
-        decided = plan(nodes, links, current, created_at=created_at, overrides=overrides,
-                       settings=settings, clustered=deterministic)  # fmt: skip
-        return Decision(decided, links, current)
+        return Decision(planned(deterministic, current, created_at=created_at), links, current)
     progress("link model", 0, None)
     proposal = propose(deterministic.clusters, deterministic.quarantined)
     modelled = clustering_with(deterministic, links, proposal.links, overrides=overrides,
                                settings=settings)  # fmt: skip
     del deterministic
-    decided = plan(nodes, [*links, *proposal.links], current, created_at=created_at,
-                   overrides=overrides, settings=settings, clustered=modelled)  # fmt: skip
+    decided = planned(modelled, current, created_at=created_at)
     decided.conflicts.extend(proposal.refused)
     return Decision(decided, links, current, proposal.version, proposal.stats)
 
