@@ -152,6 +152,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000, help="Events a second offered.")
     parser.add_argument("--load-clients", type=int, default=4)
     parser.add_argument("--processes", type=int, default=2, help="idgraph serve --processes")
+    parser.add_argument("--server-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="An IDGRAPH_* variable for the server (repeatable), e.g. "
+                             "IDGRAPH_BATCH_SIZE=25.")  # fmt: skip
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="idgraph-bench-"))
@@ -178,6 +181,7 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
         env.update(IDGRAPH_DATA_DIR=str(config.data_dir), IDGRAPH_RATE_LIMIT_PER_MINUTE="0",
                    IDGRAPH_LOG_LEVEL="ERROR")  # fmt: skip
+        env.update(_settings(args.server_setting))
         with idgraph_serve(env, args.processes, 18200) as (base, _server):
             context = multiprocessing.get_context("fork")
             stop, results = context.Event(), context.Queue()
@@ -203,7 +207,9 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
     lines = [
         f"Command: `python bench/realtime.py --persons {args.persons} --probes {args.probes} "
         f"--load-batch {args.load_batch} --rate {args.rate:g} --load-clients "
-        f"{args.load_clients} --processes {args.processes}` (`idgraph serve --processes "
+        f"{args.load_clients} --processes {args.processes}"
+        + "".join(f" --server-setting {item}" for item in args.server_setting)
+        + "` (`idgraph serve --processes "
         f"{args.processes}`; the load from {args.load_clients} client processes)",
         "",
         f"Store preloaded with {args.persons:,} generated persons; during the probes the "
@@ -233,6 +239,16 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         "1,000 events/s.",
     ]
     return lines
+
+
+def _settings(given: list[str]) -> dict[str, str]:
+    settings = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("IDGRAPH_"):
+            raise SystemExit(f"--server-setting {item!r}: expected IDGRAPH_NAME=VALUE")
+        settings[name] = value
+    return settings
 
 
 def _grouped(post_ms: list[float], refreshed: list[int]) -> str:

@@ -7,13 +7,14 @@ that the model is fitted. Persisted with its metadata by :mod:`ml.model_files`.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["LinkModel", "precision_curve"]
@@ -54,24 +55,67 @@ def precision_curve(
     return curve
 
 
-class LinkModel(ClassifierMixin, BaseEstimator):
-    """Gradient-boosted trees, isotonic-calibrated; thresholds per candidate family are
-    chosen by the trainer (:func:`ml.training.train_model`) and set as ``thresholds_``."""
+def _isotonic(raw: NDArray[Any], y: NDArray[Any]) -> IsotonicRegression:
+    return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
 
-    def __init__(self, max_iter: int = 200, random_state: int = 0) -> None:
+
+class LinkModel(ClassifierMixin, BaseEstimator):
+    """Gradient-boosted trees, one ensemble per fold of the training rows, their
+    held-out scores isotonic-calibrated together; predicts the calibrated mean of the
+    fold ensembles' scores. Thresholds per candidate family are chosen by the trainer
+    (:func:`ml.training.train_model`) on the held-out scores (``oof_``) and set as
+    ``thresholds_``.
+
+    One fit per fold gives both the held-out scores the thresholds are chosen on and
+    the model: the trainer no longer fits a calibrated model per fold (three ensembles
+    each, calibrated on their own thirds) and another on every row — 15 ensembles
+    where there are now ``folds`` (docs/benchmarks.md, "the link model fitted once a
+    fold")."""
+
+    def __init__(self, max_iter: int = 200, random_state: int = 0, folds: int = 3) -> None:
         self.max_iter = max_iter
         self.random_state = random_state
+        self.folds = folds
 
-    def fit(self, X: NDArray[Any], y: NDArray[Any]) -> LinkModel:
+    def fit(self, X: NDArray[Any], y: NDArray[Any], fold: NDArray[Any] | None = None) -> LinkModel:
+        """``fold``: each row's fold (rows of fold k are held out of its ensemble; the
+        trainer splits by customer); by default ``folds`` seeded folds of rows."""
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=int)
         if len(np.unique(y)) < 2:
             raise ValueError("training needs both positive and negative pairs")
-        trees = HistGradientBoostingClassifier(
-            max_iter=self.max_iter, learning_rate=0.1, random_state=self.random_state
-        )
-        self.calibrated_ = CalibratedClassifierCV(trees, method="isotonic", cv=3).fit(X, y)
-        self.classes_ = self.calibrated_.classes_
+        if fold is None:
+            rng = np.random.default_rng(self.random_state)
+            fold = rng.permutation(len(y)) % self.folds
+        fold = np.asarray(fold, dtype=int)
+        raw = np.full(len(y), np.nan)
+        self.members_: dict[int, HistGradientBoostingClassifier] = {}
+        for k in np.unique(fold).tolist():
+            test = fold == k
+            if len(np.unique(y[~test])) < 2:
+                continue  # nothing to learn from: its rows stay unscored
+            trees = HistGradientBoostingClassifier(
+                max_iter=self.max_iter, learning_rate=0.1, random_state=self.random_state
+            ).fit(X[~test], y[~test])
+            self.members_[k] = trees
+            raw[test] = trees.predict_proba(X[test])[:, 1]
+        scored = ~np.isnan(raw)
+        if not self.members_:
+            raise ValueError("no fold has both positive and negative pairs to learn from")
+        self.calibrator_ = _isotonic(raw[scored], y[scored])
+        # each row's held-out score is calibrated on the other folds' held-out scores,
+        # so that neither its ensemble nor its calibration saw it (the model card's
+        # calibration curve is drawn from these)
+        self.fold_calibrators_: dict[int, IsotonicRegression] = {}
+        #: each row's calibrated score from the ensemble that did not see it (0: unscored)
+        self.oof_ = np.zeros(len(y))
+        for k in self.members_:
+            test = fold == k
+            others = scored & ~test
+            calibrator = _isotonic(raw[others], y[others]) if others.any() else self.calibrator_
+            self.fold_calibrators_[k] = calibrator
+            self.oof_[test] = calibrator.predict(raw[test])
+        self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         self.thresholds_: dict[str, float] = {}
         return self
@@ -79,12 +123,24 @@ class LinkModel(ClassifierMixin, BaseEstimator):
     @property
     def threshold_(self) -> float:
         """The threshold for identified-profile candidates (above 1: links nothing)."""
-        check_is_fitted(self, "calibrated_")
+        check_is_fitted(self, "calibrator_")
         return self.thresholds_.get("profile", 1.01)
 
     def predict_proba(self, X: NDArray[Any]) -> NDArray[Any]:
-        check_is_fitted(self, "calibrated_")
-        return self.calibrated_.predict_proba(np.asarray(X, dtype=float))
+        check_is_fitted(self, "calibrator_")
+        X = np.asarray(X, dtype=float)
+        raw = np.mean([m.predict_proba(X)[:, 1] for m in self.members_.values()], axis=0)
+        p = self.calibrator_.predict(raw)
+        return np.column_stack([1 - p, p])
+
+    def fold_model(self, k: int) -> LinkModel:
+        """The model of fold ``k``'s ensemble alone (for the rows it did not see), on
+        the scale of ``oof_``."""
+        check_is_fitted(self, "calibrator_")
+        view = copy.copy(self)
+        view.members_ = {k: self.members_[k]}
+        view.calibrator_ = self.fold_calibrators_[k]
+        return view
 
     def predict(self, X: NDArray[Any]) -> NDArray[Any]:
         return (self.predict_proba(X)[:, 1] >= self.threshold_).astype(int)

@@ -84,6 +84,8 @@ def family_why(family: str, estimate: dict[str, Any]) -> str:
     if family == "browser":
         return browser_why(estimate)
     budget = estimate.get("budget")
+    if estimate.get("refused"):
+        return f"{estimate['refused']}: this family links nothing"
     if not estimate["reached"]:
         best = estimate["best_reachable"]
         room = (

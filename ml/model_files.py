@@ -45,4 +45,7 @@ def load(folder: Path) -> tuple[LinkModel, dict[str, Any]]:
         stored = joblib.load(path)
     except Exception as e:  # a file from another scikit-learn, or damaged
         raise ConfigError(f"cannot load the link model {path}: {e}; retrain it") from e
-    return stored["model"], stored["metadata"]
+    model = stored["model"]
+    if not hasattr(model, "calibrator_"):  # fitted before the fold ensembles (ml/model.py)
+        raise ConfigError(f"the link model {path} was saved by an older idgraph; retrain it")
+    return model, stored["metadata"]

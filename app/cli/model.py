@@ -196,6 +196,7 @@ def train(ctx: click.Context, progress: bool | None) -> None:
             missed = (f"no threshold fits the error budget of profile precision "
                       f"{estimate['target']}" + (f" at a floor of {floor}" if floor else "")
                       + f" (best {bound:.4f} at recall {best['recall']:.4f})")  # fmt: skip
+            missed = estimate.get("refused") or missed
             if chains_apply:  # not a warning: browser chains decide instead of this family
                 click.echo(f"  {family} links: {missed}; not used while browser chains apply")
                 continue

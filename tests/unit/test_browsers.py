@@ -14,7 +14,9 @@ from ml.browsers import (
 )
 from ml.chain_decision import browser_decision, wrong_group_cost
 from ml.evidence import NO_CHAIN, IpStats, identifier_histories
-from ml.model_card import browser_why
+from ml.linking import LinkingSettings
+from ml.model_card import browser_why, family_why
+from ml.training import look_alike_browsers
 
 T0 = 1_780_000_000_000
 HOME, OFFICE = "73.1.1.1", "66.2.2.2"
@@ -265,3 +267,16 @@ def test_chains_under_the_bar_link_when_their_wrong_groups_fit_the_room() -> Non
         "it is under the floor 0.9"
     )
     assert "(80.0) exceeds the room" in _chains_refused({**small, "precision_lower_bound": 0.95})
+
+
+def test_look_alike_browsers_refuse_the_device_family_too() -> None:
+    settings = LinkingSettings()  # chain_floor 0.9
+    alike = {"groups": 900, "precision": 0.905, "precision_lower_bound": 0.897}
+    why = look_alike_browsers(alike, settings)
+    assert why.startswith("refused: browser chains find look-alike browsers (precision 0.8970")
+    assert family_why("device", {"refused": why, "reached": False, "target": 0.995}).endswith(
+        "this family links nothing"
+    )
+    assert look_alike_browsers({**alike, "precision_lower_bound": 0.9}, settings) == ""
+    # no browser seen at a home (an app's devices only): the chains say nothing
+    assert look_alike_browsers({**alike, "groups": 0, "precision_lower_bound": 0.0}, settings) == ""

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
+from graph.errors import ConfigError
 from graph.ingest.events import Identifier as I
 from graph.resolve.integrity import IDENTITY_TYPES
 from ml.candidates import candidate_pairs
@@ -208,6 +209,37 @@ def test_model_conventions_and_persistence(tmp_path: Path) -> None:
     assert (tmp_path / "link-model.json").exists()
     with pytest.raises(ValueError):
         LinkModel().fit(X, np.ones(600, dtype=int))
+
+
+def test_model_scores_each_row_by_the_fold_that_did_not_see_it() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(900, len(FEATURES)))
+    y = (X[:, 0] + 0.5 * rng.normal(size=900) > 0).astype(int)
+    fold = np.arange(900) % 3
+    model = LinkModel(max_iter=30).fit(X, y, fold)
+    assert sorted(model.members_) == [0, 1, 2]
+    for k in range(3):
+        held_out = fold == k
+        alone = model.fold_model(k).predict_proba(X[held_out])[:, 1]
+        assert np.allclose(model.oof_[held_out], alone)
+    # held-out scores rank worse than the ensemble's on rows it was fitted on
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(y, model.oof_) < roc_auc_score(y, model.predict_proba(X)[:, 1])
+    assert 0.8 < roc_auc_score(y, model.oof_) < 1
+    # a fold whose training rows hold one class only learns nothing: its rows score 0
+    y_one = y.copy()
+    y_one[fold != 2] = 1
+    partial = LinkModel(max_iter=30).fit(X, y_one, fold)
+    assert sorted(partial.members_) == [0, 1] and (partial.oof_[fold == 2] == 0).all()
+
+
+def test_a_model_of_an_older_idgraph_asks_to_be_retrained(tmp_path: Path) -> None:
+    import joblib
+
+    joblib.dump({"model": object(), "metadata": {"version": "old"}}, tmp_path / "link-model.joblib")
+    with pytest.raises(ConfigError, match="retrain"):
+        load(tmp_path)
 
 
 def test_ip_degree_counts_devices_not_churned_cookies() -> None:
