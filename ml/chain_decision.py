@@ -13,7 +13,7 @@ from graph.resolve.integrity import Link
 from ml.browsers import BrowserChains
 from ml.error_budget import budget_for
 
-__all__ = ["browser_decision", "wrong_group_cost"]
+__all__ = ["browser_decision", "look_alike_browsers", "wrong_group_cost"]
 
 
 def browser_decision(
@@ -86,4 +86,24 @@ def wrong_group_cost(
     return sum(
         max((size_of[position[m]] if m in position else 1) for m in group) / 2
         for group in chains.chains
+    )
+
+
+def look_alike_browsers(estimate: Mapping[str, Any], floor: float) -> str:
+    """Why the device family may not link here ("" when it may): it decides what the
+    browser chains decide — is this cookie the same browser as that one? — and where
+    the chains' estimate (``estimate``: :func:`ml.browsers.home_chains`') says the
+    browsers at homes cannot be told apart (its 95% lower bound under ``floor``, the
+    chains' own: one phone model and browser version for a whole household), the
+    device family's simulated decisions were far above the truth: estimated 1.0000
+    against a true 0.9726 (seed 2002) and 0.9223 (seed 5002) on same-user-agents
+    worlds (docs/architecture.md, Round 10). Checked at ``train`` and again at
+    ``resolve`` on the day's data."""
+    bound = estimate["precision_lower_bound"]
+    if not estimate.get("groups") or bound >= floor:
+        return ""  # no browser seen at a home says nothing either way
+    return (
+        f"refused: browser chains find look-alike browsers (precision {bound:.4f} at the 95% "
+        f"lower bound, under their floor {floor}), and the device family decides the same "
+        "question on the same browsers"
     )

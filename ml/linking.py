@@ -34,7 +34,7 @@ from ml.browsers import (
     home_chains,
 )
 from ml.candidates import SingleEvidence, candidate_pairs
-from ml.chain_decision import browser_decision
+from ml.chain_decision import browser_decision, look_alike_browsers
 from ml.evidence import (
     FEATURES,
     Evidence,
@@ -206,6 +206,8 @@ def propose_links(
             "device": dict(idle), "excluded_ips": 0, "accepted": len(chained),
         })  # fmt: skip
     browser["accepted"] = 0
+    # the day's browsers may look alike where the trained ones did not (Round 10)
+    look_alike = look_alike_browsers(estimate, settings.chain_floor)
     links: dict[tuple[Identifier, Identifier], Link] = {}
     refused: list[Conflict] = []
     stats: dict[str, Any] = {"browser": browser}
@@ -216,6 +218,9 @@ def propose_links(
     for family, choices in scored.families:
         threshold = model.thresholds_[family]
         counts = {"pairs": choices.pairs, "accepted": 0, "ambiguous": 0, "below_threshold": 0}
+        if family == "device" and look_alike and threshold <= 1:
+            stats[family] = {**counts, "refused": look_alike}
+            continue
         for a, options, scores in choices.ranked:
             anchor = min(clusters[a])
             if family == "device":

@@ -22,7 +22,7 @@ from graph.ingest.events import Identifier
 from graph.progress import Progress, no_progress
 from graph.resolve.integrity import IDENTITY_TYPES
 from ml.browsers import browser_chains, chain_links, home_chains
-from ml.chain_decision import browser_decision
+from ml.chain_decision import browser_decision, look_alike_browsers
 from ml.error_budget import Budget, Choice, allocate, budget_for, spending
 from ml.evidence import (
     FEATURES,
@@ -131,7 +131,7 @@ def train_model(
     )  # fmt: skip
     del shared, narrowest  # not needed past here
     scale = anonymous / sampled if sampled else 0.0
-    look_alike = look_alike_browsers(browser, settings)
+    look_alike = look_alike_browsers(browser, settings.chain_floor)
     choices = allocate(
         {family: [] if family == "device" and look_alike else
                  spending(curves[family], queries, budget,
@@ -227,24 +227,6 @@ def browser_family(
             "threshold": 0.0,
         },
     }
-
-
-def look_alike_browsers(browser: Mapping[str, Any], settings: LinkingSettings) -> str:
-    """Why the device family may not link here ("" when it may): it decides what the
-    browser chains decide — is this cookie the same browser as that one? — and where
-    the chains' estimate says the browsers at homes cannot be told apart (its 95%
-    lower bound under ``chain_floor``: one phone model and browser version for a whole
-    household), the device family's simulated decisions were far above the truth:
-    estimated 1.0000 against a true 0.9726 (seed 2002) and 0.9223 (seed 5002) on
-    same-user-agents worlds (docs/quality-estimates.md)."""
-    bound = browser["precision_lower_bound"]
-    if not browser.get("groups") or bound >= settings.chain_floor:
-        return ""  # no browser seen at a home says nothing either way
-    return (
-        f"refused: browser chains find look-alike browsers (precision {bound:.4f} at the 95% "
-        f"lower bound, under their floor {settings.chain_floor}), and the device family "
-        "decides the same question on the same browsers"
-    )
 
 
 def _out_of_fold_scores(

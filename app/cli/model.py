@@ -129,6 +129,9 @@ def resolve(
                 f"target, and {why}; the model's other families decide",
                 err=True,
             )
+        if to_devices.get("refused"):
+            click.echo(f"warning: links to a cookie of the same browser: {to_devices['refused']}",
+                       err=True)  # fmt: skip
         click.echo(
             f"link model: {m['anonymous_clusters']} anonymous clusters, {m['applied']} model "
             f"links applied; to profiles: {to_profiles['accepted']} accepted, "

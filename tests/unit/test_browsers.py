@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from app.cli.model import _chains_refused
 from graph.ingest.events import DAY_MS
 from graph.ingest.events import Identifier as I
@@ -12,11 +14,11 @@ from ml.browsers import (
     home_chains,
     lookalike_estimate,
 )
-from ml.chain_decision import browser_decision, wrong_group_cost
-from ml.evidence import NO_CHAIN, IpStats, identifier_histories
-from ml.linking import LinkingSettings
+from ml.chain_decision import browser_decision, look_alike_browsers, wrong_group_cost
+from ml.evidence import FEATURES, NO_CHAIN, IpStats, identifier_histories
+from ml.linking import LinkingSettings, propose_links
+from ml.model import LinkModel
 from ml.model_card import browser_why, family_why
-from ml.training import look_alike_browsers
 
 T0 = 1_780_000_000_000
 HOME, OFFICE = "73.1.1.1", "66.2.2.2"
@@ -270,13 +272,28 @@ def test_chains_under_the_bar_link_when_their_wrong_groups_fit_the_room() -> Non
 
 
 def test_look_alike_browsers_refuse_the_device_family_too() -> None:
-    settings = LinkingSettings()  # chain_floor 0.9
     alike = {"groups": 900, "precision": 0.905, "precision_lower_bound": 0.897}
-    why = look_alike_browsers(alike, settings)
+    why = look_alike_browsers(alike, 0.9)
     assert why.startswith("refused: browser chains find look-alike browsers (precision 0.8970")
     assert family_why("device", {"refused": why, "reached": False, "target": 0.995}).endswith(
         "this family links nothing"
     )
-    assert look_alike_browsers({**alike, "precision_lower_bound": 0.9}, settings) == ""
+    assert look_alike_browsers({**alike, "precision_lower_bound": 0.9}, 0.9) == ""
     # no browser seen at a home (an app's devices only): the chains say nothing
-    assert look_alike_browsers({**alike, "groups": 0, "precision_lower_bound": 0.0}, settings) == ""
+    assert look_alike_browsers({**alike, "groups": 0, "precision_lower_bound": 0.0}, 0.9) == ""
+
+
+def test_the_day_s_look_alike_browsers_refuse_the_device_family_at_resolve() -> None:
+    """A model trained where browsers could be told apart keeps its device threshold;
+    on a day whose chains find look-alike browsers, resolve does not use it."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, len(FEATURES)))
+    model = LinkModel(max_iter=5).fit(X, (X[:, 0] > 0).astype(int))
+    model.thresholds_ = {"browser": 1.01, "profile": 1.01, "device": 0.0}  # every pair links
+    for look_alike, refused in ((200, True), (0, False)):
+        histories = _homes(look_alike, 400 - look_alike)
+        clusters = [[i] for i in sorted(histories)]
+        device = propose_links(clusters, histories, model, LinkingSettings()).stats["device"]
+        assert device["pairs"] > 0
+        assert bool(device.get("refused")) is refused
+        assert (device["accepted"] == 0) is refused, device
