@@ -92,7 +92,7 @@ def wrong_group_cost(
 def look_alike_browsers(estimate: Mapping[str, Any], floor: float) -> str:
     """Why the device family may not link here ("" when it may): it decides what the
     browser chains decide — is this cookie the same browser as that one? — and where
-    the chains' estimate (``estimate``: :func:`ml.browsers.home_chains`') says the
+    the chains' estimate (``estimate``: :func:`ml.browsers.home_chains`) says the
     browsers at homes cannot be told apart (its 95% lower bound under ``floor``, the
     chains' own: one phone model and browser version for a whole household), the
     device family's simulated decisions were far above the truth: estimated 1.0000

@@ -196,10 +196,11 @@ def train(ctx: click.Context, progress: bool | None) -> None:
             best = estimate["best_reachable"]
             bound = best["precision_lower_bound"]
             floor = estimate.get("budget", {}).get("floor")
-            missed = (f"no threshold fits the error budget of profile precision "
-                      f"{estimate['target']}" + (f" at a floor of {floor}" if floor else "")
-                      + f" (best {bound:.4f} at recall {best['recall']:.4f})")  # fmt: skip
-            missed = estimate.get("refused") or missed
+            missed = estimate.get("refused") or (
+                f"no threshold fits the error budget of profile precision {estimate['target']}"
+                + (f" at a floor of {floor}" if floor else "")
+                + f" (best {bound:.4f} at recall {best['recall']:.4f})"
+            )
             if chains_apply:  # not a warning: browser chains decide instead of this family
                 click.echo(f"  {family} links: {missed}; not used while browser chains apply")
                 continue
