@@ -74,6 +74,12 @@ class Config:
     #: link model: `train` simulates decisions for at most this many identified
     #: customers (a seeded sample beyond it; candidates still from the whole graph)
     link_training_customers: int = 5000
+    #: link model: `train` reads the whole graph up to this many strong identifiers;
+    #: above it, a sample of its IPs closed over what the features read (ml/sampling.py)
+    link_train_whole_limit: int = 250_000
+    #: link model: about how many strong identifiers a sampled `train` draws its
+    #: queries and decisions from (the share of IPs it seeds: this over the graph's)
+    link_train_sample: int = 60_000
     #: ``idgraph resolve`` re-plans only what was ingested since the last resolve until
     #: the identifiers re-planned so since the last full resolve exceed this share of
     #: the graph; then it rebuilds everything (and the link model re-scores all)
@@ -203,6 +209,8 @@ class Config:
             raise ConfigError("link_profile_precision must be in [0.5, 1)")
         if self.link_training_customers < 100:
             raise ConfigError("link_training_customers must be at least 100")
+        if self.link_train_whole_limit < 0 or self.link_train_sample < 100:
+            raise ConfigError("link_train_whole_limit must be >= 0, link_train_sample >= 100")
         if not 0 <= self.resolve_full_share <= 1:
             raise ConfigError("resolve_full_share must be in [0, 1] (0: every resolve is full)")
         if self.graph_url and self.graph_url.split("://")[0] not in {

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from app.graph_sample import read_sample
 from app.households import resolve_households
 from app.resources import Resources
 from graph.errors import ConfigError, InputError, NotFound
@@ -70,6 +71,8 @@ def linking_settings(res: Resources) -> LinkingSettings:
         profile_precision=res.config.link_profile_precision,
         margin=res.config.link_margin,
         training_customers=res.config.link_training_customers,
+        whole_graph_limit=res.config.link_train_whole_limit,
+        train_sample=res.config.link_train_sample,
     )
 
 
@@ -88,15 +91,21 @@ def _train(res: Resources, progress: Progress) -> dict[str, Any]:
     from ml.training import TargetUnreachable, train_model  # scikit-learn: only to train
 
     progress("reading the graph", 0, None)
-    deterministic = deterministic_plan(res)
-    # streamed: the model keeps the evidence they add up to, not each of them
-    observations = _Counted(res.store.each_weak_observation(res.registry.strong_types,
-                                                             res.registry.weak_types))  # fmt: skip
+    settings = linking_settings(res)
+    sampled = read_sample(res, settings, progress)  # None: small enough to read whole
+    if sampled is None:
+        clusters, quarantined = deterministic_plan(res)
+        # streamed: the model keeps the evidence they add up to, not each of them
+        strong, weak = res.registry.strong_types, res.registry.weak_types
+        observations = _Counted(res.store.each_weak_observation(strong, weak))
+    else:
+        clusters, quarantined = sampled.clusters, sampled.quarantined
+        observations = _Counted(sampled.observations)
     folder = model_dir(res)
     try:
-        model, metadata = train_model(deterministic.clusters, observations, linking_settings(res),
-                                      blocked=set(deterministic.quarantined),
-                                      progress=progress)  # fmt: skip
+        model, metadata = train_model(clusters, observations, settings, blocked=quarantined,
+                                      progress=progress,
+                                      sample=sampled.sample if sampled else None)  # fmt: skip
     except TargetUnreachable as e:
         folder.mkdir(parents=True, exist_ok=True)
         report = {**e.report, "observations": observations.count, "error": str(e)}

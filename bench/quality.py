@@ -87,11 +87,17 @@ def components(
     return {m: f"c{n}" for n, group in enumerate(connected_components(nodes, edges)) for m in group}
 
 
-def measure(world: WorldParams, work: Path) -> dict[str, Any]:
+def measure(
+    world: WorldParams, work: Path, settings: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One world's tables; ``settings``: idgraph's configuration beyond its defaults
+    (``--setting``), e.g. ``link_train_whole_limit=0`` to train on a sample."""
     started = time.perf_counter()
     data = generate(work / world.name / "data", params=world)
     truth = read_truth(data.truth_path)
-    config = Config.load(env={}, overrides={"data_dir": work / world.name / "idgraph"})
+    config = Config.load(
+        env={}, overrides={**(settings or {}), "data_dir": work / world.name / "idgraph"}
+    )
     rows: list[tuple[str, dict[Identifier, str]]] = []
     with open_resources(config) as res:
         res.ingester().ingest_records(read_records(data.events_path, "jsonl"))
@@ -382,8 +388,12 @@ def main() -> None:
                         help="Measure each world at its seed + this (repeatable); "
                              "writes docs/quality-unseen.md.")  # fmt: skip
     parser.add_argument("--jobs", type=int, default=1, help="Worlds measured at a time.")
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="idgraph's configuration for every world (repeatable), e.g. "
+                             "link_train_whole_limit=0.")  # fmt: skip
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
+    settings = dict(item.split("=", 1) for item in args.setting)
     names = list(BENCH_WORLDS) if args.worlds or not args.world else args.world
     work = Path(tempfile.mkdtemp(prefix="idgraph-quality-"))
     started = time.perf_counter()
@@ -397,7 +407,8 @@ def main() -> None:
     context = multiprocessing.get_context("spawn")  # a fresh interpreter for each world
     try:
         with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=context) as pool:
-            for measured in pool.map(measure, worlds, [work] * len(worlds)):
+            for measured in pool.map(measure, worlds, [work] * len(worlds),
+                                     [settings] * len(worlds)):  # fmt: skip
                 lines = table(measured)
                 print("\n".join(lines), flush=True)
                 out += lines

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
 from typing import Any
@@ -83,13 +83,13 @@ def browser_chains(
     histories: Mapping[Identifier, Mapping[str, IpStats]],
     *,
     max_agents: int = DEFAULT_MAX_AGENTS,
+    ips: Container[str] | None = None,
 ) -> BrowserChains:
     """Group devices and cookies by (IP, user agent) on IPs seen with at most
-    ``max_agents`` user agents (:func:`home_groups`); in each group whose lifetimes do
-    not overlap, each member is adjacent to the next one in time.
-
-    """
-    lifetime, groups = home_groups(histories, max_agents=max_agents)
+    ``max_agents`` user agents (:func:`home_groups`; ``ips``: only these); in each
+    group whose lifetimes do not overlap, each member is adjacent to the next one in
+    time."""
+    lifetime, groups = home_groups(histories, max_agents=max_agents, ips=ips)
     chains = BrowserChains()
     groups_on: dict[str, list[list[Identifier]]] = defaultdict(list)
     for (ip, _), members in groups.items():
@@ -127,10 +127,12 @@ def home_groups(
     histories: Mapping[Identifier, Mapping[str, IpStats]],
     *,
     max_agents: int = DEFAULT_MAX_AGENTS,
+    ips: Container[str] | None = None,
 ) -> tuple[dict[Identifier, tuple[int, int]], dict[tuple[str, str], list[Identifier]]]:
     """Each device's and cookie's lifetime (first, last seen anywhere), and the groups
     of them seen with one user agent on one IP seen with at most ``max_agents`` user
-    agents (a home, not a network)."""
+    agents (a home, not a network). ``ips``: groups on these IPs only (a sample of the
+    graph holds everyone seen at them: :mod:`ml.sampling`)."""
     lifetime: dict[Identifier, tuple[int, int]] = {}
     agents_on: dict[str, set[str]] = defaultdict(set)
     for identifier, by_ip in histories.items():
@@ -138,11 +140,12 @@ def home_groups(
             continue
         lifetime[identifier] = lifetime_of(by_ip)
         for ip, stats in by_ip.items():
-            agents_on[ip].update(ua for ua in stats.uas if ua)
+            if ips is None or ip in ips:
+                agents_on[ip].update(ua for ua in stats.uas if ua)
     groups: dict[tuple[str, str], list[Identifier]] = defaultdict(list)
     for identifier in lifetime:
         for ip, stats in histories[identifier].items():
-            if len(agents_on[ip]) > max_agents:
+            if (ips is not None and ip not in ips) or len(agents_on[ip]) > max_agents:
                 continue
             for ua in stats.uas:
                 if ua:
@@ -242,6 +245,7 @@ def home_chains(
     widths: Sequence[int] = HOME_WIDTHS,
     *,
     narrowest: BrowserChains | None = None,
+    ips: Container[str] | None = None,
 ) -> tuple[BrowserChains, dict[str, Any]]:
     """The chains of the widest home definition the data supports, and its estimate.
 
@@ -253,15 +257,16 @@ def home_chains(
     than eight) is then a home; an office, where look-alike browsers overlap, stops
     the widening. The estimate returned is the whole's, with ``home_max_agents``
     and each band's estimate (``bands``). ``narrowest``: the chains at ``widths[0]``,
-    when the caller has them (``idgraph train`` uses them twice more).
+    when the caller has them (``idgraph train`` uses them twice more); ``ips``: homes
+    among these IPs only (:func:`home_groups`).
     """
-    chosen = narrowest or browser_chains(histories, max_agents=widths[0])
+    chosen = narrowest or browser_chains(histories, max_agents=widths[0], ips=ips)
     estimate = lookalike_estimate(chosen)
     bands = [{"max_agents": widths[0], **estimate, "added": True}]
     width = widths[0]
     if estimate["precision_lower_bound"] >= target:
         for wider in widths[1:]:
-            whole = browser_chains(histories, max_agents=wider)
+            whole = browser_chains(histories, max_agents=wider, ips=ips)
             band = lookalike_estimate(_band(whole, chosen))
             whole_estimate = lookalike_estimate(whole)
             added = (

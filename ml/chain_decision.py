@@ -25,6 +25,7 @@ def browser_decision(
     target: float,
     floor: float,
     profile_precision: float,
+    room: float | None = None,
 ) -> dict[str, Any]:
     """Whether the browser family links ``links`` (the chain links of ``chains`` on
     ``clusters``), and by which bar (``by``):
@@ -41,9 +42,13 @@ def browser_decision(
       The whole room is theirs (when they link, the model's families do not), and the
       bound per wrong group was twice what wrong groups cost on every world measured
       (docs/architecture.md, issue #10 Round 9).
+
+    ``room``: the room of the graph ``clusters`` stand for, when they are a sample
+    of it (:mod:`ml.sampling`; default: theirs).
     """
     # the whole room is theirs: when they link, the model's families do not
-    room = budget_for(clusters, (), target=profile_precision, share=1.0).total
+    if room is None:
+        room = budget_for(clusters, (), target=profile_precision, share=1.0).total
     lower = float(estimate["precision_lower_bound"])
     by, cost = None, None
     if lower >= target:

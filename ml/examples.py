@@ -25,7 +25,7 @@ what each one faces.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -314,13 +314,17 @@ def _label(candidate: tuple[int, int], query_device: int, browsers: Sequence[_Br
 
 
 def query_customers(
-    clusters: Sequence[Sequence[Identifier]], settings: LinkingSettings
+    clusters: Sequence[Sequence[Identifier]],
+    settings: LinkingSettings,
+    among: Collection[int] | None = None,
 ) -> set[int]:
-    """The identified profiles (by position) queries are drawn from: all of them, or a
-    seeded sample of ``settings.training_customers``. Only their members' events are
-    needed one by one (``raw_observations`` of :func:`training_examples`)."""
+    """The identified profiles (by position) queries are drawn from: all of them (of
+    ``among``: the core of a sample of the graph, :mod:`ml.sampling`), or a seeded
+    sample of ``settings.training_customers``. Only their members' events are needed
+    one by one (``raw_observations`` of :func:`training_examples`)."""
     identified = [n for n, members in enumerate(clusters)
-                  if any(m.type in IDENTITY_TYPES for m in members)]  # fmt: skip
+                  if (among is None or n in among)
+                  and any(m.type in IDENTITY_TYPES for m in members)]  # fmt: skip
     if len(identified) <= settings.training_customers:
         return set(identified)
     return set(random.Random(settings.seed).sample(identified, settings.training_customers))

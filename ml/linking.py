@@ -17,7 +17,7 @@ How the model and its thresholds are learned: :mod:`ml.training`.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -107,6 +107,13 @@ class LinkingSettings:
     #: how many links a threshold makes is counted on at most this many anonymous
     #: clusters of the graph (a seeded sample; ml.error_budget.spending)
     decision_sample: int = 20000
+    #: ``train`` reads the whole graph up to this many strong identifiers, above it a
+    #: sample of about ``train_sample`` of them (:mod:`ml.sampling`), closed over what
+    #: the features read; an IP seen with more than ``read_limit`` identifiers is
+    #: taken for a network without being read whole
+    whole_graph_limit: int = 250_000
+    train_sample: int = 60_000
+    read_limit: int = 400
 
 
 @dataclass
@@ -152,12 +159,19 @@ class GraphEvidence(NamedTuple):
 
 
 def graph_evidence(
-    clusters: Sequence[Sequence[Identifier]], histories: Mapping[Identifier, Mapping[str, IpStats]]
+    clusters: Sequence[Sequence[Identifier]],
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    *,
+    degrees: Mapping[str, int] | None = None,
 ) -> GraphEvidence:
     """:class:`GraphEvidence` of these clusters (``idgraph train`` computes it once
-    for its queries and its decisions on the graph)."""
+    for its queries and its decisions on the graph). ``degrees``: those of the IPs
+    these clusters are not everyone seen at (a sample of the graph: :mod:`ml.sampling`)."""
     evidence = cluster_evidences(clusters, histories)
-    return GraphEvidence(evidence, ip_degrees(evidence), ua_surprisal(evidence),
+    counted = ip_degrees(evidence)
+    for ip, degree in (degrees or {}).items():  # replaced (a Counter's update adds)
+        counted[ip] = degree
+    return GraphEvidence(evidence, counted, ua_surprisal(evidence),
                          SingleEvidence(histories, account_types=IDENTITY_TYPES))  # fmt: skip
 
 
@@ -262,6 +276,7 @@ def decision_scores(
     *,
     sample: int | None = None,
     shared: GraphEvidence | None = None,
+    among: Collection[int] | None = None,
 ) -> tuple[dict[str, list[float]], int, int]:
     """What each model family would decide on this graph, before any threshold: for
     every anonymous cluster with candidates, the score of the link it would make
@@ -271,8 +286,10 @@ def decision_scores(
     at the narrowest home width (what the model's chain features read). At most
     ``sample`` anonymous clusters (seeded), with how many were scored and how many
     there are: how many decisions a threshold makes is counted on the data, not
-    simulated. ``shared``: :func:`graph_evidence`, when the caller has it."""
-    scored = _scored(clusters, histories, model, settings, chains, sample=sample, shared=shared)
+    simulated. ``shared``: :func:`graph_evidence`, when the caller has it; ``among``:
+    the clusters that may decide (the core of a sample of the graph: :mod:`ml.sampling`)."""
+    scored = _scored(clusters, histories, model, settings, chains, sample=sample, shared=shared,
+                     among=among)  # fmt: skip
     found: dict[str, list[float]] = {}
     for family, choices in scored.families:
         if family == "profile":
@@ -327,10 +344,13 @@ def _scored(
     *,
     sample: int | None = None,
     shared: GraphEvidence | None = None,
+    among: Collection[int] | None = None,
 ) -> _Scored:
-    """Every anonymous cluster's candidates, by family, scored by the model."""
+    """Every anonymous cluster's candidates (of ``among``'s), by family, scored by the
+    model."""
     evidence, degrees, agents, singles = shared or graph_evidence(clusters, histories)
-    anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips]
+    anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips
+                 and (among is None or n in among)]  # fmt: skip
     total = len(anonymous)
     if sample is not None and total > sample:
         anonymous = sorted(random.Random(settings.seed).sample(anonymous, sample))

@@ -46,6 +46,8 @@ def write_card(
             "queries": metadata.get("queries"),
             "pairs": metadata.get("pairs"),
             "excluded_ips": metadata.get("excluded_ips"),
+            # trained on a sample of the graph (ml/sampling.py), or None: the whole graph
+            "sample": metadata.get("sample"),
         },
         "features": metadata.get("features"),
         "pair_metrics_out_of_fold": metadata.get("held_out"),

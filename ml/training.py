@@ -39,6 +39,7 @@ from ml.examples import (
 from ml.linking import MODEL_FAMILIES, LinkingSettings, decision_scores, graph_evidence
 from ml.model import LinkModel, precision_curve
 from ml.model_card import browser_why
+from ml.sampling import GraphSample
 
 __all__ = ["TargetUnreachable", "browser_family", "model_pair_metrics", "train_model"]
 
@@ -58,30 +59,40 @@ def train_model(
     *,
     blocked: Iterable[Identifier] = (),
     progress: Progress = no_progress,
+    sample: GraphSample | None = None,
 ) -> tuple[LinkModel, dict[str, Any]]:
     """Decide the browser family (:mod:`ml.browsers`), fit the model and choose the
     other families' thresholds on out-of-fold decisions (they link when the browser
     family does not: :func:`ml.linking.propose_links`). ``blocked``: quarantined
-    identifiers (never linked).
+    identifiers (never linked). ``sample``: what ``clusters`` and ``observations``
+    are of the graph when they are a sample of it (:mod:`ml.sampling`): queries and
+    decisions come from its core, and what they count stands for the graph's.
 
     Raises :class:`TargetUnreachable` (with the report) when no family can reach
     the target precision: such a model would link nothing.
     """
     started = time.perf_counter()
     # events one by one: only for the members of the profiles queries come from
-    customers = query_customers(clusters, settings)
+    customers = query_customers(clusters, settings, among=sample.core if sample else None)
     asked = {m for n in customers for m in clusters[n]}
     raw: dict[Identifier, list[tuple[str, str | None, int]]] = {}
     # one pass: ``observations`` may be a stream (app.linking.train), never held whole
     histories = identifier_histories(observations, raw=raw, raw_of=asked)
     progress("browser chains", 0, None)
-    # computed once for all the steps that read them (each took 5-10% of train at 1M)
-    narrowest = browser_chains(histories, max_agents=settings.chain_widths[0])
-    homes = home_chains(histories, settings.target_precision, settings.chain_widths,
-                        narrowest=narrowest)  # fmt: skip
-    browser = browser_family(clusters, histories, settings, blocked=blocked, homes=homes)
+    # computed once for all the steps that read them (each took 5-10% of train at 1M);
+    # in a sample, only where everyone seen was read
+    whole = sample.whole_ips if sample else None
+    narrowest = browser_chains(histories, max_agents=settings.chain_widths[0], ips=whole)
+    if sample is None:
+        homes = home_chains(histories, settings.target_precision, settings.chain_widths,
+                            narrowest=narrowest)  # fmt: skip
+    else:  # the seed IPs' homes: a share of every home (their groups are the estimate's)
+        homes = home_chains(histories, settings.target_precision, settings.chain_widths,
+                            ips=sample.seed_ips)  # fmt: skip
+    browser = browser_family(clusters, histories, settings, blocked=blocked, homes=homes,
+                             sample=sample)  # fmt: skip
     progress("self-supervised queries", 0, None)
-    shared = graph_evidence(clusters, histories)
+    shared = graph_evidence(clusters, histories, degrees=sample.degrees if sample else None)
     examples = training_examples(clusters, histories, settings, raw, asked=customers,
                                  shared=shared, chains=narrowest)  # fmt: skip
     X, y, groups = examples.matrix()
@@ -103,7 +114,7 @@ def train_model(
         start += size
     thresholds: dict[str, float] = {"browser": 0.0 if browser["reached"] else 1.01}
     estimates: dict[str, dict[str, Any]] = {"browser": browser}
-    budget = _budget(clusters, histories, settings)
+    budget = _budget(clusters, histories, settings, sample)
     floors = {"profile": settings.profile_floor, "device": settings.device_floor}
     Array = np.ndarray[Any, Any]
     by_family: dict[str, tuple[Array, Array, int, int, Array]] = {}
@@ -127,9 +138,11 @@ def train_model(
     progress("decisions on the graph", 0, None)
     decided_here, sampled, anonymous = decision_scores(
         clusters, histories, model, settings, narrowest, sample=settings.decision_sample,
-        shared=shared,
+        shared=shared, among=sample.core if sample else None,
     )  # fmt: skip
     del shared, narrowest  # not needed past here
+    if sample is not None:  # the anonymous clusters of the graph the core's stand for
+        anonymous = round(budget.queries)
     scale = anonymous / sampled if sampled else 0.0
     look_alike = look_alike_browsers(browser, settings.chain_floor)
     choices = allocate(
@@ -171,6 +184,8 @@ def train_model(
         "excluded_ips": len(examples.excluded_ips),
         "seconds": round(time.perf_counter() - started, 1),
     }
+    if sample is not None:
+        metadata["sample"] = sample.summary()
     if all(t > 1 for t in thresholds.values()):
         # of the families that were tried (a refused one's best is no option)
         best = max((estimates[f] for f in MODEL_FAMILIES if not estimates[f].get("refused")),
@@ -199,17 +214,23 @@ def browser_family(
     *,
     blocked: Iterable[Identifier] = (),
     homes: tuple[Any, Mapping[str, Any]] | None = None,
+    sample: GraphSample | None = None,
 ) -> dict[str, Any]:
     """The browser family's estimate (:func:`ml.browsers.home_chains`: the widest
     home definition the data supports; ``homes``: its result, when the caller has it)
     and decision: it links when the 95% lower bound of its precision reaches the
-    target."""
+    target. ``sample``: ``homes`` are those of its seed IPs, a share of the graph's,
+    whose wrong groups are held to that share of the graph's room."""
     chains, estimate = homes or home_chains(histories, settings.target_precision,
                                             settings.chain_widths)  # fmt: skip
     links = chain_links(chains, clusters, blocked=blocked, score=estimate["precision"])
+    room = None
+    if sample is not None:
+        room = (1 - settings.profile_precision) * sample.identifiers * sample.share
     decision = browser_decision(estimate, chains, clusters, links,
                                 target=settings.target_precision, floor=settings.chain_floor,
-                                profile_precision=settings.profile_precision)  # fmt: skip
+                                profile_precision=settings.profile_precision,
+                                room=room)  # fmt: skip
     # chain links whose two ends are already one profile link nothing new
     index = {m: n for n, members in enumerate(clusters) for m in members}
     new = sum(1 for lk in links if index.get(lk.a) != index.get(lk.b))
@@ -300,17 +321,31 @@ def _budget(
     clusters: Sequence[Sequence[Identifier]],
     histories: Mapping[Identifier, Mapping[str, IpStats]],
     settings: LinkingSettings,
+    sample: GraphSample | None = None,
 ) -> Budget:
     """The error budget of this graph: its anonymous clusters with weak evidence are
-    the queries at prediction (:func:`ml.linking.propose_links`)."""
+    the queries at prediction (:func:`ml.linking.propose_links`). ``sample``: the
+    clusters are a sample of the graph; its core's anonymous clusters, weighted,
+    stand for the graph's."""
     anonymous = [
         n
         for n, members in enumerate(clusters)
-        if not any(m.type in IDENTITY_TYPES for m in members)
+        if (sample is None or n in sample.weights)
+        and not any(m.type in IDENTITY_TYPES for m in members)
         and any(histories.get(m) for m in members)
     ]
-    return budget_for(clusters, anonymous, target=settings.profile_precision,
-                      share=settings.budget_share)  # fmt: skip
+    if sample is None:
+        return budget_for(clusters, anonymous, target=settings.profile_precision,
+                          share=settings.budget_share)  # fmt: skip
+    weight = sample.estimate(anonymous)
+    size = sum(sample.weights[n] * len(clusters[n]) for n in anonymous)
+    return Budget(
+        items=sample.identifiers,
+        target=settings.profile_precision,
+        share=settings.budget_share,
+        queries=round(weight),
+        cluster_size=max(1.0, size / weight) if weight else 1.0,
+    )
 
 
 def _spent(choice: Choice, budget: Budget, floor: float) -> dict[str, Any]:

@@ -170,6 +170,8 @@ def train(ctx: click.Context, progress: bool | None) -> None:
         f"{metadata['customers']} customers; out-of-fold ROC AUC {held_out['roc_auc']:.4f}, "
         f"average precision {held_out['average_precision']:.4f}; {metadata['seconds']}s"
     )
+    if metadata.get("sample"):
+        click.echo(f"  {sample_line(metadata['sample'])}")
     chains_apply = bool(metadata["estimated"].get("browser", {}).get("reached"))
     for family, estimate in metadata["estimated"].items():
         threshold = metadata["thresholds"][family]
@@ -235,6 +237,8 @@ def model_show(ctx: click.Context, as_json: bool) -> None:
     data = card.get("data", {})
     click.echo(f"  data: {data.get('observations')} observations, {data.get('customers')} "
                f"customers, queries {data.get('queries')}, pairs {data.get('pairs')}")  # fmt: skip
+    if data.get("sample"):
+        click.echo(f"  {sample_line(data['sample'])}")
     metrics = card.get("pair_metrics_out_of_fold") or {}
     click.echo(f"  out of fold: ROC AUC {metrics.get('roc_auc', float('nan')):.4f}, average "
                f"precision {metrics.get('average_precision', float('nan')):.4f}")  # fmt: skip
@@ -362,4 +366,16 @@ def _chains_refused(chains: dict[str, Any]) -> str:
     return (
         f"what their wrong groups could cost ({chains.get('wrong_groups_cost', '?')}) exceeds "
         f"the room under the profiles' precision target ({chains.get('room', '?')})"
+    )
+
+
+def sample_line(sample: dict[str, Any]) -> str:
+    """What a model trained on a sample of the graph was trained on (ml/sampling.py)."""
+    return (
+        f"trained on a sample of the graph: {sample['core_clusters']} clusters at "
+        f"{sample['seed_ips']} IPs (a seeded {sample['share_of_ips']:.2%} of those that may be "
+        f"homes) "
+        f"standing for {sample['core_clusters_stand_for']} of the "
+        f"{sample['identifiers_in_graph']} identifiers' clusters; "
+        f"{sample['ips_read_whole']} IPs read whole (IDGRAPH_LINK_TRAIN_WHOLE_LIMIT)"
     )

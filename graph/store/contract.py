@@ -18,6 +18,7 @@ from graph.store.observations import ObservationRepository
 from graph.store.profiles import ProfileRepository
 from graph.store.quarantine import QuarantineRepository
 from graph.store.runner import StoreRunner
+from graph.store.samples import SampleRepository
 from graph.store.scope import ScopeRepository
 from graph.store.segments import SegmentRepository
 from graph.store.serving import ServingRepository
@@ -38,6 +39,7 @@ class GraphStore(
     ClusterRepository,
     ServingRepository,
     ScopeRepository,
+    SampleRepository,
 ):
     """What every graph store offers; adapters implement the runner's hooks."""
 

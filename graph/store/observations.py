@@ -22,7 +22,7 @@ from graph.store.runner import INGEST_SEQUENCE, StoreRunner, chunks, identifier_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ObservationRepository"]
+__all__ = ["ObservationRepository", "observations_of"]
 
 #: identifiers whose weak observations are read in one query (FalkorDB)
 OBSERVATION_PAGE = 20_000
@@ -135,22 +135,8 @@ class ObservationRepository(StoreRunner):
         600 MB at a million identifiers). Python's cyclic collector is paused until the
         last one is taken (or the reader stops): millions of small objects, no cycle."""
         params = {"types": list(types), "weak": list(weak)}
-        # one object for each identifier, IP and user agent however many events repeat
-        # it (the reply has a copy a row): a million identifiers' evidence held once
-        identifiers: dict[tuple[str, str], Identifier] = {}
-        strings: dict[str, str] = {}
         with _cycles_not_collected():
-            for t, v, seen in self._weak_evidence(params):
-                identifier = identifiers.get((t, v))
-                if identifier is None:
-                    identifier = identifiers[(t, v)] = Identifier(t, v)
-                for w, ua, ts in seen:
-                    yield (
-                        identifier,
-                        strings.setdefault(w, w),
-                        ua if ua is None else strings.setdefault(ua, ua),
-                        int(ts),
-                    )
+            yield from observations_of(self._weak_evidence(params))
 
     def _weak_evidence(
         self, params: Mapping[str, Any]
@@ -183,6 +169,28 @@ class ObservationRepository(StoreRunner):
 
     def sample_identifiers(self, type_name: str, limit: int = 3) -> list[str]:
         return [r[0] for r in self._read("sample_identifiers", {"type": type_name, "limit": limit})]
+
+
+def observations_of(
+    evidence: Iterable[tuple[str, str, Iterable[Sequence[Any]]]],
+) -> Iterator[tuple[Identifier, str, str | None, int]]:
+    """(strong identifier, weak value, user agent, ts) tuples of an evidence read's
+    rows (type, value, its (weak value, user agent, ts) rows); one object for each
+    identifier, IP and user agent however many events repeat it (the reply has a copy
+    a row): a million identifiers' evidence held once."""
+    identifiers: dict[tuple[str, str], Identifier] = {}
+    strings: dict[str, str] = {}
+    for t, v, seen in evidence:
+        identifier = identifiers.get((t, v))
+        if identifier is None:
+            identifier = identifiers[(t, v)] = Identifier(t, v)
+        for w, ua, ts in seen:
+            yield (
+                identifier,
+                strings.setdefault(w, w),
+                ua if ua is None else strings.setdefault(ua, ua),
+                int(ts),
+            )
 
 
 @contextmanager

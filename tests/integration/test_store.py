@@ -134,6 +134,37 @@ def test_weak_observations_whole_and_by_ranges(
     assert c1[0][0] is c1[1][0] and c1[0][2] is c1[1][2] and c1[0][1] is c1[1][1]
 
 
+def test_the_reads_of_a_sample(any_store: GraphStore) -> None:
+    """What a sampled ``train`` reads (graph/store/samples.py): per IP, how many strong
+    identifiers and the most of one account type; everyone at chosen IPs; the weak
+    evidence of chosen identifiers, as the whole read gives it (odd values too)."""
+    odd = 'c"5\\\n\u00fc'
+    events = [
+        ev("e1", 1000, ("user_id", "u1"), ("email", "a@x.com"), ("cookie_id", "c1"),
+           ("ip", "10.0.0.1"), user_agent="UA 1"),
+        ev("e2", 2000, ("user_id", "u2"), ("cookie_id", "c2"), ("ip", "10.0.0.1")),
+        ev("e3", 3000, ("cookie_id", "c3"), ("ip", "10.0.0.2"), user_agent="UA 3"),
+        ev("e4", 4000, ("cookie_id", odd), ("ip", "10.0.0.2"), user_agent='UA "4"'),
+        ev("e5", 5000, ("cookie_id", "c1"), ("ip", "10.0.0.2"), user_agent="UA 1"),
+    ]  # fmt: skip
+    any_store.write_observations(build_batch(events))
+    strong = ["user_id", "email", "cookie_id"]
+    assert any_store.count_identifiers_of_types(strong) == 7
+    assert any_store.count_identifiers_of_types(["email"]) == 1
+    ip1, ip2 = Identifier("ip", "10.0.0.1"), Identifier("ip", "10.0.0.2")
+    counts = any_store.weak_identifier_counts(strong, ["ip"], ["user_id", "loyalty_id"])
+    assert counts == {ip1: (5, 2), ip2: (3, 0)}
+    seen = any_store.identifiers_seen_with([ip2, Identifier("ip", "10.9.9.9")], strong)
+    assert {ip: sorted(ids) for ip, ids in seen.items()} == {
+        ip2: sorted(Identifier("cookie_id", c) for c in ("c1", "c3", odd))
+    }
+    chosen = [Identifier("cookie_id", "c1"), Identifier("cookie_id", odd)]
+    expected = sorted(o for o in any_store.weak_observations(strong, ["ip"]) if o[0] in chosen)
+    assert len(expected) == 3
+    assert sorted(any_store.weak_observations_of(chosen, ["ip"])) == expected
+    assert list(any_store.weak_observations_of([], ["ip"])) == []
+
+
 def test_a_scope_round_reads_what_its_three_reads_read(any_store: GraphStore) -> None:
     """The re-plan scope's reads sent together (FalkorDB: one pipeline) give what each
     gives alone, in order; an identifier that does not exist has nothing."""

@@ -1,0 +1,144 @@
+"""The graph ``idgraph train`` reads: whole up to a size, a sample of it above
+(:mod:`ml.sampling` says which and why; this module reads it from the store)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from app.resources import Resources
+from graph.ingest.events import Identifier
+from graph.progress import Progress, no_progress
+from graph.resolve.integrity import Link
+from graph.resolve.neighbourhood import neighbourhood
+from graph.resolve.resolution import clustering
+from ml.linking import LinkingSettings
+from ml.sampling import ONE_A_CLUSTER, GraphSample, IpCount, inclusion, ip_counts, unit_hash
+
+__all__ = ["SampledGraph", "read_sample"]
+
+logger = logging.getLogger(__name__)
+
+#: (strong identifier, weak value, user agent, ms)
+Observation = tuple[Identifier, str, str | None, int]
+#: no limit on a closed neighbourhood's size (the sample bounds it)
+UNBOUNDED = 2**62
+
+
+class SampledGraph(NamedTuple):
+    """A sample's deterministic clusters, quarantine, weak observations and what
+    :mod:`ml.training` needs to know of it."""
+
+    clusters: list[list[Identifier]]
+    quarantined: set[Identifier]
+    observations: list[Observation]
+    sample: GraphSample
+
+
+def read_sample(
+    res: Resources, settings: LinkingSettings, progress: Progress = no_progress
+) -> SampledGraph | None:
+    """A sample of the graph (None: it has at most ``settings.whole_graph_limit``
+    strong identifiers, read it whole). Three reads, each of whole IPs (everyone seen
+    there, their deterministic clusters closed, their events): the seed IPs; every
+    other IP of the core clusters that may make candidates; the IPs of the other
+    clusters read whose counts do not tell whether they make candidates."""
+    strong, weak = res.registry.strong_types, res.registry.weak_types
+    total = res.store.count_identifiers_of_types(strong)
+    if total <= settings.whole_graph_limit:
+        return None
+    progress("sampling the graph", 0, None)
+    raw_counts = res.store.weak_identifier_counts(strong, weak, ONE_A_CLUSTER)
+    keys = {ip.value: ip for ip in raw_counts}
+    counts = ip_counts(raw_counts)
+    cap, limit = settings.ip_cap, settings.read_limit
+    share = min(1.0, settings.train_sample / total)
+    could_seed = {ip for ip, c in counts.items() if not c.surely_network(cap, limit)}
+    seeds = {ip for ip in could_seed if unit_hash(settings.seed, ip) < share}
+    reader = _Reader(res, strong, weak, keys)
+    reader.read_whole(seeds)
+    core = _core(reader, seeds)
+    core_ips = {ip for m in core for ip in reader.ips_of.get(m, ())}
+    reader.read_whole(ip for ip in core_ips - reader.whole
+                      if not counts.get(ip, _NETWORK).surely_network(cap, limit))  # fmt: skip
+    seen = {ip for ips in reader.ips_of.values() for ip in ips}
+    reader.read_whole(ip for ip in seen - reader.whole
+                      if counts.get(ip, _NETWORK).degree(cap, limit) is None)  # fmt: skip
+    made = clustering(reader.nodes, [lk for lk in reader.links.values() if lk.kind != "model"],
+                      overrides=reader.overrides, settings=res.resolve_settings())  # fmt: skip
+    clusters = made.clusters
+    sample = GraphSample(share=share, identifiers=total, seed_ips=seeds, whole_ips=reader.whole)
+    for ip in {ip for ips in reader.ips_of.values() for ip in ips} - reader.whole:
+        degree = counts.get(ip, _NETWORK).degree(cap, limit)
+        sample.degrees[ip] = cap + 1 if degree is None else degree
+    for n, members in enumerate(clusters):
+        ips = {ip for m in members for ip in reader.ips_of.get(m, ())}
+        if ips & seeds:
+            sample.weights[n] = 1.0 / inclusion(share, len(ips & could_seed))
+    logger.info("train reads a sample: %s", sample.summary())
+    return SampledGraph(clusters, made.quarantined, reader.observations, sample)
+
+
+#: the counts of an IP the store did not count (none seen there): a network, unread
+_NETWORK = IpCount(identifiers=2**31, accounts=2**31)
+
+
+def _core(reader: _Reader, seeds: set[str]) -> set[Identifier]:
+    """The identifiers of the clusters seen at a seed IP: those whose every IP must be
+    known. Deterministic clusters are within the closed scopes read, so a scope's
+    connected identifiers (through its links) hold them."""
+    parent: dict[Identifier, Identifier] = {n: n for n in reader.nodes}
+
+    def root(x: Identifier) -> Identifier:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for link in reader.links.values():
+        if link.kind != "model" and link.a in parent and link.b in parent:
+            parent[root(link.a)] = root(link.b)
+    at_seed = {root(m) for m, ips in reader.ips_of.items() if ips & seeds}
+    return {m for m in reader.nodes if root(m) in at_seed}
+
+
+class _Reader:
+    """What has been read of the sample so far."""
+
+    def __init__(
+        self, res: Resources, strong: list[str], weak: list[str], keys: dict[str, Identifier]
+    ) -> None:
+        self._res = res
+        self._strong = strong
+        self._weak = weak
+        self._keys = keys
+        self._settings = res.resolve_settings()
+        self.overrides = res.store.quarantine_overrides()
+        self.nodes: set[Identifier] = set()
+        self.links: dict[tuple[Identifier, Identifier], Link] = {}
+        self.whole: set[str] = set()
+        self.ips_of: dict[Identifier, set[str]] = {}
+        self.observations: list[Observation] = []
+
+    def read_whole(self, ips: Iterable[str]) -> None:
+        """Everyone seen at ``ips``, with their closed neighbourhoods and events."""
+        wanted = sorted(set(ips) - self.whole)
+        self.whole.update(wanted)
+        at = self._res.store.identifiers_seen_with(
+            (self._keys[ip] for ip in wanted if ip in self._keys), self._strong
+        )
+        fresh = {m for members in at.values() for m in members} - self.nodes
+        if not fresh:
+            return
+        scope = neighbourhood(self._res.store, fresh, self._strong, self._settings,
+                              self.overrides, UNBOUNDED)  # fmt: skip
+        assert scope is not None  # unbounded
+        new = scope.nodes - self.nodes
+        self.nodes |= new
+        for link in scope.links:
+            key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
+            self.links.setdefault(key, link)
+        for observation in self._res.store.weak_observations_of(sorted(new), self._weak):
+            self.observations.append(observation)
+            self.ips_of.setdefault(observation[0], set()).add(observation[1])

@@ -1,0 +1,106 @@
+"""``idgraph train`` on a sample of the graph (ml/sampling.py, app/graph_sample.py),
+read from the real store: the sample must be closed over what the features read, so
+that the core's queries and decisions see what they would see in the whole graph."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from app.cli.support import EXIT_TARGET_UNREACHABLE
+from app.config import Config
+from app.graph_sample import read_sample
+from app.linking import deterministic_plan, linking_settings, model_dir
+from app.resources import Resources, connect
+from graph.ingest.readers import read_records
+from ml.evidence import identifier_histories, ip_degrees
+from ml.linking import cluster_evidences
+from ml.synthetic import GeneratedData
+from tests.conftest import run_cli, store_env
+
+
+@pytest.fixture
+def ingested(resources: Resources, small_data: GeneratedData) -> Resources:
+    resources.ingester().ingest_records(read_records(small_data.events_path, "jsonl"))
+    return resources
+
+
+@pytest.fixture
+def sampling(config: Config, ingested: Resources) -> Iterator[Resources]:
+    """The same graph, with ``train`` sampling a quarter of its IPs."""
+    res = connect(dataclasses.replace(config, link_train_whole_limit=0, link_train_sample=500))
+    yield res
+    res.close()
+
+
+def test_a_graph_under_the_limit_is_read_whole(ingested: Resources) -> None:
+    assert read_sample(ingested, linking_settings(ingested)) is None
+
+
+def test_the_sample_is_closed_over_what_the_core_reads(sampling: Resources) -> None:
+    settings = linking_settings(sampling)
+    sampled = read_sample(sampling, settings)
+    assert sampled is not None
+    sample = sampled.sample
+    store, registry = sampling.store, sampling.registry
+    whole = deterministic_plan(sampling)
+    assert 0 < sample.share < 1 and sample.seed_ips
+    assert sample.identifiers == sum(len(c) for c in whole.clusters)
+
+    # the sample's clusters are the whole graph's, and fewer
+    every = {frozenset(c) for c in whole.clusters}
+    assert all(frozenset(c) in every for c in sampled.clusters)
+    assert 0 < len(sampled.clusters) < len(whole.clusters)
+    assert sampled.quarantined <= whole.quarantined
+
+    everywhere = cluster_evidences(whole.clusters, identifier_histories(
+        store.each_weak_observation(registry.strong_types, registry.weak_types)))  # fmt: skip
+    full = ip_degrees(everywhere)
+    evidence = cluster_evidences(sampled.clusters, identifier_histories(sampled.observations))
+    degrees = ip_degrees(evidence)
+    degrees = {**degrees, **sample.degrees}
+    cap = settings.ip_cap
+    core = sample.core
+    assert core and all(w >= 1 for w in sample.weights.values())
+    core_ips = {ip for n in core for ip in evidence[n].ips}
+    assert sample.seed_ips <= core_ips
+    # the core's IPs: exact wherever they make candidates
+    for ip in core_ips:
+        assert (degrees[ip] <= cap) == (full[ip] <= cap), ip
+        if full[ip] <= cap:
+            assert degrees[ip] == full[ip], ip
+    # its candidates (everyone at those of them that make candidates) are all there,
+    # and whether each of their IPs makes candidates is known
+    usable = {ip for ip in core_ips if full[ip] <= cap}
+    candidates = {n for n, ev in evidence.items() if ev.ips.keys() & usable}
+    for n in candidates:
+        for ip in evidence[n].ips:
+            assert (degrees[ip] <= cap) == (full[ip] <= cap), ip
+    assert len(candidates) == sum(1 for ev in everywhere.values() if ev.ips.keys() & usable)
+
+
+@pytest.mark.slow
+def test_train_on_a_sample_says_so(config: Config, ingested: Resources) -> None:
+    env = store_env(config, IDGRAPH_LINK_TRAIN_WHOLE_LIMIT="0", IDGRAPH_LINK_TRAIN_SAMPLE="500")
+    trained = run_cli("train", data_dir=config.data_dir, env=env)
+    assert trained.returncode in (0, EXIT_TARGET_UNREACHABLE), trained.stderr
+    folder = model_dir(ingested)
+    if trained.returncode == 0:
+        assert "trained on a sample of the graph" in trained.stdout
+        metadata = json.loads((folder / "model-card.json").read_text())["data"]
+        shown = run_cli("model", "show", data_dir=config.data_dir, env=env)
+        assert "trained on a sample of the graph" in shown.stdout, shown.stderr
+        summary = metadata["sample"]
+        counted = json.loads((folder / "link-model.json").read_text())["estimated"]["device"]
+    else:  # a small graph: the attempt's report says the same
+        report = json.loads((folder / "last-failed-train.json").read_text())
+        summary = report["sample"]
+        counted = report["estimated"]["device"]
+    assert summary["identifiers_in_graph"] > summary["core_clusters"] > 0
+    assert 0 < summary["share_of_ips"] < 1
+    # the core's anonymous clusters stand for the graph's: more than were scored
+    scored = counted["budget"]["decisions_counted"]
+    assert scored["anonymous_clusters"] >= scored["scored_clusters"] > 0
