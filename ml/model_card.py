@@ -159,6 +159,12 @@ def browser_why(estimate: dict[str, Any]) -> str:
             f"{bound} < {estimate['target']} ({seen}){cost}: "
             "no browser chains; the model's families decide instead"
         )
+    if estimate.get("by") == "resolve":
+        return (
+            f"{bound} < {estimate['target']} ({seen}){cost}, on a sample of the graph's "
+            "homes: `resolve` decides on the whole graph whether chain links join clusters "
+            "(they supersede the model's families)"
+        )
     compared = ">=" if estimate.get("by", "precision") == "precision" else "<"
     return (
         f"{bound} {compared} {estimate['target']} ({seen}){cost}: "

@@ -297,3 +297,33 @@ def test_the_day_s_look_alike_browsers_refuse_the_device_family_at_resolve() -> 
         assert device["pairs"] > 0
         assert bool(device.get("refused")) is refused
         assert (device["accepted"] == 0) is refused, device
+
+
+def test_a_sample_s_chains_under_the_bar_are_left_to_resolve() -> None:
+    """Trained on a sample of the graph (ml/sampling.py), the chains' estimate comes from
+    a share of the homes, wider than all of them would give: over the floor, `resolve`
+    decides on the whole graph; under it, they are refused as on the whole graph."""
+    from ml.sampling import GraphSample
+    from ml.training import browser_family
+
+    histories = _homes(0, 400)
+    chains = browser_chains(histories)
+    cookies = sorted({m for order in chains.chains for m in order})
+    clusters = [[m] for m in cookies]
+    settings = LinkingSettings()
+    # 3,200 identifiers of a graph of 32,000 at a tenth of its homes: room 16 (of 160)
+    sample = GraphSample(share=0.1, identifiers=32_000)
+
+    def family(bound: float, sampled: GraphSample | None) -> dict[str, object]:
+        estimate = {**lookalike_estimate(chains), "precision": bound + 0.01,
+                    "precision_lower_bound": bound}  # fmt: skip
+        return browser_family(clusters, histories, settings, homes=(chains, estimate),
+                              sample=sampled)  # fmt: skip
+
+    whole = family(0.95, None)  # its wrong groups (80) exceed the whole graph's room (16)
+    assert not whole["reached"] and whole["room"] == 16.0
+    left = family(0.95, sample)
+    assert left["reached"] and left["by"] == "resolve" and left["room"] == 16.0
+    assert "`resolve` decides on the whole graph" in browser_why({**left, "target": 0.99})
+    assert not family(0.85, sample)["reached"]  # under the floor
+    assert family(0.995, sample)["by"] == "precision"
