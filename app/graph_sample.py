@@ -14,7 +14,15 @@ from graph.resolve.integrity import Link
 from graph.resolve.neighbourhood import neighbourhood
 from graph.resolve.resolution import clustering
 from ml.linking import LinkingSettings
-from ml.sampling import ONE_A_CLUSTER, GraphSample, IpCount, inclusion, ip_counts, unit_hash
+from ml.sampling import (
+    ONE_A_CLUSTER,
+    GraphSample,
+    IpCount,
+    degrees_at,
+    inclusion,
+    ip_counts,
+    unit_hash,
+)
 
 __all__ = ["SampledGraph", "read_sample"]
 
@@ -40,10 +48,13 @@ def read_sample(
     res: Resources, settings: LinkingSettings, progress: Progress = no_progress
 ) -> SampledGraph | None:
     """A sample of the graph (None: it has at most ``settings.whole_graph_limit``
-    strong identifiers, read it whole). Three reads, each of whole IPs (everyone seen
-    there, their deterministic clusters closed, their events): the seed IPs; every
-    other IP of the core clusters that may make candidates; the IPs of the other
-    clusters read whose counts do not tell whether they make candidates."""
+    strong identifiers, read it whole). IPs are read whole (everyone seen there,
+    their deterministic clusters closed, all their events) or, when only their
+    degree is needed, lightly (everyone seen there, their clusters, the user agents
+    they were seen there with): the seed IPs whole; every other IP of the core
+    clusters that may make candidates whole (lightly first when the counts do not
+    tell whether it does); the IPs of the other clusters read whole lightly, when the
+    counts do not tell."""
     strong, weak = res.registry.strong_types, res.registry.weak_types
     total = res.store.count_identifiers_of_types(strong)
     if total <= settings.whole_graph_limit:
@@ -53,31 +64,37 @@ def read_sample(
     keys = {ip.value: ip for ip in raw_counts}
     counts = ip_counts(raw_counts)
     cap, limit = settings.ip_cap, settings.read_limit
+
+    def told(ip: str) -> int | None:  # its degree as far as the counts tell
+        return counts.get(ip, _NETWORK).degree(cap, limit)
+
     share = min(1.0, settings.train_sample / total)
     could_seed = {ip for ip, c in counts.items() if not c.surely_network(cap, limit)}
     seeds = {ip for ip in could_seed if unit_hash(settings.seed, ip) < share}
     reader = _Reader(res, strong, weak, keys)
     reader.read_whole(seeds)
     core = _core(reader, seeds)
-    core_ips = {ip for m in core for ip in reader.ips_of.get(m, ())}
-    reader.read_whole(ip for ip in core_ips - reader.whole
-                      if not counts.get(ip, _NETWORK).surely_network(cap, limit))  # fmt: skip
-    seen = {ip for ips in reader.ips_of.values() for ip in ips}
-    reader.read_whole(ip for ip in seen - reader.whole
-                      if counts.get(ip, _NETWORK).degree(cap, limit) is None)  # fmt: skip
-    made = clustering(reader.nodes, [lk for lk in reader.links.values() if lk.kind != "model"],
+    core_ips = {ip for m in core for ip in reader.ips_of.get(m, ())} - reader.whole
+    reader.read_whole(ip for ip in core_ips if counts.get(ip, _NETWORK).surely_usable(cap))
+    unknown = reader.degrees_of(ip for ip in core_ips if told(ip) is None)
+    reader.read_whole(ip for ip, degree in unknown.items() if degree <= cap)
+    seen = {ip for ips in reader.ips_of.values() for ip in ips} - reader.whole
+    reader.degrees_of(ip for ip in seen if told(ip) is None and ip not in reader.degrees)
+    made = clustering(reader.nodes, [lk for lk in reader.links.values() if lk.kind != "model"
+                                     and (lk.a in reader.nodes or lk.b in reader.nodes)],
                       overrides=reader.overrides, settings=res.resolve_settings())  # fmt: skip
     clusters = made.clusters
-    sample = GraphSample(share=share, identifiers=total, seed_ips=seeds, whole_ips=reader.whole)
+    sample = GraphSample(share=share, identifiers=total, seed_ips=seeds, whole_ips=reader.whole,
+                         light_ips=set(reader.degrees) - reader.whole)  # fmt: skip
     for ip in {ip for ips in reader.ips_of.values() for ip in ips} - reader.whole:
-        degree = counts.get(ip, _NETWORK).degree(cap, limit)
+        degree = reader.degrees.get(ip, told(ip))
         sample.degrees[ip] = cap + 1 if degree is None else degree
     for n, members in enumerate(clusters):
         ips = {ip for m in members for ip in reader.ips_of.get(m, ())}
         if ips & seeds:
             sample.weights[n] = 1.0 / inclusion(share, len(ips & could_seed))
     logger.info("train reads a sample: %s", sample.summary())
-    return SampledGraph(clusters, made.quarantined, reader.observations, sample)
+    return SampledGraph(clusters, made.quarantined & reader.nodes, reader.observations, sample)
 
 
 #: the counts of an IP the store did not count (none seen there): a network, unread
@@ -120,6 +137,13 @@ class _Reader:
         self.whole: set[str] = set()
         self.ips_of: dict[Identifier, set[str]] = {}
         self.observations: list[Observation] = []
+        #: read lightly: identifiers only seen at such IPs (not in ``nodes``), and the
+        #: degrees of those IPs
+        self.light: set[Identifier] = set()
+        #: each light identifier's scope (the closed neighbourhood it was read in):
+        #: read whole, one of them brings the others
+        self._scope_of: dict[Identifier, set[Identifier]] = {}
+        self.degrees: dict[str, int] = {}
 
     def read_whole(self, ips: Iterable[str]) -> None:
         """Everyone seen at ``ips``, with their closed neighbourhoods and events."""
@@ -128,17 +152,69 @@ class _Reader:
         at = self._res.store.identifiers_seen_with(
             (self._keys[ip] for ip in wanted if ip in self._keys), self._strong
         )
-        fresh = {m for members in at.values() for m in members} - self.nodes
-        if not fresh:
-            return
-        scope = neighbourhood(self._res.store, fresh, self._strong, self._settings,
-                              self.overrides, UNBOUNDED)  # fmt: skip
-        assert scope is not None  # unbounded
-        new = scope.nodes - self.nodes
+        new = self._closed({m for members in at.values() for m in members}) - self.nodes
         self.nodes |= new
-        for link in scope.links:
-            key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
-            self.links.setdefault(key, link)
+        self.light -= new
+        for m in new:
+            self._scope_of.pop(m, None)
         for observation in self._res.store.weak_observations_of(sorted(new), self._weak):
             self.observations.append(observation)
             self.ips_of.setdefault(observation[0], set()).add(observation[1])
+
+    def degrees_of(self, ips: Iterable[str]) -> dict[str, int]:
+        """The degrees of ``ips``, read lightly: who was seen there (their clusters
+        closed) and with which user agents, not their other events."""
+        wanted = sorted(set(ips) - self.whole)
+        rows = self._res.store.weak_agents_at(
+            (self._keys[ip] for ip in wanted if ip in self._keys), self._strong
+        )
+        agents: dict[Identifier, dict[str, list[str | None]]] = {}
+        for ip, identifier, uas in rows:
+            agents.setdefault(identifier, {})[ip] = uas
+        read = self._closed(set(agents)) - self.nodes
+        scope = set(read)
+        for m in read & self.light:  # scopes read before, now one
+            scope |= self._scope_of[m]
+        self.light |= scope
+        for m in scope:
+            self._scope_of[m] = scope
+        found = degrees_at(self._clusters_of(set(agents)), agents, wanted)
+        self.degrees.update(found)
+        return found
+
+    def _closed(self, identifiers: set[Identifier]) -> set[Identifier]:
+        """``identifiers`` with their closed neighbourhoods (read when not yet; a light
+        one's is the scope it was read in)."""
+        found = set(identifiers)
+        for m in identifiers & self.light:
+            found |= self._scope_of[m]
+        fresh = identifiers - self.nodes - self.light
+        if fresh:
+            scope = neighbourhood(self._res.store, fresh, self._strong, self._settings,
+                                  self.overrides, UNBOUNDED)  # fmt: skip
+            assert scope is not None  # unbounded
+            for link in scope.links:
+                key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
+                self.links.setdefault(key, link)
+            found |= scope.nodes
+            for m in scope.nodes & self.light:
+                found |= self._scope_of[m]
+        return found
+
+    def _clusters_of(self, identifiers: set[Identifier]) -> list[list[Identifier]]:
+        """The deterministic clusters of ``identifiers`` (every one read, closed)."""
+        links = [lk for lk in self.links.values() if lk.kind != "model"]
+        adjacent: dict[Identifier, list[Identifier]] = {}
+        for link in links:
+            adjacent.setdefault(link.a, []).append(link.b)
+            adjacent.setdefault(link.b, []).append(link.a)
+        scope, frontier = set(identifiers), list(identifiers)
+        while frontier:
+            node = frontier.pop()
+            for other in adjacent.get(node, ()):
+                if other not in scope and (other in self.nodes or other in self.light):
+                    scope.add(other)
+                    frontier.append(other)
+        among = [lk for lk in links if lk.a in scope or lk.b in scope]
+        made = clustering(scope, among, overrides=self.overrides, settings=self._settings)
+        return [c for c in made.clusters if identifiers.intersection(c)]

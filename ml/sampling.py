@@ -26,12 +26,22 @@ Thompson) to estimate the graph's. Pure functions; the reads are
 from __future__ import annotations
 
 import hashlib
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from graph.ingest.events import Identifier
+from graph.resolve.integrity import IDENTITY_TYPES
 
-__all__ = ["ONE_A_CLUSTER", "GraphSample", "IpCount", "inclusion", "ip_counts", "unit_hash"]
+__all__ = [
+    "ONE_A_CLUSTER",
+    "GraphSample",
+    "IpCount",
+    "degrees_at",
+    "inclusion",
+    "ip_counts",
+    "unit_hash",
+]
 
 #: identifier types a deterministic cluster holds at most one of (merge protection):
 #: at an IP, there are at least as many clusters as values of any one of them
@@ -75,6 +85,34 @@ def ip_counts(counts: Mapping[Identifier, tuple[int, int]]) -> dict[str, IpCount
     }
 
 
+def degrees_at(
+    clusters: Iterable[Iterable[Identifier]],
+    agents: Mapping[Identifier, Mapping[str, Iterable[str | None]]],
+    ips: Iterable[str],
+) -> dict[str, int]:
+    """The degrees of ``ips`` (:func:`ml.evidence.ip_degrees`: an identified cluster
+    counts once, anonymous ones once per distinct set of user agents there, once each
+    without any) from who was seen at each with which user agents (``agents``:
+    identifier -> IP -> user agents), every one of them in ``clusters``."""
+    wanted = set(ips)
+    identified: Counter[str] = Counter()
+    anonymous: dict[str, set[frozenset[str]]] = defaultdict(set)
+    for members in clusters:
+        members = list(members)
+        account = any(m.type in IDENTITY_TYPES for m in members)
+        seen: dict[str, set[str]] = {}
+        for m in members:
+            for ip, uas in agents.get(m, {}).items():
+                if ip in wanted:
+                    seen.setdefault(ip, set()).update(ua for ua in uas if ua)
+        for ip, uas in seen.items():
+            if account or not uas:
+                identified[ip] += 1
+            else:
+                anonymous[ip].add(frozenset(uas))
+    return {ip: identified[ip] + len(anonymous[ip]) for ip in wanted}
+
+
 def unit_hash(seed: int, value: str) -> float:
     """A stable pseudo-random number in [0, 1) for ``value`` (which IPs are seeds)."""
     digest = hashlib.blake2b(f"{seed}\x00{value}".encode(), digest_size=8).digest()
@@ -96,8 +134,10 @@ class GraphSample:
     seed_ips: set[str] = field(default_factory=set)
     #: IPs every identifier of which was read (their degrees are computed exactly)
     whole_ips: set[str] = field(default_factory=set)
-    #: the degrees of the IPs seen but not read whole (:meth:`IpCount.degree`)
+    #: the degrees of the IPs seen but not read whole: read lightly (who was seen
+    #: there, with which user agents: ``light_ips``), else :meth:`IpCount.degree`
     degrees: dict[str, int] = field(default_factory=dict)
+    light_ips: set[str] = field(default_factory=set)
     #: core clusters (positions in the sample's clusters) -> 1 / their inclusion
     #: probability
     weights: dict[int, float] = field(default_factory=dict)
@@ -117,6 +157,7 @@ class GraphSample:
             "identifiers_in_graph": self.identifiers,
             "seed_ips": len(self.seed_ips),
             "ips_read_whole": len(self.whole_ips),
+            "ips_read_lightly": len(self.light_ips),
             "core_clusters": len(self.weights),
             "core_clusters_stand_for": round(sum(self.weights.values())),
         }

@@ -377,5 +377,6 @@ def sample_line(sample: dict[str, Any]) -> str:
         f"homes) "
         f"standing for {sample['core_clusters_stand_for']} of the "
         f"{sample['identifiers_in_graph']} identifiers' clusters; "
-        f"{sample['ips_read_whole']} IPs read whole (IDGRAPH_LINK_TRAIN_WHOLE_LIMIT)"
+        f"{sample['ips_read_whole']} IPs read whole, {sample.get('ips_read_lightly', 0)} for "
+        "their degree only (IDGRAPH_LINK_TRAIN_WHOLE_LIMIT)"
     )

@@ -27,6 +27,7 @@ class SampleRepository(StoreRunner):
     QUERIES: tuple[str, ...] = (
         "count_identifiers_of_types",
         "identifiers_seen_with",
+        "weak_agents_at",
         "weak_identifier_counts",
         "weak_observations_of",
         "weak_observations_of_text",
@@ -55,6 +56,18 @@ class SampleRepository(StoreRunner):
             rows = self._read("identifiers_seen_with", {"keys": keys, "types": list(types)})
             for wt, wv, t, v in rows:
                 found.setdefault(Identifier(wt, wv), []).append(Identifier(t, v))
+        return found
+
+    def weak_agents_at(
+        self, weak: Iterable[Identifier], types: Sequence[str]
+    ) -> list[tuple[str, Identifier, list[str | None]]]:
+        """(weak value, identifier of ``types``, the user agents of the events they
+        shared) for everyone seen at ``weak`` (IPs): who each IP was seen with, and with
+        what, without their other events."""
+        found: list[tuple[str, Identifier, list[str | None]]] = []
+        for keys in chunks(identifier_keys(weak), SAMPLE_PAGE):
+            rows = self._read("weak_agents_at", {"keys": keys, "types": list(types)})
+            found.extend((w, Identifier(t, v), list(agents)) for w, t, v, agents in rows)
         return found
 
     def weak_observations_of(

@@ -158,6 +158,17 @@ def test_the_reads_of_a_sample(any_store: GraphStore) -> None:
     assert {ip: sorted(ids) for ip, ids in seen.items()} == {
         ip2: sorted(Identifier("cookie_id", c) for c in ("c1", "c3", odd))
     }
+    agents = any_store.weak_agents_at([ip1, ip2], strong)
+    assert sorted((w, i, sorted(uas)) for w, i, uas in agents) == sorted([
+        ("10.0.0.1", Identifier("user_id", "u1"), ["UA 1"]),
+        ("10.0.0.1", Identifier("email", "a@x.com"), ["UA 1"]),
+        ("10.0.0.1", Identifier("cookie_id", "c1"), ["UA 1"]),
+        ("10.0.0.1", Identifier("user_id", "u2"), []),  # seen without a user agent
+        ("10.0.0.1", Identifier("cookie_id", "c2"), []),
+        ("10.0.0.2", Identifier("cookie_id", "c3"), ["UA 3"]),
+        ("10.0.0.2", Identifier("cookie_id", odd), ['UA "4"']),
+        ("10.0.0.2", Identifier("cookie_id", "c1"), ["UA 1"]),
+    ])  # fmt: skip
     chosen = [Identifier("cookie_id", "c1"), Identifier("cookie_id", odd)]
     expected = sorted(o for o in any_store.weak_observations(strong, ["ip"]) if o[0] in chosen)
     assert len(expected) == 3

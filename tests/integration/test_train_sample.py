@@ -72,6 +72,9 @@ def test_the_sample_is_closed_over_what_the_core_reads(sampling: Resources) -> N
         assert (degrees[ip] <= cap) == (full[ip] <= cap), ip
         if full[ip] <= cap:
             assert degrees[ip] == full[ip], ip
+    # the IPs read lightly (only their degrees needed): exact
+    assert sample.light_ips
+    assert {ip: degrees[ip] for ip in sample.light_ips} == {ip: full[ip] for ip in sample.light_ips}
     # its candidates (everyone at those of them that make candidates) are all there,
     # and whether each of their IPs makes candidates is known
     usable = {ip for ip in core_ips if full[ip] <= cap}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from graph.ingest.events import Identifier
-from ml.sampling import GraphSample, IpCount, inclusion, ip_counts, unit_hash
+from ml.evidence import identifier_histories, ip_degrees
+from ml.linking import cluster_evidences
+from ml.sampling import GraphSample, IpCount, degrees_at, inclusion, ip_counts, unit_hash
 
 CAP, LIMIT = 25, 400
 
@@ -42,3 +46,22 @@ def test_inclusion_and_what_the_core_stands_for() -> None:
     assert sample.core == {0, 3}
     assert sample.estimate([0, 1, 3]) == pytest.approx(10 + 1 / 0.19)  # 1: not core
     assert sample.summary()["core_clusters_stand_for"] == 15
+
+
+def test_degrees_read_lightly_are_the_evidence_s() -> None:
+    """Who was seen at an IP with which user agents gives its degree as the whole
+    evidence does (ml.evidence.ip_degrees), on random clusters and events."""
+    rng = random.Random(3)
+    ips = [f"10.0.0.{n}" for n in range(6)]
+    uas = [None, "UA a", "UA b", "UA c"]
+    types = ("cookie_id", "cookie_id", "device_id", "email", "user_id")
+    clusters = [[Identifier(rng.choice(types), f"v{n}.{k}") for k in range(rng.randint(1, 3))]
+                for n in range(40)]  # fmt: skip
+    observations = [(m, rng.choice(ips), rng.choice(uas), rng.randrange(10**9))
+                    for members in clusters for m in members
+                    for _ in range(rng.randint(1, 4))]  # fmt: skip
+    agents: dict[Identifier, dict[str, list[str | None]]] = {}
+    for m, ip, ua, _ in observations:
+        agents.setdefault(m, {}).setdefault(ip, []).append(ua)
+    whole = ip_degrees(cluster_evidences(clusters, identifier_histories(observations)))
+    assert degrees_at(clusters, agents, ips) == {ip: whole[ip] for ip in ips}
