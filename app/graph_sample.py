@@ -80,8 +80,8 @@ def read_sample(
     reader.read_whole(ip for ip, degree in unknown.items() if degree <= cap)
     seen = {ip for ips in reader.ips_of.values() for ip in ips} - reader.whole
     reader.degrees_of(ip for ip in seen if told(ip) is None and ip not in reader.degrees)
-    made = clustering(reader.nodes, [lk for lk in reader.links.values() if lk.kind != "model"
-                                     and (lk.a in reader.nodes or lk.b in reader.nodes)],
+    made = clustering(reader.nodes, [lk for lk in reader.links.values()
+                                     if lk.a in reader.nodes or lk.b in reader.nodes],
                       overrides=reader.overrides, settings=res.resolve_settings())  # fmt: skip
     clusters = made.clusters
     sample = GraphSample(share=share, identifiers=total, seed_ips=seeds, whole_ips=reader.whole,
@@ -140,9 +140,6 @@ class _Reader:
         #: read lightly: identifiers only seen at such IPs (not in ``nodes``), and the
         #: degrees of those IPs
         self.light: set[Identifier] = set()
-        #: each light identifier's scope (the closed neighbourhood it was read in):
-        #: read whole, one of them brings the others
-        self._scope_of: dict[Identifier, set[Identifier]] = {}
         self.degrees: dict[str, int] = {}
 
     def read_whole(self, ips: Iterable[str]) -> None:
@@ -152,11 +149,11 @@ class _Reader:
         at = self._res.store.identifiers_seen_with(
             (self._keys[ip] for ip in wanted if ip in self._keys), self._strong
         )
-        new = self._closed({m for members in at.values() for m in members}) - self.nodes
+        # a light identifier's neighbourhood is read again: closed, it comes whole
+        new = self._closed({m for members in at.values() for m in members} - self.nodes)
+        new -= self.nodes
         self.nodes |= new
         self.light -= new
-        for m in new:
-            self._scope_of.pop(m, None)
         for observation in self._res.store.weak_observations_of(sorted(new), self._weak):
             self.observations.append(observation)
             self.ips_of.setdefault(observation[0], set()).add(observation[1])
@@ -171,39 +168,26 @@ class _Reader:
         agents: dict[Identifier, dict[str, list[str | None]]] = {}
         for ip, identifier, uas in rows:
             agents.setdefault(identifier, {})[ip] = uas
-        read = self._closed(set(agents)) - self.nodes
-        scope = set(read)
-        for m in read & self.light:  # scopes read before, now one
-            scope |= self._scope_of[m]
-        self.light |= scope
-        for m in scope:
-            self._scope_of[m] = scope
+        self.light |= self._closed(set(agents) - self.nodes - self.light) - self.nodes
         found = degrees_at(self._clusters_of(set(agents)), agents, wanted)
         self.degrees.update(found)
         return found
 
     def _closed(self, identifiers: set[Identifier]) -> set[Identifier]:
-        """``identifiers`` with their closed neighbourhoods (read when not yet; a light
-        one's is the scope it was read in)."""
-        found = set(identifiers)
-        for m in identifiers & self.light:
-            found |= self._scope_of[m]
-        fresh = identifiers - self.nodes - self.light
-        if fresh:
-            scope = neighbourhood(self._res.store, fresh, self._strong, self._settings,
-                                  self.overrides, UNBOUNDED)  # fmt: skip
-            assert scope is not None  # unbounded
-            for link in scope.links:
-                key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
-                self.links.setdefault(key, link)
-            found |= scope.nodes
-            for m in scope.nodes & self.light:
-                found |= self._scope_of[m]
-        return found
+        """``identifiers`` with their closed neighbourhoods, read from the store."""
+        if not identifiers:
+            return set()
+        scope = neighbourhood(self._res.store, identifiers, self._strong, self._settings,
+                              self.overrides, UNBOUNDED, deterministic=True)  # fmt: skip
+        assert scope is not None  # unbounded
+        for link in scope.links:
+            key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
+            self.links.setdefault(key, link)
+        return identifiers | scope.nodes
 
     def _clusters_of(self, identifiers: set[Identifier]) -> list[list[Identifier]]:
         """The deterministic clusters of ``identifiers`` (every one read, closed)."""
-        links = [lk for lk in self.links.values() if lk.kind != "model"]
+        links = list(self.links.values())
         adjacent: dict[Identifier, list[Identifier]] = {}
         for link in links:
             adjacent.setdefault(link.a, []).append(link.b)

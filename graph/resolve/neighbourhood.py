@@ -45,10 +45,15 @@ def neighbourhood(
     settings: ResolveSettings,
     overrides: Mapping[Identifier, str],
     max_scope: int,
+    *,
+    deterministic: bool = False,
 ) -> Scope | None:
     """Everything a full resolve would consider together with ``seeds`` (None: more
     than ``max_scope`` identifiers), read in rounds of one store round trip each
-    (:meth:`graph.store.GraphStore.scope_round`)."""
+    (:meth:`graph.store.GraphStore.scope_round`). ``deterministic``: only what the
+    deterministic clustering considers together with them (observation edges; not
+    the stored model links, nor the profiles of the last resolve): a sampled
+    ``train``'s (:mod:`app.graph_sample`)."""
     nodes: set[Identifier] = set()
     flagged: set[Identifier] = set()
     links: dict[tuple[Identifier, Identifier], Link] = {}
@@ -61,7 +66,9 @@ def neighbourhood(
     frontier = set(seeds)  # the first round also reads which of them exist
     while frontier:
         batch = sorted(frontier)
-        read = store.scope_round(batch, strong, existing=not nodes)
+        read = store.scope_round(batch, strong, existing=not nodes, members=not deterministic)
+        if deterministic:
+            read.links = [lk for lk in read.links if lk.kind == "deterministic"]
         if read.existing is not None:  # the first round: the seeds that exist
             nodes = set(read.existing)
             batch = sorted(nodes)  # a seed that does not exist has no links, no profile

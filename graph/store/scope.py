@@ -65,23 +65,29 @@ class ScopeRepository(StoreRunner):
         return _identifiers(self._read("quarantined_among", {"keys": identifier_keys(identifiers)}))
 
     def scope_round(
-        self, identifiers: Sequence[Identifier], types: Sequence[str], *, existing: bool = False
+        self,
+        identifiers: Sequence[Identifier],
+        types: Sequence[str],
+        *,
+        existing: bool = False,
+        members: bool = True,
     ) -> ScopeRound:
-        """:meth:`neighbourhood`, :meth:`members_of_profiles_of` and
-        :meth:`quarantined_among` of ``identifiers`` (and, with ``existing``, which of
-        them exist), read together."""
+        """:meth:`neighbourhood`, :meth:`members_of_profiles_of` (unless ``members`` is
+        off: none) and :meth:`quarantined_among` of ``identifiers`` (and, with
+        ``existing``, which of them exist), read together."""
         keys = identifier_keys(identifiers)
         reads = [
             Read("neighbourhood", {"keys": keys, "types": list(types)}),
-            Read("members_of_profiles_of", {"keys": keys}),
             Read("quarantined_among", {"keys": keys}),
         ]
+        if members:
+            reads.append(Read("members_of_profiles_of", {"keys": keys}))
         if existing:
             reads.append(Read("existing_identifiers", {"keys": keys}))
         replies = self._read_all(reads)
-        found = _identifiers(replies[3]) if existing else None
-        return ScopeRound(_links(replies[0]), _members(replies[1]), found,
-                          _identifiers(replies[2]))  # fmt: skip
+        found = _identifiers(replies[-1]) if existing else None
+        return ScopeRound(_links(replies[0]), _members(replies[2]) if members else [], found,
+                          _identifiers(replies[1]))  # fmt: skip
 
 
 def _identifiers(rows: list[Row]) -> list[Identifier]:
