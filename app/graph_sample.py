@@ -52,9 +52,9 @@ def read_sample(
     their deterministic clusters closed, all their events) or, when only their
     degree is needed, lightly (everyone seen there, their clusters, the user agents
     they were seen there with): the seed IPs whole; every other IP of the core
-    clusters that may make candidates whole (lightly first when the counts do not
-    tell whether it does); the IPs of the other clusters read whole lightly, when the
-    counts do not tell."""
+    clusters that makes candidates whole (read lightly first when the counts do not
+    tell whether it does); the other IPs of the clusters read whole lightly, when the
+    counts do not tell whether they make candidates."""
     strong, weak = res.registry.strong_types, res.registry.weak_types
     total = res.store.count_identifiers_of_types(strong)
     if total <= settings.whole_graph_limit:
@@ -113,8 +113,8 @@ def _core(reader: _Reader, seeds: set[str]) -> set[Identifier]:
             x = parent[x]
         return x
 
-    for link in reader.links.values():
-        if link.kind != "model" and link.a in parent and link.b in parent:
+    for link in reader.links.values():  # observation edges (neighbourhood(deterministic))
+        if link.a in parent and link.b in parent:
             parent[root(link.a)] = root(link.b)
     at_seed = {root(m) for m, ips in reader.ips_of.items() if ips & seeds}
     return {m for m in reader.nodes if root(m) in at_seed}
