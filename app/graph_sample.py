@@ -10,6 +10,7 @@ from typing import NamedTuple
 from app.resources import Resources
 from graph.ingest.events import Identifier
 from graph.progress import Progress, no_progress
+from graph.resolve.clustering import connected_components
 from graph.resolve.integrity import Link
 from graph.resolve.neighbourhood import neighbourhood
 from graph.resolve.resolution import clustering
@@ -86,7 +87,7 @@ def read_sample(
     clusters = made.clusters
     sample = GraphSample(share=share, identifiers=total, seed_ips=seeds, whole_ips=reader.whole,
                          light_ips=set(reader.degrees) - reader.whole)  # fmt: skip
-    for ip in {ip for ips in reader.ips_of.values() for ip in ips} - reader.whole:
+    for ip in seen:  # no IP was read whole since (nor any identifier's events)
         degree = reader.degrees.get(ip, told(ip))
         sample.degrees[ip] = cap + 1 if degree is None else degree
     for n, members in enumerate(clusters):
@@ -104,20 +105,11 @@ _NETWORK = IpCount(identifiers=2**31, accounts=2**31)
 def _core(reader: _Reader, seeds: set[str]) -> set[Identifier]:
     """The identifiers of the clusters seen at a seed IP: those whose every IP must be
     known. Deterministic clusters are within the closed scopes read, so a scope's
-    connected identifiers (through its links) hold them."""
-    parent: dict[Identifier, Identifier] = {n: n for n in reader.nodes}
-
-    def root(x: Identifier) -> Identifier:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for link in reader.links.values():  # observation edges (neighbourhood(deterministic))
-        if link.a in parent and link.b in parent:
-            parent[root(link.a)] = root(link.b)
-    at_seed = {root(m) for m, ips in reader.ips_of.items() if ips & seeds}
-    return {m for m in reader.nodes if root(m) in at_seed}
+    connected identifiers (through its observation edges) hold them."""
+    edges = ((link.a, link.b) for link in reader.links.values())
+    return {m for component in connected_components(sorted(reader.nodes), edges)
+            if any(reader.ips_of.get(n, set()) & seeds for n in component)
+            for m in component}  # fmt: skip
 
 
 class _Reader:
@@ -188,17 +180,9 @@ class _Reader:
     def _clusters_of(self, identifiers: set[Identifier]) -> list[list[Identifier]]:
         """The deterministic clusters of ``identifiers`` (every one read, closed)."""
         links = list(self.links.values())
-        adjacent: dict[Identifier, list[Identifier]] = {}
-        for link in links:
-            adjacent.setdefault(link.a, []).append(link.b)
-            adjacent.setdefault(link.b, []).append(link.a)
-        scope, frontier = set(identifiers), list(identifiers)
-        while frontier:
-            node = frontier.pop()
-            for other in adjacent.get(node, ()):
-                if other not in scope and (other in self.nodes or other in self.light):
-                    scope.add(other)
-                    frontier.append(other)
+        read = sorted(self.nodes | self.light | identifiers)
+        scope = {m for component in connected_components(read, ((lk.a, lk.b) for lk in links))
+                 if identifiers.intersection(component) for m in component}  # fmt: skip
         among = [lk for lk in links if lk.a in scope or lk.b in scope]
         made = clustering(scope, among, overrides=self.overrides, settings=self._settings)
         return [c for c in made.clusters if identifiers.intersection(c)]
