@@ -63,9 +63,27 @@ class EmbeddedServer:
     # -- inspection ----------------------------------------------------------
     def status(self) -> ServerStatus | None:
         """The running server, or ``None`` (stale state files are removed)."""
+        recorded = self._recorded()
+        if recorded is None:
+            return None
+        if _alive(recorded.pid) and _answers(recorded.address):
+            return recorded
+        if not _alive(recorded.pid):
+            self.state_file.unlink(missing_ok=True)
+        return None
+
+    def running(self) -> ServerStatus | None:
+        """The server this directory's state names while its process lives, whether
+        it answers or not (busy loading its data, or writing a large reply)."""
+        recorded = self._recorded()
+        if recorded is None or not (_alive(recorded.pid) and _is_server(recorded.pid)):
+            return None
+        return recorded
+
+    def _recorded(self) -> ServerStatus | None:
         try:
             state = json.loads(self.state_file.read_text())
-            status = ServerStatus(
+            return ServerStatus(
                 pid=int(state["pid"]),
                 address=ServerAddress(
                     unix_socket=state.get("unix_socket"),
@@ -75,19 +93,18 @@ class EmbeddedServer:
             )
         except (OSError, ValueError, KeyError):
             return None
-        if _alive(status.pid) and _answers(status.address):
-            return status
-        if not _alive(status.pid):
-            self.state_file.unlink(missing_ok=True)
-        return None
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> ServerStatus:
-        """Start a server (or return the running one) and wait until it answers."""
+        """Start a server (or return the running one) and wait until it answers.
+
+        A server of this directory whose process lives is waited for, never started
+        beside: a second one would take over the socket and append to the same files
+        (a busy server did not answer a ping within a second, and one was started)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         with self._lock():
-            running = self.status()
-            if running:
+            running = self.running()
+            if running is not None and self._answers_in_time(running):
                 return running
             address = self._choose_address()
             command = self._command(address)
@@ -129,6 +146,24 @@ class EmbeddedServer:
             raise StoreUnavailable(
                 f"embedded FalkorDB did not answer within {allowed:.0f}s; log: {self.log_file}"
             )
+
+    def _answers_in_time(self, running: ServerStatus) -> bool:
+        """Wait for a live server to answer; False if its process ends first. Raises
+        :class:`StoreUnavailable` when it neither answers nor ends in time."""
+        allowed = self.start_timeout()
+        deadline = time.monotonic() + allowed
+        while time.monotonic() < deadline:
+            if not _alive(running.pid):
+                self.state_file.unlink(missing_ok=True)
+                return False
+            if _answers(running.address):
+                return True
+            time.sleep(0.05)
+        raise StoreUnavailable(
+            f"embedded FalkorDB (pid {running.pid}) is running but has not answered for "
+            f"{allowed:.0f}s (busy or hung); not starting a second server on the same "
+            f"files. Wait, or stop it (`idgraph store stop`); log: {self.log_file}"
+        )
 
     def start_timeout(self) -> float:
         """How long a server starting in this directory may take to answer: longer
@@ -230,9 +265,8 @@ class EmbeddedServer:
 def running_server(data_dir: Path) -> Iterator[ServerAddress]:
     """A server for the block: the running one, or one started now and stopped after."""
     server = EmbeddedServer(data_dir)
-    status = server.status()
-    if status is not None:
-        yield status.address
+    if server.running() is not None:  # answering, or busy: waited for, left running
+        yield server.start().address
         return
     status = server.start()
     try:
@@ -254,6 +288,17 @@ def _alive(pid: int) -> bool:
         if done == pid:
             return False
     return True
+
+
+def _is_server(pid: int) -> bool:
+    """Whether ``pid`` runs a redis-server (not another process given a stale state
+    file's pid); assumed where there is no /proc to tell."""
+    try:
+        return b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()
+    except OSError:
+        return True
 
 
 def _client(address: ServerAddress, *, timeout: float) -> redis.Redis:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
 
+from graph.errors import StoreUnavailable
 from graph.ingest.batches import build_batch
 from graph.ingest.events import Event, Identifier
 from graph.store.embedded import EmbeddedServer, running_server
@@ -167,3 +170,47 @@ def test_forgetting_deleted_data_rewrites_the_log_and_the_snapshot(tmp_path: Pat
     finally:
         store.close()
         server.stop()
+
+
+def _servers_of(directory: Path) -> list[int]:
+    """The redis-server processes whose command line names ``directory``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                line = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"redis-server" in line and str(directory.resolve()).encode() in line:
+                found.append(int(proc.name))
+    return found
+
+
+def test_a_busy_server_is_waited_for_never_started_beside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that does not answer (stopped here with SIGSTOP, as one busy writing a
+    large reply or loading its data) is not taken for dead: a second one on the same
+    files would take over the socket and append to the same log. ``start`` waits for
+    it, and says so when it does not answer in time; ``running_server`` uses it and
+    leaves it running."""
+    monkeypatch.setattr("graph.store.embedded.START_TIMEOUT", 1.0)
+    server = EmbeddedServer(tmp_path)
+    first = server.start()
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        assert server.status() is None  # it does not answer ...
+        assert (running := server.running()) is not None and running.pid == first.pid  # runs
+        with pytest.raises(StoreUnavailable, match="not starting a second server"):
+            EmbeddedServer(tmp_path).start()
+        assert _servers_of(tmp_path) == [first.pid]
+        threading.Timer(0.5, os.kill, (first.pid, signal.SIGCONT)).start()
+        os.kill(first.pid, signal.SIGSTOP)
+        with running_server(tmp_path) as address:
+            assert address.unix_socket == first.address.unix_socket
+        assert _servers_of(tmp_path) == [first.pid]
+        assert (status := server.status()) is not None and status.pid == first.pid
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        server.stop()
+    assert _servers_of(tmp_path) == []
