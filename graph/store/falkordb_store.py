@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from falkordb import FalkorDB
@@ -40,12 +42,18 @@ UNIQUE_CONSTRAINTS = (
     ("Household", ("household_id",)),
 )
 
+T = TypeVar("T")
+#: pages of one large read asked for at a time: the store runs the next query while
+#: this process parses and uses a reply (a sample's closures at 1M, docs/benchmarks.md)
+PAGES_IN_FLIGHT = 2
+
 
 class FalkorDBStore(GraphStore):
     """A graph named ``graph_name`` on a FalkorDB server (embedded or external)."""
 
     backend = "falkordb"
     pages_by_node_id = True
+    rows_as_text = True
 
     def __init__(self, address: ServerAddress, graph_name: str) -> None:
         super().__init__()
@@ -66,6 +74,28 @@ class FalkorDBStore(GraphStore):
         if len(reads) < 2:
             return super()._read_all(reads)
         return self._pipelined([(r.name, r.params, True) for r in reads])
+
+    def _in_turn(self, reads: Iterable[Callable[[], T]]) -> Iterator[T]:
+        """The results of ``reads`` in order, :data:`PAGES_IN_FLIGHT` of them asked for
+        at a time (a thread each, a connection each from the client's pool): the
+        server runs one page's query while this process parses another's reply, where
+        one after the other each waited for the other. A single read runs here."""
+        calls = iter(reads)
+        first = next(calls, None)
+        if first is None:
+            return
+        second = next(calls, None)
+        if second is None:
+            yield first()
+            return
+        with ThreadPoolExecutor(PAGES_IN_FLIGHT, thread_name_prefix="idgraph-read") as pool:
+            pending: deque[Future[T]] = deque((pool.submit(first), pool.submit(second)))
+            while pending:
+                result = pending.popleft().result()
+                more = next(calls, None)
+                if more is not None:
+                    pending.append(pool.submit(more))
+                yield result
 
     def _run_write_all(self, writes: Sequence[Write]) -> list[list[Row]]:
         """The writes sent together (a pipeline: one round trip). The store runs them

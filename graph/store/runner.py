@@ -103,6 +103,10 @@ class StoreRunner(ABC):
     #: (FalkorDB: a bounded scan each; by profile ID it scanned every profile after the
     #: cursor for each page, and one reply of every weak observation was held whole)
     pages_by_node_id: bool = False
+    #: reads of many rows an identifier (its weak observations, its links) return one
+    #: JSON text an identifier (FalkorDB: parsing their typed cells cost most of such a
+    #: read; the ``_text`` queries in ``cypher/falkordb/``)
+    rows_as_text: bool = False
 
     #: the Cypher files (cypher/) the runner itself runs
     QUERIES: tuple[str, ...] = (
@@ -135,6 +139,13 @@ class StoreRunner(ABC):
         """Run several named read queries that do not depend on each other; their rows
         in the same order. Default: one after the other (FalkorDB sends them together)."""
         return [self._read(read.name, read.params) for read in reads]
+
+    def _in_turn(self, reads: Iterable[Callable[[], T]]) -> Iterator[T]:
+        """The results of ``reads`` (calls that read, none needing another's result), in
+        order: the pages of a large read. Default: one after the other (FalkorDB reads
+        the next page while the caller takes this one)."""
+        for read in reads:
+            yield read()
 
     def _encode_params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
         """``params`` as the backend sends them, encoded now for a later query (the

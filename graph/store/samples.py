@@ -7,11 +7,12 @@ everyone seen at chosen IPs, and the weak evidence of chosen identifiers
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from graph.store.observations import observations_of
-from graph.store.records import Identifier
+from graph.store.records import Identifier, Row
 from graph.store.runner import StoreRunner, chunks, identifier_keys
 
 __all__ = ["SampleRepository"]
@@ -52,8 +53,7 @@ class SampleRepository(StoreRunner):
     ) -> dict[Identifier, list[Identifier]]:
         """Each of ``weak`` (IPs) -> the identifiers of ``types`` seen with it."""
         found: dict[Identifier, list[Identifier]] = {}
-        for keys in chunks(identifier_keys(weak), SAMPLE_PAGE):
-            rows = self._read("identifiers_seen_with", {"keys": keys, "types": list(types)})
+        for rows in self._keyed_pages("identifiers_seen_with", weak, {"types": list(types)}):
             for wt, wv, t, v in rows:
                 found.setdefault(Identifier(wt, wv), []).append(Identifier(t, v))
         return found
@@ -65,8 +65,7 @@ class SampleRepository(StoreRunner):
         shared) for everyone seen at ``weak`` (IPs): who each IP was seen with, and with
         what, without their other events."""
         found: list[tuple[str, Identifier, list[str | None]]] = []
-        for keys in chunks(identifier_keys(weak), SAMPLE_PAGE):
-            rows = self._read("weak_agents_at", {"keys": keys, "types": list(types)})
+        for rows in self._keyed_pages("weak_agents_at", weak, {"types": list(types)}):
             found.extend((w, Identifier(t, v), list(agents)) for w, t, v, agents in rows)
         return found
 
@@ -78,17 +77,29 @@ class SampleRepository(StoreRunner):
         :meth:`graph.store.GraphStore.each_weak_observation` reads for all of them.
         FalkorDB: an identifier's evidence as one JSON text (its typed cells were most
         of a whole read's time)."""
-        pages = chunks(identifier_keys(identifiers), SAMPLE_PAGE)
-        yield from observations_of(row for keys in pages for row in self._evidence_of(keys, weak))
+        params, as_text = {"weak": list(weak)}, self.rows_as_text
+        if as_text:
+            pages = self._keyed_pages("weak_observations_of_text", identifiers, params)
+        else:
+            pages = self._keyed_pages("weak_observations_of", identifiers, params)
+        yield from observations_of(row for rows in pages for row in _evidence(rows, as_text))
 
-    def _evidence_of(
-        self, keys: list[list[str]], weak: Sequence[str]
-    ) -> Iterator[tuple[str, str, Iterable[Sequence[Any]]]]:
-        params = {"keys": keys, "weak": list(weak)}
-        if not self.pages_by_node_id:  # not FalkorDB: a row an event
-            for t, v, w, ua, ts in self._read("weak_observations_of", params):
-                yield t, v, ((w, ua, ts),)
-            return
-        loads = json.JSONDecoder(strict=False).decode
-        for text, typed in self._read("weak_observations_of_text", params):
-            yield loads(text) if text is not None else typed
+    def _keyed_pages(
+        self, name: str, identifiers: Iterable[Identifier], params: Mapping[str, Any]
+    ) -> Iterator[list[Row]]:
+        """The rows of the named read for ``identifiers``, :data:`SAMPLE_PAGE` at a time
+        (the store reads the next page while the caller takes this one)."""
+        pages = chunks(identifier_keys(identifiers), SAMPLE_PAGE)
+        return self._in_turn(partial(self._read, name, {**params, "keys": keys}) for keys in pages)
+
+
+def _evidence(rows: list[Row], as_text: bool) -> Iterator[tuple[str, str, Iterable[Sequence[Any]]]]:
+    """(type, value, its (weak value, user agent, ts) rows) of a weak observations read's
+    rows: one JSON text an identifier (FalkorDB), else a row an event."""
+    if not as_text:
+        for t, v, w, ua, ts in rows:
+            yield t, v, ((w, ua, ts),)
+        return
+    loads = json.JSONDecoder(strict=False).decode
+    for text, typed in rows:
+        yield loads(text) if text is not None else typed

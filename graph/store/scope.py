@@ -8,13 +8,18 @@ trip on FalkorDB), so a round costs one wait for the store, not two or three.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from graph.store.records import Identifier, Link, Row
-from graph.store.runner import Read, StoreRunner, identifier_keys
+from graph.store.runner import Read, StoreRunner, chunks, identifier_keys
 
 __all__ = ["ScopeRepository", "ScopeRound"]
+
+#: identifiers a round's reads ask about at a time (a larger round reads in pages)
+SCOPE_PAGE = 5_000
 
 
 @dataclass
@@ -37,6 +42,7 @@ class ScopeRepository(StoreRunner):
         "existing_identifiers",
         "members_of_profiles_of",
         "neighbourhood",
+        "neighbourhood_text",
         "quarantined_among",
     )
 
@@ -49,8 +55,9 @@ class ScopeRepository(StoreRunner):
         """Links (both directions) of ``identifiers`` to identifiers of ``types``:
         observation edges (kind ``deterministic``) and stored model links (``model``);
         ``a`` is always the given identifier."""
-        keys = identifier_keys(identifiers)
-        return _links(self._read("neighbourhood", {"keys": keys, "types": list(types)}))
+        return self._links(
+            self._read_all([self._neighbourhood(identifier_keys(identifiers), types)])[0]
+        )
 
     def members_of_profiles_of(
         self, identifiers: Iterable[Identifier]
@@ -75,37 +82,53 @@ class ScopeRepository(StoreRunner):
         """:meth:`neighbourhood`, :meth:`members_of_profiles_of` (unless ``members`` is
         off: none) and :meth:`quarantined_among` of ``identifiers`` (and, with
         ``existing``, which of them exist), read together."""
-        keys = identifier_keys(identifiers)
-        reads = [
-            Read("neighbourhood", {"keys": keys, "types": list(types)}),
-            Read("quarantined_among", {"keys": keys}),
-        ]
-        if members:
-            reads.append(Read("members_of_profiles_of", {"keys": keys}))
-        if existing:
-            reads.append(Read("existing_identifiers", {"keys": keys}))
-        replies = self._read_all(reads)
-        found = _identifiers(replies[-1]) if existing else None
-        return ScopeRound(_links(replies[0]), _members(replies[2]) if members else [], found,
-                          _identifiers(replies[1]))  # fmt: skip
+
+        def page(keys: list[list[str]]) -> list[Read]:
+            reads = [self._neighbourhood(keys, types), Read("quarantined_among", {"keys": keys})]
+            if members:
+                reads.append(Read("members_of_profiles_of", {"keys": keys}))
+            if existing:
+                reads.append(Read("existing_identifiers", {"keys": keys}))
+            return reads
+
+        replies: list[list[Row]] = [[] for _ in page([])]
+        # a sample's closures read rounds of 100,000 identifiers (app.graph_sample)
+        pages = chunks(identifier_keys(identifiers), SCOPE_PAGE)
+        for read in self._in_turn(partial(self._read_all, page(keys)) for keys in pages):
+            for rows, reply in zip(replies, read, strict=True):
+                rows.extend(reply)
+        links, quarantined, *rest = replies
+        found = _identifiers(rest.pop()) if existing else None
+        return ScopeRound(self._links(links), _members(rest.pop()) if members else [], found,
+                          _identifiers(quarantined))  # fmt: skip
+
+    def _neighbourhood(self, keys: list[list[str]], types: Sequence[str]) -> Read:
+        params = {"keys": keys, "types": list(types)}
+        if self.rows_as_text:
+            return Read("neighbourhood_text", params)
+        return Read("neighbourhood", params)
+
+    def _links(self, rows: list[Row]) -> list[Link]:
+        """The links of :meth:`_neighbourhood`'s rows."""
+        if not self.rows_as_text:
+            return [_link(Identifier(at, av), *rest) for at, av, *rest in rows]
+        loads = json.JSONDecoder(strict=False).decode
+        links: list[Link] = []
+        for text, typed in rows:
+            t, v, linked = loads(text) if text is not None else typed
+            a = Identifier(t, v)
+            links.extend(_link(a, *link) for link in linked)
+        return links
 
 
 def _identifiers(rows: list[Row]) -> list[Identifier]:
     return [Identifier(t, v) for t, v in rows]
 
 
-def _links(rows: list[Row]) -> list[Link]:
-    return [
-        Link(
-            Identifier(at, av),
-            Identifier(bt, bv),
-            "model" if rel == "MODEL_LINK" else "deterministic",
-            float(weight or 1),
-            int(first or 0),
-            int(last or 0),
-        )
-        for at, av, bt, bv, rel, weight, first, last in rows
-    ]
+def _link(a: Identifier, bt: str, bv: str, rel: str, weight: float | None, first: int | None,
+          last: int | None) -> Link:  # fmt: skip
+    kind = "model" if rel == "MODEL_LINK" else "deterministic"
+    return Link(a, Identifier(bt, bv), kind, float(weight or 1), int(first or 0), int(last or 0))
 
 
 def _members(rows: list[Row]) -> list[tuple[Identifier, str, int]]:

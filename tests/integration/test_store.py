@@ -197,6 +197,38 @@ def test_a_scope_round_reads_what_its_three_reads_read(any_store: GraphStore) ->
     assert any_store.scope_round([b], types).existing is None
 
 
+def test_a_large_scope_round_is_read_in_pages_as_one(
+    any_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round larger than a page reads page by page (FalkorDB: the next page while
+    this one is taken) and gives what one read gives; odd values (a quote, a
+    backslash: FalkorDB's JSON text falls back to typed cells) come back intact."""
+    odd = 'c"7\\\n\u00fc'
+    events = [ev(f"e{n}", 1000 + n, ("email", f"p{n}@x.com"), ("cookie_id", f"c{n}"),
+                 ("phone", f"+1415555{n:04d}"))
+              for n in range(12)]  # fmt: skip
+    events.append(ev("e99", 9000, ("email", "p0@x.com"), ("cookie_id", odd)))
+    any_store.write_observations(build_batch(events))
+    batch = [Identifier("email", f"p{n}@x.com") for n in range(12)]
+    batch += [Identifier("cookie_id", odd), Identifier("email", "nobody@x.com")]
+    types = ["email", "phone", "cookie_id"]
+    whole = any_store.scope_round(batch, types, existing=True)
+    assert len(whole.links) == 12 * 2 + 2 and whole.existing is not None
+    assert (Identifier("cookie_id", odd), Identifier("email", "p0@x.com")) in {
+        (lk.a, lk.b) for lk in whole.links
+    }
+    monkeypatch.setattr("graph.store.scope.SCOPE_PAGE", 5)
+    paged = any_store.scope_round(batch, types, existing=True)
+    assert sorted(map(repr, paged.links)) == sorted(map(repr, whole.links))
+    assert sorted(paged.existing or []) == sorted(whole.existing) == sorted(batch[:-1])
+    alone = any_store.scope_round(batch, types, existing=True, members=False)
+    assert sorted(alone.existing or []) == sorted(whole.existing) and alone.members == []
+    assert sorted(map(repr, alone.links)) == sorted(map(repr, whole.links))
+    assert sorted(map(repr, any_store.neighbourhood(batch, types))) == sorted(
+        map(repr, whole.links)
+    )
+
+
 def test_reads_sent_together_raise_a_rejected_one(any_store: GraphStore) -> None:
     fine = Read("existing_identifiers", {"keys": []})
     with pytest.raises(QueryError, match="existing_identifiers"):
