@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: (strong identifier, weak value, user agent, ms)
 Observation = tuple[Identifier, str, str | None, int]
+#: identifier -> IP -> the user agents it was seen there with
+Agents = dict[Identifier, dict[str, list[str | None]]]
 #: no limit on a closed neighbourhood's size (the sample bounds it)
 UNBOUNDED = 2**62
 
@@ -80,11 +82,13 @@ def read_sample(
     unknown = reader.degrees_of(ip for ip in core_ips if told(ip) is None)
     reader.read_whole(ip for ip, degree in unknown.items() if degree <= cap)
     seen = {ip for ips in reader.ips_of.values() for ip in ips} - reader.whole
-    reader.degrees_of(ip for ip in seen if told(ip) is None and ip not in reader.degrees)
-    made = clustering(reader.nodes, [lk for lk in reader.links.values()
-                                     if lk.a in reader.nodes or lk.b in reader.nodes],
+    light = reader.read_lightly(ip for ip in seen if told(ip) is None and ip not in reader.degrees)
+    # the last reads done: everything read clustered once (a cluster is all read whole
+    # or all read lightly, closures being closed), for the last degrees and the sample
+    made = clustering(reader.nodes | reader.light, list(reader.links.values()),
                       overrides=reader.overrides, settings=res.resolve_settings())  # fmt: skip
-    clusters = made.clusters
+    reader.degrees.update(degrees_at(made.clusters, *light))
+    clusters = [members for members in made.clusters if members[0] in reader.nodes]
     sample = GraphSample(share=share, identifiers=total, seed_ips=seeds, whole_ips=reader.whole,
                          light_ips=set(reader.degrees) - reader.whole)  # fmt: skip
     for ip in seen:  # no IP was read whole since (nor any identifier's events)
@@ -151,19 +155,25 @@ class _Reader:
             self.ips_of.setdefault(observation[0], set()).add(observation[1])
 
     def degrees_of(self, ips: Iterable[str]) -> dict[str, int]:
-        """The degrees of ``ips``, read lightly: who was seen there (their clusters
-        closed) and with which user agents, not their other events."""
+        """The degrees of ``ips``, read lightly (:meth:`read_lightly`)."""
+        agents, wanted = self.read_lightly(ips)
+        found = degrees_at(self._clusters_of(set(agents)), agents, wanted)
+        self.degrees.update(found)
+        return found
+
+    def read_lightly(self, ips: Iterable[str]) -> tuple[Agents, list[str]]:
+        """Who was seen at ``ips`` (their clusters closed) and with which user agents,
+        not their other events: what their degrees are counted from (ml.sampling's
+        ``degrees_at``); and the IPs asked for."""
         wanted = sorted(set(ips) - self.whole)
         rows = self._res.store.weak_agents_at(
             (self._keys[ip] for ip in wanted if ip in self._keys), self._strong
         )
-        agents: dict[Identifier, dict[str, list[str | None]]] = {}
+        agents: Agents = {}
         for ip, identifier, uas in rows:
             agents.setdefault(identifier, {})[ip] = uas
         self.light |= self._closed(set(agents) - self.nodes - self.light) - self.nodes
-        found = degrees_at(self._clusters_of(set(agents)), agents, wanted)
-        self.degrees.update(found)
-        return found
+        return agents, wanted
 
     def _closed(self, identifiers: set[Identifier]) -> set[Identifier]:
         """``identifiers`` with their closed neighbourhoods, read from the store."""
