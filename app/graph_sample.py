@@ -83,12 +83,11 @@ def read_sample(
     reader.read_whole(ip for ip, degree in unknown.items() if degree <= cap)
     seen = {ip for ips in reader.ips_of.values() for ip in ips} - reader.whole
     light = reader.read_lightly(ip for ip in seen if told(ip) is None and ip not in reader.degrees)
-    # the last reads done: everything read clustered once (a cluster is all read whole
-    # or all read lightly, closures being closed), for the last degrees and the sample
-    made = clustering(reader.nodes | reader.light, list(reader.links.values()),
-                      overrides=reader.overrides, settings=res.resolve_settings())  # fmt: skip
-    reader.degrees.update(degrees_at(made.clusters, *light))
-    clusters = [members for members in made.clusters if members[0] in reader.nodes]
+    # the last reads done: everything read clustered (a cluster is all read whole or
+    # all read lightly, closures being closed), for the last degrees and the sample
+    every = reader.clusters()
+    reader.degrees.update(degrees_at(every, *light))
+    clusters = [members for members in every if members[0] in reader.nodes]
     sample = GraphSample(share=share, identifiers=total, seed_ips=seeds, whole_ips=reader.whole,
                          light_ips=set(reader.degrees) - reader.whole)  # fmt: skip
     for ip in seen:  # no IP was read whole since (nor any identifier's events)
@@ -99,7 +98,7 @@ def read_sample(
         if ips & seeds:
             sample.weights[n] = 1.0 / inclusion(share, len(ips & could_seed))
     logger.info("train reads a sample: %s", sample.summary())
-    return SampledGraph(clusters, made.quarantined & reader.nodes, reader.observations, sample)
+    return SampledGraph(clusters, reader.quarantined & reader.nodes, reader.observations, sample)
 
 
 #: the counts of an IP the store did not count (none seen there): a network, unread
@@ -137,6 +136,11 @@ class _Reader:
         #: degrees of those IPs
         self.light: set[Identifier] = set()
         self.degrees: dict[str, int] = {}
+        #: the clusters of the closed scopes clustered so far (their identifiers in
+        #: ``clustered``), and their quarantined identifiers
+        self._clusters: list[list[Identifier]] = []
+        self._clustered: set[Identifier] = set()
+        self.quarantined: set[Identifier] = set()
 
     def read_whole(self, ips: Iterable[str]) -> None:
         """Everyone seen at ``ips``, with their closed neighbourhoods and events."""
@@ -189,10 +193,30 @@ class _Reader:
 
     def _clusters_of(self, identifiers: set[Identifier]) -> list[list[Identifier]]:
         """The deterministic clusters of ``identifiers`` (every one read, closed)."""
-        links = list(self.links.values())
         read = sorted(self.nodes | self.light | identifiers)
-        scope = {m for component in connected_components(read, ((lk.a, lk.b) for lk in links))
-                 if identifiers.intersection(component) for m in component}  # fmt: skip
-        among = [lk for lk in links if lk.a in scope or lk.b in scope]
-        made = clustering(scope, among, overrides=self.overrides, settings=self._settings)
-        return [c for c in made.clusters if identifiers.intersection(c)]
+        edges = ((lk.a, lk.b) for lk in self.links.values())
+        self._cluster({m for component in connected_components(read, edges)
+                       if identifiers.intersection(component) for m in component})  # fmt: skip
+        return [c for c in self._clusters if identifiers.intersection(c)]
+
+    def clusters(self) -> list[list[Identifier]]:
+        """The deterministic clusters of everything read (closed), in the order one
+        clustering of it gives (largest first, then by first member)."""
+        self._cluster(self.nodes | self.light)
+        return sorted(self._clusters, key=lambda members: (-len(members), members[0]))
+
+    def _cluster(self, scope: set[Identifier]) -> None:
+        """Cluster what of ``scope`` is not yet: a union of closed components, so its
+        clusters (and quarantine: every link touching it is read) are those one
+        clustering of everything read would give; each is clustered once. A link to
+        an identifier clustered before reaches one quarantined then (a closure stops
+        only there), held quarantined here too."""
+        scope = scope - self._clustered
+        if not scope:
+            return
+        among = [lk for lk in self.links.values() if lk.a in scope or lk.b in scope]
+        overrides = {**dict.fromkeys(self.quarantined, "force"), **self.overrides}
+        made = clustering(scope, among, overrides=overrides, settings=self._settings)
+        self._clusters.extend(made.clusters)
+        self._clustered |= scope
+        self.quarantined |= made.quarantined
