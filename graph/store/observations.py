@@ -5,7 +5,6 @@ the weak evidence (IPs, user agents) the link model reads.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,12 +16,19 @@ from graph.store.records import (
     Ingested,
     Link,
     ObservationBatch,
+    Row,
 )
-from graph.store.runner import INGEST_SEQUENCE, StoreRunner, chunks, identifier_keys
+from graph.store.runner import (
+    INGEST_SEQUENCE,
+    StoreRunner,
+    chunks,
+    decoded_texts,
+    identifier_keys,
+)
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ObservationRepository", "observations_of"]
+__all__ = ["ObservationRepository", "evidence_rows", "observations_of"]
 
 #: identifiers whose weak observations are read in one query (FalkorDB)
 OBSERVATION_PAGE = 20_000
@@ -146,14 +152,11 @@ class ObservationRepository(StoreRunner):
         million identifiers is millions of rows), each identifier's one JSON text
         (cypher/falkordb/weak_observations_text.cypher)."""
         if not self.pages_by_node_id:
-            for t, v, w, ua, ts in self._read("weak_observations", params):
-                yield t, v, ((w, ua, ts),)
+            yield from evidence_rows(self._read("weak_observations", params), as_text=False)
             return
         pages = self._node_id_pages("weak_observations_text", params, OBSERVATION_PAGE,
                                     ranged_by="identifier_id_range")  # fmt: skip
-        loads = json.JSONDecoder(strict=False).decode
-        for text, typed in pages:
-            yield loads(text) if text is not None else typed
+        yield from evidence_rows(pages, as_text=True)
 
     def identifier(self, identifier: Identifier) -> IdentifierRecord | None:
         rows = self._read("identifier", {"type": identifier.type, "value": identifier.value})
@@ -169,6 +172,19 @@ class ObservationRepository(StoreRunner):
 
     def sample_identifiers(self, type_name: str, limit: int = 3) -> list[str]:
         return [r[0] for r in self._read("sample_identifiers", {"type": type_name, "limit": limit})]
+
+
+def evidence_rows(
+    rows: Iterable[Row], *, as_text: bool
+) -> Iterator[tuple[str, str, Iterable[Sequence[Any]]]]:
+    """(type, value, its (weak value, user agent, ts) rows) of a weak observations
+    read's rows: one JSON text an identifier (``as_text``: the ``_text`` queries), else
+    a row an event."""
+    if as_text:
+        yield from decoded_texts(rows)
+        return
+    for t, v, w, ua, ts in rows:
+        yield t, v, ((w, ua, ts),)
 
 
 def observations_of(

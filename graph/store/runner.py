@@ -8,6 +8,7 @@ this package) build on these hooks; :class:`graph.store.GraphStore` is all of th
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -347,6 +348,15 @@ class StoreRunner(ABC):
 def identifier_keys(identifiers: Iterable[Identifier]) -> list[list[str]]:
     """Identifiers as ``[type, value]`` pairs: the parameter form of node keys."""
     return [[i.type, i.value] for i in identifiers]
+
+
+def decoded_texts(rows: Iterable[Row]) -> Iterator[Any]:
+    """The values of rows read as text (:attr:`StoreRunner.rows_as_text`): each row is
+    (a JSON text, or null and the same value as typed cells where a string held a
+    quote or a backslash, which the store's toJSON leaves unescaped)."""
+    loads = json.JSONDecoder(strict=False).decode
+    for text, typed in rows:
+        yield loads(text) if text is not None else typed
 
 
 def chunks(rows: Sequence[Any], size: int) -> Iterator[list[Any]]:

@@ -6,12 +6,11 @@ everyone seen at chosen IPs, and the weak evidence of chosen identifiers
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from graph.store.observations import observations_of
+from graph.store.observations import evidence_rows, observations_of
 from graph.store.records import Identifier, Row
 from graph.store.runner import StoreRunner, chunks, identifier_keys
 
@@ -82,7 +81,8 @@ class SampleRepository(StoreRunner):
             pages = self._keyed_pages("weak_observations_of_text", identifiers, params)
         else:
             pages = self._keyed_pages("weak_observations_of", identifiers, params)
-        yield from observations_of(row for rows in pages for row in _evidence(rows, as_text))
+        rows = (row for page in pages for row in page)
+        yield from observations_of(evidence_rows(rows, as_text=as_text))
 
     def _keyed_pages(
         self, name: str, identifiers: Iterable[Identifier], params: Mapping[str, Any]
@@ -91,15 +91,3 @@ class SampleRepository(StoreRunner):
         (the store reads the next page while the caller takes this one)."""
         pages = chunks(identifier_keys(identifiers), SAMPLE_PAGE)
         return self._in_turn(partial(self._read, name, {**params, "keys": keys}) for keys in pages)
-
-
-def _evidence(rows: list[Row], as_text: bool) -> Iterator[tuple[str, str, Iterable[Sequence[Any]]]]:
-    """(type, value, its (weak value, user agent, ts) rows) of a weak observations read's
-    rows: one JSON text an identifier (FalkorDB), else a row an event."""
-    if not as_text:
-        for t, v, w, ua, ts in rows:
-            yield t, v, ((w, ua, ts),)
-        return
-    loads = json.JSONDecoder(strict=False).decode
-    for text, typed in rows:
-        yield loads(text) if text is not None else typed

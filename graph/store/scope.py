@@ -8,13 +8,12 @@ trip on FalkorDB), so a round costs one wait for the store, not two or three.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 from graph.store.records import Identifier, Link, Row
-from graph.store.runner import Read, StoreRunner, chunks, identifier_keys
+from graph.store.runner import Read, StoreRunner, chunks, decoded_texts, identifier_keys
 
 __all__ = ["ScopeRepository", "ScopeRound"]
 
@@ -112,10 +111,8 @@ class ScopeRepository(StoreRunner):
         """The links of :meth:`_neighbourhood`'s rows."""
         if not self.rows_as_text:
             return [_link(Identifier(at, av), *rest) for at, av, *rest in rows]
-        loads = json.JSONDecoder(strict=False).decode
         links: list[Link] = []
-        for text, typed in rows:
-            t, v, linked = loads(text) if text is not None else typed
+        for t, v, linked in decoded_texts(rows):
             a = Identifier(t, v)
             links.extend(_link(a, *link) for link in linked)
         return links
