@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any, TypeVar
 
 import redis
@@ -81,20 +82,15 @@ class FalkorDBStore(GraphStore):
         server runs one page's query while this process parses another's reply, where
         one after the other each waited for the other. A single read runs here."""
         calls = iter(reads)
-        first = next(calls, None)
-        if first is None:
-            return
-        second = next(calls, None)
-        if second is None:
-            yield first()
+        head = list(islice(calls, PAGES_IN_FLIGHT))
+        if len(head) < 2:
+            yield from (read() for read in head)
             return
         with ThreadPoolExecutor(PAGES_IN_FLIGHT, thread_name_prefix="idgraph-read") as pool:
-            pending: deque[Future[T]] = deque((pool.submit(first), pool.submit(second)))
+            pending: deque[Future[T]] = deque(pool.submit(read) for read in head)
             while pending:
                 result = pending.popleft().result()
-                more = next(calls, None)
-                if more is not None:
-                    pending.append(pool.submit(more))
+                pending.extend(pool.submit(read) for read in islice(calls, 1))
                 yield result
 
     def _run_write_all(self, writes: Sequence[Write]) -> list[list[Row]]:
