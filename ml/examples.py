@@ -51,7 +51,8 @@ from ml.evidence import (
     user_agents,
     with_context,
 )
-from ml.linking import GraphEvidence, LinkingSettings, decide, graph_evidence
+from ml.linking import LinkingSettings, decide
+from ml.scoring import GraphEvidence, graph_evidence
 
 __all__ = [
     "UNKNOWN",
@@ -177,7 +178,7 @@ def training_examples(
 ) -> Examples:
     """Queries from identified profiles (see the module docstring); ``asked``: the
     profiles queries come from, when the caller drew them already
-    (:func:`query_customers`); ``shared`` (:func:`ml.linking.graph_evidence`) and
+    (:func:`query_customers`); ``shared`` (:func:`ml.scoring.graph_evidence`) and
     ``chains`` (the browser chains at the narrowest home width): when the caller has
     them."""
     evidence, degrees, agents, singles = shared or graph_evidence(clusters, histories)

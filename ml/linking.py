@@ -16,35 +16,16 @@ How the model and its thresholds are learned: :mod:`ml.training`.
 
 from __future__ import annotations
 
-import random
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from graph.ingest.events import Identifier
-from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES, Conflict, Link
-from ml.browsers import (
-    HOME_WIDTHS,
-    BrowserChains,
-    browser_chains,
-    chain_features,
-    chain_links,
-    home_chains,
-)
-from ml.candidates import SingleEvidence, candidate_pairs
+from graph.resolve.integrity import IDENTITY_TYPES, Conflict, Link
+from ml.browsers import HOME_WIDTHS, browser_chains, chain_links, home_chains
 from ml.chain_decision import browser_decision, look_alike_browsers
-from ml.evidence import (
-    FEATURES,
-    Evidence,
-    IpStats,
-    cluster_evidence,
-    features,
-    ip_degrees,
-    ua_surprisal,
-    with_context,
-)
+from ml.evidence import Evidence, IpStats
+from ml.scoring import CandidateRows, Scored, candidate_rows, graph_evidence, scored
 
 if TYPE_CHECKING:
     from ml.model import LinkModel
@@ -52,13 +33,10 @@ if TYPE_CHECKING:
 __all__ = [
     "FAMILIES",
     "MODEL_FAMILIES",
-    "GraphEvidence",
     "LinkingSettings",
     "Proposal",
-    "cluster_evidences",
     "decide",
     "decision_scores",
-    "graph_evidence",
     "propose_links",
 ]
 
@@ -107,6 +85,9 @@ class LinkingSettings:
     #: how many links a threshold makes is counted on at most this many anonymous
     #: clusters of the graph (a seeded sample; ml.error_budget.spending)
     decision_sample: int = 20000
+    #: ``train`` makes the decisions' candidate rows in a forked process, beside its
+    #: queries and fit (:mod:`ml.background`), from this many clusters
+    background_clusters: int = 20000
     #: ``train`` reads the whole graph up to this many strong identifiers, above it a
     #: sample of about ``train_sample`` of them (:mod:`ml.sampling`), closed over what
     #: the features read; an IP seen with more than ``read_limit`` identifiers is
@@ -135,44 +116,6 @@ def decide(scores: Sequence[float], margin: float) -> tuple[int, float] | None:
     if len(order) > 1 and scores[best] - scores[order[1]] < margin:
         return None
     return best, float(scores[best])
-
-
-def cluster_evidences(
-    clusters: Sequence[Sequence[Identifier]], histories: Mapping[Identifier, Mapping[str, IpStats]]
-) -> dict[int, Evidence]:
-    """Each cluster's evidence, by its position."""
-    return {
-        n: cluster_evidence(members, histories, account_types=IDENTITY_TYPES)
-        for n, members in enumerate(clusters)
-    }
-
-
-class GraphEvidence(NamedTuple):
-    """What the features of any pair of clusters read: each cluster's evidence, each
-    IP's device count and each user agent's rarity (:func:`graph_evidence`), and each
-    cookie's or device's own evidence, made as pairs need it."""
-
-    evidence: dict[int, Evidence]
-    degrees: Mapping[str, int]
-    agents: Mapping[str, float]
-    singles: SingleEvidence
-
-
-def graph_evidence(
-    clusters: Sequence[Sequence[Identifier]],
-    histories: Mapping[Identifier, Mapping[str, IpStats]],
-    *,
-    degrees: Mapping[str, int] | None = None,
-) -> GraphEvidence:
-    """:class:`GraphEvidence` of these clusters (``idgraph train`` computes it once
-    for its queries and its decisions on the graph). ``degrees``: those of the IPs
-    these clusters are not everyone seen at (a sample of the graph: :mod:`ml.sampling`)."""
-    evidence = cluster_evidences(clusters, histories)
-    counted = ip_degrees(evidence)
-    for ip, degree in (degrees or {}).items():  # replaced (a Counter's update adds)
-        counted[ip] = degree
-    return GraphEvidence(evidence, counted, ua_surprisal(evidence),
-                         SingleEvidence(histories, account_types=IDENTITY_TYPES))  # fmt: skip
 
 
 def propose_links(
@@ -227,9 +170,11 @@ def propose_links(
     stats: dict[str, Any] = {"browser": browser}
     # the model's chain features read the narrowest homes' chains, whatever width the
     # browser family settled on
-    scored = _scored(clusters, histories, model, settings, narrowest)
-    stats["anonymous_clusters"] = scored.anonymous
-    for family, choices in scored.families:
+    shared = graph_evidence(clusters, histories)
+    decided_on = scored(candidate_rows(clusters, histories, narrowest, shared,
+                                       cap=settings.ip_cap, seed=settings.seed), model)  # fmt: skip
+    stats["anonymous_clusters"] = decided_on.anonymous
+    for family, choices in decided_on.families:
         threshold = model.thresholds_[family]
         counts = {"pairs": choices.pairs, "accepted": 0, "ambiguous": 0, "below_threshold": 0}
         if family == "device" and look_alike and threshold <= 1:
@@ -238,7 +183,7 @@ def propose_links(
         for a, options, scores in choices.ranked:
             anchor = min(clusters[a])
             if family == "device":
-                low, high, score = _device_choice(clusters, scored, a, options, scores)
+                low, high, score = _device_choice(clusters, decided_on, a, options, scores)
                 if score >= threshold:
                     counts["accepted"] += (low, high) not in links
                     links.setdefault((low, high), Link(low, high, "model", score))
@@ -247,7 +192,7 @@ def propose_links(
                 continue
             chosen = decide(scores, settings.margin)
             best = chosen[0] if chosen else max(range(len(scores)), key=lambda n: scores[n])
-            member = _closest_member(clusters[options[best]], scored.evidence[a], histories,
+            member = _closest_member(clusters[options[best]], shared.evidence[a], histories,
                                      choices.excluded)  # fmt: skip
             low, high = sorted((anchor, member))
             if chosen is None:
@@ -269,29 +214,21 @@ def propose_links(
 
 def decision_scores(
     clusters: Sequence[Sequence[Identifier]],
-    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    rows: CandidateRows,
     model: LinkModel,
     settings: LinkingSettings,
-    chains: BrowserChains,
-    *,
-    sample: int | None = None,
-    shared: GraphEvidence | None = None,
-    among: Collection[int] | None = None,
 ) -> tuple[dict[str, list[float]], int, int]:
     """What each model family would decide on this graph, before any threshold: for
     every anonymous cluster with candidates, the score of the link it would make
     (``device``: its best candidate's, one score a pair of cookies however many of
     them chose each other; ``profile``: the best one's when it leads the runner-up by
-    the margin, else it never links). ``chains``: the browser chains of these histories
-    at the narrowest home width (what the model's chain features read). At most
-    ``sample`` anonymous clusters (seeded), with how many were scored and how many
-    there are: how many decisions a threshold makes is counted on the data, not
-    simulated. ``shared``: :func:`graph_evidence`, when the caller has it; ``among``:
-    the clusters that may decide (the core of a sample of the graph: :mod:`ml.sampling`)."""
-    scored = _scored(clusters, histories, model, settings, chains, sample=sample, shared=shared,
-                     among=among)  # fmt: skip
+    the margin, else it never links). ``rows``: :func:`ml.scoring.candidate_rows` of
+    the graph (``train``: of at most ``settings.decision_sample`` anonymous clusters,
+    seeded), so the decisions a threshold makes are counted on the data, not
+    simulated; returned with how many clusters were scored and how many there are."""
     found: dict[str, list[float]] = {}
-    for family, choices in scored.families:
+    decided_on = scored(rows, model)
+    for family, choices in decided_on.families:
         if family == "profile":
             decided = (decide(scores, settings.margin) for _, _, scores in choices.ranked)
             found[family] = [d[1] for d in decided if d is not None]
@@ -299,15 +236,15 @@ def decision_scores(
         # two cookies of one browser may each choose the other: one link, counted once
         pairs: dict[tuple[Identifier, Identifier], float] = {}
         for a, options, scores in choices.ranked:
-            low, high, score = _device_choice(clusters, scored, a, options, scores)
+            low, high, score = _device_choice(clusters, decided_on, a, options, scores)
             pairs[(low, high)] = max(score, pairs.get((low, high), 0.0))
         found[family] = list(pairs.values())
-    return found, scored.sampled, scored.anonymous
+    return found, decided_on.sampled, decided_on.anonymous
 
 
 def _device_choice(
     clusters: Sequence[Sequence[Identifier]],
-    scored: _Scored,
+    decided_on: Scored,
     a: int,
     options: Sequence[int],
     scores: Sequence[float],
@@ -315,87 +252,8 @@ def _device_choice(
     """The device family's link for anonymous cluster ``a``: its best candidate (one
     browser, one predecessor), as an ordered pair with its score."""
     index, score = decide(scores, 0.0) or (0, 0.0)  # never None: options exist
-    low, high = sorted((min(clusters[a]), scored.devices[-1 - options[index]]))
+    low, high = sorted((min(clusters[a]), decided_on.singles[options[index]]))
     return low, high, score
-
-
-@dataclass
-class _Choices:
-    ranked: list[tuple[int, list[int], list[float]]]  #: (query, candidates, their scores)
-    pairs: int
-    excluded: dict[str, int]
-
-
-@dataclass
-class _Scored:
-    families: list[tuple[str, _Choices]]
-    evidence: dict[int, Evidence]
-    devices: list[Identifier]  #: single devices: candidate ``-1 - k`` is ``devices[k]``
-    anonymous: int  #: anonymous clusters with weak evidence
-    sampled: int  #: of which scored
-
-
-def _scored(
-    clusters: Sequence[Sequence[Identifier]],
-    histories: Mapping[Identifier, Mapping[str, IpStats]],
-    model: LinkModel,
-    settings: LinkingSettings,
-    chains: Any,
-    *,
-    sample: int | None = None,
-    shared: GraphEvidence | None = None,
-    among: Collection[int] | None = None,
-) -> _Scored:
-    """Every anonymous cluster's candidates (of ``among``'s), by family, scored by the
-    model."""
-    evidence, degrees, agents, singles = shared or graph_evidence(clusters, histories)
-    anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips
-                 and (among is None or n in among)]  # fmt: skip
-    total = len(anonymous)
-    if sample is not None and total > sample:
-        anonymous = sorted(random.Random(settings.seed).sample(anonymous, sample))
-    identified = [n for n, ev in evidence.items() if ev.has_account]
-    # single devices, keyed by negative numbers beside the clusters' own
-    devices = sorted(m for members in clusters for m in members
-                     if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
-    owner = {m: n for n, members in enumerate(clusters) for m in members}
-    owner_of = {m: n for n in identified for m in clusters[n]}
-
-    def keyed(key: int) -> Evidence:  # a cluster's, or a single device's (-1 - k)
-        return evidence[key] if key >= 0 else singles[devices[-1 - key]]
-
-    def ips_of(key: int) -> Iterable[str]:
-        return evidence[key].ips if key >= 0 else singles.ips(devices[-1 - key])
-
-    families: list[tuple[str, _Choices]] = []
-    device_keys = [-1 - k for k in range(len(devices))]
-    for family, targets in (("profile", identified), ("device", device_keys)):
-        pairs, excluded = candidate_pairs(anonymous, targets, evidence, degrees,
-                                          cap=settings.ip_cap, ips_of=ips_of)  # fmt: skip
-        ranked: dict[int, list[tuple[int, list[float]]]] = {}
-        for a, b in pairs:
-            if b < 0 and owner[devices[-1 - b]] == a:
-                continue  # its own member
-            ea, eb = keyed(a), keyed(b)
-            chain = chain_features(ea.members, eb.members, chains, owner_of)
-            row = features(ea, eb, degrees, cap=settings.ip_cap, agents=agents,
-                           chain=chain)  # fmt: skip
-            ranked.setdefault(a, []).append((b, row))
-        order = sorted(ranked)
-        rows = [row for a in order for row in with_context([r for _, r in ranked[a]])]
-        flat = (
-            model.predict_proba(np.array(rows, dtype=float).reshape(-1, len(FEATURES)))[:, 1]
-            if rows
-            else np.zeros(0)
-        )
-        choices = _Choices([], len(pairs), excluded)
-        start = 0
-        for a in order:
-            options = [b for b, _ in ranked[a]]
-            choices.ranked.append((a, options, flat[start : start + len(options)].tolist()))
-            start += len(options)
-        families.append((family, choices))
-    return _Scored(families, evidence, devices, total, len(anonymous))
 
 
 def _closest_member(

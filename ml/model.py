@@ -17,7 +17,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["LinkModel", "precision_curve"]
+__all__ = ["LinkModel", "model_pair_metrics", "precision_curve"]
 
 
 def _wilson_lower(hits: NDArray[Any], n: NDArray[Any], z: float) -> NDArray[Any]:
@@ -53,6 +53,19 @@ def precision_curve(
             }
         )
     return curve
+
+
+def model_pair_metrics(scores: NDArray[Any], y: NDArray[Any]) -> dict[str, Any]:
+    """ROC AUC and average precision of ``scores`` against pair labels ``y``."""
+    from sklearn.metrics import average_precision_score, roc_auc_score  # only to train
+
+    two = len(np.unique(y)) == 2
+    return {
+        "pairs": len(y),
+        "positives": int(y.sum()),
+        "roc_auc": float(roc_auc_score(y, scores)) if two else float("nan"),
+        "average_precision": float(average_precision_score(y, scores)) if two else float("nan"),
+    }
 
 
 def _isotonic(raw: NDArray[Any], y: NDArray[Any]) -> IsotonicRegression:

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from graph.errors import IdgraphError
 from graph.ingest.events import Identifier
 from graph.progress import Progress, no_progress
 from graph.resolve.integrity import IDENTITY_TYPES
+from ml.background import InBackground
 from ml.browsers import browser_chains, chain_links, home_chains
 from ml.chain_decision import browser_decision, look_alike_browsers
 from ml.error_budget import Budget, Choice, allocate, budget_for, spending
@@ -36,12 +38,13 @@ from ml.examples import (
     simulated_decisions,
     training_examples,
 )
-from ml.linking import MODEL_FAMILIES, LinkingSettings, decision_scores, graph_evidence
-from ml.model import LinkModel, precision_curve
+from ml.linking import MODEL_FAMILIES, LinkingSettings, decision_scores
+from ml.model import LinkModel, model_pair_metrics, precision_curve
 from ml.model_card import browser_why
 from ml.sampling import GraphSample
+from ml.scoring import candidate_rows, graph_evidence
 
-__all__ = ["TargetUnreachable", "browser_family", "model_pair_metrics", "train_model"]
+__all__ = ["TargetUnreachable", "browser_family", "train_model"]
 
 
 class TargetUnreachable(IdgraphError):
@@ -93,19 +96,38 @@ def train_model(
                              sample=sample)  # fmt: skip
     progress("self-supervised queries", 0, None)
     shared = graph_evidence(clusters, histories, degrees=sample.degrees if sample else None)
-    examples = training_examples(clusters, histories, settings, raw, asked=customers,
-                                 shared=shared, chains=narrowest)  # fmt: skip
-    X, y, groups = examples.matrix()
-    if len(np.unique(y)) < 2:
-        raise TargetUnreachable(
-            "not enough devices of identified customers to learn from "
-            "(no positive and negative examples)",
-            {"queries": len(examples.queries), "pairs": len(y)},
+    # the decisions' candidates and features need neither the queries nor the model:
+    # made meanwhile on the other core (ml.background), when there are enough of them
+    among = sample.core if sample else None
+    with InBackground(
+        partial(
+            candidate_rows,
+            clusters,
+            histories,
+            narrowest,
+            shared,
+            cap=settings.ip_cap,
+            seed=settings.seed,
+            sample=settings.decision_sample,
+            among=among,
+        ),
+        name="the decisions' candidate rows",
+        fork=len(clusters) >= settings.background_clusters,
+    ) as made:
+        examples = training_examples(clusters, histories, settings, raw, asked=customers,
+                                     shared=shared, chains=narrowest)  # fmt: skip
+        X, y, groups = examples.matrix()
+        if len(np.unique(y)) < 2:
+            raise TargetUnreachable(
+                "not enough devices of identified customers to learn from "
+                "(no positive and negative examples)",
+                {"queries": len(examples.queries), "pairs": len(y)},
+            )
+        decided, decided_groups = examples.decision_matrix()
+        model, oof, decided_scores, importances = _out_of_fold_scores(
+            X, y, groups, settings, progress, decided=(decided, decided_groups)
         )
-    decided, decided_groups = examples.decision_matrix()
-    model, oof, decided_scores, importances = _out_of_fold_scores(
-        X, y, groups, settings, progress, decided=(decided, decided_groups)
-    )
+        rows = made.result()
     per_query: list[list[float]] = []
     start = 0
     for query in examples.queries:
@@ -136,11 +158,8 @@ def train_model(
     # how many links each threshold would make here: the model's decisions on this
     # graph's own anonymous clusters (a seeded sample), counted
     progress("decisions on the graph", 0, None)
-    decided_here, sampled, anonymous = decision_scores(
-        clusters, histories, model, settings, narrowest, sample=settings.decision_sample,
-        shared=shared, among=sample.core if sample else None,
-    )  # fmt: skip
-    del shared, narrowest  # not needed past here
+    decided_here, sampled, anonymous = decision_scores(clusters, rows, model, settings)
+    del shared, narrowest, rows  # not needed past here
     if sample is not None:  # the anonymous clusters of the graph the core's stand for
         anonymous = round(budget.queries)
     scale = anonymous / sampled if sampled else 0.0
@@ -312,18 +331,6 @@ def _importances(
     ranked = sorted(zip(FEATURES, result.importances_mean, result.importances_std, strict=True),
                     key=lambda f: -f[1])  # fmt: skip
     return {name: {"mean": round(float(m), 5), "std": round(float(s), 5)} for name, m, s in ranked}
-
-
-def model_pair_metrics(scores: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> dict[str, Any]:
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    two = len(np.unique(y)) == 2
-    return {
-        "pairs": len(y),
-        "positives": int(y.sum()),
-        "roc_auc": float(roc_auc_score(y, scores)) if two else float("nan"),
-        "average_precision": float(average_precision_score(y, scores)) if two else float("nan"),
-    }
 
 
 def _budget(

@@ -17,7 +17,7 @@ from app.linking import deterministic_plan, linking_settings, model_dir
 from app.resources import Resources, connect
 from graph.ingest.readers import read_records
 from ml.evidence import identifier_histories, ip_degrees
-from ml.linking import cluster_evidences
+from ml.scoring import cluster_evidences
 from ml.synthetic import GeneratedData
 from tests.conftest import run_cli, store_env
 
@@ -107,3 +107,34 @@ def test_train_on_a_sample_says_so(config: Config, ingested: Resources) -> None:
     # the core's anonymous clusters stand for the graph's: more than were scored
     scored = counted["budget"]["decisions_counted"]
     assert scored["anonymous_clusters"] >= scored["scored_clusters"] > 0
+
+
+def test_the_decisions_made_in_a_forked_process_are_those_made_here(
+    ingested: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``train`` makes the decisions' candidate rows in a child process (ml.background)
+    from ``background_clusters`` clusters: the model and all it says are the same."""
+    import os
+
+    from ml.training import TargetUnreachable, train_model
+
+    clusters, quarantined = deterministic_plan(ingested)
+    registry = ingested.registry
+    observations = list(
+        ingested.store.each_weak_observation(registry.strong_types, registry.weak_types)
+    )
+    forks: list[int] = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    said = []
+    for background in (0, 10**9):
+        settings = dataclasses.replace(linking_settings(ingested), background_clusters=background)
+        try:
+            _, metadata = train_model(clusters, observations, settings, blocked=quarantined)
+        except TargetUnreachable as e:
+            metadata = e.report
+        differ = ("version", "seconds", "_card", "settings")  # settings: background_clusters
+        said.append({k: v for k, v in metadata.items() if k not in differ})
+        assert len(forks) == 1  # the first forked, the second did not
+    assert said[0] == said[1]
+    assert said[0]["estimated"]["device"]["budget"]["decisions_counted"]["scored_clusters"] > 0

@@ -293,7 +293,7 @@ def test_queries_come_from_a_sample_of_customers_facing_every_candidate() -> Non
     assert rows(sampled) == {key: value for key, value in full.items() if key[0] in asked}
     # what train computes once and hands to its steps gives the same queries
     from ml.browsers import browser_chains
-    from ml.linking import graph_evidence
+    from ml.scoring import graph_evidence
 
     settings = LinkingSettings()
     narrowest = browser_chains(histories, max_agents=settings.chain_widths[0])

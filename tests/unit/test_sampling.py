@@ -8,8 +8,8 @@ import pytest
 
 from graph.ingest.events import Identifier
 from ml.evidence import identifier_histories, ip_degrees
-from ml.linking import cluster_evidences
 from ml.sampling import GraphSample, IpCount, degrees_at, inclusion, ip_counts, unit_hash
+from ml.scoring import cluster_evidences
 
 CAP, LIMIT = 25, 400
 
