@@ -80,7 +80,8 @@ def neighbourhood(
         touching: dict[tuple[Identifier, Identifier], Link] = {}
         # observation edges, then the model links accepted at the last full resolve
         # ("deterministic" sorts first: an observed pair keeps its deterministic link)
-        for link in sorted(read.links, key=lambda lk: lk.kind):
+        ordered = read.links if deterministic else sorted(read.links, key=lambda lk: lk.kind)
+        for link in ordered:
             neighbours.setdefault(link.a, set()).add(link.b)
             key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
             if key not in links:
@@ -127,7 +128,11 @@ def blocked_among(
     the neighbourhood search leaves it out (its scope is then a superset, still
     closed) and only the planner applies it.
     """
-    pairs = [(lk.a, lk.b) for lk in links if lk.a in among or lk.b in among]
+    # whether a node spans two customers depends on its own links only, so links away
+    # from ``among`` change nothing of ``spanning(pairs) & among`` (not filtered out:
+    # every caller's links touch it, and the test cost a clustering of a million
+    # identifiers 3 s)
+    pairs = [(lk.a, lk.b) for lk in links]
     forced = [i for i, o in overrides.items() if o == "force"]
     released = [i for i, o in overrides.items() if o == "release"]
     blocked = quarantine(
@@ -140,7 +145,7 @@ def blocked_among(
     if bridges and settings.quarantine_shared:
         recycled = handed_on(links, blocked, gap_days=settings.handover_days) & among
         blocked |= recycled - set(released)
-        bridge = bridging([(lk.a, lk.b) for lk in links], blocked) & among
+        bridge = bridging(pairs, blocked) & among
         blocked |= bridge - set(released)
     return blocked
 
