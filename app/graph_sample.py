@@ -11,7 +11,7 @@ from app.resources import Resources
 from graph.ingest.events import Identifier
 from graph.progress import Progress, no_progress
 from graph.resolve.clustering import connected_components
-from graph.resolve.integrity import Link
+from graph.resolve.integrity import Link, largest_first
 from graph.resolve.neighbourhood import neighbourhood
 from graph.resolve.resolution import clustering
 from ml.linking import LinkingSettings
@@ -204,7 +204,7 @@ class _Reader:
         """The deterministic clusters of everything read (closed), in the order one
         clustering of it gives (largest first, then by first member)."""
         self._cluster(self.nodes | self.light)
-        return sorted(self._clusters, key=lambda members: (-len(members), members[0]))
+        return sorted(self._clusters, key=largest_first)
 
     def _cluster(self, scope: set[Identifier]) -> None:
         """Cluster what of ``scope`` is not yet: a union of closed components, so its

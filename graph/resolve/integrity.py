@@ -40,6 +40,7 @@ __all__ = [
     "cluster_on",
     "handed_on",
     "identity_degrees",
+    "largest_first",
     "quarantine",
     "spanning",
 ]
@@ -178,8 +179,14 @@ class _Joining:
         groups: dict[Identifier, list[Identifier]] = defaultdict(list)
         for node in members:
             groups[find_root(self.parent, node)].append(node)
-        self.joined.clusters = sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+        self.joined.clusters = sorted(groups.values(), key=largest_first)
         return self.joined
+
+
+def largest_first(members: Sequence[Identifier]) -> tuple[int, Identifier]:
+    """The order clusters come out in (:class:`ClusterResult`): largest first, then by
+    their first (smallest) member."""
+    return -len(members), members[0]
 
 
 def _identified(counts: Mapping[str, int]) -> bool:

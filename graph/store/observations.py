@@ -151,7 +151,7 @@ class ObservationRepository(StoreRunner):
         with weak evidence. FalkorDB: read by ranges of identifiers (its reply for a
         million identifiers is millions of rows), each identifier's one JSON text
         (cypher/falkordb/weak_observations_text.cypher)."""
-        if not self.pages_by_node_id:
+        if not (self.pages_by_node_id and self.rows_as_text):  # the text query is ranged
             yield from evidence_rows(self._read("weak_observations", params), as_text=False)
             return
         pages = self._node_id_pages("weak_observations_text", params, OBSERVATION_PAGE,
