@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.realtime import SMALL_REQUEST
 from app.resources import Resources
 from graph.errors import StoreUnavailable
 from graph.ingest.events import Identifier
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 REALTIME_LOCK_WAIT = 30.0
 #: seconds Redis keeps a real-time update's lock if its holder dies (kill -9) mid-update
 REALTIME_LOCK_HOLD = 20.0
+#: events of a request at most that are written without looking them up first (a
+#: 100-event batch, which held a replay two times in three under bench/realtime.py's
+#: load, was slower so: docs/benchmarks.md, Real-time updates, 2026-12-05 21:17)
+WRITE_UNLOOKED = 5
 #: seconds between a waiting update's attempts at the lock (redis-py's default, 0.1 s,
 #: added up to 100 ms to every update that found it held)
 REALTIME_LOCK_POLL = 0.005
@@ -93,16 +98,22 @@ def ingest_batch(
     # that looks each of them up again, about a tenth of a request's store work). A
     # request that fails part-way (a store outage between two of its batches) leaves
     # the written batches' profiles to its retry: duplicates update profiles too
-    ingester = res.ingester(collect_touched=True, mark_profiles=not realtime)
+    # a call of a few events is written without looking them up first: a replay among
+    # them costs a refused write and then the look-up, the others a round trip less
+    ingester = res.ingester(collect_touched=True, mark_profiles=not realtime,
+                            look_first=received > WRITE_UNLOOKED)  # fmt: skip
     report = ingester.ingest_records(records, rejects=sink)
     profiles = None
     if realtime and report.touched:
+        # a small request's update takes the lock before bulk ones (app.resolve_lock);
+        # the requests an update serves are all small or all bulk (app.realtime)
+        small = len(report.touched) <= SMALL_REQUEST
 
         def update(
             touched: set[Identifier], alone: set[Identifier], handoff: Callable[[], None]
         ) -> ResolveReport | None:
             lock = res.resolve_lock(wait=REALTIME_LOCK_WAIT, hold=REALTIME_LOCK_HOLD,
-                                    poll=REALTIME_LOCK_POLL)  # fmt: skip
+                                    poll=REALTIME_LOCK_POLL, first=small)  # fmt: skip
             return update_profiles(res.store, res.registry, touched, res.resolve_settings(),
                                    lock=lock, alone=alone, unlocked=handoff)  # fmt: skip
 

@@ -23,11 +23,15 @@ reports (``profiles``) is that update's, which may have included other requests.
 
 Small requests (at most :data:`SMALL_REQUEST` identifiers: an app's or a till's
 call of an event or two) and bulk ones (a pipeline's batch of a hundred events) run
-in updates of their own: an update takes the first waiting request and the waiting
-requests of its size. A small request grouped with a bulk one waited for that one's
-neighbourhood, plan and the facts of its ~90 profiles: its POST took 118 ms at the
-median against 22 ms alone (docs/benchmarks.md, Real-time updates, 2026-12-06). The
-first waiting request always runs next, so neither kind can starve the other.
+in updates of their own, in two lanes: an update takes the first waiting request of
+its lane and the waiting requests of that lane. A small request grouped with a bulk
+one waited for that one's neighbourhood, plan and the facts of its ~90 profiles:
+its POST took 118 ms at the median against 22 ms alone (docs/benchmarks.md,
+Real-time updates, 2026-12-06 01:36). A small request that waited for a bulk update
+of its process to finish its locked part waited for that update's turn at the
+resolution lock too: now a small update runs while a bulk one does, and takes the
+resolution lock before waiting bulk updates (:mod:`app.resolve_lock`); within a
+lane, the first waiting request runs next.
 """
 
 from __future__ import annotations
@@ -77,7 +81,8 @@ class UpdateQueue(Generic[T]):
     def __init__(self) -> None:
         self._mutex = threading.Lock()
         self._waiting: list[_Request[T]] = []
-        self._running = False
+        #: the lanes with an update running: small (True), bulk (False)
+        self._running: set[bool] = set()
         #: updates run and requests they served, since the process started
         self.updates = 0
         self.requests = 0
@@ -95,14 +100,14 @@ class UpdateQueue(Generic[T]):
         me: _Request[T] = _Request(set(together), set(alone))
         with self._mutex:
             self._waiting.append(me)
-            leads = not self._running
-            self._running = True
+            leads = me.small not in self._running
+            self._running.add(me.small)
         if not leads:
             me.done.wait()
             if not me.leads:
                 return me.result()
         with self._mutex:
-            # the leader is the first waiting request; those of its size run with it
+            # the leader is the first waiting request of its lane; that lane's run with it
             batch = [r for r in self._waiting if r.small == me.small]
             self._waiting = [r for r in self._waiting if r.small != me.small]
         started = time.perf_counter()
@@ -111,7 +116,7 @@ class UpdateQueue(Generic[T]):
         def handoff() -> None:
             if not handed:
                 handed.append(True)
-                self._hand_on()
+                self._hand_on(me.small)
 
         try:
             together_all = set().union(*(r.together for r in batch))
@@ -132,13 +137,13 @@ class UpdateQueue(Generic[T]):
                 request.done.set()
         return me.result()
 
-    def _hand_on(self) -> None:
-        """Wake the first request that arrived during the update to lead the next one
-        (or mark the queue idle)."""
+    def _hand_on(self, small: bool) -> None:
+        """Wake the first request of this lane that arrived during the update to lead
+        the next one (or mark the lane idle)."""
         with self._mutex:
-            following = self._waiting[0] if self._waiting else None
+            following = next((r for r in self._waiting if r.small == small), None)
             if following is None:
-                self._running = False
+                self._running.discard(small)
         if following is not None:
             following.leads = True
             following.done.set()

@@ -17,6 +17,7 @@ from redis.exceptions import LockError
 
 from app.config import Config
 from app.realtime import UpdateQueue
+from app.resolve_lock import ResolveLock
 from graph.errors import ConfigError, StoreUnavailable
 from graph.ingest.identifiers import Registry, default_registry
 from graph.ingest.ingester import Ingester
@@ -81,7 +82,7 @@ class Resources:
     @contextlib.contextmanager
     def resolve_lock(
         self, wait: float = RESOLVE_LOCK_WAIT, hold: float = RESOLVE_LOCK_TIMEOUT,
-        poll: float = 0.1,
+        poll: float = 0.1, first: bool = False,
     ) -> Iterator[None]:  # fmt: skip
         """Serializes full and real-time resolution across processes (a Redis lock).
 
@@ -89,12 +90,16 @@ class Resources:
         (kill -9); real-time updates take milliseconds and hold it briefly, so a
         server killed in the middle of one blocks the others only that long.
         ``poll``: seconds between attempts while it is held (a waiter learns the
-        lock is free at most that late: real-time updates poll often)."""
-        lock = self.redis.lock(
+        lock is free at most that late: real-time updates poll often).
+        ``first``: before the waiters that are not (small real-time updates; the
+        others defer to them for half a second at most: :mod:`app.resolve_lock`)."""
+        lock = ResolveLock(
+            self.redis,
             f"idgraph:resolve-lock:{self.config.graph_name}",
             timeout=hold,
             sleep=poll,
             blocking_timeout=wait,
+            first=first,
         )
         try:
             acquired = lock.acquire()
@@ -110,7 +115,9 @@ class Resources:
             with contextlib.suppress(LockError):
                 lock.release()
 
-    def ingester(self, *, collect_touched: bool = False, mark_profiles: bool = True) -> Ingester:
+    def ingester(
+        self, *, collect_touched: bool = False, mark_profiles: bool = True, look_first: bool = True
+    ) -> Ingester:
         return Ingester(
             self.store,
             self.registry,
@@ -118,6 +125,7 @@ class Resources:
             max_identifiers=self.config.max_identifiers_per_event,
             collect_touched=collect_touched,
             mark_profiles=mark_profiles,
+            look_first=look_first,
         )
 
     def close(self) -> None:

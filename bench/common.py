@@ -177,17 +177,25 @@ def idgraph_serve(
     stopping answered ``/health`` in this one's place (its own start failed to bind),
     then went away mid-run (two of ~30 runs of bench/realtime.py, 2026-12-05/06)."""
     _port_closed(port)
-    server = subprocess.Popen(
-        [IDGRAPH, "serve", "--port", str(port), "--processes", str(processes)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/health", server)
-        yield base, server
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=60)
-        _port_closed(port)
+    # the server's log in a file (a pipe nobody reads would stop it once full), its
+    # tail printed when the run fails: what the server said about a failed request
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(
+            [IDGRAPH, "serve", "--port", str(port), "--processes", str(processes)],
+            env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(base + "/health", server)
+            yield base, server
+        except BaseException:
+            log.seek(0)
+            tail = log.read().splitlines()[-40:]
+            print("idgraph serve's log, last lines:", *tail, sep="\n  ", file=sys.stderr)
+            raise
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+            _port_closed(port)
 
 
 def _port_closed(port: int, timeout: float = 60) -> None:

@@ -180,7 +180,7 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         KEY["value"], _ = create_key(res.store, "bench-realtime", SCOPES)
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDGRAPH_")}
         env.update(IDGRAPH_DATA_DIR=str(config.data_dir), IDGRAPH_RATE_LIMIT_PER_MINUTE="0",
-                   IDGRAPH_LOG_LEVEL="ERROR")  # fmt: skip
+                   IDGRAPH_LOG_LEVEL="WARNING")  # fmt: skip
         env.update(_settings(args.server_setting))
         with idgraph_serve(env, args.processes, 18200) as (base, _server):
             context = multiprocessing.get_context("fork")

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,15 @@ def login_event(event_id: str, **identifiers: str) -> dict[str, Any]:
 
 
 IDGRAPH = shutil.which("idgraph", path=str(Path(sys.executable).parent)) or "idgraph"
+
+
+def wait_until(condition: Any, what: str) -> None:
+    """Synchronization, not timing: wait until ``condition()`` (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.001)
 
 
 @pytest.fixture(scope="session")

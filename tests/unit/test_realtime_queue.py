@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
 
 from app.realtime import UpdateQueue
 from graph.ingest.events import Identifier
+from tests.conftest import wait_until
 
 
 def ids(*values: str) -> set[Identifier]:
     return {Identifier("email", v) for v in values}
-
-
-def _wait_for(condition: Any, what: str) -> None:
-    """Synchronization, not timing: wait until ``condition()`` (10 s at most)."""
-    deadline = time.monotonic() + 10
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.001)
 
 
 def _waiting(queue: UpdateQueue[Any]) -> int:
@@ -61,7 +52,7 @@ def test_requests_waiting_for_an_update_run_as_the_next_one() -> None:
     ]
     for thread in others:
         thread.start()
-    _wait_for(lambda: _waiting(queue) == 3, "three requests waiting")
+    wait_until(lambda: _waiting(queue) == 3, "three requests waiting")
     gate.set()
     for thread in [first, *others]:
         thread.join(10)
@@ -105,7 +96,7 @@ def test_an_update_that_fails_fails_every_request_it_served_and_the_queue_goes_o
     assert started.wait(10)
     for thread in threads[1:]:
         thread.start()
-    _wait_for(lambda: _waiting(queue) == 2, "two requests waiting")
+    wait_until(lambda: _waiting(queue) == 2, "two requests waiting")
     gate.set()
     for thread in threads:
         thread.join(10)
@@ -146,7 +137,7 @@ def test_the_next_update_starts_when_the_running_one_hands_on() -> None:
     assert started.wait(10)
     second = threading.Thread(target=post, args=("b",))
     second.start()
-    _wait_for(lambda: _waiting(queue) == 1, "the second request waiting")
+    wait_until(lambda: _waiting(queue) == 1, "the second request waiting")
     locked_part.set()
     second.join(10)
     assert outcomes == {"b": "done b"} and finished == ["b"]  # "a" is still running
@@ -156,55 +147,57 @@ def test_the_next_update_starts_when_the_running_one_hands_on() -> None:
     assert not queue._running and (queue.updates, queue.requests) == (2, 2)
 
 
-def test_small_and_bulk_requests_run_in_updates_of_their_own_first_come_first() -> None:
-    """An update takes the first waiting request and those of its size: a call of an
-    event or two never waits for a bulk batch's update to finish with it, and the
-    first in line always runs next."""
+def test_small_and_bulk_requests_run_in_lanes_of_their_own() -> None:
+    """A call of an event or two never waits for a bulk batch's update of its process
+    (nor the other way round): each kind runs in its own lane, where the waiting
+    requests of that kind run together, the first in line first."""
     from app.realtime import SMALL_REQUEST
 
     queue: UpdateQueue[str] = UpdateQueue()
-    gate, started = threading.Event(), threading.Event()
+    gates = {name: threading.Event() for name in ("small1", "bulk1")}
+    running = {name: threading.Event() for name in gates}
     calls: list[set[str]] = []
 
     def update(together: set[Identifier], alone: set[Identifier], handoff: Any) -> str:
-        calls.append({i.value.split("-")[0] for i in together | alone})
-        if len(calls) == 1:
-            started.set()
-            assert gate.wait(10)
-        return f"update {len(calls)}"
+        names = {i.value.split("-")[0] for i in together | alone}
+        calls.append(names)
+        for name in names & gates.keys():
+            running[name].set()
+            assert gates[name].wait(10)
+        return "+".join(sorted(names))
 
     def bulk(name: str) -> set[Identifier]:
         return ids(*(f"{name}-{k}" for k in range(SMALL_REQUEST + 1)))
 
     results: dict[str, Any] = {}
 
-    def post(name: str, together: set[Identifier]) -> None:
-        results[name] = queue.submit(together, set(), update)
+    def post(name: str, together: set[Identifier]) -> threading.Thread:
+        def run() -> None:
+            results[name] = queue.submit(together, set(), update)
 
-    def run(waiting: list[tuple[str, set[Identifier]]]) -> list[set[str]]:
-        """One update running; ``waiting`` queued behind it in this order; released."""
-        calls.clear()
-        gate.clear()
-        started.clear()
-        running = threading.Thread(target=post, args=("running", ids("running")))
-        running.start()
-        assert started.wait(10)
-        threads = []
-        for n, (name, together) in enumerate(waiting):
-            threads.append(threading.Thread(target=post, args=(name, together)))
-            threads[-1].start()
-            _wait_for(lambda n=n: _waiting(queue) == n + 1, f"{name} waiting")
-        gate.set()
-        for thread in [running, *threads]:
-            thread.join(10)
-        return calls
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
 
-    assert run([("small1", ids("small1")), ("bulk1", bulk("bulk1")),
-                ("small2", ids("small2-a", "small2-b")), ("bulk2", bulk("bulk2"))]) == [
-        {"running"}, {"small1", "small2"}, {"bulk1", "bulk2"}]  # fmt: skip
-    assert results == {"running": "update 1", "small1": "update 2", "small2": "update 2",
-                       "bulk1": "update 3", "bulk2": "update 3"}  # fmt: skip
-    # a bulk request first in line runs first, with the bulk ones only
-    assert run([("bulk3", bulk("bulk3")), ("small3", ids("small3"))]) == [
-        {"running"}, {"bulk3"}, {"small3"}]  # fmt: skip
-    assert not queue._running
+    threads = [post("small1", ids("small1"))]
+    assert running["small1"].wait(10)
+    threads.append(post("bulk1", bulk("bulk1")))  # runs beside the small one
+    assert running["bulk1"].wait(10)
+    assert queue._running == {True, False}
+    for n, (name, together) in enumerate([("small2", ids("small2-a", "small2-b")),
+                                          ("bulk2", bulk("bulk2")), ("small3", ids("small3")),
+                                          ("bulk3", bulk("bulk3"))]):  # fmt: skip
+        threads.append(post(name, together))
+        wait_until(lambda n=n: _waiting(queue) == n + 1, f"{name} waiting")
+    gates["bulk1"].set()  # the bulk lane goes on; the small one still runs small1
+    wait_until(lambda: "bulk2+bulk3" in results.values(), "the bulk lane's next update")
+    assert "small2" not in results and _waiting(queue) == 2
+    gates["small1"].set()
+    for thread in threads:
+        thread.join(10)
+    assert results == {"small1": "small1", "bulk1": "bulk1", "small2": "small2+small3",
+                       "small3": "small2+small3", "bulk2": "bulk2+bulk3",
+                       "bulk3": "bulk2+bulk3"}  # fmt: skip
+    assert sorted(map(sorted, calls)) == [["bulk1"], ["bulk2", "bulk3"], ["small1"],
+                                          ["small2", "small3"]]  # fmt: skip
+    assert not queue._running and (queue.updates, queue.requests) == (4, 6)
