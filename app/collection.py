@@ -31,10 +31,6 @@ logger = logging.getLogger(__name__)
 REALTIME_LOCK_WAIT = 30.0
 #: seconds Redis keeps a real-time update's lock if its holder dies (kill -9) mid-update
 REALTIME_LOCK_HOLD = 20.0
-#: events of a request at most that are written without looking them up first (a
-#: 100-event batch, which held a replay two times in three under bench/realtime.py's
-#: load, was slower so: docs/benchmarks.md, Real-time updates, 2026-12-05 21:17)
-WRITE_UNLOOKED = 5
 #: seconds between a waiting update's attempts at the lock (redis-py's default, 0.1 s,
 #: added up to 100 ms to every update that found it held)
 REALTIME_LOCK_POLL = 0.005
@@ -98,10 +94,7 @@ def ingest_batch(
     # that looks each of them up again, about a tenth of a request's store work). A
     # request that fails part-way (a store outage between two of its batches) leaves
     # the written batches' profiles to its retry: duplicates update profiles too
-    # a call of a few events is written without looking them up first: a replay among
-    # them costs a refused write and then the look-up, the others a round trip less
-    ingester = res.ingester(collect_touched=True, mark_profiles=not realtime,
-                            look_first=received > WRITE_UNLOOKED)  # fmt: skip
+    ingester = res.ingester(collect_touched=True, mark_profiles=not realtime)
     report = ingester.ingest_records(records, rejects=sink)
     profiles = None
     if realtime and report.touched:

@@ -115,9 +115,7 @@ class Resources:
             with contextlib.suppress(LockError):
                 lock.release()
 
-    def ingester(
-        self, *, collect_touched: bool = False, mark_profiles: bool = True, look_first: bool = True
-    ) -> Ingester:
+    def ingester(self, *, collect_touched: bool = False, mark_profiles: bool = True) -> Ingester:
         return Ingester(
             self.store,
             self.registry,
@@ -125,7 +123,6 @@ class Resources:
             max_identifiers=self.config.max_identifiers_per_event,
             collect_touched=collect_touched,
             mark_profiles=mark_profiles,
-            look_first=look_first,
         )
 
     def close(self) -> None:

@@ -37,12 +37,11 @@ class BatchWriter:
     path a batch (measured in docs/benchmarks.md, Ingest throughput, 2026-12-05).
     """
 
-    def __init__(self, store: GraphStore, *, look_first: bool = True) -> None:
+    def __init__(self, store: GraphStore) -> None:
         self.store = store
-        #: look the next batch up before writing it (the first batch too unless
-        #: ``look_first=False``; read by the building thread as a hint, written by the
-        #: writer thread)
-        self.look_first = look_first
+        #: look the next batch up before writing it (the first batch always is; read
+        #: by the building thread as a hint, written by the writer thread)
+        self.look_first = True
         #: the error of a batch that could not be written: the batches queued behind it
         #: are not written either (the ingest stops at the first failed batch)
         self.failed: BaseException | None = None

@@ -112,9 +112,6 @@ class Ingester:
     ``mark_profiles=False``: the writes leave the ready documents of their
     identifiers' profiles as they are; the caller updates those profiles right after
     and marks the ones it changes (the real-time path, app/collection.py).
-    ``look_first=False``: the first batch is written without looking its events up
-    first (:class:`graph.ingest.batches.BatchWriter`): an API call of an event or two,
-    which is rarely a replay, saves a store round trip.
     """
 
     def __init__(
@@ -127,7 +124,6 @@ class Ingester:
         keep_rejects: int = 100,
         collect_touched: bool = False,
         mark_profiles: bool = True,
-        look_first: bool = True,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -136,7 +132,6 @@ class Ingester:
         self.keep_rejects = keep_rejects
         self.collect_touched = collect_touched
         self.mark_profiles = mark_profiles
-        self.look_first = look_first
         self._tombstones: Tombstones | None = None
 
     def ingest_records(
@@ -153,7 +148,7 @@ class Ingester:
         self._tombstones = Tombstones.load(self.store)
         in_flight: _Pending | None = None
         seen = SeenEventIds(RECENT_EVENT_IDS, OLDER_EVENT_IDS)
-        batch_writer = BatchWriter(self.store, look_first=self.look_first)
+        batch_writer = BatchWriter(self.store)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="idgraph-writer") as writer:
             try:
                 for batch in _batched(records, self.batch_size):

@@ -57,45 +57,6 @@ def test_post_events_keeps_valid_ones_and_reports_the_rest(
     assert (replay["accepted"], replay["duplicates"]) == (0, 1)
 
 
-def test_a_call_of_a_few_events_is_written_without_looking_them_up_first(
-    client: Any, resources: Resources, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A store round trip less for an app's call; a replay among its events makes the
-    store refuse the write (the event-ID constraint), then it is looked up: counted as
-    a duplicate, stored once. A pipeline's batch is looked up first."""
-    from graph.errors import ConstraintViolation
-
-    store = resources.store
-    looked: list[int] = []
-    refused: list[int] = []
-    existing, write = store.existing_event_ids, store.write_observations
-
-    def look(event_ids: Any) -> set[str]:
-        ids = list(event_ids)
-        looked.append(len(ids))
-        return existing(ids)
-
-    def written(batch: Any) -> None:
-        try:
-            write(batch)
-        except ConstraintViolation:
-            refused.append(1)
-            raise
-
-    monkeypatch.setattr(store, "existing_event_ids", look)
-    monkeypatch.setattr(store, "write_observations", written)
-    first = client.post("/v1/events", json={"events": [event("e1", email="a@b.com")]})
-    assert first.get_json()["accepted"] == 1 and (looked, refused) == ([], [])
-    again = client.post("/v1/events", json={"events": [event("e1", email="a@b.com"),
-                                                        event("e2", email="c@d.com")]})  # fmt: skip
-    assert (again.get_json()["accepted"], again.get_json()["duplicates"]) == (1, 1)
-    assert (looked, refused) == ([2], [1])
-    assert resources.store.stats()["Event"] == 2
-    batch = [event(f"b{k}", email=f"b{k}@example.com") for k in range(6)]
-    assert client.post("/v1/events", json={"events": batch}).get_json()["accepted"] == 6
-    assert (looked, refused) == ([2, 6], [1])
-
-
 def test_lookup_right_after_post(client: Any, resources: Resources) -> None:
     body = client.post(
         "/v1/events",
