@@ -7,7 +7,7 @@ update holds the lock a few milliseconds, waited behind the updates of pipelines
 100-event batches that came after it (each holding it for its neighbourhood and
 plan, 30 ms at the median and over 100 ms at p99 under 1,000 events/s), and for
 their updates of the other server processes. Measured, that wait was half of such
-a call's slowest 1% (docs/benchmarks.md, Real-time updates, 2026-12-06 20:50).
+a call's slowest 1% (docs/benchmarks.md, Real-time updates, 2026-12-06 20:36).
 
 Here a waiter asks for the lock either *first* (a small real-time update) or
 *after* those: while a first waiter is waiting, the others do not take the lock,
