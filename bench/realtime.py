@@ -11,7 +11,9 @@ offered). Meanwhile a probe posts an event that ties two existing profiles toget
 (a new e-mail seen with both a fresh user_id and a fresh loyalty card, each already
 its own profile), and from the moment the POST answers, polls the look-up of the
 loyalty card until its profile holds the user_id. Reported: that delay (p50/p99),
-the POST latency of the probe, and the load sustained meanwhile.
+the POST latency of the probe, and the load sustained meanwhile. Before the load
+starts, ``--idle-probes`` probes measure the same without it: the baseline of the same
+run (this shared machine's speed swings by 2-3x within an hour).
 """
 
 from __future__ import annotations
@@ -98,20 +100,21 @@ def _load_client(base: str, lines: list[dict[str, Any]], batch: int, rate: float
     results.put(sent)
 
 
-def _profile_id(answer: tuple[int, dict[str, Any]], probe: int) -> str:
+def _profile_id(answer: tuple[int, dict[str, Any]], probe: str) -> str:
     status, body = answer
     if "profile" not in body:
         raise AssertionError(f"probe {probe}: the look-up answered {status}: {body}")
     return str(body["profile"]["profile_id"])
 
 
-def _probes(base: str, probes: int) -> tuple[list[float], list[float], list[int]]:
+def _probes(base: str, probes: int, name: str = "") -> tuple[list[float], list[float], list[int]]:
     """(POST ms, POST answered -> merge visible ms, profiles whose facts its update
-    refreshed) of each probe."""
+    refreshed) of each probe; ``name`` sets these probes' values apart from others'."""
     post_ms: list[float] = []
     visible_ms: list[float] = []
     refreshed: list[int] = []
-    for n in range(probes):
+    for k in range(probes):
+        n = f"{name}{k}"
         user, card = f"bench-u{n}", f"BENCH-L{n}"
         status, answer = call(f"{base}/v1/events", {"events": [
             probe_event(f"p{n}a", user_id=user),
@@ -155,6 +158,9 @@ def main() -> None:
     parser.add_argument("--server-setting", action="append", default=[], metavar="NAME=VALUE",
                         help="An IDGRAPH_* variable for the server (repeatable), e.g. "
                              "IDGRAPH_BATCH_SIZE=25.")  # fmt: skip
+    parser.add_argument("--idle-probes", type=int, default=100,
+                        help="Probes before the load starts: the same measure without "
+                             "load, in the same run (the machine's own speed then).")  # fmt: skip
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="idgraph-bench-"))
@@ -183,6 +189,7 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
                    IDGRAPH_LOG_LEVEL="WARNING")  # fmt: skip
         env.update(_settings(args.server_setting))
         with idgraph_serve(env, args.processes, 18200) as (base, _server):
+            idle_post, idle_visible, _ = _probes(base, args.idle_probes, name="idle-")
             context = multiprocessing.get_context("fork")
             stop, results = context.Event(), context.Queue()
             clients = [
@@ -204,6 +211,7 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
             for client in clients:
                 client.join()
     total_ms = [a + b for a, b in zip(post_ms, visible_ms, strict=True)]
+    idle_ms = [a + b for a, b in zip(idle_post, idle_visible, strict=True)]
     lines = [
         f"Command: `python bench/realtime.py --persons {args.persons} --probes {args.probes} "
         f"--load-batch {args.load_batch} --rate {args.rate:g} --load-clients "
@@ -232,6 +240,7 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         f"| {percentile(visible_ms, 99):.1f} | {max(visible_ms):.1f} |",
         f"| POST sent -> merge visible (sum) | {percentile(total_ms, 50):.1f} "
         f"| {percentile(total_ms, 99):.1f} | {max(total_ms):.1f} |",
+        *_idle_row(idle_ms),
         "",
         _grouped(post_ms, refreshed),
         "",
@@ -239,6 +248,16 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         "1,000 events/s.",
     ]
     return lines
+
+
+def _idle_row(idle_ms: list[float]) -> list[str]:
+    """The table's row of the probes run before the load (none: no row)."""
+    if not idle_ms:
+        return []
+    return [
+        f"| the same without load ({len(idle_ms)} probes before the load started) "
+        f"| {percentile(idle_ms, 50):.1f} | {percentile(idle_ms, 99):.1f} | {max(idle_ms):.1f} |"
+    ]
 
 
 def _settings(given: list[str]) -> dict[str, str]:
