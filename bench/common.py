@@ -198,6 +198,19 @@ def idgraph_serve(
             _port_closed(port)
 
 
+def keep_store_logs(work: Path) -> None:
+    """Copy the embedded stores' logs under ``work`` (about to be deleted) to the temp
+    directory and print their tails: what the store said when a run failed (FalkorDB
+    crashed under bench/realtime.py's load on 2026-12-06: a segfault in falkordb.so)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for n, log in enumerate(sorted(work.rglob("server.log"))):
+        kept = Path(tempfile.gettempdir()) / f"idgraph-bench-store-{stamp}-{n}.log"
+        kept.write_bytes(log.read_bytes())
+        tail = kept.read_text(errors="replace").splitlines()[-60:]
+        print(f"embedded store's log, kept as {kept}; last lines:", *tail, sep="\n  ",
+              file=sys.stderr)  # fmt: skip
+
+
 def _port_closed(port: int, timeout: float = 60) -> None:
     """Wait until nothing accepts connections on 127.0.0.1:``port``."""
     deadline = time.monotonic() + timeout

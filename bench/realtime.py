@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import idgraph_serve, percentile, publish
+from common import idgraph_serve, keep_store_logs, percentile, publish
 
 from app.access.keys import SCOPES, create_key
 from app.config import Config
@@ -166,6 +166,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="idgraph-bench-"))
     try:
         lines = _run(args, work)
+    except BaseException:
+        keep_store_logs(work)
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)  # the generated data and its store
     publish("Real-time updates", lines, save=not args.no_record)
