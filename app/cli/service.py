@@ -23,6 +23,7 @@ from app.cli.support import config_of as _config
 from app.cli.support import reports_errors as _errors
 from app.config import Config
 from app.resources import Resources, open_resources
+from app.store_watch import StoreWatch
 from graph.errors import InputError
 from graph.ingest.ingester import RejectFile
 from graph.ingest.readers import read_records
@@ -119,7 +120,11 @@ def _serve(config: Config, host: str, port: int, threads: int, processes: int = 
         if config.admin_key_file:
             _import_admin_key(res, Path(config.admin_key_file))
         _refuse_open_without_keys(res, host)
-        _serve_processes(res.config, host, port, threads, processes)
+        # the embedded store started again if it dies (app.store_watch)
+        watch = (StoreWatch(config.data_dir) if config.uses_embedded_store
+                 else contextlib.nullcontext())  # fmt: skip
+        with watch:
+            _serve_processes(res.config, host, port, threads, processes)
 
 
 def _import_admin_key(res: Resources, path: Path) -> None:

@@ -80,6 +80,14 @@ class EmbeddedServer:
             return None
         return recorded
 
+    def exited(self) -> ServerStatus | None:
+        """The server this directory's state names when its process has ended without
+        being stopped (a crash, or a kill: :meth:`stop` removes the state), else None."""
+        recorded = self._recorded()
+        if recorded is None or _alive(recorded.pid):
+            return None
+        return recorded
+
     def _recorded(self) -> ServerStatus | None:
         try:
             state = json.loads(self.state_file.read_text())
