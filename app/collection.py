@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.realtime import SMALL_REQUEST
+from app.realtime import is_small
 from app.resources import Resources
 from graph.errors import StoreUnavailable
 from graph.ingest.events import Identifier
@@ -100,7 +100,7 @@ def ingest_batch(
     if realtime and report.touched:
         # a small request's update takes the lock before bulk ones (app.resolve_lock);
         # the requests an update serves are all small or all bulk (app.realtime)
-        small = len(report.touched) <= SMALL_REQUEST
+        small = is_small(len(report.touched))
 
         def update(
             touched: set[Identifier], alone: set[Identifier], handoff: Callable[[], None]

@@ -44,12 +44,19 @@ from typing import Generic, TypeVar
 
 from graph.ingest.events import Identifier
 
-__all__ = ["UpdateQueue"]
+__all__ = ["SMALL_REQUEST", "UpdateQueue", "is_small"]
 
 T = TypeVar("T")
 
 #: identifiers of a request that runs with the small ones (see the module docstring)
 SMALL_REQUEST = 20
+
+
+def is_small(identifiers: int) -> bool:
+    """Whether a request of this many identifiers runs in the small lane (and its
+    update takes the resolution lock first: app.collection)."""
+    return identifiers <= SMALL_REQUEST
+
 
 #: an update: (identifiers seen together with another strong one, identifiers seen alone,
 #: handoff: called once the next update may start; by then at the latest when it returns)
@@ -67,7 +74,7 @@ class _Request(Generic[T]):
 
     @property
     def small(self) -> bool:
-        return len(self.together) + len(self.alone) <= SMALL_REQUEST
+        return is_small(len(self.together) + len(self.alone))
 
     def result(self) -> T | None:
         if self.error is not None:
