@@ -153,7 +153,7 @@ def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> N
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"serve exited: {process.communicate()}")
+            raise RuntimeError(f"serve exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -189,8 +189,7 @@ def idgraph_serve(
             yield base, server
         except BaseException:
             log.seek(0)
-            tail = log.read().splitlines()[-40:]
-            print("idgraph serve's log, last lines:", *tail, sep="\n  ", file=sys.stderr)
+            _print_tail("idgraph serve's log", log.read(), 40)
             raise
         finally:
             server.send_signal(signal.SIGTERM)
@@ -206,9 +205,12 @@ def keep_store_logs(work: Path) -> None:
     for n, log in enumerate(sorted(work.rglob("server.log"))):
         kept = Path(tempfile.gettempdir()) / f"idgraph-bench-store-{stamp}-{n}.log"
         kept.write_bytes(log.read_bytes())
-        tail = kept.read_text(errors="replace").splitlines()[-60:]
-        print(f"embedded store's log, kept as {kept}; last lines:", *tail, sep="\n  ",
-              file=sys.stderr)  # fmt: skip
+        _print_tail(f"embedded store's log, kept as {kept}", kept.read_text(errors="replace"), 60)
+
+
+def _print_tail(title: str, text: str, lines: int) -> None:
+    """The last ``lines`` of a log on stderr, under ``title``."""
+    print(f"{title}; last lines:", *text.splitlines()[-lines:], sep="\n  ", file=sys.stderr)
 
 
 def _port_closed(port: int, timeout: float = 60) -> None:
