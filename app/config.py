@@ -33,6 +33,12 @@ class Config:
     #: unset: the embedded server
     redis_url: str | None = None
     graph_name: str = "idgraph"
+    #: when the embedded store (one idgraph starts) syncs its append-only file to disk:
+    #: ``everysec`` — a crash of the machine (power, kernel) may lose up to about the
+    #: last second of acknowledged writes; ``always`` — before each answer, so nothing
+    #: acknowledged is lost, at a cost in throughput (docs/benchmarks.md, "Durability").
+    #: A crash of the store's process loses nothing acknowledged either way
+    store_fsync: str = "everysec"
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
     neo4j_database: str = "neo4j"
@@ -199,6 +205,8 @@ class Config:
             raise ConfigError("rate_limit_per_minute must be >= 0, audit_retention_days > 0")
         if self.segment_max_batch_bytes < 32 * 1024:
             raise ConfigError("segment_max_batch_bytes must be at least 32768 (one message)")
+        if self.store_fsync not in ("everysec", "always"):
+            raise ConfigError(f"store_fsync {self.store_fsync!r}: use everysec or always")
         if self.batch_size < 1:
             raise ConfigError("batch_size must be at least 1")
         if self.max_identifiers_per_event < 2:

@@ -214,7 +214,8 @@ def open_resources(config: Config) -> Iterator[Resources]:
     with contextlib.ExitStack() as stack:
         embedded = None
         if config.uses_embedded_store:
-            embedded = stack.enter_context(running_server(config.data_dir))
+            started = running_server(config.data_dir, fsync=config.store_fsync)
+            embedded = stack.enter_context(started)
         resources = connect(config, embedded)
         stack.callback(resources.close)
         yield resources

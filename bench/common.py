@@ -175,7 +175,9 @@ def idgraph_serve(
 
     The port must be free first: a server of an earlier run whose processes are still
     stopping answered ``/health`` in this one's place (its own start failed to bind),
-    then went away mid-run (two of ~30 runs of bench/realtime.py, 2026-12-05/06)."""
+    then went away mid-run (two of ~30 runs of bench/realtime.py, 2026-12-05/06).
+    A run during which the embedded store died fails when the block ends, though
+    serve started the store again: its figures include the outage."""
     _port_closed(port)
     # the server's log in a file (a pipe nobody reads would stop it once full), its
     # tail printed when the run fails: what the server said about a failed request
@@ -187,6 +189,10 @@ def idgraph_serve(
             base = f"http://127.0.0.1:{port}"
             wait_for(base + "/health", server)
             yield base, server
+            log.seek(0)
+            if "ended without being stopped" in log.read():  # app.store_watch restarted it
+                raise RuntimeError("the embedded store died during the run (idgraph serve "
+                                   "started it again): its figures do not stand")  # fmt: skip
         except BaseException:
             log.seek(0)
             _print_tail("idgraph serve's log", log.read(), 40)

@@ -33,7 +33,7 @@ def store_start(ctx: click.Context) -> None:
     config = _config(ctx)
     if not config.uses_embedded_store:
         raise InputError("graph_url and redis_url point at external servers; nothing to start")
-    status = EmbeddedServer(config.data_dir).start()
+    status = EmbeddedServer(config.data_dir, fsync=config.store_fsync).start()
     click.echo(f"embedded store running, pid {status.pid}, at {status.address.describe()}")
 
 
@@ -52,11 +52,13 @@ def store_stop(ctx: click.Context) -> None:
 def store_status(ctx: click.Context) -> None:
     """Say whether the embedded store runs; exit 3 when it does not."""
     config = _config(ctx)
-    status = EmbeddedServer(config.data_dir).status()
+    server = EmbeddedServer(config.data_dir)
+    status = server.status()
     if status is None:
         click.echo(f"not running (data dir {config.data_dir.resolve()})")
         sys.exit(EXIT_NOT_FOUND)
-    click.echo(f"running, pid {status.pid}, at {status.address.describe()}")
+    fsync = server.fsync_in_force(status) or "unknown"
+    click.echo(f"running, pid {status.pid}, at {status.address.describe()}, fsync {fsync}")
 
 
 @store.command("init")

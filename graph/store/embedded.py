@@ -30,7 +30,7 @@ from graph.errors import StoreUnavailable
 from graph.store.address import ServerAddress
 from graph.store.persistence import AOF, rewrite
 
-__all__ = ["EmbeddedServer", "ServerStatus", "running_server"]
+__all__ = ["FSYNC_POLICIES", "EmbeddedServer", "ServerStatus", "running_server"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,18 @@ class ServerStatus:
     started_at: float
 
 
-class EmbeddedServer:
-    """One FalkorDB server whose files live in ``data_dir/store``."""
+#: how often the append-only file is synced to disk (Redis's ``appendfsync``)
+FSYNC_POLICIES = ("everysec", "always")
 
-    def __init__(self, data_dir: Path) -> None:
+
+class EmbeddedServer:
+    """One FalkorDB server whose files live in ``data_dir/store``; ``fsync``: when a
+    server started here syncs its append-only file (:data:`FSYNC_POLICIES`)."""
+
+    def __init__(self, data_dir: Path, *, fsync: str = "everysec") -> None:
+        if fsync not in FSYNC_POLICIES:
+            raise ValueError(f"fsync {fsync!r}: use one of {', '.join(FSYNC_POLICIES)}")
+        self.fsync = fsync
         self.dir = data_dir.resolve() / "store"
         self.state_file = self.dir / "server.json"
         self.log_file = self.dir / "server.log"
@@ -87,6 +95,19 @@ class EmbeddedServer:
         if recorded is None or _alive(recorded.pid):
             return None
         return recorded
+
+    def fsync_in_force(self, status: ServerStatus) -> str | None:
+        """When the running server syncs its append-only file (it may have been
+        started with another setting than this object's); None if it does not say."""
+        try:
+            client = _client(status.address, timeout=1.0)
+            try:
+                policy = client.config_get("appendfsync").get("appendfsync")
+            finally:
+                client.close()
+        except (redis.exceptions.RedisError, OSError):
+            return None
+        return str(policy) if policy else None
 
     def _recorded(self) -> ServerStatus | None:
         try:
@@ -243,7 +264,7 @@ class EmbeddedServer:
             *listen,
             "--dir", str(self.dir),
             "--appendonly", "yes",
-            "--appendfsync", "everysec",
+            "--appendfsync", self.fsync,
             "--auto-aof-rewrite-min-size", "16mb",
             "--save", "",
             "--protected-mode", "yes",
@@ -270,9 +291,10 @@ class EmbeddedServer:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path) -> Iterator[ServerAddress]:
-    """A server for the block: the running one, or one started now and stopped after."""
-    server = EmbeddedServer(data_dir)
+def running_server(data_dir: Path, *, fsync: str = "everysec") -> Iterator[ServerAddress]:
+    """A server for the block: the running one, or one started now (syncing its file as
+    ``fsync`` says) and stopped after."""
+    server = EmbeddedServer(data_dir, fsync=fsync)
     if server.running() is not None:  # answering, or busy: waited for, left running
         yield server.start().address
         return

@@ -121,13 +121,28 @@ def test_csv_ingest_and_unreadable_files(tmp_path: Path) -> None:
     assert unknown.returncode != 0 and "--format" in unknown.stderr
 
 
+def test_the_store_syncs_its_file_as_configured(tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    always = {"IDGRAPH_STORE_FSYNC": "always"}
+    assert run_cli("store", "start", data_dir=data_dir, env=always).returncode == 0
+    try:
+        status = run_cli("store", "status", data_dir=data_dir)
+        assert status.returncode == 0 and "fsync always" in status.stdout
+    finally:
+        assert run_cli("store", "stop", data_dir=data_dir).returncode == 0
+    wrong = run_cli("store", "start", data_dir=data_dir, env={"IDGRAPH_STORE_FSYNC": "never"})
+    assert wrong.returncode != 0 and "store_fsync 'never'" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+
 def test_store_start_status_stop(tmp_path: Path) -> None:
     data_dir = tmp_path / "d"
     assert run_cli("store", "status", data_dir=data_dir).returncode == 3
     started = run_cli("store", "start", data_dir=data_dir)
     assert started.returncode == 0 and "running" in started.stdout
     try:
-        assert run_cli("store", "status", data_dir=data_dir).returncode == 0
+        status = run_cli("store", "status", data_dir=data_dir)
+        assert status.returncode == 0 and "fsync everysec" in status.stdout
         pid = store_processes(data_dir)
         assert len(pid) == 1
         # commands use the running store and leave it running

@@ -48,4 +48,4 @@ def test_serve_starts_its_store_again_when_it_dies(tmp_path: Path) -> None:
                    "the store started again")  # fmt: skip
         wait_until(lambda: _health(live.base) == 200, "serve answering with its store again")
     assert "ended without being stopped; starting it again" in live.stderr
-    assert "Writes it acknowledged in its last second may be lost" in live.stderr
+    assert "what it acknowledged is in its append-only file" in live.stderr
