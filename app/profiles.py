@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from app.confidence import confident_part
 from app.segments import segments_of_profile
-from graph.errors import IdentifierRejected, InputError, NotFound
+from graph.errors import IdentifierRejected, IdgraphError, InputError, NotFound
 from graph.ingest.events import Identifier, format_ts, now_ms
 from graph.ingest.identifiers import Registry
 from graph.privacy import mask_value
@@ -17,6 +19,8 @@ from graph.resolve.resolution import ResolveSettings
 from graph.store import GraphStore, ProfileRecord
 
 __all__ = ["get_profile", "lookup_identifier", "lookup_identifier_json", "normalize_query"]
+
+logger = logging.getLogger(__name__)
 
 
 def normalize_query(registry: Registry, type_name: str, value: str) -> Identifier:
@@ -57,14 +61,20 @@ def lookup_identifier_json(
     min_confidence: float = 0.0,
     settings: ResolveSettings | None = None,
     purchase_types: Sequence[str] = ("purchase",),
+    later: Callable[[Callable[[], None]], None] | None = None,
 ) -> str:
     """:func:`lookup_identifier` as JSON text, built around the ready document as it
     is stored (no decoding and re-encoding of the profile: the look-up's hot path).
     The API's response schema dumps a profile to exactly what the document holds
-    (tests/integration/test_serving.py checks that the two answers are equal)."""
+    (tests/integration/test_serving.py checks that the two answers are equal).
+
+    A profile rendered because its ready document was stale is kept ready for the
+    next look-up: saved before this returns, or handed to ``later`` to run once the
+    answer is sent (the API: a write less before the answer, one that can queue
+    behind the store's other writes; the look-up right after a merge renders)."""
     identifier, profile_id, document = _profile_document(
         store, registry, type_name, value, min_confidence=min_confidence, settings=settings,
-        purchase_types=purchase_types)  # fmt: skip
+        purchase_types=purchase_types, later=later)  # fmt: skip
     # segments are never kept ready: rules such as "seen in the last 30 days" change
     # with the clock, not with writes
     segments = segments_of_profile(store, registry, profile_id)
@@ -92,6 +102,7 @@ def _profile_document(
     min_confidence: float,
     settings: ResolveSettings | None,
     purchase_types: Sequence[str],
+    later: Callable[[Callable[[], None]], None] | None = None,
 ) -> tuple[Identifier, str, str]:
     """The identifier asked for, its profile's ID, and the profile as JSON text
     without segments: the ready document when it is current (graph/store/serving.py),
@@ -118,9 +129,22 @@ def _profile_document(
                           with_segments=False)  # fmt: skip
     document = json.dumps(profile, sort_keys=True)
     if min_confidence == 0 and profile["profile_id"] == ready.profile_id:
-        store.save_ready_profile(ready.profile_id, document, revision=ready.revision,
-                                 generation=ready.generation)  # fmt: skip
+        save = functools.partial(store.save_ready_profile, ready.profile_id, document,
+                                 revision=ready.revision, generation=ready.generation)  # fmt: skip
+        if later is None:
+            save()
+        else:
+            later(functools.partial(_keep_ready, save, ready.profile_id))
     return identifier, str(profile["profile_id"]), document
+
+
+def _keep_ready(save: Callable[[], None], profile_id: str) -> None:
+    """A ready document's save after the answer: nobody is left to tell when it fails
+    (the next look-up renders the profile again)."""
+    try:
+        save()
+    except IdgraphError as e:
+        logger.warning("ready document of profile %s not saved: %s", profile_id, e)
 
 
 #: the longest chain of merges followed from a retired profile ID

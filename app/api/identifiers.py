@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response
@@ -34,12 +35,17 @@ def identifier_profile(args: dict[str, Any], type_name: str, value: str) -> Resp
     # through LookupSchema (the same JSON: tests/integration/test_serving.py)
     res = resources()
     wanted = args["min_confidence"]
+    after: list[Callable[[], None]] = []  # a stale profile's save, once answered
     text = lookup_identifier_json(
         res.store, res.registry, type_name, value,
         min_confidence=res.config.min_confidence if wanted is None else wanted,
         settings=res.resolve_settings(), purchase_types=res.config.purchase_types,
+        later=after.append,
     )  # fmt: skip
-    return Response(text, mimetype="application/json")
+    response = Response(text, mimetype="application/json")
+    for call in after:
+        response.call_on_close(call)
+    return response
 
 
 @blp.route("/<string:type_name>/<path:value>", methods=["DELETE"])

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from flask import Flask
@@ -73,15 +73,19 @@ class LookupFastPath:
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").startswith(
             PREFIX
         ):
-            answer = self._answer(environ)
+            after: list[Callable[[], None]] = []
+            answer = self._answer(environ, after)
             if answer is not None:
                 status, headers, body = answer
                 start_response(status, headers)
-                return [body]
+                return _Then(body, after) if after else [body]
         return self.wsgi_app(environ, start_response)
 
-    def _answer(self, environ: Environ) -> tuple[str, list[tuple[str, str]], bytes] | None:
-        """The answer, or None when Flask is to answer (nothing written for it yet)."""
+    def _answer(
+        self, environ: Environ, after: list[Callable[[], None]]
+    ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """The answer, or None when Flask is to answer (nothing written for it yet);
+        ``after`` gets what is to run once it is sent."""
         started = time.perf_counter()
         try:
             rule, args = self.app.url_map.bind_to_environ(environ).match(return_rule=True)
@@ -96,7 +100,7 @@ class LookupFastPath:
         rid = new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))
         token = outside_flask_request_id.set(rid)  # in this request's log records
         try:
-            answered = self._serve(presented, args, wanted, rid)
+            answered = self._serve(presented, args, wanted, rid, after)
             if answered is None:
                 return None
             status, text = answered
@@ -111,22 +115,26 @@ class LookupFastPath:
         return f"{status} {HTTP_STATUS_CODES[status].upper()}", headers, body
 
     def _serve(
-        self, presented: str, args: Mapping[str, Any], wanted: float | None, rid: str
-    ) -> tuple[int, str] | None:
+        self, presented: str, args: Mapping[str, Any], wanted: float | None, rid: str,
+        after: list[Callable[[], None]],
+    ) -> tuple[int, str] | None:  # fmt: skip
         """The status and body, with what an answered request writes; None when
         Flask is to answer (nothing written for it yet)."""
         res, guard = self.res, self.guard
         res.store.begin_snapshot()
         try:
-            found = self._look_up(res, presented, args, wanted)
+            found = self._look_up(res, presented, args, wanted, after)
             if found is None:
+                after.clear()  # Flask answers, and looks the profile up again
                 return None
             key, status, text = found
             if guard.rate_limited(key, res.redis, res.config.rate_limit_per_minute):
+                after.clear()
                 return None  # the 429, its header and its audit entry: Flask's
             try:
                 guard.touch(key, res.store)
             except IdgraphError:  # the store refused a write: Flask's 503
+                after.clear()
                 return None
             guard.record(key.name, f"GET {ENDPOINT}", audit_target(args), status, None, rid)
         finally:
@@ -134,8 +142,9 @@ class LookupFastPath:
         return status, text
 
     def _look_up(
-        self, res: Resources, presented: str, args: Mapping[str, Any], wanted: float | None
-    ) -> tuple[VerifiedKey, int, str] | None:
+        self, res: Resources, presented: str, args: Mapping[str, Any], wanted: float | None,
+        after: list[Callable[[], None]],
+    ) -> tuple[VerifiedKey, int, str] | None:  # fmt: skip
         """The key, the status and the body; None when Flask is to answer. Only reads."""
         try:
             key = verify_key(res.store, presented)
@@ -145,6 +154,7 @@ class LookupFastPath:
                 res.store, res.registry, args["type_name"], args["value"],
                 min_confidence=res.config.min_confidence if wanted is None else wanted,
                 settings=res.resolve_settings(), purchase_types=res.config.purchase_types,
+                later=after.append,
             )  # fmt: skip
         except KeyRejected:
             return None
@@ -166,3 +176,19 @@ def min_confidence_of(query: str) -> float | bool | None:
         return False  # another argument, a repeated one, an odd number
     number = float(value)
     return number if 0 <= number <= 1 else False
+
+
+class _Then:
+    """A response body that runs ``after`` once the server has sent it (WSGI servers
+    call ``close`` when done with the body)."""
+
+    def __init__(self, body: bytes, after: list[Callable[[], None]]) -> None:
+        self.body = body
+        self.after = after
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.body
+
+    def close(self) -> None:
+        for call in self.after:
+            call()

@@ -5,18 +5,20 @@ it does not answer itself, before writing anything for it."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 import uuid
 from typing import Any
 
 import pytest
-from werkzeug.test import Client
+from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
 from app.access.audit import audit_trail
 from app.access.keys import create_key
 from app.api import create_app
 from app.config import Config
 from app.resources import Resources
+from graph.ingest.events import Identifier
 from tests.conftest import login_event as event
 
 ROUTE = "/v1/identifiers/<string:type_name>/<path:value>/profile"
@@ -159,3 +161,26 @@ def test_a_rate_limited_key_gets_flask_429(served: dict[str, Any]) -> None:
     statuses = [e["status"] for e in audit_trail(served["res"]).entries(limit=1000)[0]
                 if e["action"] == "GET identifiers.identifier_profile"]  # fmt: skip
     assert statuses.count(200) == 50 and statuses.count(429) == 6
+
+
+@pytest.mark.parametrize("path_taken", ["fast", "flask"])
+def test_a_rendered_profile_is_kept_ready_once_the_answer_is_sent(
+    served: dict[str, Any], path_taken: str
+) -> None:
+    """A look-up whose profile had no current ready document renders it and saves
+    it for the next look-up after the answer has been sent (the server closes the
+    body), not before: a write less in front of the answer."""
+    app, res, handled = served["app"], served["res"], served["handled"]
+    wsgi = app if path_taken == "fast" else app.wsgi_app.wsgi_app
+    ann = Identifier("email", "ann@example.com")
+    assert res.store.ready_profile(ann).document is None, "nobody looked ann up yet"
+    environ = EnvironBuilder(path="/v1/identifiers/email/ann@example.com/profile",
+                             headers=_bearer(served)).get_environ()  # fmt: skip
+    body, status, _headers = run_wsgi_app(wsgi, environ, buffered=False)
+    assert status.startswith("200") and (handled == []) == (path_taken == "fast")
+    answer = json.loads(b"".join(body))
+    assert res.store.ready_profile(ann).document is None, "saved before the answer was sent"
+    body.close()  # the server is done with the answer
+    assert json.loads(res.store.ready_profile(ann).document or "{}") == {
+        k: v for k, v in answer["profile"].items() if k != "segments"
+    }

@@ -23,7 +23,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_cli, serving
+from app.config import Config
+from app.resources import open_resources
+from graph.ingest.events import Identifier
+from tests.conftest import login_event, run_cli, serving, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_SCRIPT = ROOT / "tests" / "clients" / "send.mjs"
@@ -288,3 +291,21 @@ def test_single_calls_and_clock_skew(live: dict[str, Any]) -> None:
     # the purchase happened ~5 s before it was received: now, not in 2030
     assert full["facts"]["last_purchase"] < "2030"
     assert full["facts"]["traits"]["city"]["value"] == "Lyon"
+
+
+def test_the_server_keeps_a_looked_up_profile_ready_after_answering(
+    live: dict[str, Any],
+) -> None:
+    """granian closes the look-up's answer once sent, and the ready document rendered
+    for it is saved then (app.api.lookup_fast_path)."""
+    ids = _ids("ready")
+    body = {"events": [login_event(f"ev-{ids['userId']}", user_id=ids["userId"])]}
+    status, answer = _post(live, "/v1/events", json.dumps(body).encode())
+    assert status == 200 and answer["accepted"] == 1
+    profile = _get(live, f"/v1/identifiers/user_id/{ids['userId']}/profile")["profile"]
+    config = Config.load(env={}, overrides={"data_dir": live["data_dir"]})
+    with open_resources(config) as res:
+        wait_until(lambda: res.store.ready_profile(Identifier("user_id", ids["userId"])).document
+                   is not None, "the ready document saved")  # fmt: skip
+        document = res.store.ready_profile(Identifier("user_id", ids["userId"])).document
+    assert json.loads(document or "{}")["profile_id"] == profile["profile_id"]
