@@ -202,24 +202,38 @@ class EmbeddedServer:
         return START_TIMEOUT + loaded * LOAD_SECONDS_PER_BYTE
 
     def stop(self) -> bool:
-        """Shut the server down cleanly (AOF flushed). False if none was running."""
+        """Shut the server down cleanly (AOF flushed). False if none was running.
+
+        A server whose process lives but does not answer within a second (busy) is
+        stopped too, with SIGTERM (Redis then shuts down as on SHUTDOWN, without the
+        compaction): this took such a server for stopped once, and left it running
+        after its files were deleted. Its record stays while its process lives, so no
+        second server is started on the same files."""
         if not self.dir.is_dir():
             return False
         with self._lock():
-            status = self.status()
-            if status is None:
+            running = self.running()
+            if running is None:
+                self.status()  # drops the record of a dead process
                 return False
-            client = _client(status.address, timeout=STOP_TIMEOUT)
-            self._compact(client)
-            with contextlib.suppress(redis.exceptions.ConnectionError):
-                client.shutdown(nosave=False)
-            client.close()
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while _alive(status.pid) and time.monotonic() < deadline:
-                time.sleep(0.02)
-            if _alive(status.pid):
+            if _answers(running.address):
+                client = _client(running.address, timeout=STOP_TIMEOUT)
+                self._compact(client)
+                with contextlib.suppress(redis.exceptions.ConnectionError):
+                    client.shutdown(nosave=False)
+                client.close()
+            else:
+                logger.warning("embedded FalkorDB (pid %d) does not answer; stopping it with "
+                               "SIGTERM", running.pid)  # fmt: skip
+                _terminate(running.pid)
+            if not _ended(running.pid, STOP_TIMEOUT):
                 logger.warning("embedded FalkorDB did not stop; sending SIGTERM")
-                os.kill(status.pid, signal.SIGTERM)
+                _terminate(running.pid)
+                if not _ended(running.pid, STOP_TIMEOUT):
+                    raise StoreUnavailable(
+                        f"embedded FalkorDB (pid {running.pid}) did not stop; its log: "
+                        f"{self.log_file}"
+                    )
             self.state_file.unlink(missing_ok=True)
             return True
 
@@ -303,6 +317,21 @@ def running_server(data_dir: Path, *, fsync: str = "everysec") -> Iterator[Serve
         yield status.address
     finally:
         server.stop()
+
+
+def _terminate(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+
+
+def _ended(pid: int, timeout: float) -> bool:
+    """Whether process ``pid`` ends within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _alive(pid: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import redis
 
 from graph.errors import StoreUnavailable
 from graph.ingest.batches import build_batch
@@ -214,3 +216,30 @@ def test_a_busy_server_is_waited_for_never_started_beside(
         os.kill(first.pid, signal.SIGCONT)
         server.stop()
     assert _servers_of(tmp_path) == []
+
+
+def test_a_server_that_does_not_answer_is_still_stopped(tmp_path: Path) -> None:
+    """``stop`` took a server that did not answer within a second (busy) for stopped
+    and left it running. Now it is sent SIGTERM (here held with SIGSTOP until 1.5 s
+    later, when it handles it) and waited for; its record goes only with it."""
+    server = EmbeddedServer(tmp_path)
+    first = server.start()
+    redis.Redis(unix_socket_path=first.address.unix_socket).set("kept", "yes")
+    os.kill(first.pid, signal.SIGSTOP)
+    # resumed after stop's one-second ping has gone unanswered
+    resume = threading.Timer(1.5, os.kill, (first.pid, signal.SIGCONT))
+    resume.start()
+    try:
+        assert server.stop() is True
+    finally:
+        resume.join()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(first.pid, signal.SIGCONT)
+    assert _servers_of(tmp_path) == []
+    assert server.running() is None and not server.state_file.exists()
+    again = server.start()  # shut down as on SHUTDOWN: what it held is there
+    try:
+        assert again.pid != first.pid
+        assert redis.Redis(unix_socket_path=again.address.unix_socket).get("kept") == b"yes"
+    finally:
+        server.stop()
