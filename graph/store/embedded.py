@@ -90,11 +90,27 @@ class EmbeddedServer:
 
     def exited(self) -> ServerStatus | None:
         """The server this directory's state names when its process has ended without
-        being stopped (a crash, or a kill: :meth:`stop` removes the state), else None."""
+        being stopped (a crash, or a kill), else None. :meth:`stop` marks the state
+        before it shuts the server down and removes it after: a server that ends
+        while being stopped is never taken for a crashed one."""
         recorded = self._recorded()
-        if recorded is None or _alive(recorded.pid):
+        if recorded is None or _alive(recorded.pid) or self._stopping():
             return None
         return recorded
+
+    def _stopping(self) -> bool:
+        try:
+            return bool(json.loads(self.state_file.read_text()).get("stopping"))
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def _mark_stopping(self, stopping: bool) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            state = json.loads(self.state_file.read_text())
+            state["stopping"] = stopping
+            partial = self.state_file.with_suffix(".partial")
+            partial.write_text(json.dumps(state))
+            partial.replace(self.state_file)  # readers see the old state or the new
 
     def fsync_in_force(self, status: ServerStatus) -> str | None:
         """When the running server syncs its append-only file (it may have been
@@ -216,6 +232,7 @@ class EmbeddedServer:
             if running is None:
                 self.status()  # drops the record of a dead process
                 return False
+            self._mark_stopping(True)
             if _answers(running.address):
                 client = _client(running.address, timeout=STOP_TIMEOUT)
                 self._compact(client)
@@ -230,6 +247,7 @@ class EmbeddedServer:
                 logger.warning("embedded FalkorDB did not stop; sending SIGTERM")
                 _terminate(running.pid)
                 if not _ended(running.pid, STOP_TIMEOUT):
+                    self._mark_stopping(False)  # still running: a crash later is one
                     raise StoreUnavailable(
                         f"embedded FalkorDB (pid {running.pid}) did not stop; its log: "
                         f"{self.log_file}"

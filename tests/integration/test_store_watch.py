@@ -49,3 +49,29 @@ def test_serve_starts_its_store_again_when_it_dies(tmp_path: Path) -> None:
         wait_until(lambda: _health(live.base) == 200, "serve answering with its store again")
     assert "ended without being stopped; starting it again" in live.stderr
     assert "what it acknowledged is in its append-only file" in live.stderr
+
+
+def test_a_server_that_ends_while_being_stopped_is_left_stopped(tmp_path: Path) -> None:
+    """Between a stop's shutdown and the removal of the server's record, the record
+    names an ended process, as after a crash: ``stop`` marks it first, and the watch
+    leaves that server stopped."""
+    server = EmbeddedServer(tmp_path / "data")
+    first = server.start()
+    watch = StoreWatch(tmp_path / "data")
+    server._mark_stopping(True)  # what stop() does before its shutdown
+    os.kill(first.pid, signal.SIGKILL)  # the server ends
+    wait_until(lambda: not _running(first.pid), "the end seen")
+    assert server.exited() is None
+    assert not watch.check() and watch.restarts == 0
+    assert server.running() is None
+    server.state_file.unlink()  # the stop's last step
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie of this process (started here) has ended
+    done, _ = os.waitpid(pid, os.WNOHANG)
+    return done != pid
