@@ -10,6 +10,7 @@ running), or one started for the block and stopped at its end.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import logging
@@ -50,6 +51,8 @@ class ServerStatus:
     pid: int
     address: ServerAddress
     started_at: float
+    #: :meth:`EmbeddedServer.stop` is shutting it down
+    stopping: bool = False
 
 
 #: how often the append-only file is synced to disk (Redis's ``appendfsync``)
@@ -94,23 +97,9 @@ class EmbeddedServer:
         before it shuts the server down and removes it after: a server that ends
         while being stopped is never taken for a crashed one."""
         recorded = self._recorded()
-        if recorded is None or _alive(recorded.pid) or self._stopping():
+        if recorded is None or recorded.stopping or _alive(recorded.pid):
             return None
         return recorded
-
-    def _stopping(self) -> bool:
-        try:
-            return bool(json.loads(self.state_file.read_text()).get("stopping"))
-        except (OSError, ValueError, AttributeError):
-            return False
-
-    def _mark_stopping(self, stopping: bool) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            state = json.loads(self.state_file.read_text())
-            state["stopping"] = stopping
-            partial = self.state_file.with_suffix(".partial")
-            partial.write_text(json.dumps(state))
-            partial.replace(self.state_file)  # readers see the old state or the new
 
     def fsync_in_force(self, status: ServerStatus) -> str | None:
         """When the running server syncs its append-only file (it may have been
@@ -135,9 +124,23 @@ class EmbeddedServer:
                     port=int(state.get("port") or 0),
                 ),
                 started_at=float(state["started_at"]),
+                stopping=bool(state.get("stopping")),
             )
         except (OSError, ValueError, KeyError):
             return None
+
+    def _record(self, status: ServerStatus) -> None:
+        """Write the server's record; readers see the old one or the new, whole."""
+        address = status.address
+        partial = self.state_file.with_suffix(".partial")
+        partial.write_text(json.dumps({
+            "pid": status.pid,
+            "unix_socket": address.unix_socket,
+            "port": address.port if not address.unix_socket else None,
+            "started_at": status.started_at,
+            "stopping": status.stopping,
+        }))  # fmt: skip
+        partial.replace(self.state_file)
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> ServerStatus:
@@ -175,16 +178,7 @@ class EmbeddedServer:
                     )
                 if _answers(address):
                     status = ServerStatus(process.pid, address, time.time())
-                    self.state_file.write_text(
-                        json.dumps(
-                            {
-                                "pid": status.pid,
-                                "unix_socket": address.unix_socket,
-                                "port": address.port if not address.unix_socket else None,
-                                "started_at": status.started_at,
-                            }
-                        )
-                    )
+                    self._record(status)
                     return status
                 time.sleep(0.02)
             process.kill()
@@ -232,7 +226,7 @@ class EmbeddedServer:
             if running is None:
                 self.status()  # drops the record of a dead process
                 return False
-            self._mark_stopping(True)
+            self._record(dataclasses.replace(running, stopping=True))
             if _answers(running.address):
                 client = _client(running.address, timeout=STOP_TIMEOUT)
                 self._compact(client)
@@ -247,7 +241,7 @@ class EmbeddedServer:
                 logger.warning("embedded FalkorDB did not stop; sending SIGTERM")
                 _terminate(running.pid)
                 if not _ended(running.pid, STOP_TIMEOUT):
-                    self._mark_stopping(False)  # still running: a crash later is one
+                    self._record(running)  # still running: a crash later is one
                     raise StoreUnavailable(
                         f"embedded FalkorDB (pid {running.pid}) did not stop; its log: "
                         f"{self.log_file}"

@@ -3,6 +3,7 @@ really killed, under the real ``idgraph serve`` too."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import urllib.error
@@ -10,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from app.store_watch import StoreWatch
-from graph.store.embedded import EmbeddedServer
+from graph.store.embedded import EmbeddedServer, _alive
 from tests.conftest import serving, wait_until
 
 
@@ -58,20 +59,10 @@ def test_a_server_that_ends_while_being_stopped_is_left_stopped(tmp_path: Path) 
     server = EmbeddedServer(tmp_path / "data")
     first = server.start()
     watch = StoreWatch(tmp_path / "data")
-    server._mark_stopping(True)  # what stop() does before its shutdown
+    server._record(dataclasses.replace(first, stopping=True))  # as stop() does first
     os.kill(first.pid, signal.SIGKILL)  # the server ends
-    wait_until(lambda: not _running(first.pid), "the end seen")
+    wait_until(lambda: not _alive(first.pid), "the end seen")
     assert server.exited() is None
     assert not watch.check() and watch.restarts == 0
     assert server.running() is None
     server.state_file.unlink()  # the stop's last step
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie of this process (started here) has ended
-    done, _ = os.waitpid(pid, os.WNOHANG)
-    return done != pid
