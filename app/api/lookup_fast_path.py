@@ -84,8 +84,9 @@ class LookupFastPath:
     def _answer(
         self, environ: Environ, after: list[Callable[[], None]]
     ) -> tuple[str, list[tuple[str, str]], bytes] | None:
-        """The answer, or None when Flask is to answer (nothing written for it yet);
-        ``after`` gets what is to run once it is sent."""
+        """The answer, or None when Flask is to answer (nothing written for it yet;
+        what ``after`` got is dropped then: Flask looks the profile up again);
+        ``after`` gets what is to run once the answer is sent."""
         started = time.perf_counter()
         try:
             rule, args = self.app.url_map.bind_to_environ(environ).match(return_rule=True)
@@ -125,16 +126,13 @@ class LookupFastPath:
         try:
             found = self._look_up(res, presented, args, wanted, after)
             if found is None:
-                after.clear()  # Flask answers, and looks the profile up again
                 return None
             key, status, text = found
             if guard.rate_limited(key, res.redis, res.config.rate_limit_per_minute):
-                after.clear()
                 return None  # the 429, its header and its audit entry: Flask's
             try:
                 guard.touch(key, res.store)
             except IdgraphError:  # the store refused a write: Flask's 503
-                after.clear()
                 return None
             guard.record(key.name, f"GET {ENDPOINT}", audit_target(args), status, None, rid)
         finally:
