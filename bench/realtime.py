@@ -31,7 +31,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import idgraph_serve, keep_store_logs, percentile, publish
+from common import (
+    cpu_seconds,
+    idgraph_serve,
+    keep_store_logs,
+    percentile,
+    process_tree,
+    publish,
+    store_server_pids,
+)
 
 from app.access.keys import SCOPES, create_key
 from app.config import Config
@@ -122,8 +130,10 @@ def _probes(base: str, probes: int, name: str = "") -> tuple[list[float], list[f
         ]})  # fmt: skip
         if status != 200 or answer.get("profiles") is None:
             raise AssertionError(f"probe {n}: its first POST answered {status}: {answer}")
-        before = _profile_id(call(f"{base}/v1/identifiers/loyalty_id/{card}/profile"), n)
-        target = _profile_id(call(f"{base}/v1/identifiers/user_id/{user}/profile"), n)
+        # the first POST's update report, in the failure of a look-up that misses it
+        seen = f"{n} (its POST's update: {answer.get('profiles')})"
+        before = _profile_id(call(f"{base}/v1/identifiers/loyalty_id/{card}/profile"), seen)
+        target = _profile_id(call(f"{base}/v1/identifiers/user_id/{user}/profile"), seen)
         assert before != target
         sent = time.perf_counter()
         merging = probe_event(f"p{n}m", loyalty_id=card, email=f"bench{n}@example.org",
@@ -191,8 +201,12 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         env.update(IDGRAPH_DATA_DIR=str(config.data_dir), IDGRAPH_RATE_LIMIT_PER_MINUTE="0",
                    IDGRAPH_LOG_LEVEL="WARNING")  # fmt: skip
         env.update(_settings(args.server_setting))
-        with idgraph_serve(env, args.processes, 18200) as (base, _server):
+        with idgraph_serve(env, args.processes, 18200) as (base, server):
             idle_post, idle_visible, _ = _probes(base, args.idle_probes, name="idle-")
+            # the store's and the server processes' CPU during the load (what the
+            # events cost: steadier than the latencies on a shared machine)
+            pids = {"store": store_server_pids(config.data_dir), "server": process_tree(server.pid)}
+            cpu = {name: cpu_seconds(group) for name, group in pids.items()}
             context = multiprocessing.get_context("fork")
             stop, results = context.Event(), context.Queue()
             clients = [
@@ -206,6 +220,7 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
                 client.start()
             post_ms, visible_ms, refreshed = _probes(base, args.probes)
             elapsed = time.perf_counter() - started
+            cpu = {name: cpu_seconds(group) - cpu[name] for name, group in pids.items()}
             stop.set()
             loaded = {"events": 0, "posts": 0, "errors": 0, "ran_out": 0}
             for _ in clients:
@@ -235,6 +250,8 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         )
         + ").",
         "",
+        _cpu_line(cpu, loaded["events"] + 3 * args.probes, elapsed),
+        "",
         "| measure | p50 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|",
         f"| POST of the merging event (ingest + real-time update) | {percentile(post_ms, 50):.1f} "
@@ -251,6 +268,16 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         "1,000 events/s.",
     ]
     return lines
+
+
+def _cpu_line(cpu: dict[str, float], events: int, elapsed: float) -> str:
+    """The CPU the store and the server processes used while the load ran."""
+    parts = [
+        f"{name} {seconds:.1f} s ({seconds / elapsed:.2f} cores, "
+        f"{1000 * seconds / max(events, 1):.2f} s a 1,000 events)"
+        for name, seconds in cpu.items()
+    ]
+    return f"CPU during the load ({elapsed:.0f} s, {events:,} events): " + "; ".join(parts) + "."
 
 
 def _idle_row(idle_ms: list[float]) -> list[str]:
