@@ -30,7 +30,7 @@ from app.resources import open_resources
 from app.rfm import run_rfm
 from app.segments import count_members, create_segment
 from graph.ingest.readers import read_records
-from graph.profiles.facts import refresh_facts
+from graph.profiles.refresh import refresh_facts
 from graph.resolve.resolution import resolve
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,12 +1,13 @@
-// Active profiles whose stored facts are not current: none yet, computed before their
-// members last changed, or missing events of ingest batches after $since up to $until
-// (the stored facts of every other profile count all its events up to $since: the
-// last resolve's). The profiles a full resolve that follows change refreshes
-// (graph/resolve/resolution.py). Nodes reached over a relationship carry no label
-// (docs/architecture.md).
+// Active profiles whose stored facts are not current: none yet, counted for other
+// members (facts_members is not the profile's members_version), or missing events of
+// ingest batches after $since up to $until (the stored facts of every other profile
+// count all its events up to $since: the last resolve's). The profiles a full
+// resolve that follows change refreshes (graph/resolve/resolution.py). Nodes reached
+// over a relationship carry no label (docs/architecture.md).
 MATCH (p:Profile)
 WHERE p.status IS NULL
-  AND (p.facts_at IS NULL OR coalesce(p.members_changed_at, 0) >= p.facts_at)
+  AND (p.facts_at IS NULL OR p.facts_members IS NULL
+    OR p.facts_members <> coalesce(p.members_version, 0))
 RETURN p.profile_id
 UNION
 MATCH (e:Event)

@@ -1,18 +1,15 @@
 """Profile facts: what a profile's events say about the customer, kept on the profile.
 
-Facts are recomputed from the profile's distinct events whenever its membership
-or events change through resolution (a full ``resolve``, the real-time path of
-``POST /v1/events``, erasure) and stored as properties of the ``Profile`` node,
-so segments compare them in the store. :func:`profile_facts` is pure; the store
-supplies the aggregated rows (:meth:`graph.store.GraphStore.fact_inputs`).
+Facts are computed from the profile's distinct events and stored as properties of
+the ``Profile`` node, so segments compare them in the store. :func:`profile_facts`
+is pure; the store supplies the aggregated rows
+(:meth:`graph.store.GraphStore.fact_inputs`).
 
-An incremental resolve *adds* the events of the batches ingested since the last
-resolve to the stored facts instead (:func:`added_facts`), where that gives what a
-recomputation would: stored facts count every event of the profile's members up to
-an ingest sequence (``facts_sequence``), and a change of members or an erased event
-since (``members_changed_at``) makes them count something else, so those profiles
-are recomputed. Every fact is a count, a sum, a minimum or maximum, a set, or the
-newest value of a trait (at the same time, the greater one): all can be added to.
+Where a profile's events change, its new events are *added* to its stored facts
+(:func:`added_facts`) wherever that gives what a recomputation would
+(:mod:`graph.profiles.refresh` decides where). Every fact is a count, a sum, a
+minimum or maximum, a set, or the newest value of a trait (at the same time, the
+greater one): all can be added to.
 """
 
 from __future__ import annotations
@@ -25,26 +22,20 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from graph.progress import Progress, no_progress
 from graph.store.records import json_object
-
-if TYPE_CHECKING:
-    from graph.store import GraphStore
 
 __all__ = [
     "FACTS_FORMAT",
     "FACT_PROPERTIES",
     "TRAIT_PREFIX",
     "FactInput",
-    "FactsRefreshed",
     "ProfileFacts",
     "added_facts",
     "fact_input",
     "json_object",
     "profile_facts",
-    "refresh_facts",
     "trait_property",
 ]
 
@@ -320,87 +311,3 @@ def _number(value: Any) -> bool:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-@dataclass(frozen=True)
-class FactsRefreshed:
-    """How many profiles' facts were computed again, and how many added to."""
-
-    recomputed: int = 0
-    added: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.recomputed + self.added
-
-
-def refresh_facts(
-    store: GraphStore,
-    profile_ids: Iterable[str],
-    *,
-    purchase_types: Sequence[str],
-    batch_size: int = 500,
-    progress: Progress = no_progress,
-    added: tuple[int, int] | None = None,
-) -> FactsRefreshed:
-    """Recompute and store the facts of ``profile_ids`` (retired or unknown IDs are
-    skipped); returns how many profiles were updated.
-
-    ``added``: ingest sequences ``(since, until)``: the events of the batches after
-    ``since`` up to ``until`` are added to the stored facts of the profiles that
-    allow it (:func:`added_facts`), reading only those events; the others are
-    recomputed from all their events.
-
-    Safe to run concurrently for the same profiles without a lock: facts are
-    versioned by the store time their events were read (``facts_at``) and a write
-    never replaces newer facts; added facts are written only over the facts they
-    were added to.
-    """
-    ids = sorted(set(profile_ids))
-    updated = 0
-    written: set[str] = set()
-    if added is not None and ids:
-        written = _add_events(store, set(ids), added, purchase_types)
-        ids = [pid for pid in ids if pid not in written]
-    for start in range(0, len(ids), batch_size):
-        progress("refreshing facts", start, len(ids))
-        rows = [
-            fact_input(r)
-            for r in store.fact_inputs(ids[start : start + batch_size], purchase_types)
-        ]
-        updated += store.write_profile_facts(
-            [
-                {
-                    "profile_id": row.profile_id,
-                    "facts": profile_facts(row).properties(
-                        now=row.read_at, previous_trait_keys=row.previous_trait_keys
-                    ),
-                    "sequence": row.sequence,
-                }
-                for row in rows
-            ]
-        )
-    return FactsRefreshed(recomputed=updated, added=len(written))
-
-
-def _add_events(
-    store: GraphStore, wanted: set[str], added: tuple[int, int], purchase_types: Sequence[str]
-) -> set[str]:
-    """Add the events of batches ``added`` to the stored facts of ``wanted`` profiles
-    that allow it; returns the profiles written."""
-    since, until = added
-    rows = []
-    for row in store.fact_deltas(since, until, purchase_types):
-        *aggregated, base_sequence, base_at, stored = row
-        if aggregated[0] not in wanted:
-            continue
-        new = fact_input([*aggregated, until])
-        facts = added_facts(stored, new)
-        if facts is None:
-            continue
-        rows.append({
-            "profile_id": new.profile_id,
-            "facts": facts.properties(now=new.read_at, previous_trait_keys=new.previous_trait_keys),
-            "sequence": until, "base_at": base_at, "base_sequence": base_sequence,
-        })  # fmt: skip
-    return store.write_fact_deltas(rows) if rows else set()

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from graph.ingest.events import Identifier
 from graph.resolve.integrity import (
     ACCOUNT_TYPES,
+    Conflict,
     Link,
     bridging,
     handed_on,
@@ -36,6 +37,7 @@ class Scope(NamedTuple):
     current: dict[Identifier, str]  #: profile of each node that has one
     created_at: dict[str, int]  #: of those profiles
     flagged: set[Identifier]  #: nodes flagged as quarantined in the store now
+    refused: set[Conflict]  #: refused links touching the nodes, as stored now
 
 
 def neighbourhood(
@@ -56,6 +58,7 @@ def neighbourhood(
     ``train``'s (:mod:`app.graph_sample`)."""
     nodes: set[Identifier] = set()
     flagged: set[Identifier] = set()
+    refused: set[Conflict] = set()
     links: dict[tuple[Identifier, Identifier], Link] = {}
     current: dict[Identifier, str] = {}
     created_at: dict[str, int] = {}
@@ -75,6 +78,7 @@ def neighbourhood(
         if len(nodes) > max_scope:
             return None
         flagged.update(read.quarantined)
+        refused.update(read.refused)
         found: set[Identifier] = set()
         # every link of the batch's identifiers (each comes back from the batch's side)
         touching: dict[tuple[Identifier, Identifier], Link] = {}
@@ -109,7 +113,7 @@ def neighbourhood(
         nodes |= frontier
     # every node in scope had all its links fetched, so its degree is exact, and
     # only quarantined nodes have neighbours outside the scope: their links never apply
-    return Scope(nodes, list(links.values()), current, created_at, flagged & nodes)
+    return Scope(nodes, list(links.values()), current, created_at, flagged & nodes, refused)
 
 
 def blocked_among(

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from graph.ingest.events import Identifier, now_ms
 from graph.ingest.identifiers import Registry
-from graph.profiles.facts import refresh_facts
+from graph.profiles.refresh import refresh_facts
 from graph.progress import Progress, no_progress
 from graph.resolve.integrity import (
     ClusterResult,
@@ -188,17 +188,18 @@ def planned(
         for member in members
         if current.get(member) != pid
     }
+    removals = [i for i in current if i not in scope]
     return Plan(
         scope=scope,
         moves=moves,
-        removals=[i for i in current if i not in scope],
+        removals=removals,
         merged_into=assignment.merged_into,
         split_from=assignment.split_from,
         conflicts=result.conflicts,
         quarantined={i: degrees.get(i, 0) for i in clustered.quarantined},
         degrees={i: degrees.get(i, 0) for i in scope},
         clusters=result.clusters,
-        previous=set(current.values()),
+        losing={current[i] for i in [*moves, *removals] if i in current},
         model_links=[lk for lk in result.applied if lk.kind == "model"],
     )
 
@@ -226,7 +227,7 @@ def resolve(
     every event of batches up to ``since``; ``until``: the ingest sequence read before
     the graph): then only the profiles whose facts miss events of batches up to
     ``until`` or predate a change of their members, the new events added where the
-    members did not change (:func:`graph.profiles.facts.refresh_facts`).
+    members did not change (:func:`graph.profiles.refresh.refresh_facts`).
     """
     settings = settings or ResolveSettings()
     started = time.perf_counter()
@@ -242,7 +243,8 @@ def resolve(
     # any), or those whose facts are not current
     stale = store.stale_facts(*facts_follow) if facts_follow else store.active_profiles()
     refreshed = refresh_facts(store, stale, purchase_types=settings.purchase_types,
-                              progress=progress, added=facts_follow)  # fmt: skip
+                              progress=progress, added=facts_follow,
+                              recount=facts_follow is None)  # fmt: skip
     report = _report(decided, len(links), deleted, started)
     report.facts_refreshed, report.facts_added = refreshed.total, refreshed.added
     report.model = {**model_stats, "applied": len(decided.model_links)} if propose else None
@@ -313,7 +315,7 @@ def update_profiles(
     profile's facts are refreshed; one in no profile yet is re-planned.
     ``added``: the ingest sequences ``(since, until)`` of the new events: profiles
     whose members did not change get them added to their facts
-    (:func:`graph.profiles.facts.refresh_facts`).
+    (:func:`graph.profiles.refresh.refresh_facts`).
     ``unlocked``: called once the update's part under ``lock`` is over (or when it
     takes no lock), before the facts are refreshed (:mod:`app.realtime` starts the
     next update then).
@@ -360,11 +362,12 @@ def _update(
         if scope is None:
             logger.warning("profile update skipped: neighbourhood over %d identifiers", max_scope)
             return None
-        nodes, links, current, created_at, flagged = scope
+        nodes, links, current, created_at, flagged, refused = scope
         decided = plan(
             nodes, links, current, created_at=created_at, overrides=overrides, settings=settings
         )
-        deleted = store.apply_plan(decided, now=now_ms(), full=False, flagged=flagged)
+        deleted = store.apply_plan(decided, now=now_ms(), full=False, flagged=flagged,
+                                   refused=refused)  # fmt: skip
     unlocked()
     # the profiles of the new events, and every profile that gained or lost members
     # (not the whole neighbourhood: most of it changed neither members nor events).

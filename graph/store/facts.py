@@ -31,12 +31,17 @@ class FactRepository(MetadataRepository):
         "write_rfm",
     )
 
-    def fact_inputs(self, profile_ids: Sequence[str], purchase_types: Sequence[str]) -> list[Row]:
+    def fact_inputs(
+        self, profile_ids: Sequence[str], purchase_types: Sequence[str], *, add: bool = False
+    ) -> list[Row]:
         """Aggregated events of active profiles (rows for
-        :func:`graph.profiles.facts.fact_input`)."""
+        :func:`graph.profiles.facts.fact_input`, then the members version they were
+        counted for, and with ``add``, for profiles whose stored facts can be added to,
+        the sequence those count up to, their ``facts_at`` and the stored facts: only
+        the later events are aggregated then; else three nulls)."""
         return self._read("fact_inputs", {
             "ids": list(profile_ids), "purchase_types": list(purchase_types),
-            "sequence_key": INGEST_SEQUENCE})  # fmt: skip
+            "sequence_key": INGEST_SEQUENCE, "add": add})  # fmt: skip
 
     def stale_facts(self, since: int, until: int) -> list[str]:
         """Active profiles without facts, with facts older than their members, or
@@ -61,10 +66,11 @@ class FactRepository(MetadataRepository):
             "purchase_types": list(purchase_types)})  # fmt: skip
 
     def write_profile_facts(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """``rows``: ``{"profile_id": …, "facts": {property: value}, "sequence": …}``
-        (None removes; ``facts_at`` versions them: older facts than the stored ones are
-        dropped; ``sequence``: the ingest sequence their events were counted up to).
-        Returns the number of profiles written."""
+        """``rows``: ``{"profile_id": …, "facts": {property: value}, "sequence": …,
+        "members": …}`` (None removes; ``facts_at`` versions them: older facts than the
+        stored ones are dropped; ``sequence``: the ingest sequence their events were
+        counted up to; ``members``: the profile's members version they were counted
+        for). Returns the number of profiles written."""
         written = 0
         for chunk in chunks(rows, 1000):
             result = self._write("write_profile_facts", {"rows": chunk})
@@ -72,9 +78,10 @@ class FactRepository(MetadataRepository):
         return written
 
     def write_fact_deltas(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
-        """``rows``: ``{"profile_id", "facts", "sequence", "base_at", "base_sequence"}``:
-        written only where the stored facts are still those of ``base_at`` and
-        ``base_sequence``. Returns the profiles written."""
+        """``rows``: ``{"profile_id", "facts", "sequence", "base_at", "base_sequence",
+        "members"}``: written only where the stored facts are still those of
+        ``base_at`` and ``base_sequence``, counted for the members version ``members``,
+        and the members are still those. Returns the profiles written."""
         written: set[str] = set()
         for chunk in chunks(rows, 1000):
             written.update(pid for (pid,) in self._write("write_fact_deltas", {"rows": chunk}))

@@ -11,13 +11,14 @@ from typing import Any
 
 from graph.store.quarantine import QuarantineRepository
 from graph.store.records import (
+    Conflict,
     Identifier,
     Link,
     Plan,
     ProfileRecord,
     Row,
 )
-from graph.store.runner import Write, chunks, identifier_keys
+from graph.store.runner import Write, chunks
 from graph.store.scope import ScopeRepository
 from graph.store.serving import without_serving
 
@@ -36,7 +37,7 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
         "assignments",
         "clear_all_refused",
         "clear_model_links",
-        "clear_refused",
+        "delete_refused",
         "delete_empty_profiles",
         "delete_empty_profiles_of",
         "identifier_labels",
@@ -93,7 +94,7 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
 
     def apply_plan(
         self, plan: Plan, *, now: int, full: bool, batch_size: int = 5000,
-        flagged: Iterable[Identifier] | None = None,
+        flagged: Iterable[Identifier] | None = None, refused: Iterable[Conflict] = (),
     ) -> int:  # fmt: skip
         """Write a :class:`graph.resolve.resolution.Plan`; returns profiles deleted (emptied).
 
@@ -103,6 +104,8 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
         a full plan's, chunked, one after the other. ``flagged``: the identifiers of an
         update's scope quarantined now, when the caller read them already
         (:meth:`graph.store.scope.ScopeRepository.scope_round`; else read here).
+        ``refused``: an update's refused links touching its scope as stored now (read
+        with the scope): it writes only those that changed (:meth:`_refused_writes`).
         """
         # read first: none of the writes below changes a quarantine flag
         flagged = (set(flagged) if flagged is not None
@@ -115,24 +118,8 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
         splits = [{"profile_id": new, "split_from": old} for new, old in plan.split_from.items()]
         writes += [Write("record_splits", {"rows": c, "now": now})
                    for c in chunks(splits, batch_size)]  # fmt: skip
-        if full:
-            writes.append(Write("clear_all_refused"))
-        else:
-            writes += [Write("clear_refused", {"keys": keys})
-                       for keys in chunks(identifier_keys(plan.scope), batch_size)]  # fmt: skip
-        refused = [
-            {
-                "a_type": c.a.type,
-                "a_value": c.a.value,
-                "b_type": c.b.type,
-                "b_value": c.b.value,
-                "kind": c.kind,
-                "reason": c.reason,
-            }
-            for c in plan.conflicts
-        ]
-        writes += [Write("record_refused", {"rows": c, "now": now})
-                   for c in chunks(refused, batch_size)]  # fmt: skip
+        writes += self._refused_writes(plan, now=now, full=full, batch_size=batch_size,
+                                       stored=refused)  # fmt: skip
         rows = [
             {"type": i.type, "value": i.value, "quarantined": True, "degree": d}
             for i, d in plan.quarantined.items()
@@ -147,9 +134,13 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
             if i not in plan.quarantined and (full or i in plan.scope)
         ]
         writes += [Write("set_quarantine", {"rows": c}) for c in chunks(rows, batch_size)]
-        # emptied, not retired: every member was erased
+        # emptied, not retired: every member was erased. Only a profile that loses
+        # members can be left empty (most updates move none out of any)
         if not full:
-            writes.append(Write("delete_empty_profiles_of", {"ids": sorted(plan.previous)}))
+            if not plan.losing:
+                self._write_all(writes)
+                return 0
+            writes.append(Write("delete_empty_profiles_of", {"ids": sorted(plan.losing)}))
             emptied = self._write_all(writes)[-1]
             return int(emptied[0][0]) if emptied else 0
         for write in writes:
@@ -158,6 +149,33 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
             self.label_identifier_types()
         deleted = self._write("delete_empty_profiles")
         return int(deleted[0][0]) if deleted else 0
+
+    @staticmethod
+    def _refused_writes(
+        plan: Plan, *, now: int, full: bool, batch_size: int, stored: Iterable[Conflict]
+    ) -> list[Write]:
+        """The plan's refused links: a full plan's all written again after every
+        refused link is deleted; an update's, only the changes against those
+        ``stored`` now (most updates change none). An update decides on the links
+        between identifiers of its scope only: a refused link from a quarantined
+        identifier of the scope to one outside it (quarantine does not expand the
+        scope) stays, as a full resolve would record it again. One refused link a
+        pair (a -> b); a pair's last conflict wins, as ``record_refused`` (MERGE,
+        SET) leaves it; an unchanged link keeps the time it was first refused."""
+        wanted = {(c.a, c.b): c for c in plan.conflicts}
+        if full:
+            writes, changed = [Write("clear_all_refused")], list(wanted.values())
+        else:
+            held = {(c.a, c.b): c for c in stored if c.a in plan.scope and c.b in plan.scope}
+            gone = [{"a_type": a.type, "a_value": a.value, "b_type": b.type, "b_value": b.value}
+                    for a, b in sorted(held.keys() - wanted.keys())]  # fmt: skip
+            writes = [Write("delete_refused", {"rows": c}) for c in chunks(gone, batch_size)]
+            changed = [c for pair, c in wanted.items() if held.get(pair) != c]
+        rows = [{"a_type": c.a.type, "a_value": c.a.value, "b_type": c.b.type,
+                 "b_value": c.b.value, "kind": c.kind, "reason": c.reason}
+                for c in changed]  # fmt: skip
+        return writes + [Write("record_refused", {"rows": c, "now": now})
+                         for c in chunks(rows, batch_size)]  # fmt: skip
 
     def _flagged(self, plan: Plan, *, full: bool, batch_size: int) -> set[Identifier]:
         """The identifiers quarantined now: all of them (``full``), or those of the

@@ -91,8 +91,8 @@ class Plan:
     quarantined: dict[Identifier, int]  #: identifier -> identity degree
     degrees: dict[Identifier, int]
     clusters: list[list[Identifier]]
-    #: profiles the identifiers in scope belonged to before
-    previous: set[str] = field(default_factory=set)
+    #: profiles that lose members (moved or removed): the only ones it can leave empty
+    losing: set[str] = field(default_factory=set)
     #: model links that were applied (stored as MODEL_LINK for explanations, real time)
     model_links: list[Link] = field(default_factory=list)
 

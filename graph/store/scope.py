@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from graph.store.records import Identifier, Link, Row
+from graph.store.records import Conflict, Identifier, Link, Row
 from graph.store.runner import Read, StoreRunner, chunks, decoded_texts, identifier_keys
 
 __all__ = ["ScopeRepository", "ScopeRound"]
@@ -31,6 +31,8 @@ class ScopeRound:
     #: those of the batch flagged as quarantined now (what the plan's write must clear
     #: or keep: :meth:`graph.store.profiles.ProfileRepository.apply_plan`)
     quarantined: list[Identifier] = field(default_factory=list)
+    #: refused links touching the batch, as stored (read with ``members``: a re-plan's)
+    refused: list[Conflict] = field(default_factory=list)
 
 
 class ScopeRepository(StoreRunner):
@@ -43,6 +45,7 @@ class ScopeRepository(StoreRunner):
         "neighbourhood",
         "neighbourhood_text",
         "quarantined_among",
+        "scope_marks",
     )
 
     def existing_identifiers(self, identifiers: Iterable[Identifier]) -> list[Identifier]:
@@ -78,12 +81,15 @@ class ScopeRepository(StoreRunner):
         existing: bool = False,
         members: bool = True,
     ) -> ScopeRound:
-        """:meth:`neighbourhood`, :meth:`members_of_profiles_of` (unless ``members`` is
-        off: none) and :meth:`quarantined_among` of ``identifiers`` (and, with
-        ``existing``, which of them exist), read together."""
+        """:meth:`neighbourhood`, :meth:`members_of_profiles_of` and the refused links
+        touching them (unless ``members`` is off: none) and :meth:`quarantined_among`
+        of ``identifiers`` (and, with ``existing``, which of them exist), read
+        together."""
 
         def page(keys: list[list[str]]) -> list[Read]:
-            reads = [self._neighbourhood(keys, types), Read("quarantined_among", {"keys": keys})]
+            # a re-plan's marks come with the refused links it may write again
+            marks = Read("scope_marks" if members else "quarantined_among", {"keys": keys})
+            reads = [self._neighbourhood(keys, types), marks]
             if members:
                 reads.append(Read("members_of_profiles_of", {"keys": keys}))
             if existing:
@@ -96,10 +102,16 @@ class ScopeRepository(StoreRunner):
         for read in self._in_turn(partial(self._read_all, page(keys)) for keys in pages):
             for rows, reply in zip(replies, read, strict=True):
                 rows.extend(reply)
-        links, quarantined, *rest = replies
+        links, marks, *rest = replies
         found = _identifiers(rest.pop()) if existing else None
-        return ScopeRound(self._links(links), _members(rest.pop()) if members else [], found,
-                          _identifiers(quarantined))  # fmt: skip
+        if not members:
+            return ScopeRound(self._links(links), [], found, _identifiers(marks))
+        refused = {Conflict(Identifier(at, av), Identifier(bt, bv), kind, reason)
+                   for _, _, _, touching in marks
+                   for at, av, bt, bv, kind, reason in touching}  # fmt: skip
+        return ScopeRound(self._links(links), _members(rest.pop()), found,
+                          [Identifier(t, v) for t, v, flagged, _ in marks if flagged],
+                          sorted(refused, key=lambda c: (c.a, c.b)))  # fmt: skip
 
     def _neighbourhood(self, keys: list[list[str]], types: Sequence[str]) -> Read:
         params = {"keys": keys, "types": list(types)}

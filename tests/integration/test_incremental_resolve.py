@@ -122,6 +122,63 @@ def test_incremental_resolves_equal_a_full_rebuild_on_generated_data(
     assert facts(res) == incremental_facts
 
 
+def test_real_time_updates_add_to_facts_as_a_full_recompute_counts_them(
+    client: Any, resources: Resources, small_data: GeneratedData
+) -> None:
+    """``POST /v1/events`` adds a profile's new events to its stored facts (found
+    through its members) where its members stayed, and recomputes the others: every
+    profile's facts as ``resolve --full`` computes them from all events."""
+    rest = resolved_but_the_last(resources, small_data)
+    added = refreshed = 0
+    for start in range(0, len(rest), 25):
+        part = [r.raw for r in rest[start : start + 25] if isinstance(r.raw, dict)]
+        response = client.post("/v1/events", json={"events": part})
+        assert response.status_code == 200
+        profiles = response.get_json()["profiles"] or {}
+        added += profiles.get("facts_added", 0)
+        refreshed += profiles.get("facts_refreshed", 0)
+    assert 0 < added < refreshed  # some added to, some recomputed (members changed)
+    updated, refused = facts(resources), refused_links(resources)
+    resolve_all(resources, full=True)
+    assert facts(resources) == updated
+    # the updates wrote only the refused links that changed: the same as a rebuild
+    # writes all of them again (an unchanged one keeps when it was first refused)
+    again = refused_links(resources)
+    assert refused and {k: v[:2] for k, v in again.items()} == {
+        k: v[:2] for k, v in refused.items()}  # fmt: skip
+
+
+def refused_links(res: Resources) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """Every refused link as stored: (a, b) -> (kind, reason, when)."""
+    rows = res.store._read(
+        "refused_links_of",
+        text="""MATCH (a)-[r:REFUSED]->(b)
+        RETURN a.type, a.value, b.type, b.value, r.kind, r.reason, r.at""",
+    )
+    return {tuple(row[:4]): tuple(row[4:]) for row in rows}
+
+
+def test_an_update_writes_only_the_refused_links_that_changed(resources: Resources) -> None:
+    """A re-plan that refuses what it refused before leaves those links as they were
+    (when they were first refused included); one that refuses more adds them."""
+    res = following(resources)
+    tablet = "6f1c2b9e-4a57-4c1e-9d1a-1f2e3d4c5b6a"
+    # a tablet two user_ids logged in on: quarantined, its links refused
+    ingest(res, event("e1", user_id="u-1", device_id=tablet),
+           event("e2", user_id="u-2", device_id=tablet))  # fmt: skip
+    resolve_all(res)
+    before = refused_links(res)
+    assert len(before) == 2 and {v[:2] for v in before.values()} == {("deterministic",
+                                                                        "quarantine")}  # fmt: skip
+    ingest(res, event("e3", user_id="u-1", device_id=tablet))
+    assert resolve_all(res).mode == "incremental"
+    assert refused_links(res) == before  # the same links, the same times
+    ingest(res, event("e4", user_id="u-3", device_id=tablet))
+    assert resolve_all(res).mode == "incremental"
+    after = refused_links(res)
+    assert len(after) == 3 and {k: after[k] for k in before} == before
+
+
 def test_facts_are_added_to_only_while_the_profile_keeps_its_members_and_events(
     resources: Resources,
 ) -> None:

@@ -256,8 +256,8 @@ def test_writes_sent_together_run_in_order_and_raise_a_rejected_one(
     assert any_store.assignments() == {Identifier("email", "a@x.com"): "p1",
                                        Identifier("cookie_id", "c1"): "p1"}  # fmt: skip
     fine = Write("update_profile_sizes", {"ids": []})
-    with pytest.raises(QueryError, match="clear_refused"):
-        any_store._write_all([fine, Write("clear_refused", {"keys": 5})])
+    with pytest.raises(QueryError, match="delete_refused"):
+        any_store._write_all([fine, Write("delete_refused", {"rows": 5})])
 
 
 def test_failed_batch_writes_nothing(any_store: GraphStore) -> None:
@@ -433,8 +433,73 @@ def test_a_nul_character_is_refused_before_the_store(
         store.close()
 
 
+def test_new_events_are_added_to_facts_counted_for_the_current_members(
+    any_store: GraphStore,
+) -> None:
+    """The real-time path's refresh: a profile's later events, found through its
+    members, added to its stored facts while the members are those they counted."""
+    from graph.profiles.facts import fact_input, profile_facts
+    from graph.profiles.refresh import refresh_facts
+
+    a, c, b = (Identifier("email", "a@x.com"), Identifier("cookie_id", "c1"),
+               Identifier("phone", "+14155550123"))  # fmt: skip
+
+    def write(event_id: str, ts: int, *ids: Identifier, **kw: object) -> None:
+        event = Event(event_id, ts, "pos", "purchase", tuple(sorted(ids)), **kw)  # type: ignore[arg-type]
+        any_store.write_observations(build_batch([event]))
+
+    def facts() -> dict[str, object]:
+        return {k: v for k, v in any_store.profile_properties("p1").items()
+                if k not in ("facts_at", "facts_sequence")}  # fmt: skip
+
+    def refresh(**kw: bool) -> tuple[int, int]:
+        done = refresh_facts(any_store, ["p1"], purchase_types=["purchase"], **kw)
+        return done.added, done.recomputed
+
+    write("e1", 1_000, a, c, amount=10.0, currency="USD")
+    write("e2", 2_000, b, amount=99.0, currency="EUR")
+    any_store.apply_assignments({a: "p1", c: "p1", b: "p2"}, [], now=5)
+    assert refresh() == (0, 1)  # no facts yet: computed
+    write("e3", 3_000, c, amount=2.5, currency="USD", traits={"tier": "gold"},
+          traits_json='{"tier": "gold"}')  # fmt: skip
+    assert refresh() == (1, 0)  # added to
+    added = facts()
+    assert (added["event_count"], added["purchase_total"], added["trait_tier"]) == (2, 12.5, "gold")
+    read_at = any_store.profile_properties("p1")["facts_at"]
+    assert refresh() == (1, 0)  # nothing new: current, not written again
+    assert any_store.profile_properties("p1")["facts_at"] == read_at
+    assert refresh(recount=True) == (0, 1) and facts() == added
+
+    # facts read for the old members, written after a member joined: not added to
+    write("e4", 4_000, a, amount=1.0, currency="USD")
+    rows = any_store.fact_inputs(["p1"], ["purchase"], add=True)
+    any_store.apply_assignments({b: "p1"}, [], now=6)
+    (row,) = rows
+    new = fact_input(row[:11])
+    assert new.event_count == 1  # only e4: the rest is in the stored facts
+    assert any_store.write_fact_deltas([{
+        "profile_id": "p1", "facts": {"event_count": 99}, "sequence": new.sequence,
+        "members": row[11], "base_sequence": row[12], "base_at": row[13]}]) == set()  # fmt: skip
+    # nor are facts recomputed from the old members' events, though written
+    rows = any_store.fact_inputs(["p1"], ["purchase"])
+    any_store.apply_assignments({b: "p2"}, [], now=7)
+    (row,) = rows
+    old = fact_input(row[:11])
+    assert any_store.write_profile_facts([{
+        "profile_id": "p1", "sequence": old.sequence, "members": row[11],
+        "facts": profile_facts(old).properties(now=old.read_at)}]) == 1  # fmt: skip
+    assert refresh() == (0, 1)  # recomputed: counted for other members
+    assert facts()["event_count"] == 3 and facts()["currencies"] == ["USD"]
+    any_store.apply_assignments({b: "p1"}, [], now=8)
+    assert refresh() == (0, 1)
+    assert facts()["event_count"] == 4 and facts()["currencies"] == ["EUR", "USD"]
+    # an erased event: recomputed
+    any_store.delete_events(["e2"])
+    assert refresh() == (0, 1) and facts()["event_count"] == 3
+
+
 def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
-    from graph.profiles.facts import FactsRefreshed, refresh_facts
+    from graph.profiles.refresh import FactsRefreshed, refresh_facts
     from graph.profiles.rfm import compute_rfm
     from graph.profiles.segments import compile_rule
 
@@ -478,7 +543,7 @@ def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
     assert any_store.profile_properties("p1")["purchase_count"] == 2
 
     # the events of later batches are added to facts that count every event of members
-    # that stayed (p2 has none of them: recomputed)
+    # that stayed (p2 has none of them: its facts are current)
     def add_purchase(event_id: str, ts: int, amount: float) -> FactsRefreshed:
         seq = any_store.ingest_sequence()
         any_store.write_observations(build_batch([purchase(event_id, ts, a, amount=amount)]))
@@ -486,7 +551,7 @@ def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
                              added=(seq, seq + 1))  # fmt: skip
 
     refreshed = add_purchase("e5", 6_000, 4.5)
-    assert (refreshed.added, refreshed.recomputed) == (1, 1)
+    assert (refreshed.added, refreshed.recomputed) == (2, 0)
     p1 = any_store.profile_properties("p1")
     assert (p1["purchase_count"], p1["purchase_total"], p1["event_count"]) == (3, 20.0, 4)
     assert (p1["last_seen"], p1["purchase_avg"]) == (6_000, 6.67)
