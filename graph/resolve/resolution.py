@@ -189,6 +189,10 @@ def planned(
         if current.get(member) != pid
     }
     removals = [i for i in current if i not in scope]
+    losing = {current[i] for i in [*moves, *removals] if i in current}
+    changed = losing | set(moves.values())
+    ids = zip(result.clusters, assignment.ids, strict=True)
+    sizes = {pid: len(members) for members, pid in ids if pid in changed}
     return Plan(
         scope=scope,
         moves=moves,
@@ -199,7 +203,8 @@ def planned(
         quarantined={i: degrees.get(i, 0) for i in clustered.quarantined},
         degrees={i: degrees.get(i, 0) for i in scope},
         clusters=result.clusters,
-        losing={current[i] for i in [*moves, *removals] if i in current},
+        losing=losing,
+        sizes=sizes,
         model_links=[lk for lk in result.applied if lk.kind == "model"],
     )
 
@@ -329,8 +334,7 @@ def update_profiles(
     extra = set(facts_of)
     single = {i for i in alone if i.type in strong} - seeds
     if single:
-        held = {m: pid for m, pid, _ in store.members_of_profiles_of(sorted(single))
-                if m in single}  # fmt: skip
+        held = store.profiles_of(sorted(single))
         seeds |= single - held.keys()
         extra |= set(held.values())
     if not seeds and not extra:

@@ -59,6 +59,7 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
         "refused_links_of",
         "retire_profiles",
         "retired_into",
+        "set_profile_sizes",
         "set_quarantine",
         "shared_events",
         "unassign_profiles",
@@ -111,7 +112,7 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
         flagged = (set(flagged) if flagged is not None
                    else self._flagged(plan, full=full, batch_size=batch_size))  # fmt: skip
         writes = self._assignment_writes(plan.moves, plan.removals, now=now,
-                                         batch_size=batch_size)  # fmt: skip
+                                         batch_size=batch_size, sizes=plan.sizes)  # fmt: skip
         retire = [{"profile_id": old, "merged_into": new} for old, new in plan.merged_into.items()]
         writes += [Write("retire_profiles", {"rows": c, "now": now})
                    for c in chunks(retire, batch_size)]  # fmt: skip
@@ -215,18 +216,24 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
     @staticmethod
     def _assignment_writes(
         moves: Mapping[Identifier, str], removals: Iterable[Identifier], *, now: int,
-        batch_size: int,
+        batch_size: int, sizes: Mapping[str, int] | None = None,
     ) -> list[Write]:  # fmt: skip
         """Identifiers moved to profiles, others dropped from theirs, then the sizes
-        of the profiles they moved to."""
+        of the profiles whose members changed: as a plan counted them (``sizes``),
+        else recounted in the store for the profiles they moved to."""
         rows = [{"type": i.type, "value": i.value, "profile_id": p} for i, p in moves.items()]
         gone = [{"type": i.type, "value": i.value} for i in removals]
+        if sizes is None:
+            counts = [Write("update_profile_sizes", {"ids": ids})
+                      for ids in chunks(sorted(set(moves.values())), batch_size)]  # fmt: skip
+        else:
+            sized = [{"profile_id": p, "size": n} for p, n in sorted(sizes.items())]
+            counts = [Write("set_profile_sizes", {"rows": c}) for c in chunks(sized, batch_size)]
         return [
             *(Write("assign_profiles", {"rows": c, "now": now}) for c in chunks(rows, batch_size)),
             *(Write("unassign_profiles", {"rows": c}) for c in chunks(gone, batch_size)),
-            *(Write("update_profile_sizes", {"ids": ids})
-              for ids in chunks(sorted(set(moves.values())), batch_size)),
-        ]  # fmt: skip
+            *counts,
+        ]
 
     def label_identifier_types(self) -> None:
         """Add type labels (``:Email``…) to identifiers that lack them (for Neo4j Browser)."""

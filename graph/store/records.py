@@ -93,6 +93,9 @@ class Plan:
     clusters: list[list[Identifier]]
     #: profiles that lose members (moved or removed): the only ones it can leave empty
     losing: set[str] = field(default_factory=set)
+    #: members of each profile whose members change, after it (a cluster holds every
+    #: member of its profile); None: recounted in the store
+    sizes: dict[str, int] | None = None
     #: model links that were applied (stored as MODEL_LINK for explanations, real time)
     model_links: list[Link] = field(default_factory=list)
 

@@ -44,6 +44,7 @@ class ScopeRepository(StoreRunner):
         "members_of_profiles_of",
         "neighbourhood",
         "neighbourhood_text",
+        "profiles_of",
         "quarantined_among",
         "scope_marks",
     )
@@ -68,6 +69,11 @@ class ScopeRepository(StoreRunner):
         return _members(
             self._read("members_of_profiles_of", {"keys": identifier_keys(identifiers)})
         )
+
+    def profiles_of(self, identifiers: Iterable[Identifier]) -> dict[Identifier, str]:
+        """The profile of each of ``identifiers`` that is in one."""
+        rows = self._read("profiles_of", {"keys": identifier_keys(identifiers)})
+        return {Identifier(t, v): pid for t, v, pid in rows}
 
     def quarantined_among(self, identifiers: Iterable[Identifier]) -> list[Identifier]:
         """Those of ``identifiers`` flagged as quarantined now."""

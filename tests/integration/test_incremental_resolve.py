@@ -330,3 +330,24 @@ def test_a_posted_event_of_one_known_identifier_refreshes_facts_without_re_plann
     before = assignments(resources)
     rebuilt = resolve_all(resources, full=True)
     assert rebuilt.moved == 0 and assignments(resources) == before
+
+
+def test_a_profile_that_loses_members_has_its_size_counted_again(resources: Resources) -> None:
+    """Sizes follow the plan: a profile split by a quarantine counts the members it
+    kept (its size was counted only where identifiers moved to, so it kept the old)."""
+    res = following(resources)
+    tablet = "6f1c2b9e-4a57-4c1e-9d1a-1f2e3d4c5b6a"
+    ingest(res, event("e1", user_id="u-1", email="a@example.com"),
+           event("e2", user_id="u-1", device_id=tablet))  # fmt: skip
+    resolve_all(res)
+    (pid,) = set(assignments(res).values())
+    assert res.store.profile_properties(pid)["size"] == 3
+    # a second user_id on the tablet: quarantined, it leaves the profile (for one of
+    # its own)
+    ingest(res, event("e3", user_id="u-2", device_id=tablet))
+    assert resolve_all(res).mode == "incremental"
+    held = assignments(res)
+    assert held[Identifier("user_id", "u-1")] == pid != held[Identifier("device_id", tablet)]
+    assert res.store.profile_properties(pid)["size"] == 2
+    sizes = {p: res.store.profile_properties(p)["size"] for p in set(held.values())}
+    assert sizes == {p: list(held.values()).count(p) for p in sizes}

@@ -195,6 +195,8 @@ def test_a_scope_round_reads_what_its_three_reads_read(any_store: GraphStore) ->
     assert read.existing is not None and sorted(read.existing) == [c1, a]
     assert {m for m, _, _ in read.members} == {a, c1, phone} and len(read.links) == 3
     assert any_store.scope_round([b], types).existing is None
+    # whether identifiers are in a profile, without their fellow members
+    assert any_store.profiles_of(batch) == {a: "p1", c1: "p1"}
 
 
 def test_a_large_scope_round_is_read_in_pages_as_one(
