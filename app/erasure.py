@@ -48,6 +48,9 @@ def _erase(res: Resources, identifiers: list[Identifier], *, with_events: bool) 
     )
     resolved = update_profiles(res.store, res.registry, touched, res.resolve_settings())
     res.store.delete_profiles(report.profiles_deleted)  # no member left to re-resolve
+    # the re-plan sizes the profiles whose members it moved; not those that only lost
+    # the erased identifiers
+    res.store.recount_profile_sizes(report.profiles_affected)
     body = report.to_dict()
     # masked: the answer travels through proxies, terminals and tickets; the values are gone
     body["identifiers"] = [

@@ -235,6 +235,11 @@ class ProfileRepository(QuarantineRepository, ScopeRepository):
             *counts,
         ]
 
+    def recount_profile_sizes(self, profile_ids: Iterable[str]) -> None:
+        """Count the members of these profiles again (after an erasure took some)."""
+        for ids in chunks(sorted(set(profile_ids)), 5000):
+            self._write("update_profile_sizes", {"ids": ids})
+
     def label_identifier_types(self) -> None:
         """Add type labels (``:Email``…) to identifiers that lack them (for Neo4j Browser)."""
         self._write("label_identifier_types")

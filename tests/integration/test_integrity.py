@@ -215,6 +215,7 @@ def test_forgetting_an_identifier_splits_its_profile_and_stays_forgotten(
     assert profile_id(client, "user_id", "u1") == pid
     card = profile_id(client, "loyalty_id", "L1")
     assert card != pid and client.get(f"/v1/profiles/{card}").get_json()["split_from"] == pid
+    assert resources.store.profile_properties(pid)["size"] == 2  # u1 and c1
     # events stay for the other identifiers in them
     edges = resources.store.neighbourhood([Identifier("user_id", "u1")], ["ip"])
     assert [(lk.b.value, lk.weight) for lk in edges] == [("8.8.4.4", 2.0)]
@@ -231,6 +232,19 @@ def test_forgetting_an_identifier_splits_its_profile_and_stays_forgotten(
     assert "erased identifier (right to be forgotten)" in reasons
     assert client.get("/v1/identifiers/email/a@x.com/profile").status_code == 404
     assert client.delete("/v1/identifiers/email/a@x.com").status_code == 404
+
+
+def test_forgetting_an_identifier_counts_its_profile_again(
+    client: Any, resources: Resources
+) -> None:
+    post(
+        client, event("1", user_id="u1", email="a@x.com"), event("2", user_id="u1", cookie_id="c1")
+    )
+    pid = profile_id(client, "user_id", "u1")
+    assert resources.store.profile_properties(pid)["size"] == 3
+    assert client.delete("/v1/identifiers/cookie_id/c1").status_code == 200
+    assert profile_id(client, "user_id", "u1") == pid  # nothing moved: no split
+    assert resources.store.profile_properties(pid)["size"] == 2
 
 
 def test_erasing_a_profile_removes_it_and_its_former_ids(client: Any, resources: Resources) -> None:
