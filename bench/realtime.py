@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
-    cpu_seconds,
+    cpu_during,
     idgraph_serve,
     keep_store_logs,
     percentile,
@@ -203,10 +203,6 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
         env.update(_settings(args.server_setting))
         with idgraph_serve(env, args.processes, 18200) as (base, server):
             idle_post, idle_visible, _ = _probes(base, args.idle_probes, name="idle-")
-            # the store's and the server processes' CPU during the load (what the
-            # events cost: steadier than the latencies on a shared machine)
-            pids = {"store": store_server_pids(config.data_dir), "server": process_tree(server.pid)}
-            cpu = {name: cpu_seconds(group) for name, group in pids.items()}
             context = multiprocessing.get_context("fork")
             stop, results = context.Event(), context.Queue()
             clients = [
@@ -218,9 +214,12 @@ def _run(args: argparse.Namespace, work: Path) -> list[str]:
             started = time.perf_counter()
             for client in clients:
                 client.start()
-            post_ms, visible_ms, refreshed = _probes(base, args.probes)
+            # the store's and the server processes' CPU during the load (what the
+            # events cost: steadier than the latencies on a shared machine)
+            (post_ms, visible_ms, refreshed), cpu = cpu_during(
+                lambda: _probes(base, args.probes), store=store_server_pids(config.data_dir),
+                server=process_tree(server.pid))  # fmt: skip
             elapsed = time.perf_counter() - started
-            cpu = {name: cpu_seconds(group) - cpu[name] for name, group in pids.items()}
             stop.set()
             loaded = {"events": 0, "posts": 0, "errors": 0, "ran_out": 0}
             for _ in clients:

@@ -124,21 +124,9 @@ def _add_events(
     store: GraphStore, wanted: set[str], added: tuple[int, int], purchase_types: Sequence[str]
 ) -> set[str]:
     """Add the events of batches ``added`` to the stored facts of ``wanted`` profiles
-    that allow it; returns the profiles written."""
+    that allow it; returns the profiles written. ``fact_deltas`` rows are laid out as
+    ``fact_inputs``' with ``$add`` (their sequence ``until``)."""
     since, until = added
-    rows = []
-    for row in store.fact_deltas(since, until, purchase_types):
-        new = fact_input(row[:11])
-        members, base_sequence, base_at, stored = row[11:]
-        if new.profile_id not in wanted:
-            continue
-        facts = added_facts(stored, new)
-        if facts is None:
-            continue
-        rows.append({
-            "profile_id": new.profile_id,
-            "facts": facts.properties(now=new.read_at, previous_trait_keys=new.previous_trait_keys),
-            "sequence": until, "base_at": base_at, "base_sequence": base_sequence,
-            "members": members,
-        })  # fmt: skip
-    return store.write_fact_deltas(rows) if rows else set()
+    rows = store.fact_deltas(since, until, purchase_types)
+    deltas = _Refreshes.of(row for row in rows if row[0] in wanted).deltas
+    return store.write_fact_deltas(deltas) if deltas else set()

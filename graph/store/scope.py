@@ -117,7 +117,7 @@ class ScopeRepository(StoreRunner):
                    for at, av, bt, bv, kind, reason in touching}  # fmt: skip
         return ScopeRound(self._links(links), _members(rest.pop()), found,
                           [Identifier(t, v) for t, v, flagged, _ in marks if flagged],
-                          sorted(refused, key=lambda c: (c.a, c.b)))  # fmt: skip
+                          list(refused))  # fmt: skip
 
     def _neighbourhood(self, keys: list[list[str]], types: Sequence[str]) -> Read:
         params = {"keys": keys, "types": list(types)}
