@@ -56,6 +56,26 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
     server.stop()
 
 
+def test_the_server_runs_as_configured_for_safety(tmp_path: Path) -> None:
+    """What the server must run with, read back from the running server: no query
+    telemetry (it would keep customers' values past an erasure), an append-only file
+    synced every second, no RDB snapshots (the append-only file is the one copy an
+    erasure rewrites)."""
+    server = EmbeddedServer(tmp_path)
+    status = server.start()
+    try:
+        client = redis.Redis(unix_socket_path=status.address.unix_socket)
+        pairs = client.execute_command("GRAPH.CONFIG", "GET", "*")
+        settings = {name.decode(): value for name, value in pairs}
+        assert settings["CMD_INFO"] in (0, False)
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert client.config_get("appendfsync") == {"appendfsync": "everysec"}
+        assert client.config_get("save") == {"save": ""}
+        client.close()
+    finally:
+        server.stop()
+
+
 def test_start_is_idempotent_and_status_reports(tmp_path: Path) -> None:
     server = EmbeddedServer(tmp_path)
     assert server.status() is None
