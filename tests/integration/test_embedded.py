@@ -64,14 +64,13 @@ def test_the_server_runs_as_configured_for_safety(tmp_path: Path) -> None:
     server = EmbeddedServer(tmp_path)
     status = server.start()
     try:
-        client = redis.Redis(unix_socket_path=status.address.unix_socket)
-        pairs = client.execute_command("GRAPH.CONFIG", "GET", "*")
-        settings = {name.decode(): value for name, value in pairs}
-        assert settings["CMD_INFO"] in (0, False)
-        assert client.config_get("appendonly") == {"appendonly": "yes"}
-        assert client.config_get("appendfsync") == {"appendfsync": "everysec"}
-        assert client.config_get("save") == {"save": ""}
-        client.close()
+        with redis.Redis(**status.address.redis_kwargs()) as client:
+            pairs = client.execute_command("GRAPH.CONFIG", "GET", "*")
+            settings = {name.decode(): value for name, value in pairs}
+            assert settings["CMD_INFO"] in (0, False)
+            assert client.config_get("appendonly") == {"appendonly": "yes"}
+            assert client.config_get("appendfsync") == {"appendfsync": "everysec"}
+            assert client.config_get("save") == {"save": ""}
     finally:
         server.stop()
 
