@@ -39,6 +39,12 @@ class Config:
     #: acknowledged is lost, at a cost in throughput (docs/benchmarks.md, "Durability").
     #: A crash of the store's process loses nothing acknowledged either way
     store_fsync: str = "everysec"
+    #: the queries the embedded store runs at once: 0, FalkorDB's default (one a core);
+    #: 1 — one at a time — rules out a FalkorDB 4.16 crash (a read beside a write that
+    #: resizes the graph's matrices; idgraph makes those resizes rare but cannot stop
+    #: them: docs/architecture.md, Embedded server) at the price of reads waiting
+    #: for each other and for writes (docs/benchmarks.md, Real-time updates, 2026-12-07 08:15)
+    store_query_threads: int = 0
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
     neo4j_database: str = "neo4j"
@@ -207,6 +213,8 @@ class Config:
             raise ConfigError("segment_max_batch_bytes must be at least 32768 (one message)")
         if self.store_fsync not in ("everysec", "always"):
             raise ConfigError(f"store_fsync {self.store_fsync!r}: use everysec or always")
+        if self.store_query_threads < 0:
+            raise ConfigError("store_query_threads must be 0 (FalkorDB's default) or more")
         if self.batch_size < 1:
             raise ConfigError("batch_size must be at least 1")
         if self.max_identifiers_per_event < 2:

@@ -214,7 +214,8 @@ def open_resources(config: Config) -> Iterator[Resources]:
     with contextlib.ExitStack() as stack:
         embedded = None
         if config.uses_embedded_store:
-            started = running_server(config.data_dir, fsync=config.store_fsync)
+            started = running_server(config.data_dir, fsync=config.store_fsync,
+                                     query_threads=config.store_query_threads)  # fmt: skip
             embedded = stack.enter_context(started)
         resources = connect(config, embedded)
         stack.callback(resources.close)

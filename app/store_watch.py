@@ -38,9 +38,10 @@ class StoreWatch:
     the ``with`` block)."""
 
     def __init__(
-        self, data_dir: Path, interval: float = WATCH_INTERVAL, *, fsync: str = "everysec"
-    ) -> None:
-        self.server = EmbeddedServer(data_dir, fsync=fsync)
+        self, data_dir: Path, interval: float = WATCH_INTERVAL, *, fsync: str = "everysec",
+        query_threads: int = 0,
+    ) -> None:  # fmt: skip
+        self.server = EmbeddedServer(data_dir, fsync=fsync, query_threads=query_threads)
         self.interval = interval
         self.restarts = 0
         self._stop = threading.Event()

@@ -121,7 +121,8 @@ def _serve(config: Config, host: str, port: int, threads: int, processes: int = 
             _import_admin_key(res, Path(config.admin_key_file))
         _refuse_open_without_keys(res, host)
         # the embedded store started again if it dies (app.store_watch)
-        watch = (StoreWatch(config.data_dir, fsync=config.store_fsync)
+        watch = (StoreWatch(config.data_dir, fsync=config.store_fsync,
+                            query_threads=config.store_query_threads)
                  if config.uses_embedded_store else contextlib.nullcontext())  # fmt: skip
         with watch:
             _serve_processes(res.config, host, port, threads, processes)

@@ -33,7 +33,8 @@ def store_start(ctx: click.Context) -> None:
     config = _config(ctx)
     if not config.uses_embedded_store:
         raise InputError("graph_url and redis_url point at external servers; nothing to start")
-    status = EmbeddedServer(config.data_dir, fsync=config.store_fsync).start()
+    status = EmbeddedServer(config.data_dir, fsync=config.store_fsync,
+                            query_threads=config.store_query_threads).start()  # fmt: skip
     click.echo(f"embedded store running, pid {status.pid}, at {status.address.describe()}")
 
 
@@ -57,8 +58,10 @@ def store_status(ctx: click.Context) -> None:
     if status is None:
         click.echo(f"not running (data dir {config.data_dir.resolve()})")
         sys.exit(EXIT_NOT_FOUND)
-    fsync = server.fsync_in_force(status) or "unknown"
-    click.echo(f"running, pid {status.pid}, at {status.address.describe()}, fsync {fsync}")
+    settings = server.in_force(status)
+    click.echo(f"running, pid {status.pid}, at {status.address.describe()}, "
+               f"fsync {settings.get('fsync', 'unknown')}, "
+               f"query threads {settings.get('query threads', 'unknown')}")  # fmt: skip
 
 
 @store.command("init")

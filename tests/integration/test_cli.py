@@ -121,17 +121,22 @@ def test_csv_ingest_and_unreadable_files(tmp_path: Path) -> None:
     assert unknown.returncode != 0 and "--format" in unknown.stderr
 
 
-def test_the_store_syncs_its_file_as_configured(tmp_path: Path) -> None:
+def test_the_store_syncs_and_runs_queries_as_configured(tmp_path: Path) -> None:
     data_dir = tmp_path / "d"
-    always = {"IDGRAPH_STORE_FSYNC": "always"}
-    assert run_cli("store", "start", data_dir=data_dir, env=always).returncode == 0
+    settings = {"IDGRAPH_STORE_FSYNC": "always", "IDGRAPH_STORE_QUERY_THREADS": "1"}
+    assert run_cli("store", "start", data_dir=data_dir, env=settings).returncode == 0
     try:
         status = run_cli("store", "status", data_dir=data_dir)
         assert status.returncode == 0 and "fsync always" in status.stdout
+        assert "query threads 1" in status.stdout  # read back from the server
     finally:
         assert run_cli("store", "stop", data_dir=data_dir).returncode == 0
     wrong = run_cli("store", "start", data_dir=data_dir, env={"IDGRAPH_STORE_FSYNC": "never"})
     assert wrong.returncode != 0 and "store_fsync 'never'" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    wrong = run_cli("store", "start", data_dir=data_dir,
+                    env={"IDGRAPH_STORE_QUERY_THREADS": "-1"})  # fmt: skip
+    assert wrong.returncode != 0 and "store_query_threads" in wrong.stderr
     assert "Traceback" not in wrong.stderr
 
 
@@ -143,6 +148,7 @@ def test_store_start_status_stop(tmp_path: Path) -> None:
     try:
         status = run_cli("store", "status", data_dir=data_dir)
         assert status.returncode == 0 and "fsync everysec" in status.stdout
+        assert re.search(r"query threads \d+", status.stdout)  # FalkorDB's default
         pid = store_processes(data_dir)
         assert len(pid) == 1
         # commands use the running store and leave it running

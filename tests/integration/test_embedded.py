@@ -60,7 +60,8 @@ def test_the_server_runs_as_configured_for_safety(tmp_path: Path) -> None:
     """What the server must run with, read back from the running server: no query
     telemetry (it would keep customers' values past an erasure), an append-only file
     synced every second, no RDB snapshots (the append-only file is the one copy an
-    erasure rewrites)."""
+    erasure rewrites), and matrices resized once a million new nodes (a resize while a
+    read traverses can crash FalkorDB 4.16: bench/falkordb_race.py)."""
     server = EmbeddedServer(tmp_path)
     status = server.start()
     try:
@@ -68,6 +69,7 @@ def test_the_server_runs_as_configured_for_safety(tmp_path: Path) -> None:
             pairs = client.execute_command("GRAPH.CONFIG", "GET", "*")
             settings = {name.decode(): value for name, value in pairs}
             assert settings["CMD_INFO"] in (0, False)
+            assert settings["NODE_CREATION_BUFFER"] == 1 << 20
             assert client.config_get("appendonly") == {"appendonly": "yes"}
             assert client.config_get("appendfsync") == {"appendfsync": "everysec"}
             assert client.config_get("save") == {"save": ""}
