@@ -110,6 +110,15 @@ def writer(socket: str, seed: int, stop: Any, count: Any) -> None:
         count.value += 1
 
 
+def server_versions(socket: str) -> str:
+    """Redis's and FalkorDB's versions, as the server says them."""
+    with redis.Redis(unix_socket_path=socket, decode_responses=True) as client:
+        modules = {m["name"]: int(m["ver"]) for m in client.module_list()}
+        falkordb = modules.get("graph", 0)
+        return (f"Redis {client.info('server')['redis_version']}, FalkorDB "
+                f"{falkordb // 10000}.{falkordb // 100 % 100}.{falkordb % 100}")  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix="idgraph-race-"))
     socket = str(work / "s.sock")
@@ -135,6 +144,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             graph.query(NEW_IDENTIFIERS, {"rows": chunk})
             graph.query((CYPHER / "assign_profiles.cypher").read_text(), {"rows": chunk, "now": 0})
         nodes = graph.query("MATCH (n) RETURN count(n)").result_set[0][0]
+        versions = server_versions(socket)
         stop = mp.Event()
         reads, writes = mp.Value("q", 0), mp.Value("q", 0)
         workers = [
@@ -169,6 +179,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             "resizes": (nodes + created) // args.buffer - nodes // args.buffer,
             "signal": where and where.group(1),
             "in": functions[0] if functions else None,
+            "versions": versions,
         }
     finally:
         if server.poll() is None:
@@ -199,6 +210,8 @@ def main() -> None:
     died = 0
     for number in range(1, args.runs + 1):
         result = run(args)
+        if number == 1:
+            print(result["versions"], flush=True)
         died += result["died"] is not None
         when = (
             f"died after {result['died']:.1f} s (signal {result['signal']}, in {result['in']})"
