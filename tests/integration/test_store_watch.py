@@ -50,6 +50,7 @@ def test_serve_starts_its_store_again_when_it_dies(tmp_path: Path) -> None:
         wait_until(lambda: _health(live.base) == 200, "serve answering with its store again")
     assert "ended without being stopped; starting it again" in live.stderr
     assert "what it acknowledged is in its append-only file" in live.stderr
+    assert "IDGRAPH_STORE_QUERY_THREADS=1 rules that out" in live.stderr  # the known crash
 
 
 def test_a_server_that_ends_while_being_stopped_is_left_stopped(tmp_path: Path) -> None:
