@@ -218,6 +218,17 @@ class FalkorDBStore(GraphStore):
             raise StoreUnavailable(f"FalkorDB is unreachable: {e}", query="schema") from e
         connection.delete(f"telemetry{{{self.graph_name}}}")
 
+    def _forget_slow_queries(self) -> None:
+        client = self._db.connection
+        for command in (("SLOWLOG", "RESET"), ("GRAPH.SLOWLOG", self.graph_name, "RESET")):
+            try:
+                client.execute_command(*command)
+            except redis.exceptions.ResponseError as e:  # renamed or refused
+                logger.warning("%s after an erasure failed: %s; the server's slow log may "
+                               "hold erased values until it is reset", command[0], e)  # fmt: skip
+            except (redis.exceptions.ConnectionError, OSError) as e:
+                raise StoreUnavailable(f"FalkorDB is unreachable: {e}", query="forget") from e
+
     def ping(self) -> None:
         try:
             self._db.connection.ping()
@@ -234,8 +245,11 @@ class FalkorDBStore(GraphStore):
         """Rewrite the server's append-only file — its log of write queries holds the
         values they wrote — and its RDB snapshot when it keeps one, from the data as it
         is now (graph/store/persistence.py). An external server without either keeps
-        nothing on disk to rewrite."""
+        nothing on disk to rewrite. First the server's slow logs are emptied: Redis's
+        (``SLOWLOG``) and FalkorDB's (``GRAPH.SLOWLOG``) keep slow queries with their
+        parameters in memory, customers' values among them."""
         client = self._db.connection
+        self._forget_slow_queries()
         try:
             config = {**client.config_get("appendonly"), **client.config_get("save")}
             kinds = [kind for kind, on in ((AOF, config.get("appendonly") == "yes"),

@@ -197,12 +197,15 @@ def test_forgetting_deleted_data_rewrites_the_log_and_the_snapshot(tmp_path: Pat
     """What a query deleted stays in the append-only log, and in an RDB snapshot taken
     before, until they are rewritten: ``forget_deleted`` rewrites both (a server that
     keeps snapshots: an external one may), and a rewrite another client started first
-    is no excuse to skip one's own."""
+    is no excuse to skip one's own. The slow logs (Redis's, FalkorDB's), which keep
+    queries with their parameters in memory, are emptied."""
     server = EmbeddedServer(tmp_path)
     status = server.start()
     store = FalkorDBStore(status.address, "g")
     try:
         store.ensure_schema()
+        store._db.connection.config_set("slowlog-log-slower-than", 0)  # every command
+        store._db.connection.config_set("slowlog-max-len", 100_000)
         value = Identifier("email", "forget.me@example.com")
         event = Event("e1", 1000, "web", "view", (value, Identifier("ip", "1.2.3.4")))
         store.write_observations(build_batch([event]))
@@ -216,9 +219,12 @@ def test_forgetting_deleted_data_rewrites_the_log_and_the_snapshot(tmp_path: Pat
             pass
         assert _files_holding(root, needle) == ["appendonlydir/appendonly.aof.1.incr.aof",
                                                 "dump.rdb"]  # fmt: skip
+        assert needle in repr(client.slowlog_get(100_000)).encode()
         rewrites = client.info("persistence")["aof_rewrites"]
         client.bgrewriteaof()  # another client's rewrite, started before the call
         answer = store.forget_deleted()
+        assert needle not in repr(client.slowlog_get(100_000)).encode()
+        assert needle not in repr(client.execute_command("GRAPH.SLOWLOG", "g")).encode()
         assert answer["done"] and answer["rewritten"] == ["append-only file", "RDB snapshot"]
         assert client.info("persistence")["aof_rewrites"] == rewrites + 2
         assert _files_holding(root, needle) == []
