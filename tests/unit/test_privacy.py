@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from graph.privacy import mask_text
+from graph.store.persistence import drop_crash_reports
 
 
 def test_mask_text_hides_emails_and_phones_and_keeps_the_rest() -> None:
@@ -44,3 +46,24 @@ def test_every_log_line_and_traceback_is_masked() -> None:
     assert "job for a***@e***.com" in result.stderr
     assert "KeyError" in result.stderr and "+*********99" in result.stderr
     assert "ann.lee" not in result.stderr and "4155550199" not in result.stderr
+
+
+def test_crash_reports_are_cut_from_a_server_log(tmp_path: Path) -> None:
+    """Every report goes, also one the server died writing (no end marker): FalkorDB's
+    part of it lists the running queries' parameters; the lines around stay."""
+    log = tmp_path / "server.log"
+    assert not drop_crash_reports(log)  # no log yet
+    log.write_text("started\n")
+    assert not drop_crash_reports(log) and log.read_text() == "started\n"
+    report = (
+        "=== REDIS BUG REPORT START: Cut & paste starting from here ===\n"
+        'graph_command:GRAPH.QUERY CYPHER `keys`=[["email","ann@example.com"]]\n'
+        "=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n"
+    )
+    truncated = "=== REDIS BUG REPORT START: Cut & paste ===\nbob@example.com\n"
+    log.write_text(f"started\n{report}restarted\n{truncated}")
+    assert drop_crash_reports(log)
+    text = log.read_text()
+    assert "example.com" not in text and "BUG REPORT" not in text
+    assert text.startswith("started\n[a crash report was removed")
+    assert "\nrestarted\n[a crash report was removed" in text
