@@ -40,8 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graph.store.address import ServerAddress
 from graph.store.embedded import NODE_CREATION_BUFFER, EmbeddedServer
+from graph.store.queries import QueryLibrary
 
-CYPHER = Path(__file__).resolve().parents[1] / "cypher"
+#: idgraph's queries as it runs them on FalkorDB (cypher/, with its falkordb/ overrides)
+QUERIES = QueryLibrary("falkordb")
 IDENTIFIERS = 20_000
 NEW_IDENTIFIERS = "UNWIND $rows AS r CREATE (:Identifier {type: r.type, value: r.value})"
 NEW_EVENTS = "UNWIND $rows AS r CREATE (e:Event {event_id: r.event}) MERGE (n:Identifier {type: 'email', value: r.new}) CREATE (n)-[:OBSERVED]->(e) WITH e, r MATCH (o:Identifier {type: 'email', value: r.old}) CREATE (o)-[:OBSERVED]->(e)"  # noqa: E501
@@ -61,25 +63,25 @@ def email(n: int) -> str:
     return f"u{n}@example.com"
 
 
-def reader(socket: str, seed: int, stop: Any, count: Any) -> None:
+def reader(socket: str, seed: int, stop: Any, count: Any, errors: Any) -> None:
     rnd = random.Random(seed)
     graph = FalkorDB(unix_socket_path=socket).select_graph("race")
-    queries = [
-        (CYPHER / f"{n}.cypher").read_text() for n in ("profiles_of", "members_of_profiles_of")
-    ]
+    queries = [QUERIES["profiles_of"], QUERIES["members_of_profiles_of"]]
     while not stop.is_set():
         keys = [["email", email(rnd.randrange(IDENTIFIERS))] for _ in range(20)]
         try:
             graph.ro_query(queries[rnd.random() < 0.4], {"keys": keys})
         except (redis.exceptions.ConnectionError, OSError):
             return
+        except redis.exceptions.ResponseError:  # counted, not fatal to the load
+            errors.value += 1
+            continue
         count.value += 1
 
 
-def writer(socket: str, seed: int, stop: Any, count: Any) -> None:
+def writer(socket: str, seed: int, stop: Any, count: Any, errors: Any) -> None:
     rnd = random.Random(seed)
     graph = FalkorDB(unix_socket_path=socket).select_graph("race")
-    assign = (CYPHER / "assign_profiles.cypher").read_text()
     serial = 0
     while not stop.is_set():
         serial += 1
@@ -106,9 +108,12 @@ def writer(socket: str, seed: int, stop: Any, count: Any) -> None:
         ]
         try:
             graph.query(NEW_EVENTS, {"rows": events})
-            graph.query(assign, {"rows": moves, "now": int(time.time())})
+            graph.query(QUERIES["assign_profiles"], {"rows": moves, "now": int(time.time())})
         except (redis.exceptions.ConnectionError, OSError):
             return
+        except redis.exceptions.ResponseError:  # counted, not fatal to the load
+            errors.value += 1
+            continue
         count.value += 1
 
 
@@ -144,17 +149,18 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         for start in range(0, IDENTIFIERS, 2_000):
             chunk = rows[start : start + 2_000]
             graph.query(NEW_IDENTIFIERS, {"rows": chunk})
-            graph.query((CYPHER / "assign_profiles.cypher").read_text(), {"rows": chunk, "now": 0})
+            graph.query(QUERIES["assign_profiles"], {"rows": chunk, "now": 0})
         nodes = graph.query("MATCH (n) RETURN count(n)").result_set[0][0]
         versions = server_versions(socket)
         stop = mp.Event()
-        reads, writes = mp.Value("q", 0), mp.Value("q", 0)
+        reads, writes, errors = mp.Value("q", 0), mp.Value("q", 0), mp.Value("q", 0)
         workers = [
-            mp.Process(target=reader, args=(socket, 100 + i, stop, reads))
+            mp.Process(target=reader, args=(socket, 100 + i, stop, reads, errors))
             for i in range(args.readers)
         ]
         workers += [
-            mp.Process(target=writer, args=(socket, i, stop, writes)) for i in range(args.writers)
+            mp.Process(target=writer, args=(socket, i, stop, writes, errors))
+            for i in range(args.writers)
         ]
         started = time.monotonic()
         for worker in workers:
@@ -178,6 +184,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             "died": died,
             "reads": reads.value,
             "writes": writes.value,
+            "errors": errors.value,
             "resizes": (nodes + created) // args.buffer - nodes // args.buffer,
             "signal": where and where.group(1),
             "in": functions[0] if functions else None,
@@ -222,6 +229,7 @@ def main() -> None:
         )
         print(
             f"run {number}: {when}; {result['reads']} reads, {result['writes']} writes, "
+            f"{result['errors']} refused by the server, "
             f"~{result['resizes']} matrix resizes",
             flush=True,
         )
