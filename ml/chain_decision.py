@@ -1,10 +1,12 @@
 """Whether the browser chains link: their estimated precision against the bar per
 link, or what their wrong groups could cost against the room under the profiles'
-precision target (:mod:`ml.error_budget`). Pure functions."""
+precision target (:mod:`ml.error_budget`) — all of them, or as many as the room
+holds. Pure functions."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from graph.ingest.events import Identifier
@@ -13,7 +15,13 @@ from graph.resolve.integrity import Link
 from ml.browsers import BrowserChains
 from ml.error_budget import budget_for
 
-__all__ = ["browser_decision", "look_alike_browsers", "wrong_group_cost"]
+__all__ = [
+    "browser_decision",
+    "group_costs",
+    "kept_chains",
+    "look_alike_browsers",
+    "wrong_group_cost",
+]
 
 
 def browser_decision(
@@ -43,6 +51,15 @@ def browser_decision(
       bound per wrong group was twice what wrong groups cost on every world measured
       (docs/architecture.md, issue #10 Round 9).
 
+    When the cost of all the groups exceeds the room, the groups are taken in order
+    of what a wrong one would cost, least first, as many as the room holds (``kept``:
+    how many, :func:`kept_chains`); a refusal of them all made recall fall a cliff where the
+    cost only just exceeded the room (cookie-churn at seed 7003: 77.2 against 72.2,
+    recall 0.36 where the chains gave 0.56 at seed 1003; docs/architecture.md, issue
+    #10 Round 11). Which groups hide two people is not known, so the choice by cost
+    does not favour right ones; it leaves out the groups ending in the largest
+    profiles, where a wrong group that joined two people is more likely.
+
     ``room``: the room of the graph ``clusters`` stand for, when they are a sample
     of it (:mod:`ml.sampling`; default: theirs).
     """
@@ -50,26 +67,75 @@ def browser_decision(
     if room is None:
         room = budget_for(clusters, (), target=profile_precision, share=1.0).total
     lower = float(estimate["precision_lower_bound"])
-    by, cost = None, None
+    by, cost, kept = None, None, None
     if lower >= target:
         by = "precision"
     elif lower >= floor and links:  # costed only when the room decides (~1 s at 1M)
-        cost = (1 - lower) * wrong_group_cost(chains, clusters, links)
-        by = "budget" if cost <= room else None
+        costs = group_costs(chains, clusters, links)
+        cost = (1 - lower) * sum(costs)
+        if cost <= room:
+            by = "budget"
+        elif within := _affordable(costs, room / (1 - lower)):
+            by = "budget"
+            kept = {"groups": len(within), "of": len(costs), "cost_cap": max(within),
+                    "wrong_groups_cost": round((1 - lower) * sum(within), 2)}  # fmt: skip
     return {
         "reached": by is not None,
         "by": by,
         "wrong_groups_cost": None if cost is None else round(cost, 2),
         "room": round(room, 2),
         "floor": floor,
+        "kept": kept,
     }
+
+
+def _cheapest_first(costs: Sequence[float]) -> list[int]:
+    """The groups in order of what a wrong one would cost, least first (ties: in
+    their own order)."""
+    return sorted(range(len(costs)), key=lambda n: (costs[n], n))
+
+
+def _affordable(costs: Sequence[float], allowed: float) -> list[float]:
+    """The costs of the most groups, cheapest first, that cost at most ``allowed``
+    together."""
+    taken: list[float] = []
+    total = 0.0
+    for n in _cheapest_first(costs):
+        if total + costs[n] > allowed:
+            break
+        total += costs[n]
+        taken.append(costs[n])
+    return taken
+
+
+def kept_chains(
+    chains: BrowserChains,
+    clusters: Sequence[Sequence[Identifier]],
+    links: Sequence[Link],
+    decision: Mapping[str, Any],
+) -> BrowserChains:
+    """The chains a decision applies (:func:`browser_decision`): all of them, or its
+    ``kept`` number of groups, those whose wrong one would cost least, costed as the
+    decision costed them (with every chain link ``links`` applied)."""
+    kept = decision.get("kept")
+    if not kept:
+        return chains
+    chosen = sorted(_cheapest_first(group_costs(chains, clusters, links))[: kept["groups"]])
+    return replace(chains, chains=[chains.chains[n] for n in chosen])
 
 
 def wrong_group_cost(
     chains: BrowserChains, clusters: Sequence[Sequence[Identifier]], links: Iterable[Link]
 ) -> float:
+    """:func:`group_costs`, added up."""
+    return sum(group_costs(chains, clusters, links))
+
+
+def group_costs(
+    chains: BrowserChains, clusters: Sequence[Sequence[Identifier]], links: Iterable[Link]
+) -> list[float]:
     """What one wrong group of each of ``chains``' groups would cost the profiles at
-    most, added up (identifier-shares of B-cubed precision, :mod:`ml.error_budget`).
+    most, in their order (identifier-shares of B-cubed precision, :mod:`ml.error_budget`).
 
     A group that hides two people joins their identifiers: with ``a`` of one person's
     and ``b`` of the other's in the profile it ends in, B-cubed precision loses
@@ -88,10 +154,10 @@ def wrong_group_cost(
     for component in joined:
         size = sum(len(clusters[n]) for n in component)
         size_of.update(dict.fromkeys(component, size))
-    return sum(
+    return [
         max((size_of[position[m]] if m in position else 1) for m in group) / 2
         for group in chains.chains
-    )
+    ]
 
 
 def look_alike_browsers(estimate: Mapping[str, Any], floor: float) -> str:

@@ -182,11 +182,18 @@ def _cost(estimate: dict[str, Any]) -> str:
     if estimate["wrong_groups_cost"] is None:
         return ""  # no chain links to cost
     fits = "fits" if estimate["wrong_groups_cost"] <= estimate["room"] else "exceeds"
-    return (
+    said = (
         f"; its wrong groups could cost at most {estimate['wrong_groups_cost']:.1f} "
         f"identifier-shares, which {fits} the {estimate['room']:.1f} that the profiles' "
         "precision target leaves"
     )
+    if kept := estimate.get("kept"):
+        said += (
+            f"; applied: the {kept['groups']} of {kept['of']} groups whose wrong one would "
+            f"cost least (at most {kept['cost_cap']:.1f} each; {kept['wrong_groups_cost']:.1f} "
+            "identifier-shares in all)"
+        )
+    return said
 
 
 def _in_turn(estimate: dict[str, Any]) -> str:

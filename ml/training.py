@@ -24,7 +24,7 @@ from graph.progress import Progress, no_progress
 from graph.resolve.integrity import IDENTITY_TYPES
 from ml.background import InBackground
 from ml.browsers import browser_chains, chain_links, home_chains
-from ml.chain_decision import browser_decision, look_alike_browsers
+from ml.chain_decision import browser_decision, kept_chains, look_alike_browsers
 from ml.error_budget import Budget, Choice, allocate, budget_for, spending
 from ml.evidence import (
     FEATURES,
@@ -242,6 +242,7 @@ def browser_family(
     whose wrong groups are held to that share of the graph's room."""
     chains, estimate = homes or home_chains(histories, settings.target_precision,
                                             settings.chain_widths)  # fmt: skip
+    blocked = set(blocked)
     links = chain_links(chains, clusters, blocked=blocked, score=estimate["precision"])
     room = None
     if sample is not None:
@@ -252,13 +253,17 @@ def browser_family(
                                 room=room)  # fmt: skip
     if (
         sample is not None
-        and not decision["reached"]
+        and (not decision["reached"] or decision["kept"])
         and float(estimate["precision_lower_bound"]) >= settings.chain_floor
     ):
         # a share of the homes bounds the precision wider than all of them would (on
         # cookie-churn 1003, 0.9893 against 0.9908): `resolve` decides again on the
-        # whole graph, as it always does (ml.linking.propose_links)
-        decision = {**decision, "reached": True, "by": "resolve"}
+        # whole graph, as it always does (ml.linking.propose_links), and how many
+        # groups the room holds there
+        decision = {**decision, "reached": True, "by": "resolve", "kept": None}
+    elif decision["kept"]:  # as many groups as the room holds
+        links = chain_links(kept_chains(chains, clusters, links, decision), clusters,
+                            blocked=blocked, score=estimate["precision"])  # fmt: skip
     # chain links whose two ends are already one profile link nothing new
     index = {m: n for n, members in enumerate(clusters) for m in members}
     new = sum(1 for lk in links if index.get(lk.a) != index.get(lk.b))

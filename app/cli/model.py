@@ -115,11 +115,14 @@ def resolve(
         to_profiles, to_devices = m["profile"], m["device"]
         chains = m["browser"]
         if chains["applied"]:
+            kept = chains.get("kept")
             click.echo(
                 f"link model: {m['applied']} model links applied; browser chains (estimated "
-                f"precision {chains['precision']:.4f}): {chains['accepted']} links proposed, "
-                "the model's other families superseded"
-            )
+                f"precision {chains['precision']:.4f}): {chains['accepted']} links proposed"
+                + (f" from the {kept['groups']} of {kept['of']} groups whose wrong ones the "
+                   "room under the profiles' precision target holds" if kept else "")
+                + ", the model's other families superseded"
+            )  # fmt: skip
             return
         if chains["trained"]:
             why = _chains_refused(chains)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from app.cli.model import _chains_refused
 from graph.ingest.events import DAY_MS
 from graph.ingest.events import Identifier as I
+from graph.resolve.integrity import Link
 from ml.browsers import (
+    BrowserChains,
     browser_chains,
     chain_features,
     chain_links,
     home_chains,
     lookalike_estimate,
 )
-from ml.chain_decision import browser_decision, look_alike_browsers, wrong_group_cost
+from ml.chain_decision import (
+    browser_decision,
+    kept_chains,
+    look_alike_browsers,
+    wrong_group_cost,
+)
 from ml.evidence import FEATURES, NO_CHAIN, IpStats, identifier_histories
 from ml.linking import LinkingSettings, propose_links
 from ml.model import LinkModel
@@ -222,7 +231,8 @@ def test_the_card_says_how_many_look_alikes_in_turn_were_counted() -> None:
     assert "hide two people" not in browser_why(older)
 
 
-def test_a_wrong_group_costs_at_most_half_the_profile_it_ends_in() -> None:
+def _two_groups() -> tuple[BrowserChains, list[list[I]], list[Link]]:
+    """A home's two browsers: a, b, c (c logged in: the customer's) and d, e."""
     a, b, c, d, e = (cookie(n) for n in "abcde")
     histories = identifier_histories(
         seen(a, HOME, FIREFOX, 1) + seen(b, HOME, FIREFOX, 3) + seen(c, HOME, FIREFOX, 5)
@@ -231,14 +241,18 @@ def test_a_wrong_group_costs_at_most_half_the_profile_it_ends_in() -> None:
     chains = browser_chains(histories)
     customer = [c, I("email", "mum@example.com"), I("phone", "+15550100"), I("user_id", "m")]
     clusters = [[a], [b], customer, [d], [e]]
-    links = chain_links(chains, clusters)
+    return chains, clusters, chain_links(chains, clusters)
+
+
+def test_a_wrong_group_costs_at_most_half_the_profile_it_ends_in() -> None:
+    chains, clusters, links = _two_groups()
     # a, b join the customer's four (six in all: at most 3 wrong); d and e two (1)
     assert wrong_group_cost(chains, clusters, links) == 3 + 1
     # without the links each group is costed where it stands
     assert wrong_group_cost(chains, clusters, []) == 2 + 0.5
 
 
-def _decision(lower_bound: float, others: int) -> dict[str, object]:
+def _decision(lower_bound: float, others: int, room: float | None = None) -> dict[str, Any]:
     """The browser decision on 800 look-alike-free homes' chains (four cookies each)
     with an estimate of ``lower_bound``, beside ``others`` identifiers of their own."""
     chains = browser_chains(_homes(0, 400))
@@ -247,17 +261,16 @@ def _decision(lower_bound: float, others: int) -> dict[str, object]:
     links = chain_links(chains, clusters)
     estimate = {"precision": lower_bound + 0.01, "precision_lower_bound": lower_bound}
     return browser_decision(estimate, chains, clusters, links, target=0.99, floor=0.9,
-                            profile_precision=0.995)  # fmt: skip
+                            profile_precision=0.995, room=room)  # fmt: skip
 
 
 def test_chains_under_the_bar_link_when_their_wrong_groups_fit_the_room() -> None:
     # 800 groups of four cookies: each wrong one costs at most 2; 5% of them is 80
     by_bar = _decision(0.995, 0)
     assert by_bar["by"] == "precision" and by_bar["wrong_groups_cost"] is None  # not costed
-    small = _decision(0.95, 0)  # 3,200 identifiers leave 16 under 0.995
-    assert not small["reached"] and small["wrong_groups_cost"] == 80.0 and small["room"] == 16.0
+    assert by_bar["kept"] is None
     big = _decision(0.95, 20_000)  # 23,200 leave 116
-    assert big["reached"] and big["by"] == "budget"
+    assert big["reached"] and big["by"] == "budget" and big["kept"] is None  # all of them
     assert "which fits the 116.0" in browser_why(
         {**lookalike_estimate(browser_chains(_homes(0, 400))), **big, "target": 0.99,
          "precision": 0.96, "precision_lower_bound": 0.95, "accepted": 2400}
@@ -268,7 +281,42 @@ def test_chains_under_the_bar_link_when_their_wrong_groups_fit_the_room() -> Non
     assert _chains_refused({**under, "precision_lower_bound": 0.85}).startswith(
         "it is under the floor 0.9"
     )
-    assert "(80.0) exceeds the room" in _chains_refused({**small, "precision_lower_bound": 0.95})
+    refused = {**under, "precision_lower_bound": 0.95, "wrong_groups_cost": 80.0, "room": 16.0}
+    assert "(80.0) exceeds the room" in _chains_refused(refused)
+
+
+def test_chains_whose_wrong_groups_exceed_the_room_link_as_many_groups_as_it_holds() -> None:
+    # 3,200 identifiers leave 16 under 0.995: at 5% wrong, groups costing 320 at most,
+    # 160 of the 800 (2 each); refusing them all made recall fall a cliff (Round 11)
+    small = _decision(0.95, 0)
+    assert small["reached"] and small["by"] == "budget"
+    assert small["wrong_groups_cost"] == 80.0 and small["room"] == 16.0
+    assert small["kept"] == {"groups": 160, "of": 800, "cost_cap": 2.0, "wrong_groups_cost": 16.0}
+    chains = browser_chains(_homes(0, 400))
+    cookies = sorted({m for order in chains.chains for m in order})
+    clusters = [[m] for m in cookies]
+    kept = kept_chains(chains, clusters, chain_links(chains, clusters), small)
+    assert len(kept.chains) == 160 and all(order in chains.chains for order in kept.chains)
+    assert len(chain_links(kept, clusters)) == 160 * 3
+    why = browser_why({**lookalike_estimate(chains), **small, "target": 0.99, "precision": 0.96,
+                       "precision_lower_bound": 0.95, "accepted": 480})  # fmt: skip
+    assert "which exceeds the 16.0" in why and "applied: the 160 of 800 groups" in why
+    # not one group fits: refused
+    none = _decision(0.95, 0, room=0.05)  # under one group's 2 at 5%
+    assert not none["reached"] and none["kept"] is None
+
+
+def test_the_groups_kept_are_those_whose_wrong_one_would_cost_least() -> None:
+    # a chain reaching a logged-in cookie costs half the customer's profile; a chain of
+    # anonymous cookies half its own: the room takes the cheap ones first
+    chains, clusters, links = _two_groups()
+    estimate = {"precision": 0.96, "precision_lower_bound": 0.95}
+    # the groups cost 3 (a, b, c into the customer's six) and 1 (d, e): 5% of 4 is 0.2
+    decision = browser_decision(estimate, chains, clusters, links, target=0.99, floor=0.9,
+                                profile_precision=0.995, room=0.1)  # fmt: skip
+    assert decision["kept"] == {"groups": 1, "of": 2, "cost_cap": 1.0, "wrong_groups_cost": 0.05}
+    kept = kept_chains(chains, clusters, links, decision)
+    assert kept.chains == [[cookie("d"), cookie("e")]]
 
 
 def test_look_alike_browsers_refuse_the_device_family_too() -> None:
@@ -314,16 +362,38 @@ def test_a_sample_s_chains_under_the_bar_are_left_to_resolve() -> None:
     # 3,200 identifiers of a graph of 32,000 at a tenth of its homes: room 16 (of 160)
     sample = GraphSample(share=0.1, identifiers=32_000)
 
-    def family(bound: float, sampled: GraphSample | None) -> dict[str, object]:
+    def family(bound: float, sampled: GraphSample | None) -> dict[str, Any]:
         estimate = {**lookalike_estimate(chains), "precision": bound + 0.01,
                     "precision_lower_bound": bound}  # fmt: skip
         return browser_family(clusters, histories, settings, homes=(chains, estimate),
                               sample=sampled)  # fmt: skip
 
-    whole = family(0.95, None)  # its wrong groups (80) exceed the whole graph's room (16)
-    assert not whole["reached"] and whole["room"] == 16.0
-    left = family(0.95, sample)
+    # its wrong groups (80) exceed the whole graph's room (16): the 160 groups it holds
+    whole = family(0.95, None)
+    assert whole["reached"] and whole["room"] == 16.0 and whole["kept"]["groups"] == 160
+    assert whole["accepted"] == 160 * 3
+    left = family(0.95, sample)  # on a sample, how many groups is resolve's to say
     assert left["reached"] and left["by"] == "resolve" and left["room"] == 16.0
+    assert left["kept"] is None and left["accepted"] == 800 * 3
     assert "`resolve` decides on the whole graph" in browser_why({**left, "target": 0.99})
     assert not family(0.85, sample)["reached"]  # under the floor
     assert family(0.995, sample)["by"] == "precision"
+
+
+def test_resolve_applies_only_the_groups_the_room_holds() -> None:
+    """At `resolve` (propose_links) the decision is taken again on the day's data, and
+    only the kept groups' links apply: 10 of 400 homes with look-alike browsers put the
+    chains under the bar (0.988) and their cost (19.5) over the room (16)."""
+    X = np.random.default_rng(0).random((40, len(FEATURES)))
+    model = LinkModel(max_iter=5).fit(X, (X[:, 0] > 0.5).astype(int))
+    model.thresholds_ = {"browser": 0.0, "profile": 1.01, "device": 1.01}  # chains trained
+    histories = _homes(10, 390)
+    clusters = [[i] for i in sorted(histories)]
+    proposal = propose_links(clusters, histories, model, LinkingSettings())
+    browser = proposal.stats["browser"]
+    assert browser["applied"] and browser["by"] == "budget"
+    assert browser["wrong_groups_cost"] > browser["room"] == 16.0
+    kept = browser["kept"]
+    assert 0 < kept["groups"] < kept["of"] and kept["wrong_groups_cost"] <= 16.0
+    # three links a kept group of four cookies, none from the others
+    assert len(proposal.links) == browser["accepted"] == 3 * kept["groups"]
