@@ -181,7 +181,7 @@ def propose_links(
     for family, choices in decided_on.families:
         threshold = model.thresholds_[family]
         counts = {"pairs": choices.pairs, "accepted": 0, "ambiguous": 0, "below_threshold": 0}
-        if family == "device" and look_alike and threshold <= 1:
+        if look_alike and threshold <= 1:
             stats[family] = {**counts, "refused": look_alike}
             continue
         for a, options, scores in choices.ranked:

@@ -165,7 +165,7 @@ def train_model(
     scale = anonymous / sampled if sampled else 0.0
     look_alike = look_alike_browsers(browser, settings.chain_floor)
     choices = allocate(
-        {family: [] if family == "device" and look_alike else
+        {family: [] if look_alike else
                  spending(curves[family], queries, budget,
                           decided=decided_here.get(family, []), scale=scale)
          for family, (_, _, _, queries, _) in by_family.items()},
@@ -183,8 +183,8 @@ def train_model(
         }  # fmt: skip
         if family == "device":
             estimates[family]["unjudged"] = int((unjudged >= threshold).sum())
-            if look_alike:
-                estimates[family]["refused"] = look_alike
+        if look_alike:
+            estimates[family]["refused"] = look_alike
     model.thresholds_ = thresholds
     metadata = {
         "version": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
@@ -206,8 +206,10 @@ def train_model(
     if sample is not None:
         metadata["sample"] = sample.summary()
     if all(t > 1 for t in thresholds.values()):
-        # of the families that were tried (a refused one's best is no option)
-        best = max((estimates[f] for f in MODEL_FAMILIES if not estimates[f].get("refused")),
+        # of the families that were tried (a refused one's best is no option), or, when
+        # none was, what their simulated decisions reached (not trusted there)
+        tried = [estimates[f] for f in MODEL_FAMILIES if not estimates[f].get("refused")]
+        best = max(tried or [estimates[f] for f in MODEL_FAMILIES],
                    key=lambda e: e["best_reachable"]["precision_lower_bound"])  # fmt: skip
         raise TargetUnreachable(
             f"no threshold reaches the target precision: no family's expected wrong links "
@@ -218,7 +220,7 @@ def train_model(
             f"{best['best_reachable']['precision_lower_bound']:.4f} (95% lower "
             f"bound; point {best['best_reachable']['precision']:.4f}) at recall "
             f"{best['best_reachable']['recall']:.4f}; browser chains: {browser_why(browser)}"
-            + (f"; device family: {look_alike}" if look_alike else ""),
+            + (f"; the profile and device families: {look_alike}" if look_alike else ""),
             metadata,
         )
     # for the model card (ml/model_card.py), not persisted with the model

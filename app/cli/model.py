@@ -132,9 +132,10 @@ def resolve(
                 f"target, and {why}; the model's other families decide",
                 err=True,
             )
-        if to_devices.get("refused"):
-            click.echo(f"warning: links to a cookie of the same browser: {to_devices['refused']}",
-                       err=True)  # fmt: skip
+        refusals = ((to_profiles, "profiles"), (to_devices, "a cookie of the same browser"))
+        for family, label in refusals:
+            if family.get("refused"):
+                click.echo(f"warning: links to {label}: {family['refused']}", err=True)
         click.echo(
             f"link model: {m['anonymous_clusters']} anonymous clusters, {m['applied']} model "
             f"links applied; to profiles: {to_profiles['accepted']} accepted, "

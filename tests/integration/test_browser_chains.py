@@ -132,6 +132,8 @@ def test_look_alike_browsers_refuse_chains_loudly(config: Config, resources: Res
         estimated = {f: entry["estimated"] for f, entry in card["thresholds"].items()}
     assert estimated["browser"]["reached"] is False
     assert estimated["browser"]["overlapping_groups"] > 0
-    if estimated["browser"]["precision_lower_bound"] < 0.9:  # the device family is refused too
-        assert estimated["device"]["refused"] and estimated["device"]["reached"] is False
+    if estimated["browser"]["precision_lower_bound"] < 0.9:  # the model's families too
+        for family in ("profile", "device"):
+            assert estimated[family]["refused"] and estimated[family]["reached"] is False
+        assert trained.returncode == 5  # nothing links
         assert "look-alike browsers" in trained.stdout + trained.stderr

@@ -331,20 +331,26 @@ def test_look_alike_browsers_refuse_the_device_family_too() -> None:
     assert look_alike_browsers({**alike, "groups": 0, "precision_lower_bound": 0.0}, 0.9) == ""
 
 
-def test_the_day_s_look_alike_browsers_refuse_the_device_family_at_resolve() -> None:
-    """A model trained where browsers could be told apart keeps its device threshold;
-    on a day whose chains find look-alike browsers, resolve does not use it."""
+def test_the_day_s_look_alike_browsers_refuse_the_model_s_families_at_resolve() -> None:
+    """A model trained where browsers could be told apart keeps its thresholds; on a
+    day whose chains find look-alike browsers, resolve uses neither family's (the
+    profile family's simulated decisions were 14 points above the truth there)."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, len(FEATURES)))
     model = LinkModel(max_iter=5).fit(X, (X[:, 0] > 0).astype(int))
-    model.thresholds_ = {"browser": 1.01, "profile": 1.01, "device": 0.0}  # every pair links
+    model.thresholds_ = {"browser": 1.01, "profile": 0.0, "device": 0.0}  # every pair links
+    customer = [I("user_id", "u1"), I("email", "u1@example.com")]
     for look_alike, refused in ((200, True), (0, False)):
-        histories = _homes(look_alike, 400 - look_alike)
-        clusters = [[i] for i in sorted(histories)]
-        device = propose_links(clusters, histories, model, LinkingSettings()).stats["device"]
-        assert device["pairs"] > 0
-        assert bool(device.get("refused")) is refused
-        assert (device["accepted"] == 0) is refused, device
+        rows = _home_rows(look_alike, 400 - look_alike)
+        # an identified housemate at the first home: a profile to link to
+        rows += seen(customer[0], "73.0.0.0", FIREFOX, 1, 12)
+        histories = identifier_histories(rows)
+        clusters = [[i] for i in sorted(histories) if i not in customer] + [customer]
+        stats = propose_links(clusters, histories, model, LinkingSettings()).stats
+        for family in ("profile", "device"):
+            assert stats[family]["pairs"] > 0, family
+            assert bool(stats[family].get("refused")) is refused, family
+            assert (stats[family]["accepted"] == 0) is refused, stats[family]
 
 
 def test_a_sample_s_chains_under_the_bar_are_left_to_resolve() -> None:
