@@ -12,10 +12,11 @@ from typing import Any
 from graph.ingest.events import Identifier
 from graph.resolve.clustering import connected_components
 from graph.resolve.integrity import Link
-from ml.browsers import BrowserChains
+from ml.browsers import BrowserChains, chain_links
 from ml.error_budget import budget_for
 
 __all__ = [
+    "applied_links",
     "browser_decision",
     "group_costs",
     "kept_chains",
@@ -122,6 +123,24 @@ def kept_chains(
         return chains
     chosen = sorted(_cheapest_first(group_costs(chains, clusters, links))[: kept["groups"]])
     return replace(chains, chains=[chains.chains[n] for n in chosen])
+
+
+def applied_links(
+    chains: BrowserChains,
+    clusters: Sequence[Sequence[Identifier]],
+    links: Sequence[Link],
+    decision: Mapping[str, Any],
+    *,
+    blocked: Iterable[Identifier],
+    score: float,
+) -> list[Link]:
+    """The chain links a decision applies: ``links`` (every group's, made by
+    :func:`ml.browsers.chain_links` with ``blocked`` and ``score``), or only those of
+    the groups it kept (:func:`kept_chains`)."""
+    if not decision.get("kept"):
+        return list(links)
+    return chain_links(kept_chains(chains, clusters, links, decision), clusters,
+                       blocked=blocked, score=score)  # fmt: skip
 
 
 def wrong_group_cost(

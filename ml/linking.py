@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from graph.ingest.events import Identifier
 from graph.resolve.integrity import IDENTITY_TYPES, Conflict, Link
 from ml.browsers import HOME_WIDTHS, browser_chains, chain_links, home_chains
-from ml.chain_decision import browser_decision, kept_chains, look_alike_browsers
+from ml.chain_decision import applied_links, browser_decision, look_alike_browsers
 from ml.evidence import Evidence, IpStats
 from ml.scoring import CandidateRows, Scored, candidate_rows, graph_evidence, scored
 
@@ -150,9 +150,8 @@ def propose_links(
     decision = browser_decision(estimate, homes, clusters, chained,
                                 target=settings.target_precision, floor=settings.chain_floor,
                                 profile_precision=settings.profile_precision)  # fmt: skip
-    if decision["kept"]:  # as many groups as the room holds
-        chained = chain_links(kept_chains(homes, clusters, chained, decision), clusters,
-                              blocked=blocked, score=estimate["precision"])  # fmt: skip
+    chained = applied_links(homes, clusters, chained, decision, blocked=blocked,
+                            score=estimate["precision"])  # fmt: skip
     browser["applied"] = bool(browser["trained"] and decision["reached"])
     browser.update(decision)
     if browser["applied"]:

@@ -24,7 +24,7 @@ from graph.progress import Progress, no_progress
 from graph.resolve.integrity import IDENTITY_TYPES
 from ml.background import InBackground
 from ml.browsers import browser_chains, chain_links, home_chains
-from ml.chain_decision import browser_decision, kept_chains, look_alike_browsers
+from ml.chain_decision import applied_links, browser_decision, look_alike_browsers
 from ml.error_budget import Budget, Choice, allocate, budget_for, spending
 from ml.evidence import (
     FEATURES,
@@ -263,9 +263,8 @@ def browser_family(
         # whole graph, as it always does (ml.linking.propose_links), and how many
         # groups the room holds there
         decision = {**decision, "reached": True, "by": "resolve", "kept": None}
-    elif decision["kept"]:  # as many groups as the room holds
-        links = chain_links(kept_chains(chains, clusters, links, decision), clusters,
-                            blocked=blocked, score=estimate["precision"])  # fmt: skip
+    links = applied_links(chains, clusters, links, decision, blocked=blocked,
+                          score=estimate["precision"])  # fmt: skip
     # chain links whose two ends are already one profile link nothing new
     index = {m: n for n, members in enumerate(clusters) for m in members}
     new = sum(1 for lk in links if index.get(lk.a) != index.get(lk.b))
