@@ -10,18 +10,18 @@ own evidence is made when a pair needs it (:class:`SingleEvidence`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import TypeVar
 
 from graph.ingest.events import Identifier
 from ml.evidence import Evidence, IpStats, cluster_evidence
 
-__all__ = ["SingleEvidence", "candidate_pairs"]
+__all__ = ["SingleEvidence", "candidate_groups"]
 
 K = TypeVar("K", bound=Hashable)
 
 
-def candidate_pairs(
+def candidate_groups(
     queries: Iterable[K],
     targets: Iterable[K],
     evidence: Mapping[K, Evidence],
@@ -29,10 +29,11 @@ def candidate_pairs(
     *,
     cap: int,
     ips_of: Callable[[K], Iterable[str]] | None = None,
-) -> tuple[list[tuple[K, K]], dict[str, int]]:
-    """(query, target) pairs sharing an IP seen with at most ``cap`` clusters.
-
-    Returns the pairs and the IPs left out for being over the cap, with their degree.
+) -> tuple[dict[str, int], Iterator[tuple[K, list[K]]]]:
+    """Each query's targets sharing an IP seen with at most ``cap`` clusters, made
+    query by query (at a million identifiers the pairs are millions): the IPs left
+    out for being over the cap, with their degree, and an iterator of (query, its
+    targets) for every query with at least one, in the queries' order.
     ``ips_of``: each key's IPs (default: its evidence's), so that evidence can be
     made only for the pairs found (:class:`SingleEvidence`).
     """
@@ -43,15 +44,18 @@ def candidate_pairs(
         for ip in ips(target):
             if ip not in excluded:
                 by_ip[ip].append(target)
-    pairs: list[tuple[K, K]] = []
-    for query in queries:
-        seen: set[K] = set()
-        for ip in ips(query):
-            for target in by_ip.get(ip, ()):
-                if target != query and target not in seen:
-                    seen.add(target)
-                    pairs.append((query, target))
-    return pairs, excluded
+
+    def groups() -> Iterator[tuple[K, list[K]]]:
+        for query in queries:
+            found: dict[K, None] = {}  # ordered, each once
+            for ip in ips(query):
+                for target in by_ip.get(ip, ()):
+                    if target != query:
+                        found.setdefault(target)
+            if found:
+                yield query, list(found)
+
+    return excluded, groups()
 
 
 class SingleEvidence:

@@ -39,7 +39,7 @@ from ml.browsers import (
     browser_chains,
     chain_features,
 )
-from ml.candidates import candidate_pairs
+from ml.candidates import candidate_groups
 from ml.evidence import (
     FEATURES,
     Evidence,
@@ -183,7 +183,7 @@ def training_examples(
     them."""
     evidence, degrees, agents, singles = shared or graph_evidence(clusters, histories)
     identified = [n for n, ev in evidence.items() if ev.has_account]
-    _, excluded = candidate_pairs([], identified, evidence, degrees, cap=settings.ip_cap)
+    excluded, _ = candidate_groups([], identified, evidence, degrees, cap=settings.ip_cap)
     observations = raw_observations or {}
     cap = settings.ip_cap
     chains = chains or browser_chains(histories, max_agents=settings.chain_widths[0])

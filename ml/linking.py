@@ -25,7 +25,14 @@ from graph.resolve.integrity import IDENTITY_TYPES, Conflict, Link
 from ml.browsers import HOME_WIDTHS, browser_chains, chain_links, home_chains
 from ml.chain_decision import applied_links, browser_decision, look_alike_browsers
 from ml.evidence import Evidence, IpStats
-from ml.scoring import CandidateRows, Scored, candidate_rows, graph_evidence, scored
+from ml.scoring import (
+    MODEL_FAMILIES,
+    CandidateRows,
+    Scored,
+    graph_evidence,
+    scored,
+    scored_candidates,
+)
 
 if TYPE_CHECKING:
     from ml.model import LinkModel
@@ -46,7 +53,6 @@ __all__ = [
 FAMILIES = ("browser", "profile", "device")
 #: the families decided by the model's scores (the browser family is a rule whose
 #: precision is estimated from the data)
-MODEL_FAMILIES = ("profile", "device")
 
 
 @dataclass(frozen=True)
@@ -174,8 +180,8 @@ def propose_links(
     # the model's chain features read the narrowest homes' chains, whatever width the
     # browser family settled on
     shared = graph_evidence(clusters, histories)
-    decided_on = scored(candidate_rows(clusters, histories, narrowest, shared,
-                                       cap=settings.ip_cap, seed=settings.seed), model)  # fmt: skip
+    decided_on = scored_candidates(clusters, histories, narrowest, shared, model,
+                                   cap=settings.ip_cap)  # fmt: skip
     stats["anonymous_clusters"] = decided_on.anonymous
     for family, choices in decided_on.families:
         threshold = model.thresholds_[family]

@@ -7,7 +7,8 @@ their scores (:func:`scored`). :mod:`ml.linking` decides links from them.
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -16,7 +17,7 @@ import numpy as np
 from graph.ingest.events import Identifier
 from graph.resolve.integrity import DEVICE_TYPES, IDENTITY_TYPES
 from ml.browsers import chain_features
-from ml.candidates import SingleEvidence, candidate_pairs
+from ml.candidates import SingleEvidence, candidate_groups
 from ml.evidence import (
     FEATURES,
     Evidence,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from ml.model import LinkModel
 
 __all__ = [
+    "MODEL_FAMILIES",
     "CandidateRows",
     "Choices",
     "FamilyRows",
@@ -41,6 +43,7 @@ __all__ = [
     "cluster_evidences",
     "graph_evidence",
     "scored",
+    "scored_candidates",
 ]
 
 
@@ -121,6 +124,94 @@ class Scored:
     sampled: int
 
 
+#: the families the model scores: anonymous clusters against identified profiles, and
+#: against single cookies and devices elsewhere
+MODEL_FAMILIES = ("profile", "device")
+
+#: the model scores :func:`scored_candidates`' rows this many at a time
+CHUNK_ROWS = 100_000
+
+#: one anonymous cluster's candidates: (the query, its candidates, their feature rows)
+Group = tuple[int, list[int], list[list[float]]]
+
+
+def _anonymous(
+    shared: GraphEvidence, seed: int, sample: int | None, among: Collection[int] | None
+) -> tuple[list[int], int]:
+    """The anonymous clusters with weak evidence (of ``among``'s) that get candidates:
+    at most ``sample`` of them, seeded by ``seed``; and how many there are."""
+    anonymous = [n for n, ev in shared.evidence.items() if not ev.has_account and ev.ips
+                 and (among is None or n in among)]  # fmt: skip
+    total = len(anonymous)
+    if sample is not None and total > sample:
+        anonymous = sorted(random.Random(seed).sample(anonymous, sample))
+    return anonymous, total
+
+
+class _Candidates:
+    """Every anonymous cluster's candidates in each family with their feature rows,
+    made one cluster at a time: at a million identifiers there are millions of
+    candidates, and their rows as lists of numbers took 12 GB."""
+
+    def __init__(
+        self,
+        clusters: Sequence[Sequence[Identifier]],
+        histories: Mapping[Identifier, Mapping[str, IpStats]],
+        chains: Any,
+        shared: GraphEvidence,
+        anonymous: list[int],
+        cap: int,
+    ) -> None:
+        self.shared, self.chains, self.anonymous, self.cap = shared, chains, anonymous, cap
+        self.identified = [n for n, ev in shared.evidence.items() if ev.has_account]
+        # single devices, keyed by negative numbers beside the clusters' own
+        self.devices = sorted(m for members in clusters for m in members
+                              if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
+        self.owner = {m: n for n, members in enumerate(clusters) for m in members}
+        self.owner_of = {m: n for n in self.identified for m in clusters[n]}
+        self.used: dict[int, Identifier] = {}  #: the single devices among the candidates
+        self.pairs: dict[str, int] = {}  #: pairs found, by family, as groups are taken
+
+    def _keyed(self, key: int) -> Evidence:  # a cluster's, or a single device's (-1 - k)
+        if key >= 0:
+            return self.shared.evidence[key]
+        return self.shared.singles[self.devices[-1 - key]]
+
+    def _ips_of(self, key: int) -> Iterable[str]:
+        if key >= 0:
+            return self.shared.evidence[key].ips
+        return self.shared.singles.ips(self.devices[-1 - key])
+
+    def groups(self, family: str) -> tuple[dict[str, int], Iterator[Group]]:
+        """The IPs over the cap, and each query's candidates in ``family`` with their
+        rows (``profile``: identified clusters; ``device``: single cookies and devices)."""
+        targets = (self.identified if family == "profile"
+                   else [-1 - k for k in range(len(self.devices))])  # fmt: skip
+        excluded, found = candidate_groups(self.anonymous, targets, self.shared.evidence,
+                                           self.shared.degrees, cap=self.cap,
+                                           ips_of=self._ips_of)  # fmt: skip
+        self.pairs[family] = 0
+        return excluded, self._rows(family, found)
+
+    def _rows(self, family: str, found: Iterator[tuple[int, list[int]]]) -> Iterator[Group]:
+        _, degrees, agents, _ = self.shared
+        for a, targets in found:
+            self.pairs[family] += len(targets)
+            options: list[int] = []
+            rows: list[list[float]] = []
+            for b in targets:
+                if b < 0:
+                    if self.owner[self.devices[-1 - b]] == a:
+                        continue  # its own member
+                    self.used[b] = self.devices[-1 - b]
+                ea, eb = self._keyed(a), self._keyed(b)
+                chain = chain_features(ea.members, eb.members, self.chains, self.owner_of)
+                rows.append(features(ea, eb, degrees, cap=self.cap, agents=agents, chain=chain))
+                options.append(b)
+            if options:
+                yield a, options, with_context(rows)
+
+
 def candidate_rows(
     clusters: Sequence[Sequence[Identifier]],
     histories: Mapping[Identifier, Mapping[str, IpStats]],
@@ -136,58 +227,77 @@ def candidate_rows(
     them, seeded by ``seed``), by family, with their feature rows. ``cap``: an IP seen
     with more clusters makes no candidates; ``chains``: the browser chains the chain
     features read (:func:`ml.browsers.browser_chains` at the narrowest home width)."""
-    evidence, degrees, agents, singles = shared
-    anonymous = [n for n, ev in evidence.items() if not ev.has_account and ev.ips
-                 and (among is None or n in among)]  # fmt: skip
-    total = len(anonymous)
-    if sample is not None and total > sample:
-        anonymous = sorted(random.Random(seed).sample(anonymous, sample))
-    identified = [n for n, ev in evidence.items() if ev.has_account]
-    # single devices, keyed by negative numbers beside the clusters' own
-    devices = sorted(m for members in clusters for m in members
-                     if m.type in DEVICE_TYPES and m in histories)  # fmt: skip
-    owner = {m: n for n, members in enumerate(clusters) for m in members}
-    owner_of = {m: n for n in identified for m in clusters[n]}
-
-    def keyed(key: int) -> Evidence:  # a cluster's, or a single device's (-1 - k)
-        return evidence[key] if key >= 0 else singles[devices[-1 - key]]
-
-    def ips_of(key: int) -> Iterable[str]:
-        return evidence[key].ips if key >= 0 else singles.ips(devices[-1 - key])
-
+    anonymous, total = _anonymous(shared, seed, sample, among)
+    made = _Candidates(clusters, histories, chains, shared, anonymous, cap)
     families: list[tuple[str, FamilyRows]] = []
-    used: dict[int, Identifier] = {}
-    device_keys = [-1 - k for k in range(len(devices))]
-    for family, targets in (("profile", identified), ("device", device_keys)):
-        pairs, excluded = candidate_pairs(anonymous, targets, evidence, degrees,
-                                          cap=cap, ips_of=ips_of)  # fmt: skip
-        ranked: dict[int, list[tuple[int, list[float]]]] = {}
-        for a, b in pairs:
-            if b < 0:
-                if owner[devices[-1 - b]] == a:
-                    continue  # its own member
-                used[b] = devices[-1 - b]
-            ea, eb = keyed(a), keyed(b)
-            chain = chain_features(ea.members, eb.members, chains, owner_of)
-            row = features(ea, eb, degrees, cap=cap, agents=agents, chain=chain)
-            ranked.setdefault(a, []).append((b, row))
-        order = sorted(ranked)
-        rows = [row for a in order for row in with_context([r for _, r in ranked[a]])]
-        matrix = np.array(rows, dtype=float).reshape(-1, len(FEATURES))
-        families.append((family, FamilyRows([(a, [b for b, _ in ranked[a]]) for a in order],
-                                            matrix, len(pairs), excluded)))  # fmt: skip
-    return CandidateRows(families, used, total, len(anonymous))
+    for family in MODEL_FAMILIES:
+        excluded, groups = made.groups(family)
+        ((order, matrix),) = _in_chunks(groups, None)
+        families.append((family, FamilyRows(order, matrix, made.pairs[family], excluded)))
+    return CandidateRows(families, made.used, total, len(anonymous))
 
 
 def scored(rows: CandidateRows, model: LinkModel) -> Scored:
     """``rows`` scored by ``model``."""
     families: list[tuple[str, Choices]] = []
     for family, made in rows.families:
-        flat = model.predict_proba(made.rows)[:, 1] if len(made.rows) else np.zeros(0)
         choices = Choices([], made.pairs, made.excluded)
-        start = 0
-        for a, options in made.order:
-            choices.ranked.append((a, options, flat[start : start + len(options)].tolist()))
-            start += len(options)
+        _score_into(choices, made.order, made.rows, model)
         families.append((family, choices))
     return Scored(families, rows.singles, rows.anonymous, rows.sampled)
+
+
+def scored_candidates(
+    clusters: Sequence[Sequence[Identifier]],
+    histories: Mapping[Identifier, Mapping[str, IpStats]],
+    chains: Any,
+    shared: GraphEvidence,
+    model: LinkModel,
+    *,
+    cap: int,
+    chunk: int = CHUNK_ROWS,
+) -> Scored:
+    """:func:`scored` of every anonymous cluster's :func:`candidate_rows`, with the
+    rows made and scored ``chunk`` at a time and only their scores kept: the same
+    scores, in memory that does not grow with the candidates' features."""
+    anonymous, total = _anonymous(shared, 0, None, None)
+    made = _Candidates(clusters, histories, chains, shared, anonymous, cap)
+    families: list[tuple[str, Choices]] = []
+    for family in MODEL_FAMILIES:
+        excluded, groups = made.groups(family)
+        choices = Choices([], 0, excluded)
+        for order, matrix in _in_chunks(groups, chunk):
+            _score_into(choices, order, matrix, model)
+        choices.pairs = made.pairs[family]
+        families.append((family, choices))
+    return Scored(families, made.used, total, len(anonymous))
+
+
+def _in_chunks(
+    groups: Iterator[Group], chunk: int | None
+) -> Iterator[tuple[list[tuple[int, list[int]]], np.ndarray[Any, Any]]]:
+    """The groups' queries with their candidates and their rows as one matrix, at
+    least ``chunk`` rows at a time (the last fewer; ``None``: all in one)."""
+    order: list[tuple[int, list[int]]] = []
+    flat = array("d")  # the rows' numbers, 8 bytes each
+    for a, options, rows in groups:
+        order.append((a, options))
+        for row in rows:
+            flat.extend(row)
+        if chunk is not None and len(flat) >= chunk * len(FEATURES):
+            yield order, np.frombuffer(flat, dtype=float).reshape(-1, len(FEATURES))
+            order, flat = [], array("d")
+    yield order, np.frombuffer(flat, dtype=float).reshape(-1, len(FEATURES))
+
+
+def _score_into(
+    choices: Choices,
+    order: Sequence[tuple[int, list[int]]],
+    rows: np.ndarray[Any, Any],
+    model: LinkModel,
+) -> None:
+    flat = model.predict_proba(rows)[:, 1] if len(rows) else np.zeros(0)
+    start = 0
+    for a, options in order:
+        choices.ranked.append((a, options, flat[start : start + len(options)].tolist()))
+        start += len(options)

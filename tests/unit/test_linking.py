@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from graph.errors import ConfigError
 from graph.ingest.events import Identifier as I
 from graph.resolve.integrity import IDENTITY_TYPES
-from ml.candidates import candidate_pairs
+from ml.candidates import candidate_groups
 from ml.evidence import (
     DAY_MS,
     FEATURES,
@@ -69,10 +69,10 @@ def test_capped_ips_give_no_candidates_and_are_reported() -> None:
         for n in range(5)
     }
     degrees = ip_degrees(clusters)
-    pairs, excluded = candidate_pairs([0], [1, 2, 3, 4], clusters, degrees, cap=3)
-    assert pairs == [] and excluded == {"100.64.0.1": 5}
-    pairs, excluded = candidate_pairs([0], [1, 2, 3, 4], clusters, degrees, cap=5)
-    assert pairs == [(0, 1), (0, 2), (0, 3), (0, 4)] and excluded == {}
+    excluded, groups = candidate_groups([0], [1, 2, 3, 4], clusters, degrees, cap=3)
+    assert list(groups) == [] and excluded == {"100.64.0.1": 5}
+    excluded, groups = candidate_groups([0], [1, 2, 3, 4], clusters, degrees, cap=5)
+    assert list(groups) == [(0, [1, 2, 3, 4])] and excluded == {}
 
 
 def test_labels_come_from_login_tied_profiles_without_shared_events() -> None:
