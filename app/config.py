@@ -91,7 +91,7 @@ class Config:
     link_train_whole_limit: int = 250_000
     #: link model: about how many strong identifiers a sampled `train` draws its
     #: queries and decisions from (the share of IPs it seeds: this over the graph's)
-    link_train_sample: int = 60_000
+    link_train_sample: int = 30_000
     #: ``idgraph resolve`` re-plans only what was ingested since the last resolve until
     #: the identifiers re-planned so since the last full resolve exceed this share of
     #: the graph; then it rebuilds everything (and the link model re-scores all)

@@ -99,7 +99,7 @@ class LinkingSettings:
     #: the features read; an IP seen with more than ``read_limit`` identifiers is
     #: taken for a network without being read whole
     whole_graph_limit: int = 250_000
-    train_sample: int = 60_000
+    train_sample: int = 30_000
     read_limit: int = 400
 
 
