@@ -51,8 +51,6 @@ __all__ = [
 #: (ml.browsers), an identified profile, or the single cookie or device (anywhere) that
 #: is the same browser
 FAMILIES = ("browser", "profile", "device")
-#: the families decided by the model's scores (the browser family is a rule whose
-#: precision is estimated from the data)
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,8 @@ class Scored:
 
 
 #: the families the model scores: anonymous clusters against identified profiles, and
-#: against single cookies and devices elsewhere
+#: against single cookies and devices elsewhere (the browser family, ml.browsers, is a
+#: rule whose precision is estimated from the data)
 MODEL_FAMILIES = ("profile", "device")
 
 #: the model scores :func:`scored_candidates`' rows this many at a time
