@@ -23,12 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ml.openmp import passive_waits
-
-# every benchmark imports this module before scikit-learn loads: its OpenMP threads
-# sleep while they wait, as they do under the `idgraph` command (ml/openmp.py)
-passive_waits()
-
 T = TypeVar("T")
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

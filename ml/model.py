@@ -17,6 +17,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
+from ml.openmp import idle_core_threads
+
 __all__ = ["LinkModel", "model_pair_metrics", "precision_curve"]
 
 
@@ -107,11 +109,12 @@ class LinkModel(ClassifierMixin, BaseEstimator):
             test = fold == k
             if len(np.unique(y[~test])) < 2:
                 continue  # nothing to learn from: its rows stay unscored
-            trees = HistGradientBoostingClassifier(
-                max_iter=self.max_iter, learning_rate=0.1, random_state=self.random_state
-            ).fit(X[~test], y[~test])
+            with idle_core_threads():  # counted again for each fold (ml.openmp)
+                trees = HistGradientBoostingClassifier(
+                    max_iter=self.max_iter, learning_rate=0.1, random_state=self.random_state
+                ).fit(X[~test], y[~test])
+                raw[test] = trees.predict_proba(X[test])[:, 1]
             self.members_[k] = trees
-            raw[test] = trees.predict_proba(X[test])[:, 1]
         scored = ~np.isnan(raw)
         if not self.members_:
             raise ValueError("no fold has both positive and negative pairs to learn from")
@@ -142,7 +145,8 @@ class LinkModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: NDArray[Any]) -> NDArray[Any]:
         check_is_fitted(self, "calibrator_")
         X = np.asarray(X, dtype=float)
-        raw = np.mean([m.predict_proba(X)[:, 1] for m in self.members_.values()], axis=0)
+        with idle_core_threads(len(X)):
+            raw = np.mean([m.predict_proba(X)[:, 1] for m in self.members_.values()], axis=0)
         p = self.calibrator_.predict(raw)
         return np.column_stack([1 - p, p])
 

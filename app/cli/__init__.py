@@ -23,7 +23,6 @@ from app.cli.store import store
 from app.config import Config
 from app.logs import configure_logging
 from graph.errors import IdgraphError
-from ml.openmp import passive_waits
 
 __all__ = ["cli", "main"]
 
@@ -35,7 +34,6 @@ def main() -> None:
         raise SystemExit(128 + signum)  # run `finally` blocks: stop the embedded store
 
     signal.signal(signal.SIGTERM, _terminate)
-    passive_waits()  # before scikit-learn loads (ml.openmp)
     cli(prog_name="idgraph")
 
 
