@@ -59,12 +59,14 @@ def candidate_groups(
 
 
 class SingleEvidence:
-    """Each identifier's evidence as a cluster of its own, made when first read and
-    kept. Training and prediction pair anonymous clusters with single cookies and
-    devices; at a million identifiers the ones a step reads (those sharing an IP with
-    its queries) are a fraction of those it might, and making every one took a fifth
-    of the decisions' time. Which IPs one was seen on needs no evidence
-    (:meth:`ips`)."""
+    """Each identifier's evidence as a cluster of its own, made when read. Training
+    and prediction pair anonymous clusters with single cookies and devices; at a
+    million identifiers the ones a step reads (those sharing an IP with its queries)
+    are a fraction of those it might, and making every one took a fifth of the
+    decisions' time. Not kept: one is its history itself and a set of one
+    (:func:`ml.evidence.cluster_evidence`), cheap to make again, where keeping every
+    one paired took a share of a 1M resolve's peak memory. Which IPs one was seen on
+    needs no evidence (:meth:`ips`)."""
 
     def __init__(
         self,
@@ -74,15 +76,9 @@ class SingleEvidence:
     ) -> None:
         self._histories = histories
         self._account_types = account_types
-        self._made: dict[Identifier, Evidence] = {}
 
     def __getitem__(self, identifier: Identifier) -> Evidence:
-        made = self._made.get(identifier)
-        if made is None:
-            made = self._made[identifier] = cluster_evidence(
-                [identifier], self._histories, account_types=self._account_types
-            )
-        return made
+        return cluster_evidence([identifier], self._histories, account_types=self._account_types)
 
     def ips(self, identifier: Identifier) -> Iterable[str]:
         """The IPs it was seen on: those of its evidence, in the same order."""

@@ -144,11 +144,12 @@ def _common(a: int, a_base: int, b: int, b_base: int) -> int:
     return ((b >> (a_base - b_base)) & a).bit_count()
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence:
-    """What one cluster was seen with."""
+    """What one cluster was seen with. A single identifier's ``ips`` are its history
+    itself (:func:`cluster_evidence`), read, never changed."""
 
-    ips: dict[str, IpStats]
+    ips: Mapping[str, IpStats]
     size: int  #: identifiers in the cluster
     has_account: bool  #: holds a user_id, loyalty_id, e-mail or phone
     members: frozenset[Identifier] = frozenset()
@@ -193,10 +194,14 @@ def cluster_evidence(
     *,
     account_types: frozenset[str],
 ) -> Evidence:
+    members = frozenset(members)
+    if len(members) == 1:  # its history as it is, not a copy: most clusters, and
+        # every single device paired, are one identifier (hundreds of thousands at 1M)
+        (only,) = members
+        return Evidence(histories.get(only, {}), 1, only.type in account_types, members)
     ips: dict[str, IpStats] = {}
     size = 0
     account = False
-    members = frozenset(members)
     for member in members:
         size += 1
         account = account or member.type in account_types

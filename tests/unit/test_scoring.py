@@ -1,6 +1,7 @@
 """The model's scores for every anonymous cluster's candidates: made and scored a
 chunk at a time at resolve (ml.scoring.scored_candidates), the same as made whole
-(candidate_rows, which train's sample uses) and scored after."""
+(candidate_rows, which train's sample uses) and scored after; the device family keeps
+each query's best candidate alone, the one it links to."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ from graph.ingest.events import DAY_MS
 from graph.ingest.events import Identifier as I
 from ml.browsers import browser_chains
 from ml.evidence import IpStats, identifier_histories
+from ml.linking import decide
 from ml.model import LinkModel
-from ml.scoring import candidate_rows, graph_evidence, scored, scored_candidates
+from ml.scoring import (
+    CandidateRows,
+    GraphEvidence,
+    candidate_rows,
+    graph_evidence,
+    scored,
+    scored_candidates,
+)
 
 T0 = 1_780_000_000_000
 AGENTS = [f"Mozilla/5.0 (Build {n}) Firefox/{120 + n}" for n in range(6)]
@@ -44,7 +53,9 @@ def _world(homes: int) -> tuple[list[list[I]], dict[I, dict[str, IpStats]]]:
     return clusters, identifier_histories(rows)
 
 
-def test_scores_made_a_chunk_at_a_time_equal_the_scores_of_all_rows() -> None:
+def _scored_world() -> tuple[
+    list[list[I]], dict[I, dict[str, IpStats]], object, GraphEvidence, CandidateRows, LinkModel
+]:
     clusters, histories = _world(60)
     chains = browser_chains(histories, max_agents=8)
     shared = graph_evidence(clusters, histories)
@@ -53,10 +64,29 @@ def test_scores_made_a_chunk_at_a_time_equal_the_scores_of_all_rows() -> None:
     X = np.vstack([made.rows for _, made in rows.families])
     mix = X @ np.random.default_rng(0).normal(size=X.shape[1])
     model = LinkModel(max_iter=5).fit(X, (mix > np.median(mix)).astype(int))
+    assert len(set(model.predict_proba(X)[:, 1].tolist())) > 5
+    return clusters, histories, chains, shared, rows, model
+
+
+def test_scores_made_a_chunk_at_a_time_equal_the_scores_of_all_rows() -> None:
+    clusters, histories, chains, shared, rows, model = _scored_world()
     whole = scored(rows, model)
-    scores = {s for _, choices in whole.families for _, _, found in choices.ranked for s in found}
-    assert len(scores) > 5 and all(choices.ranked for _, choices in whole.families)
+    assert all(choices.ranked for _, choices in whole.families)
     for chunk in (53, 10_000):  # a few queries' rows, straddling them; all at once
         chunked = scored_candidates(clusters, histories, chains, shared, model, cap=25,
                                     chunk=chunk)  # fmt: skip
         assert chunked == whole, chunk
+
+
+def test_the_device_family_keeps_each_querys_best_candidate() -> None:
+    *_, rows, model = _scored_world()
+    made = dict(rows.families)["device"]
+    every = model.predict_proba(made.rows)[:, 1].tolist()
+    kept = dict(scored(rows, model).families)["device"].ranked
+    assert len(kept) == len(made.order) and len(made.rows) > 2 * len(kept)
+    start = 0
+    for (a, options), (query, best, score) in zip(made.order, kept, strict=True):
+        scores = every[start : start + len(options)]
+        start += len(options)
+        index, top = decide(scores, 0.0) or (0, 0.0)
+        assert (query, best, list(score)) == (a, [options[index]], [top])
