@@ -129,6 +129,8 @@ class _Reader:
         self.overrides = res.store.quarantine_overrides()
         self.nodes: set[Identifier] = set()
         self.links: dict[tuple[Identifier, Identifier], Link] = {}
+        #: every identifier a closure read -> those it goes on to (none: quarantined)
+        self._onward: dict[Identifier, tuple[Identifier, ...]] = {}
         self.whole: set[str] = set()
         self.ips_of: dict[Identifier, set[str]] = {}
         self.observations: list[Observation] = []
@@ -149,7 +151,7 @@ class _Reader:
         at = self._res.store.identifiers_seen_with(
             (self._keys[ip] for ip in wanted if ip in self._keys), self._strong
         )
-        # a light identifier's neighbourhood is read again: closed, it comes whole
+        # a light identifier's closure is walked again (not read): closed, it comes whole
         new = self._closed({m for members in at.values() for m in members} - self.nodes)
         new -= self.nodes
         self.nodes |= new
@@ -180,16 +182,41 @@ class _Reader:
         return agents, wanted
 
     def _closed(self, identifiers: set[Identifier]) -> set[Identifier]:
-        """``identifiers`` with their closed neighbourhoods, read from the store."""
-        if not identifiers:
-            return set()
-        scope = neighbourhood(self._res.store, identifiers, self._strong, self._settings,
+        """``identifiers`` with their closed neighbourhoods: walked here from the links
+        read for those read before (read lightly, then whole: the same closure), read
+        from the store for the others."""
+        known = identifiers & self._onward.keys()
+        closed = self._walk(known)
+        rest = identifiers - known
+        if not rest:
+            return closed
+        scope = neighbourhood(self._res.store, rest, self._strong, self._settings,
                               self.overrides, UNBOUNDED, deterministic=True)  # fmt: skip
         assert scope is not None  # unbounded
+        onward: dict[Identifier, list[Identifier]] = {n: [] for n in scope.nodes}
         for link in scope.links:
             key = (link.a, link.b) if link.a < link.b else (link.b, link.a)
             self.links.setdefault(key, link)
-        return identifiers | scope.nodes
+            # the search went on from every node it did not stop at, through all its
+            # links (each node's were all read): the same walk, done here next time
+            for a, b in ((link.a, link.b), (link.b, link.a)):
+                if a in onward and a not in scope.blocked:
+                    onward[a].append(b)
+        for node, nexts in onward.items():
+            self._onward.setdefault(node, tuple(nexts))
+        return closed | rest | scope.nodes
+
+    def _walk(self, seeds: set[Identifier]) -> set[Identifier]:
+        """The closure of ``seeds`` (every one read by :meth:`_closed` before) over
+        the links read then, as :func:`graph.resolve.neighbourhood.neighbourhood`
+        walks them: on from every identifier it did not stop at."""
+        seen, todo = set(seeds), list(seeds)
+        while todo:
+            for node in self._onward[todo.pop()]:
+                if node not in seen:
+                    seen.add(node)
+                    todo.append(node)
+        return seen
 
     def _clusters_of(self, identifiers: set[Identifier]) -> list[list[Identifier]]:
         """The deterministic clusters of ``identifiers`` (every one read, closed).

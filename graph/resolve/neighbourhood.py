@@ -38,6 +38,9 @@ class Scope(NamedTuple):
     created_at: dict[str, int]  #: of those profiles
     flagged: set[Identifier]  #: nodes flagged as quarantined in the store now
     refused: set[Conflict]  #: refused links touching the nodes, as stored now
+    #: nodes the search did not go on from: quarantined by their own links (every
+    #: other node's neighbours are in ``nodes``)
+    blocked: set[Identifier]
 
 
 def neighbourhood(
@@ -66,6 +69,7 @@ def neighbourhood(
     # identity identifiers linked to each node (integrity.identity_degrees), kept as
     # links arrive instead of recounted over all links at every step
     identities: dict[Identifier, set[Identifier]] = {}
+    stopped: set[Identifier] = set()
     frontier = set(seeds)  # the first round also reads which of them exist
     while frontier:
         batch = sorted(frontier)
@@ -106,6 +110,7 @@ def neighbourhood(
         # the batch's own links: those of earlier rounds touching it came back again
         # (filtering all links found so far cost O(rounds x links))
         blocked = blocked_among(list(touching.values()), degrees, set(batch), settings, overrides)
+        stopped |= blocked
         # expand through identifiers that can link; a quarantined one links nothing
         expand = {b for n in batch if n not in blocked for b in neighbours[n]}
         expand |= {m for m in found if m in current}
@@ -113,7 +118,8 @@ def neighbourhood(
         nodes |= frontier
     # every node in scope had all its links fetched, so its degree is exact, and
     # only quarantined nodes have neighbours outside the scope: their links never apply
-    return Scope(nodes, list(links.values()), current, created_at, flagged & nodes, refused)
+    return Scope(nodes, list(links.values()), current, created_at, flagged & nodes, refused,
+                 stopped)  # fmt: skip
 
 
 def blocked_among(

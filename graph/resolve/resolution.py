@@ -366,7 +366,7 @@ def _update(
         if scope is None:
             logger.warning("profile update skipped: neighbourhood over %d identifiers", max_scope)
             return None
-        nodes, links, current, created_at, flagged, refused = scope
+        nodes, links, current, created_at, flagged, refused, _ = scope
         decided = plan(
             nodes, links, current, created_at=created_at, overrides=overrides, settings=settings
         )

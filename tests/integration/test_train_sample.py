@@ -15,6 +15,7 @@ from app.config import Config
 from app.graph_sample import read_sample
 from app.linking import deterministic_plan, linking_settings, model_dir
 from app.resources import Resources, connect
+from graph.ingest.events import Identifier
 from graph.ingest.readers import read_records
 from ml.evidence import identifier_histories, ip_degrees
 from ml.scoring import cluster_evidences
@@ -138,3 +139,35 @@ def test_the_decisions_made_in_a_forked_process_are_those_made_here(
         assert len(forks) == 1  # the first forked, the second did not
     assert said[0] == said[1]
     assert said[0]["estimated"]["device"]["budget"]["decisions_counted"]["scored_clusters"] > 0
+
+
+def test_a_closure_walked_again_is_the_one_the_store_gives(sampling: Resources) -> None:
+    """The sample's reader walks the closure of identifiers it read before (read
+    lightly, then whole) over the links it read then, stopping where the store's
+    search stops (quarantined identifiers): the same closure as reading it again."""
+    from app.graph_sample import UNBOUNDED, _Reader
+    from graph.resolve.neighbourhood import neighbourhood
+
+    store, registry = sampling.store, sampling.registry
+    strong, weak = registry.strong_types, registry.weak_types
+    keys = {ip.value: ip for ip in store.weak_identifier_counts(strong, weak, ("user_id",))}
+    reader = _Reader(sampling, strong, weak, keys)
+    reader.read_lightly(keys)  # everyone seen at an IP, their closures read
+    settings, overrides = sampling.resolve_settings(), reader.overrides
+
+    def read(seeds: set[Identifier]) -> tuple[set[Identifier], set[Identifier]]:
+        scope = neighbourhood(store, seeds, strong, settings, overrides, UNBOUNDED,
+                              deterministic=True)  # fmt: skip
+        assert scope is not None
+        return seeds | scope.nodes, scope.blocked
+
+    _, stopped = read(set(reader.light))
+    assert stopped  # the walk has somewhere to stop
+    # each identifier next to a quarantined one, and some others, one at a time
+    near = {m for link in reader.links.values() for m in (link.a, link.b)
+            if link.a in stopped or link.b in stopped} - stopped  # fmt: skip
+    seeds = sorted(near)[:150] + sorted(reader.light - near)[:150]
+    assert any(len(read({seed})[0]) > 1 for seed in near)
+    for seed in seeds:
+        assert reader._closed({seed}) == read({seed})[0], seed
+    assert reader._closed(set(seeds)) == read(set(seeds))[0]
