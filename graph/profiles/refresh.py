@@ -71,10 +71,13 @@ def refresh_facts(
         written = _add_events(store, set(ids), added, purchase_types)
         ids = [pid for pid in ids if pid not in written]
     recomputed = 0
-    for start in range(0, len(ids), batch_size):
-        progress("refreshing facts", start, len(ids))
-        part = ids[start : start + batch_size]
-        found = _Refreshes.of(store.fact_inputs(part, purchase_types, add=not recount))
+    pages = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
+    # the next pages are read while this one's facts are made and written (disjoint
+    # profiles: a page's read does not depend on another's write)
+    read = store.fact_inputs_in_turn(pages, purchase_types, add=not recount)
+    for n, rows in enumerate(read):
+        progress("refreshing facts", n * batch_size, len(ids))
+        found = _Refreshes.of(rows)
         recomputed += store.write_profile_facts(found.whole) if found.whole else 0
         done = store.write_fact_deltas(found.deltas) if found.deltas else set()
         written |= done | found.current

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from graph.store.metadata import MetadataRepository
@@ -42,6 +43,16 @@ class FactRepository(MetadataRepository):
         return self._read("fact_inputs", {
             "ids": list(profile_ids), "purchase_types": list(purchase_types),
             "sequence_key": INGEST_SEQUENCE, "add": add})  # fmt: skip
+
+    def fact_inputs_in_turn(
+        self, pages: Iterable[Sequence[str]], purchase_types: Sequence[str], *, add: bool = False
+    ) -> Iterator[list[Row]]:
+        """:meth:`fact_inputs` of each of ``pages`` (lists of profile IDs), in order;
+        FalkorDB reads the next pages while the caller takes this one (a full resolve
+        refreshes every profile's facts a page at a time, writing each page's before
+        taking the next: its reads waited for each write, and the writes for them)."""
+        reads = (partial(self.fact_inputs, page, purchase_types, add=add) for page in pages)
+        return self._in_turn(reads)
 
     def stale_facts(self, since: int, until: int) -> list[str]:
         """Active profiles without facts, with facts older than their members, or

@@ -500,6 +500,27 @@ def test_new_events_are_added_to_facts_counted_for_the_current_members(
     assert refresh() == (0, 1) and facts()["event_count"] == 3
 
 
+def test_facts_refreshed_page_by_page_are_each_profiles_own(any_store: GraphStore) -> None:
+    """``refresh_facts`` reads the next pages of profiles while it writes one page's
+    facts (FalkorDB): every page size gives each profile its own events' facts."""
+    from graph.profiles.refresh import refresh_facts
+
+    people = {f"p{n}": Identifier("email", f"u{n}@x.com") for n in range(7)}
+    events = [Event(f"e{n}-{k}", 1_000 * n + k, "pos", "purchase", (people[f"p{n}"],),
+                    amount=float(n + 1), currency="USD")
+              for n in range(7) for k in range(n + 1)]  # fmt: skip
+    any_store.write_observations(build_batch(events))
+    any_store.apply_assignments({i: pid for pid, i in people.items()}, [], now=5)
+    expected = {f"p{n}": (n + 1, float((n + 1) ** 2)) for n in range(7)}
+    for size in (1, 2, 3, 100):
+        done = refresh_facts(any_store, sorted(people), purchase_types=["purchase"],
+                             batch_size=size, recount=True)  # fmt: skip
+        assert done.recomputed == 7, size
+        found = {pid: any_store.profile_properties(pid) for pid in people}
+        got = {pid: (p["event_count"], p["purchase_total"]) for pid, p in found.items()}
+        assert got == expected, size
+
+
 def test_facts_rfm_and_segments(any_store: GraphStore) -> None:
     from graph.profiles.refresh import FactsRefreshed, refresh_facts
     from graph.profiles.rfm import compute_rfm
