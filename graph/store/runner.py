@@ -14,6 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
 from graph.store.queries import QueryLibrary
@@ -326,17 +327,18 @@ class StoreRunner(ABC):
     def _node_id_pages(self, name: str, params: Mapping[str, Any], page_size: int,
                        *, ranged_by: str = "profile_id_range") -> Iterator[Row]:  # fmt: skip
         """Rows of ``name`` for nodes whose internal IDs are in ($low, $high], range by
-        range; ``ranged_by``: the query giving the nodes' lowest and highest ID and
-        count (about ``page_size`` nodes a range)."""
+        range (:meth:`_in_turn`: FalkorDB reads the next ranges while the caller takes
+        this one's rows); ``ranged_by``: the query giving the nodes' lowest and highest
+        ID and count (about ``page_size`` nodes a range)."""
         low, high, count = self._read(ranged_by)[0]
         if not count:
             return
         # their node IDs are spread among other nodes': a span holding about a page
         span = max(page_size, page_size * (int(high) - int(low) + 1) // int(count))
-        start = int(low) - 1
-        while start < int(high):
-            yield from self._read(name, {**params, "low": start, "high": start + span})
-            start += span
+        starts = range(int(low) - 1, int(high), span)
+        reads = (partial(self._read, name, {**params, "low": s, "high": s + span}) for s in starts)
+        for rows in self._in_turn(reads):
+            yield from rows
 
     def delete_all(self) -> None:
         """Remove every node and relationship (tests, demo reset)."""
