@@ -38,8 +38,8 @@ class Scope(NamedTuple):
     created_at: dict[str, int]  #: of those profiles
     flagged: set[Identifier]  #: nodes flagged as quarantined in the store now
     refused: set[Conflict]  #: refused links touching the nodes, as stored now
-    #: nodes the search did not go on from: quarantined by their own links (every
-    #: other node's neighbours are in ``nodes``)
+    #: nodes whose links the search did not follow: quarantined by their own links
+    #: (every other node's linked neighbours are in ``nodes``)
     blocked: set[Identifier]
 
 
