@@ -20,12 +20,15 @@ __all__ = [
     "NO_CHAIN",
     "Evidence",
     "IpStats",
+    "Side",
     "cluster_evidence",
     "evidence_without_events",
     "features",
     "identifier_histories",
     "ip_degrees",
     "lifetime",
+    "pair_features",
+    "side",
     "ua_surprisal",
     "user_agents",
     "with_context",
@@ -309,6 +312,23 @@ def ua_surprisal(evidence: Mapping[K, Evidence]) -> dict[str, float]:
     return {ua: math.log(total / n) for ua, n in counts.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class Side:
+    """What a pair's features read of one side's evidence alone (:func:`side`): made
+    once for a query's candidates, not again for each of its pairs."""
+
+    evidence: Evidence
+    usable: frozenset[str]  #: its IPs seen with at most the cap's clusters
+    agents: frozenset[str]  #: :func:`user_agents`
+    log_events: float
+
+
+def side(ev: Evidence, degrees: Mapping[str, int], cap: int) -> Side:
+    """``ev`` as a side of pairs whose IPs over ``cap`` clusters do not count. Pure."""
+    return Side(ev, frozenset(ip for ip in ev.ips if degrees.get(ip, 1) <= cap),
+                frozenset(user_agents(ev.ips)), math.log1p(ev.events))  # fmt: skip
+
+
 def features(
     a: Evidence,
     b: Evidence,
@@ -320,52 +340,66 @@ def features(
 ) -> list[float]:
     """The pair's :data:`FEATURES` but the last (``a`` usually anonymous). Pure.
     ``agents``: :func:`ua_surprisal` (without it, shared user agents count as rare);
-    ``chain``: :func:`ml.browsers.chain_features` of the pair.
+    ``chain``: :func:`ml.browsers.chain_features` of the pair (:func:`pair_features`).
 
     Deliberately absent: how many candidates ``a`` has. In training a held-out
     device always has its own profile among them, so "one candidate" would mean
     "positive" there, while at prediction a lone candidate is often a housemate.
     """
-    usable_a = {ip for ip in a.ips if degrees.get(ip, 1) <= cap}
-    usable_b = {ip for ip in b.ips if degrees.get(ip, 1) <= cap}
+    return pair_features(side(a, degrees, cap), side(b, degrees, cap), degrees,
+                         agents=agents, chain=chain)  # fmt: skip
+
+
+def pair_features(sa: Side, sb: Side, degrees: Mapping[str, int], *,
+                  agents: Mapping[str, float] | None = None,
+                  chain: Sequence[float] = NO_CHAIN) -> list[float]:  # fmt: skip
+    """:func:`features` of two sides made with the same ``degrees`` and cap. Pure."""
+    a, b = sa.evidence, sb.evidence
+    usable_a, usable_b = sa.usable, sb.usable
     shared = sorted(usable_a & usable_b)
-    union = usable_a | usable_b
-    adamic = sum(1 / math.log(1 + max(degrees.get(ip, 2), 2)) for ip in shared)
-    allocation = sum(1 / max(degrees.get(ip, 2), 2) for ip in shared)
-    same_days = same_hours = days_a = days_b = shared_ua = 0
-    rarity = 0.0  # shared (IP, user agent) pairs, a rare IP counting more
+    union = len(usable_a) + len(usable_b) - len(shared)
+    surprisal = agents or {}
+    adamic = allocation = rarity = 0.0  # rarity: shared (IP, user agent)s, rare IPs more
+    same_days = same_hours = days_a = days_b = shared_ua = rare = 0
+    lowest = 2**62  # the lowest degree of a shared IP (0: one not counted)
     surprise = 0.0  # the rarest user agent they share
     continuity = NO_CONTINUITY
     overlap = 0.0  # one browser holds one cookie at a time: concurrent use is two devices
     for ip in shared:
-        sa, sb = a.ips[ip], b.ips[ip]
-        same_days += sa.common_days(sb)
-        same_hours += sa.common_hours(sb)
-        days_a += sa.day_count
-        days_b += sb.day_count
-        for ua in sa.uas.keys() & sb.uas.keys():
+        degree = degrees.get(ip, 0)
+        weight = 1 / math.log(1 + max(degree, 2))  # an IP not counted: as one of 2
+        adamic += weight
+        allocation += 1 / max(degree, 2)
+        lowest = min(lowest, degree)
+        rare += degree <= RARE_IP_CLUSTERS
+        sa_ip, sb_ip = a.ips[ip], b.ips[ip]
+        same_days += sa_ip.common_days(sb_ip)
+        same_hours += sa_ip.common_hours(sb_ip)
+        days_a += sa_ip.day_count
+        days_b += sb_ip.day_count
+        uas_a, uas_b = sa_ip.uas, sb_ip.uas
+        for ua in uas_a.keys() & uas_b.keys():
             if ua is None:
                 continue
             shared_ua += 1
-            rarity += 1 / math.log(1 + max(degrees.get(ip, 2), 2))
-            surprise = max(surprise, (agents or {}).get(ua, UNKNOWN_SURPRISAL))
-            (fa, la), (fb, lb) = sa.uas[ua], sb.uas[ua]
+            rarity += weight
+            surprise = max(surprise, surprisal.get(ua, UNKNOWN_SURPRISAL))
+            (fa, la), (fb, lb) = uas_a[ua], uas_b[ua]
             gap = max(fb - la, fa - lb, 0) / DAY_MS  # 0 when the periods overlap
             continuity = min(continuity, gap)
             overlap = max(overlap, (min(la, lb) - max(fa, fb)) / DAY_MS)
-    uas_a = user_agents(a.ips)
-    uas_b = user_agents(b.ips)
-    ua_union = uas_a | uas_b
+    common_agents = len(sa.agents & sb.agents)
+    agent_union = len(sa.agents) + len(sb.agents) - common_agents
     return [
         float(len(shared)),
         adamic,
         allocation,
-        len(shared) / len(union) if union else 0.0,
+        len(shared) / union if union else 0.0,
         len(shared) / len(usable_a) if usable_a else 0.0,
         len(shared) / len(usable_b) if usable_b else 0.0,
-        float(min((degrees.get(ip, 0) for ip in shared), default=0)),
+        float(lowest if shared else 0),
         float(shared_ua),
-        len(uas_a & uas_b) / len(ua_union) if ua_union else 0.0,
+        common_agents / agent_union if agent_union else 0.0,
         float(same_days),
         float(same_hours),
         same_days / max(1, min(days_a, days_b)),
@@ -373,11 +407,11 @@ def features(
         float(days_b),
         continuity,
         overlap,
-        float(sum(1 for ip in shared if degrees.get(ip, 0) <= RARE_IP_CLUSTERS)),
+        float(rare),
         rarity,
         surprise,
-        math.log1p(a.events),
-        math.log1p(b.events),
+        sa.log_events,
+        sb.log_events,
         float(len(a.ips)),
         float(len(b.ips)),
         float(b.size),

@@ -44,10 +44,12 @@ from ml.evidence import (
     FEATURES,
     Evidence,
     IpStats,
+    Side,
     cluster_evidence,
     evidence_without_events,
-    features,
     lifetime,
+    pair_features,
+    side,
     user_agents,
     with_context,
 )
@@ -189,9 +191,9 @@ def training_examples(
     chains = chains or browser_chains(histories, max_agents=settings.chain_widths[0])
     owner_of = {m: n for n in identified for m in clusters[n]}
 
-    def feats(a: Evidence, b: Evidence) -> list[float]:
-        chain = chain_features(a.members, b.members, chains, owner_of)
-        return features(a, b, degrees, cap=cap, agents=agents, chain=chain)
+    def feats(a: Side, b: Evidence) -> list[float]:
+        chain = chain_features(a.evidence.members, b.members, chains, owner_of)
+        return pair_features(a, side(b, degrees, cap), degrees, agents=agents, chain=chain)
 
     by_ip = _by_ip({n: evidence[n].ips for n in identified}, excluded)
     if asked is None:
@@ -215,9 +217,10 @@ def training_examples(
             shared_events = {(ip, ts) for m in unit for ip, _, ts in observations.get(m, ())}
             rest = evidence_without_events([m for m in members if m not in unit], observations,
                                            shared_events, account_types=IDENTITY_TYPES)  # fmt: skip
-            others = [feats(alone, evidence[t]) for t in targets]
+            query = side(alone, degrees, cap)
+            others = [feats(query, evidence[t]) for t in targets]
             if usable & set(rest.ips):
-                rows = with_context([feats(alone, rest), *others])
+                rows = with_context([feats(query, rest), *others])
                 queries.append(Query("profile", n, rows, absent=with_context(others)))
             elif others:  # its owner is no candidate: any link would be wrong
                 queries.append(Query("profile", n, with_context(others), has_owner=False))
@@ -254,7 +257,8 @@ def training_examples(
         near = sorted({k for ip in usable for k in cookies_by_ip.get(ip, ())} - {position})
         if not near:
             continue
-        raw_rows = [feats(alone, singles[keys[k]]) for k in near]
+        query = side(alone, degrees, cap)
+        raw_rows = [feats(query, singles[keys[k]]) for k in near]
         labels = [_label(cookies_of[keys[k]], d, browsers) for k in near]
         rows, absent = _device_rows(raw_rows, labels)
         # fitted on the customers' devices alone: the model is shared with the profile

@@ -23,8 +23,9 @@ from ml.evidence import (
     Evidence,
     IpStats,
     cluster_evidence,
-    features,
     ip_degrees,
+    pair_features,
+    side,
     ua_surprisal,
     with_context,
 )
@@ -201,14 +202,17 @@ class _Candidates:
             self.pairs[family] += len(targets)
             options: list[int] = []
             rows: list[list[float]] = []
+            query = side(self._keyed(a), degrees, self.cap)  # once for all its pairs
             for b in targets:
                 if b < 0:
                     if self.owner[self.devices[-1 - b]] == a:
                         continue  # its own member
                     self.used[b] = self.devices[-1 - b]
-                ea, eb = self._keyed(a), self._keyed(b)
-                chain = chain_features(ea.members, eb.members, self.chains, self.owner_of)
-                rows.append(features(ea, eb, degrees, cap=self.cap, agents=agents, chain=chain))
+                eb = self._keyed(b)
+                chain = chain_features(query.evidence.members, eb.members, self.chains,
+                                       self.owner_of)  # fmt: skip
+                rows.append(pair_features(query, side(eb, degrees, self.cap), degrees,
+                                          agents=agents, chain=chain))  # fmt: skip
                 options.append(b)
             if options:
                 yield a, options, with_context(rows)
