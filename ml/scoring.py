@@ -39,6 +39,7 @@ __all__ = [
     "Choices",
     "FamilyRows",
     "GraphEvidence",
+    "Ranked",
     "Scored",
     "candidate_rows",
     "cluster_evidences",
@@ -108,10 +109,45 @@ class CandidateRows:
     sampled: int  #: of which have candidates made
 
 
+class Ranked:
+    """Each query's candidates with their scores, appended query by query and read
+    back in that order as (query, its candidates, their scores). Held in four flat
+    arrays, 16 bytes a query and 16 a candidate, where a tuple, a list and an array a
+    query took ~220 bytes: at 1M, where the model's families decide, 0.6 million
+    queries' choices were the last 130 MB of the peak (docs/benchmarks.md)."""
+
+    __slots__ = ("_ends", "_options", "_queries", "_scores")
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __init__(self) -> None:
+        self._queries, self._ends, self._options = array("q"), array("q"), array("q")
+        self._scores = array("d")
+
+    def append(self, query: int, options: Sequence[int], scores: np.ndarray[Any, Any]) -> None:
+        self._queries.append(query)
+        self._options.extend(options)
+        self._scores.frombytes(np.ascontiguousarray(scores, dtype=float).tobytes())
+        self._ends.append(len(self._options))
+
+    def __len__(self) -> int:
+        return len(self._queries)
+
+    def __iter__(self) -> Iterator[tuple[int, list[int], Sequence[float]]]:
+        start = 0
+        for query, end in zip(self._queries, self._ends, strict=True):
+            yield query, self._options[start:end].tolist(), self._scores[start:end]
+            start = end
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Ranked):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+
 @dataclass
 class Choices:
     #: (query, its candidates, their scores); the device family: its best candidate alone
-    ranked: list[tuple[int, list[int], Sequence[float]]]
+    ranked: Ranked
     pairs: int
     excluded: dict[str, int]
 
@@ -247,7 +283,7 @@ def scored(rows: CandidateRows, model: LinkModel) -> Scored:
     """``rows`` scored by ``model``."""
     families: list[tuple[str, Choices]] = []
     for family, made in rows.families:
-        choices = Choices([], made.pairs, made.excluded)
+        choices = Choices(Ranked(), made.pairs, made.excluded)
         _score_into(choices, made.order, made.rows, model, best_only=family == "device")
         families.append((family, choices))
     return Scored(families, rows.singles, rows.anonymous, rows.sampled)
@@ -271,7 +307,7 @@ def scored_candidates(
     families: list[tuple[str, Choices]] = []
     for family in MODEL_FAMILIES:
         excluded, groups = made.groups(family)
-        choices = Choices([], 0, excluded)
+        choices = Choices(Ranked(), 0, excluded)
         for order, matrix in _in_chunks(groups, chunk):
             _score_into(choices, order, matrix, model, best_only=family == "device")
         choices.pairs = made.pairs[family]
@@ -304,10 +340,10 @@ def _score_into(
     *,
     best_only: bool = False,
 ) -> None:
-    """Each query's candidates with their scores, 8 bytes a score (a list of Python
-    floats took 32: 4.6 million device pairs at 1M). ``best_only``: its best candidate
-    alone, the first of the highest (the device family links a query to its best
-    candidate, ties to the lower index: :func:`ml.linking.decide` with no margin)."""
+    """Each query's candidates with their scores (:class:`Ranked`). ``best_only``: its
+    best candidate alone, the first of the highest (the device family links a query to
+    its best candidate, ties to the lower index: :func:`ml.linking.decide` with no
+    margin)."""
     flat = np.ascontiguousarray(model.predict_proba(rows)[:, 1] if len(rows) else np.zeros(0),
                                 dtype=float)  # fmt: skip
     start = 0
@@ -317,4 +353,4 @@ def _score_into(
         if best_only:
             k = int(np.argmax(scores))
             options, scores = [options[k]], scores[k : k + 1]
-        choices.ranked.append((a, options, array("d", scores.tobytes())))
+        choices.ranked.append(a, options, scores)
