@@ -113,8 +113,8 @@ class Ranked:
     """Each query's candidates with their scores, appended query by query and read
     back in that order as (query, its candidates, their scores). Held in four flat
     arrays, 16 bytes a query and 16 a candidate, where a tuple, a list and an array a
-    query took ~220 bytes: at 1M, where the model's families decide, 0.6 million
-    queries' choices were the last 130 MB of the peak (docs/benchmarks.md)."""
+    query took ~220 bytes: at 1M, where the model's families decide (over 0.6 million
+    queries), ~100-150 MB of the peak (docs/benchmarks.md)."""
 
     __slots__ = ("_ends", "_options", "_queries", "_scores")
     __hash__ = None  # type: ignore[assignment]  # mutable
